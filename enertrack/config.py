@@ -1,0 +1,245 @@
+"""Typed settings from the environment and a .env file, validated once at start.
+
+The original EnerTrack names (MYSQL_*, INFLUX_*, DOMINIO, PUERTO_MQTTS, MQTT_USR,
+MQTT_PASS, FLASK_SECRET_KEY) keep working; every other knob is ENERTRACK_* or MQTT_*.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+URL_PREFIX = "/enertrack/"
+SECRET_KEY_FILE = "secret_key"
+
+
+class ConfigError(ValueError):
+    """Invalid configuration: one human-readable line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _port(value: Any) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise PydanticCustomError("port", "must be a port number, got '{got}'", {"got": str(value)})
+    return int(text)
+
+
+def _positive_int(value: Any) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise PydanticCustomError("positive", "must be a whole number of at least 1, got '{got}'", {"got": str(value)})
+    return int(text)
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise PydanticCustomError("flag", "must be true or false (1/0, yes/no), got '{got}'", {"got": str(value)})
+
+
+def _http_url(value: Any) -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip()
+    if not text.startswith(("http://", "https://")):
+        raise PydanticCustomError("url", "must start with http:// or https://, got '{got}'", {"got": text})
+    return text.rstrip("/")
+
+
+def _timezone(value: Any) -> str:
+    text = str(value).strip()
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError("tz", "must be an IANA timezone such as Europe/Madrid, got '{got}'", {"got": text}) from None
+    return text
+
+
+def _database_url(value: Any) -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        make_url(str(value).strip())
+    except Exception:  # noqa: BLE001 - SQLAlchemy raises several types for a bad URL
+        raise PydanticCustomError("dburl", "must be a SQLAlchemy URL such as sqlite:///data/enertrack.sqlite3, got '{got}'", {"got": str(value)}) from None
+    return str(value).strip()
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _existing_file(value: Path | None) -> Path | None:
+    if value is not None and not value.is_file():
+        raise PydanticCustomError("file", "must name an existing file, got '{got}'", {"got": str(value)})
+    return value
+
+
+Port = Annotated[int, BeforeValidator(_port)]
+PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+OptText = Annotated[str | None, BeforeValidator(_optional_text)]
+OptFile = Annotated[Path | None, BeforeValidator(_optional_text), AfterValidator(_existing_file)]
+
+
+class Settings(BaseSettings):
+    """Every setting, by the environment variable that sets it."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    env: Literal["production", "development"] = Field("production", alias="ENERTRACK_ENV")
+    data_dir: Path = Field(Path("data"), alias="ENERTRACK_DATA_DIR")
+    host: str = Field("0.0.0.0", alias="ENERTRACK_HOST")
+    port: Port = Field(8006, alias="ENERTRACK_PORT")
+    https: Flag = Field(False, alias="ENERTRACK_HTTPS")
+    secret_key: SecretStr | None = Field(None, alias="FLASK_SECRET_KEY")
+    default_timezone: Annotated[str, BeforeValidator(_timezone)] = Field("Europe/Madrid", alias="ENERTRACK_DEFAULT_TIMEZONE")
+    ratelimit_storage_uri: str = Field("memory://", alias="RATELIMIT_STORAGE_URI")
+
+    # Users and nodes: DATABASE_URL, else the original MYSQL_* names, else SQLite in data_dir.
+    database_url: Annotated[str | None, BeforeValidator(_database_url)] = Field(None, alias="DATABASE_URL")
+    mysql_user: OptText = Field(None, alias="MYSQL_USER")
+    mysql_password: SecretStr | None = Field(None, alias="MYSQL_PASSWORD")
+    mysql_db: OptText = Field(None, alias="MYSQL_DB")
+    mysql_host: OptText = Field(None, alias="MYSQL_HOST")
+    mysql_port: Port = Field(3306, alias="MYSQL_PORT")
+
+    # Time-series store: InfluxDB when INFLUX_URL is set (or ENERTRACK_STORE=influx), else SQLite.
+    store: Literal["auto", "sqlite", "influx"] = Field("auto", alias="ENERTRACK_STORE")
+    tsdb_path: Path | None = Field(None, alias="ENERTRACK_TSDB_PATH")
+    influx_url: Annotated[str | None, BeforeValidator(_http_url)] = Field(None, alias="INFLUX_URL")
+    influx_token: SecretStr | None = Field(None, alias="INFLUX_TOKEN")
+    influx_org: OptText = Field(None, alias="INFLUX_ORG")
+    influx_bucket: OptText = Field(None, alias="INFLUX_BUCKET")
+
+    # MQTT broker the ingest daemon subscribes to (and the simulator publishes to).
+    mqtt_host: str = Field("localhost", alias="DOMINIO")
+    mqtt_port: Port = Field(8883, alias="PUERTO_MQTTS")
+    mqtt_user: OptText = Field(None, alias="MQTT_USR")
+    mqtt_password: SecretStr | None = Field(None, alias="MQTT_PASS")
+    mqtt_tls: Flag = Field(True, alias="MQTT_TLS")
+    mqtt_ca_file: OptFile = Field(None, alias="MQTT_CA_FILE")
+    mqtt_cert_file: OptFile = Field(None, alias="MQTT_CERT_FILE")
+    mqtt_key_file: OptFile = Field(None, alias="MQTT_KEY_FILE")
+    mqtt_tls_insecure: Flag = Field(False, alias="MQTT_TLS_INSECURE")
+    mqtt_topic_prefix: str = Field("enertrack", alias="MQTT_TOPIC_PREFIX", pattern=r"^[A-Za-z0-9_\-/]{1,64}$")
+    mqtt_client_id: str = Field("enertrack-ingest", alias="MQTT_CLIENT_ID", min_length=1, max_length=64)
+
+    # Ingest daemon knobs (Telegraf's, see docs/operations.md).
+    ingest_batch_size: PositiveInt = Field(500, alias="INGEST_BATCH_SIZE")
+    ingest_batch_ms: PositiveInt = Field(200, alias="INGEST_BATCH_MS")
+    ingest_queue_max: PositiveInt = Field(10_000, alias="INGEST_QUEUE_MAX")
+
+    @property
+    def is_production(self) -> bool:
+        """True unless ENERTRACK_ENV=development (demo and tests)."""
+        return self.env == "production"
+
+    @property
+    def sqlalchemy_url(self) -> str | URL:
+        """DATABASE_URL, else a MariaDB URL from MYSQL_*, else SQLite in the data directory."""
+        if self.database_url:
+            return self.database_url
+        if self.mysql_user or self.mysql_db:
+            return URL.create(
+                "mysql+mysqldb",
+                username=self.mysql_user,
+                password=self.mysql_password.get_secret_value() if self.mysql_password else None,
+                host=self.mysql_host or "localhost",
+                port=self.mysql_port,
+                database=self.mysql_db,
+                query={"charset": "utf8mb4"},
+            )
+        return f"sqlite:///{(self.data_dir / 'enertrack.sqlite3').resolve()}"
+
+    @property
+    def store_kind(self) -> Literal["sqlite", "influx"]:
+        """Which time-series store the settings select."""
+        if self.store == "auto":
+            return "influx" if self.influx_url else "sqlite"
+        return self.store
+
+    @property
+    def tsdb_file(self) -> Path:
+        """The embedded time-series database file."""
+        return (self.tsdb_path or self.data_dir / "timeseries.sqlite3").resolve()
+
+    def problems(self) -> list[str]:
+        """Cross-field problems, one readable line each (single fields are checked on load)."""
+        found: list[str] = []
+        if bool(self.mysql_user) != bool(self.mysql_db) and not self.database_url:
+            found.append("MYSQL_USER and MYSQL_DB must be set together (or set DATABASE_URL instead)")
+        if self.is_production and self.secret_key is None:
+            found.append(
+                "FLASK_SECRET_KEY is required in production: set it to a long random value, e.g. "
+                "the output of: python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        if self.store_kind == "influx":
+            for name, value in (("INFLUX_URL", self.influx_url), ("INFLUX_TOKEN", self.influx_token),
+                                ("INFLUX_ORG", self.influx_org), ("INFLUX_BUCKET", self.influx_bucket)):
+                if not value:
+                    found.append(f"{name} is required when the InfluxDB store is used")
+        if bool(self.mqtt_cert_file) != bool(self.mqtt_key_file):
+            found.append("MQTT_CERT_FILE and MQTT_KEY_FILE must be set together for a client certificate")
+        return found
+
+    def secret_key_value(self) -> str:
+        """FLASK_SECRET_KEY, or (development only) one generated once and kept in the data directory."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        if self.is_production:
+            raise ConfigError(self.problems())
+        path = self.data_dir / SECRET_KEY_FILE
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return path.read_text().strip()
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """One line for one pydantic error, named by the environment variable."""
+    name = ".".join(str(part) for part in error.get("loc", ())) or "configuration"
+    kind = error.get("type", "")
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{name} must be one of {expected}, got {error.get('input')!r}"
+    if kind == "string_pattern_mismatch":
+        return f"{name} may only contain letters, digits, '_', '-' and '/', got {error.get('input')!r}"
+    return f"{name} {error.get('msg', 'is invalid')}"
+
+
+def load_settings(*, check: bool = True, **overrides: Any) -> Settings:
+    """Read and validate the settings; ConfigError lists every problem, one per line."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError([_describe(err) for err in exc.errors()]) from None
+    if check and (problems := settings.problems()):
+        raise ConfigError(problems)
+    return settings

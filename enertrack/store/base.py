@@ -1,0 +1,112 @@
+"""The TimeseriesStore contract shared by the embedded SQLite store and the InfluxDB store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import pandas as pd
+
+from enertrack.energy import EnergyParams
+from enertrack.telemetry.reading import Reading
+
+DEFAULT_MAX_POINTS = 2000
+
+# Bucket widths for downsampled charts, smallest first; each is a whole number of
+# the previous rollup level so a bucket is always made of whole rollup rows.
+BUCKET_LADDER_S: tuple[int, ...] = (
+    1, 2, 5, 10, 15, 30, 60, 120, 300, 900, 1800, 3600, 7200, 10800, 21600, 43200,
+    86400, 172800, 604800,
+)  # fmt: skip
+
+SERIES_COLUMNS = ["ts", "min", "max", "mean", "count"]
+ENERGY_COLUMNS = ["node_id", "period_start", "energy_kwh"]
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot take or serve data right now; the caller retries later."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What a batch write did."""
+
+    stored: int
+    duplicates: int
+
+
+@dataclass(frozen=True, slots=True)
+class Extreme:
+    """A value and the epoch second it was measured."""
+
+    value: float
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class RangeSummary:
+    """Minimum, maximum and last value of one magnitude in a time range."""
+
+    minimum: Extreme | None
+    maximum: Extreme | None
+    last: Extreme | None
+
+
+def bucket_width(start: int, end: int, max_points: int, raw_interval_s: int = 1) -> int:
+    """Smallest ladder width that draws [start, end) with at most max_points buckets."""
+    span = max(end - start, 1)
+    for width in BUCKET_LADDER_S:
+        if width >= raw_interval_s and span / width <= max_points:
+            return width
+    return BUCKET_LADDER_S[-1]
+
+
+@runtime_checkable
+class TimeseriesStore(Protocol):
+    """Readings in, pandas frames out. Timestamps are epoch seconds (UTC) throughout."""
+
+    def write(
+        self, readings: Sequence[Reading], params: Mapping[str, EnergyParams] | None = None
+    ) -> WriteResult:
+        """Store a batch durably and idempotently on (node_id, ts); raise StoreUnavailable."""
+        ...
+
+    def latest(self, node_ids: Sequence[str]) -> dict[str, Reading]:
+        """The newest reading of each node that has one."""
+        ...
+
+    def series(
+        self, node_id: str, magnitude: str, start: int, end: int,
+        max_points: int = DEFAULT_MAX_POINTS,
+    ) -> pd.DataFrame:
+        """One magnitude over [start, end) as SERIES_COLUMNS, at most max_points buckets.
+
+        Each row is a bucket starting at ts (a multiple of its width since the epoch)
+        with the min, max and mean of the readings in it, so spikes survive.
+        """
+        ...
+
+    def summary(self, node_id: str, magnitude: str, start: int, end: int) -> RangeSummary:
+        """Min and max (with when) and the last value of one magnitude in [start, end)."""
+        ...
+
+    def energy(self, node_ids: Sequence[str], boundaries: Sequence[int]) -> pd.DataFrame:
+        """kWh per node and period as ENERGY_COLUMNS; period i is [boundaries[i], boundaries[i+1]).
+
+        Boundaries are multiples of 15 minutes (every real timezone's midnight is).
+        Rows with no energy are omitted.
+        """
+        ...
+
+    def readings(self, node_id: str, start: int | None = None, end: int | None = None) -> Iterator[Reading]:
+        """Raw readings of one node in [start, end), oldest first."""
+        ...
+
+    def delete_node(self, node_id: str) -> int:
+        """Delete every reading and aggregate of a node; return how many readings went."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files."""
+        ...

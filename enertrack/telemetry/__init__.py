@@ -1,0 +1,1 @@
+"""Telemetry: the Reading type and the pure parsing/validation of MQTT payloads."""
