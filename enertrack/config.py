@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(None, alias="FLASK_SECRET_KEY")
     default_timezone: Annotated[str, BeforeValidator(_timezone)] = Field("Europe/Madrid", alias="ENERTRACK_DEFAULT_TIMEZONE")
     ratelimit_storage_uri: str = Field("memory://", alias="RATELIMIT_STORAGE_URI")
+    login_limit_ip: str = Field("20 per 15 minutes", alias="ENERTRACK_LOGIN_LIMIT_IP")
+    login_limit_user: str = Field("5 per 15 minutes", alias="ENERTRACK_LOGIN_LIMIT_USER")
+    register_limit_ip: str = Field("10 per hour", alias="ENERTRACK_REGISTER_LIMIT_IP")
+    trusted_proxies: Annotated[int, BeforeValidator(lambda v: 0 if str(v).strip() in ("", "0") else _positive_int(v))] = Field(0, alias="ENERTRACK_TRUSTED_PROXIES")
 
     # Users and nodes: DATABASE_URL, else the original MYSQL_* names, else SQLite in data_dir.
     database_url: Annotated[str | None, BeforeValidator(_database_url)] = Field(None, alias="DATABASE_URL")

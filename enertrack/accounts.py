@@ -1,0 +1,116 @@
+"""User accounts: create, authenticate, update preferences. No Flask here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from enertrack import validation
+from enertrack.models import User
+
+HASH_METHOD = "scrypt"
+# Checked against when the username is unknown, so both failures take the same time.
+_DUMMY_HASH = generate_password_hash("timing-equalizer-not-a-password", method=HASH_METHOD)
+
+
+class AccountError(ValueError):
+    """Field -> error code problems with an account form."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    """What the register form (or `enertrack user create`) supplies."""
+
+    username: str
+    email: str
+    password: str
+    confirm: str
+    timezone: str
+    language: str
+
+
+def hash_password(password: str) -> str:
+    """A werkzeug scrypt hash."""
+    return generate_password_hash(password, method=HASH_METHOD)
+
+
+def account_errors(session: Session, form: NewAccount) -> dict[str, str]:
+    """Every problem with a new account, as field -> error code."""
+    errors: dict[str, str] = {}
+    if code := validation.username_error(form.username):
+        errors["username"] = code
+    email = validation.normalize_email(form.email)
+    if email is None:
+        errors["email"] = "email_format"
+    pw_errors = validation.password_errors(form.password, form.confirm, form.username)
+    if pw_errors:
+        errors["password"] = pw_errors[0]
+    if code := validation.timezone_error(form.timezone):
+        errors["timezone"] = code
+    if code := validation.language_error(form.language):
+        errors["language"] = code
+    if "username" not in errors and find_user(session, form.username) is not None:
+        errors["username"] = "username_taken"
+    if email and session.scalar(select(User.id).where(User.email == email)) is not None:
+        errors["email"] = "email_taken"
+    return errors
+
+
+def create_user(session: Session, form: NewAccount) -> User:
+    """Validate and add a user (the caller commits); AccountError lists the problems."""
+    errors = account_errors(session, form)
+    if errors:
+        raise AccountError(errors)
+    user = User(
+        username=form.username.strip(),
+        email=validation.normalize_email(form.email) or "",
+        password_hash=hash_password(form.password),
+        timezone=form.timezone.strip(),
+        language=form.language,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def find_user(session: Session, username: Any) -> User | None:
+    """The user with this username, case-insensitively (usernames are unique that way)."""
+    name = validation.text(username)
+    if not name:
+        return None
+    return session.scalar(select(User).where(func.lower(User.username) == name.lower()))
+
+
+def authenticate(session: Session, username: Any, password: Any) -> User | None:
+    """The user if the password matches; None for an unknown user or a wrong password alike."""
+    user = find_user(session, username)
+    secret = password if isinstance(password, str) else ""
+    if user is None:
+        check_password_hash(_DUMMY_HASH, secret)
+        return None
+    return user if check_password_hash(user.password_hash, secret) else None
+
+
+def update_preferences(session: Session, user_id: int, timezone: Any, language: Any) -> User:
+    """Save timezone and language for the user; AccountError for bad values."""
+    errors: dict[str, str] = {}
+    if code := validation.timezone_error(timezone):
+        errors["timezone"] = code
+    if code := validation.language_error(language):
+        errors["language"] = code
+    if errors:
+        raise AccountError(errors)
+    user = session.get(User, user_id)
+    if user is None:
+        raise AccountError({"user": "missing"})
+    user.timezone = validation.text(timezone)
+    user.language = str(language)
+    return user

@@ -1,0 +1,45 @@
+"""What the web app's callbacks and routes reach through the Flask app, never a module global."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from enertrack.config import Settings
+from enertrack.store.base import TimeseriesStore
+
+EXTENSION = "enertrack"
+
+
+@dataclass
+class AppServices:
+    """Settings, the users/nodes database and the time-series store of one app instance."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: TimeseriesStore
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reads only."""
+        with self.sessions() as session:
+            yield session
+
+
+def services() -> AppServices:
+    """The current app's services (inside a request or app context)."""
+    return current_app.extensions[EXTENSION]

@@ -1,0 +1,127 @@
+"""Node management for one user at a time: every function takes the owner explicitly."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from enertrack import validation
+from enertrack.models import DEFAULT_INTERVAL_S, Node
+from enertrack.store.base import TimeseriesStore
+
+
+class NodeError(ValueError):
+    """Field -> error code problems with a node form."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class NodeNotFound(LookupError):
+    """No node with that id belongs to this user (whether or not it exists)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeView:
+    """A node as the UI shows it: plain values, no ORM session attached."""
+
+    node_id: str
+    description: str
+    location: str
+    interval_s: int
+
+
+def view(node: Node) -> NodeView:
+    """Detach a node into a NodeView."""
+    return NodeView(node.node_id, node.description, node.location, node.interval_s)
+
+
+def list_nodes(session: Session, user_id: int) -> list[NodeView]:
+    """The user's nodes, by node id."""
+    rows = session.scalars(select(Node).where(Node.owner_id == user_id).order_by(Node.node_id))
+    return [view(node) for node in rows]
+
+
+def owned(session: Session, user_id: int, node_id: Any) -> Node:
+    """The user's node with this id; NodeNotFound for anyone else's or a missing one."""
+    if validation.node_id_error(node_id):
+        raise NodeNotFound(str(node_id)[:64])
+    node = session.scalar(
+        select(Node).where(Node.node_id == validation.text(node_id), Node.owner_id == user_id)
+    )
+    if node is None:
+        raise NodeNotFound(validation.text(node_id))
+    return node
+
+
+def owned_ids(session: Session, user_id: int, node_ids: Any) -> list[str]:
+    """The subset of node_ids (untrusted) that belongs to the user, in the order given."""
+    if isinstance(node_ids, str):
+        node_ids = [node_ids]
+    if not isinstance(node_ids, list | tuple):
+        return []
+    mine = {n.node_id for n in list_nodes(session, user_id)}
+    return [n for n in node_ids if isinstance(n, str) and n in mine]
+
+
+def node_id_taken(session: Session, node_id: Any) -> bool:
+    """True when any user already registered this node id (ids are unique installation-wide)."""
+    return session.scalar(select(Node.id).where(Node.node_id == validation.text(node_id))) is not None
+
+
+def form_errors(session: Session, fields: Mapping[str, Any], *, new: bool) -> dict[str, str]:
+    """Field -> error code for a node form, including the duplicate-id check for new nodes."""
+    errors = validation.node_field_errors(dict(fields), check_id=new)
+    if new and "node_id" not in errors and node_id_taken(session, fields.get("node_id")):
+        errors["node_id"] = "node_id_taken"
+    return errors
+
+
+def create_node(session: Session, user_id: int, fields: Mapping[str, Any]) -> NodeView:
+    """Add a node for the user (the caller commits); NodeError lists the problems."""
+    errors = form_errors(session, fields, new=True)
+    if errors:
+        raise NodeError(errors)
+    node = Node(
+        node_id=validation.text(fields.get("node_id")),
+        owner_id=user_id,
+        description=validation.text(fields.get("description")),
+        location=validation.text(fields.get("location")),
+        interval_s=validation.parse_interval(fields.get("interval_s", DEFAULT_INTERVAL_S))
+        or DEFAULT_INTERVAL_S,
+    )
+    session.add(node)
+    try:
+        session.flush()
+    except IntegrityError:  # another request registered the same id a moment ago
+        session.rollback()
+        raise NodeError({"node_id": "node_id_taken"}) from None
+    return view(node)
+
+
+def update_node(session: Session, user_id: int, node_id: Any, fields: Mapping[str, Any]) -> NodeView:
+    """Change description, location and interval of the user's node (the id is the device's identity)."""
+    node = owned(session, user_id, node_id)
+    errors = form_errors(session, fields, new=False)
+    if errors:
+        raise NodeError(errors)
+    node.description = validation.text(fields.get("description"))
+    node.location = validation.text(fields.get("location"))
+    node.interval_s = validation.parse_interval(fields.get("interval_s")) or node.interval_s
+    session.flush()
+    return view(node)
+
+
+def delete_node(session: Session, store: TimeseriesStore | None, user_id: int, node_id: Any) -> int:
+    """Delete the user's node and all its readings; returns how many readings were deleted."""
+    node = owned(session, user_id, node_id)
+    deleted = store.delete_node(node.node_id) if store is not None else 0
+    session.delete(node)
+    session.flush()
+    return deleted

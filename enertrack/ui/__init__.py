@@ -1,0 +1,1 @@
+"""Shared Dash pieces: component ids, the shell, navbar, toasts, theme."""

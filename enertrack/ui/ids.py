@@ -1,0 +1,15 @@
+"""Component ids shared across pages (page-local ids live in their page module)."""
+
+LANG = "lang-store"  # dcc.Store(local): the browser's language, routed into every layout
+THEME = "theme-store"  # dcc.Store(local): "light" | "dark" | None (follow the OS)
+THEME_TOGGLE = "theme-toggle"
+THEME_RESOLVED = "theme-resolved"  # dcc.Store(memory): "light" | "dark" as shown
+TOASTS = "toasts"
+NAVBAR = "navbar"
+NAV_LINKS = "nav-links"
+NAV_USER = "nav-user"
+NAV_PUBLIC = "nav-public"
+LANG_PICK_ES = "lang-pick-es"
+LANG_PICK_EN = "lang-pick-en"
+SESSION_PING = "session-ping"
+CSRF = "csrf"  # pattern-matching type: {"type": CSRF, "form": <name>}

@@ -1,0 +1,27 @@
+"""The current user as callbacks see it: id, language and timezone, from the session only."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from enertrack.i18n import language, translator
+
+
+def user_id() -> int:
+    """The logged-in user's id (the guard guarantees a logged-in user in every protected callback)."""
+    return int(current_user.id)
+
+
+def user_lang() -> str:
+    """The logged-in user's language."""
+    return language(getattr(current_user, "language", None))
+
+
+def user_translator():  # type: ignore[no-untyped-def]
+    """Translate function in the user's language."""
+    return translator(user_lang())
+
+
+def user_timezone() -> str:
+    """The logged-in user's IANA timezone."""
+    return str(getattr(current_user, "timezone", "UTC") or "UTC")

@@ -1,0 +1,123 @@
+"""Pure checks of user-supplied fields; each returns error codes the UI translates."""
+
+from __future__ import annotations
+
+from typing import Any
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from email_validator import EmailNotValidError, validate_email
+
+from enertrack.i18n_markers import N_
+from enertrack.models import (
+    DESCRIPTION_MAX,
+    INTERVAL_MAX_S,
+    INTERVAL_MIN_S,
+    LANGUAGES,
+    LOCATION_MAX,
+    NODE_ID_RE,
+    USERNAME_RE,
+)
+
+PASSWORD_MIN = 12
+PASSWORD_MAX = 128
+
+# Error code -> catalogue msgid. Codes travel in URLs and callbacks; messages never do.
+MESSAGES: dict[str, str] = {
+    "username_format": N_("Use 3 to 32 letters, digits, dots, hyphens or underscores."),
+    "username_taken": N_("That username is already taken. Choose another one."),
+    "email_format": N_("Enter a valid email address, like ana@example.com."),
+    "email_taken": N_("There is already an account with that email. Log in instead."),
+    "password_short": N_("The password needs at least 12 characters."),
+    "password_long": N_("The password can have at most 128 characters."),
+    "password_mismatch": N_("The two passwords do not match."),
+    "password_is_username": N_("The password must not be your username."),
+    "timezone": N_("Choose a timezone from the list."),
+    "language": N_("Choose Spanish or English."),
+    "node_id_format": N_("Use 1 to 64 letters, digits, hyphens or underscores (no spaces)."),
+    "node_id_taken": N_("That node ID already exists. Each device needs its own ID."),
+    "description_long": N_("The description can have at most 200 characters."),
+    "location_long": N_("The location can have at most 120 characters."),
+    "interval_range": N_("The interval must be a whole number of seconds between 1 and 86400."),
+}
+
+
+def text(value: Any) -> str:
+    """A stripped string from untrusted input (None and non-strings become '')."""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def username_error(value: Any) -> str | None:
+    """Error code for a username, or None."""
+    return None if USERNAME_RE.fullmatch(text(value)) else "username_format"
+
+
+def normalize_email(value: Any) -> str | None:
+    """The normalized email address, or None when it is not a valid one."""
+    try:
+        return validate_email(text(value), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+
+
+def password_errors(password: Any, confirm: Any, username: Any = "") -> list[str]:
+    """Error codes for a new password (length, confirmation, not the username)."""
+    pw = password if isinstance(password, str) else ""
+    errors: list[str] = []
+    if len(pw) < PASSWORD_MIN:
+        errors.append("password_short")
+    elif len(pw) > PASSWORD_MAX:
+        errors.append("password_long")
+    if pw != (confirm if isinstance(confirm, str) else ""):
+        errors.append("password_mismatch")
+    if pw and pw.lower() == text(username).lower():
+        errors.append("password_is_username")
+    return errors
+
+
+@lru_cache(maxsize=1)
+def timezones() -> tuple[str, ...]:
+    """Every IANA timezone name this machine knows, sorted (for pickers and checks)."""
+    return tuple(sorted(available_timezones()))
+
+
+def timezone_error(value: Any) -> str | None:
+    """Error code unless value is an IANA timezone name."""
+    return None if text(value) in timezones() else "timezone"
+
+
+def language_error(value: Any) -> str | None:
+    """Error code unless value is a supported language."""
+    return None if value in LANGUAGES else "language"
+
+
+def node_id_error(value: Any) -> str | None:
+    """Error code for a node id's format (uniqueness is the service's job)."""
+    return None if NODE_ID_RE.fullmatch(text(value)) else "node_id_format"
+
+
+def parse_interval(value: Any) -> int | None:
+    """A reporting interval in whole seconds within range, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) and float(value).is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        return None
+    return number if INTERVAL_MIN_S <= number <= INTERVAL_MAX_S else None
+
+
+def node_field_errors(fields: dict[str, Any], *, check_id: bool = True) -> dict[str, str]:
+    """Field -> error code for a node form (node_id, description, location, interval_s)."""
+    errors: dict[str, str] = {}
+    if check_id and (code := node_id_error(fields.get("node_id"))):
+        errors["node_id"] = code
+    if len(text(fields.get("description"))) > DESCRIPTION_MAX:
+        errors["description"] = "description_long"
+    if len(text(fields.get("location"))) > LOCATION_MAX:
+        errors["location"] = "location_long"
+    if parse_interval(fields.get("interval_s")) is None:
+        errors["interval_s"] = "interval_range"
+    return errors

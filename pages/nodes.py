@@ -1,0 +1,311 @@
+"""Nodes: list, add, edit and delete the user's measurement nodes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+
+from enertrack import nodes as node_service
+from enertrack.config import URL_PREFIX
+from enertrack.context import services
+from enertrack.i18n import translator
+from enertrack.models import DEFAULT_INTERVAL_S, DESCRIPTION_MAX, INTERVAL_MAX_S, INTERVAL_MIN_S, LOCATION_MAX
+from enertrack.store.base import StoreUnavailable
+from enertrack.ui import ids
+from enertrack.ui.forms import field
+from enertrack.ui.toast import toast
+from enertrack.ui.user import user_id, user_translator
+from enertrack.validation import MESSAGES
+
+dash.register_page(__name__, path="/nodes", title="EnerTrack")
+
+TABLE = "nodes-table"
+REFRESH = "nodes-refresh"
+ADD = "nodes-add"
+FORM_MODAL = "node-form-modal"
+FORM_TITLE = "node-form-title"
+FORM_MODE = "node-form-mode"
+FORM_SAVE = "node-form-save"
+FORM_CANCEL = "node-form-cancel"
+FIELDS = ("node_id", "description", "location", "interval_s")
+INPUT = {name: f"node-form-{name}" for name in FIELDS}
+FEEDBACK = {name: f"node-form-{name}-feedback" for name in FIELDS}
+EDIT = "node-edit"
+DELETE = "node-delete"
+DELETE_MODAL = "node-delete-modal"
+DELETE_TEXT = "node-delete-text"
+DELETE_PENDING = "node-delete-pending"
+DELETE_CONFIRM = "node-delete-confirm"
+DELETE_CANCEL = "node-delete-cancel"
+
+
+def _form_modal(_: Any) -> dbc.Modal:
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle(_("Add a node"), id=FORM_TITLE)),
+            dbc.ModalBody(
+                [
+                    field(_("Node ID"), dbc.Input(id=INPUT["node_id"], maxLength=64, debounce=300,
+                                                  autocomplete="off", placeholder="casa-cocina-01"),
+                          help_text=_("The ID your device uses in its MQTT topic. It cannot be changed later."),
+                          feedback_id=FEEDBACK["node_id"]),
+                    field(_("Description"), dbc.Input(id=INPUT["description"], maxLength=DESCRIPTION_MAX,
+                                                      debounce=300),
+                          feedback_id=FEEDBACK["description"]),
+                    field(_("Location"), dbc.Input(id=INPUT["location"], maxLength=LOCATION_MAX, debounce=300),
+                          feedback_id=FEEDBACK["location"]),
+                    field(_("Reporting interval (seconds)"),
+                          dbc.Input(id=INPUT["interval_s"], type="number", min=INTERVAL_MIN_S,
+                                    max=INTERVAL_MAX_S, step=1, value=DEFAULT_INTERVAL_S, debounce=300),
+                          help_text=_("How often the device sends a reading. Used to tell whether it is connected."),
+                          feedback_id=FEEDBACK["interval_s"]),
+                ]
+            ),
+            dbc.ModalFooter(
+                [
+                    dbc.Button(_("Cancel"), id=FORM_CANCEL, color="secondary", outline=True, n_clicks=0),
+                    dbc.Button(_("Save"), id=FORM_SAVE, color="primary", n_clicks=0),
+                ]
+            ),
+        ],
+        id=FORM_MODAL,
+        is_open=False,
+    )
+
+
+def _delete_modal(_: Any) -> dbc.Modal:
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle(_("Delete node"))),
+            dbc.ModalBody(id=DELETE_TEXT),
+            dbc.ModalFooter(
+                [
+                    dbc.Button(_("Cancel"), id=DELETE_CANCEL, color="secondary", outline=True, n_clicks=0),
+                    dbc.Button(_("Delete node and readings"), id=DELETE_CONFIRM, color="danger", n_clicks=0),
+                ]
+            ),
+        ],
+        id=DELETE_MODAL,
+        is_open=False,
+    )
+
+
+def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
+    """Page frame; the table is filled by a callback for the logged-in user."""
+    _ = translator(lang)
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1(_("Nodes"), className="h3 mb-0"),
+                    dbc.Button([html.I(className="bi bi-plus-lg me-1"), _("Add node")], id=ADD,
+                               color="primary", n_clicks=0),
+                ],
+                className="d-flex justify-content-between align-items-center mb-3",
+            ),
+            dcc.Store(id=REFRESH, data=0),
+            dcc.Store(id=FORM_MODE, data=None),
+            dcc.Store(id=DELETE_PENDING, data=None),
+            dcc.Loading(html.Div(id=TABLE), delay_show=300),
+            _form_modal(_),
+            _delete_modal(_),
+        ]
+    )
+
+
+def _table(_: Any, rows: list[node_service.NodeView]) -> Any:
+    if not rows:
+        return dbc.Alert(
+            [html.I(className="bi bi-info-circle me-2"),
+             _("You have no nodes yet. Add one with the ID your device publishes under.")],
+            color="info", id="nodes-empty",
+        )
+    header = html.Thead(html.Tr([html.Th(_("Node ID")), html.Th(_("Description")), html.Th(_("Location")),
+                                 html.Th(_("Interval")), html.Th(_("Actions"), className="text-end")]))
+    body = html.Tbody(
+        [
+            html.Tr(
+                [
+                    html.Td(dcc.Link(row.node_id, href=f"{URL_PREFIX}nodes/{row.node_id}"), className="text-break-all"),
+                    html.Td(row.description),
+                    html.Td(row.location),
+                    html.Td(f"{row.interval_s} s"),
+                    html.Td(
+                        dbc.ButtonGroup(
+                            [
+                                dbc.Button([html.I(className="bi bi-pencil me-1"), _("Edit")],
+                                           id={"type": EDIT, "node": row.node_id}, size="sm",
+                                           color="secondary", outline=True, n_clicks=0),
+                                dbc.Button([html.I(className="bi bi-trash me-1"), _("Delete")],
+                                           id={"type": DELETE, "node": row.node_id}, size="sm",
+                                           color="danger", outline=True, n_clicks=0),
+                            ]
+                        ),
+                        className="text-end",
+                    ),
+                ],
+                id={"type": "node-row", "node": row.node_id},
+            )
+            for row in rows
+        ]
+    )
+    return dbc.Table([header, body], hover=True, responsive=True, class_name="align-middle", id="nodes-list")
+
+
+@callback(Output(TABLE, "children"), Input(REFRESH, "data"))
+def render_table(_refresh: Any) -> Any:
+    """The logged-in user's nodes, and nobody else's."""
+    with services().read() as db:
+        rows = node_service.list_nodes(db, user_id())
+    return _table(user_translator(), rows)
+
+
+def _clicked() -> bool:
+    """True when the trigger is a real click (new buttons appearing also fire pattern callbacks)."""
+    return bool(ctx.triggered and ctx.triggered[0].get("value"))
+
+
+@callback(
+    Output(FORM_MODAL, "is_open"),
+    Output(FORM_TITLE, "children"),
+    Output(FORM_MODE, "data"),
+    Output(INPUT["node_id"], "value"),
+    Output(INPUT["node_id"], "disabled"),
+    Output(INPUT["description"], "value"),
+    Output(INPUT["location"], "value"),
+    Output(INPUT["interval_s"], "value"),
+    Output(ids.TOASTS, "children", allow_duplicate=True),
+    Output(REFRESH, "data", allow_duplicate=True),
+    Input(ADD, "n_clicks"),
+    Input({"type": EDIT, "node": ALL}, "n_clicks"),
+    Input(FORM_CANCEL, "n_clicks"),
+    Input(FORM_SAVE, "n_clicks"),
+    State(FORM_MODE, "data"),
+    State(INPUT["node_id"], "value"),
+    State(INPUT["description"], "value"),
+    State(INPUT["location"], "value"),
+    State(INPUT["interval_s"], "value"),
+    State(REFRESH, "data"),
+    prevent_initial_call=True,
+)
+def node_form(_add: Any, _edit: Any, _cancel: Any, _save: Any, mode: Any, node_id: Any,
+              description: Any, location: Any, interval_s: Any, refresh: Any) -> tuple[Any, ...]:
+    """Open the form to add or edit, close it, or save it."""
+    _ = user_translator()
+    keep = (no_update,) * 10
+    trigger = ctx.triggered_id
+    if not _clicked():
+        return keep
+    if trigger == ADD:
+        return (True, _("Add a node"), {"mode": "add"}, "", False, "", "", DEFAULT_INTERVAL_S,
+                no_update, no_update)
+    if trigger == FORM_CANCEL:
+        return (False, *keep[1:])
+    if isinstance(trigger, dict) and trigger.get("type") == EDIT:
+        try:
+            with services().read() as db:
+                node = node_service.view(node_service.owned(db, user_id(), trigger.get("node")))
+        except node_service.NodeNotFound:
+            return (False, *keep[1:8], [toast(_("That node does not exist."), "danger")], no_update)
+        return (True, _("Edit node {node}", node=node.node_id), {"mode": "edit", "node": node.node_id},
+                node.node_id, True, node.description, node.location, node.interval_s, no_update, no_update)
+    if trigger == FORM_SAVE:
+        return _save_form(_, mode, node_id, description, location, interval_s, refresh)
+    return keep
+
+
+def _save_form(_: Any, mode: Any, node_id: Any, description: Any, location: Any, interval_s: Any,
+               refresh: Any) -> tuple[Any, ...]:
+    fields = {"node_id": node_id, "description": description, "location": location, "interval_s": interval_s}
+    editing = isinstance(mode, dict) and mode.get("mode") == "edit"
+    bump = (refresh or 0) + 1 if isinstance(refresh, int) else 1
+    try:
+        with services().transaction() as db:
+            if editing:
+                saved = node_service.update_node(db, user_id(), mode.get("node"), fields)
+                message = _("Node {node} saved.", node=saved.node_id)
+            else:
+                saved = node_service.create_node(db, user_id(), fields)
+                message = _("Node {node} added. Point your device at its topic to see data.", node=saved.node_id)
+    except node_service.NodeError as exc:
+        first = next(iter(exc.errors.values()))
+        return (no_update,) * 8 + ([toast(_("Check the form: {problem}", problem=_(MESSAGES[first])), "danger")], no_update)
+    except node_service.NodeNotFound:
+        return (False,) + (no_update,) * 7 + ([toast(_("That node does not exist."), "danger")], bump)
+    return (False,) + (no_update,) * 7 + ([toast(message, "success")], bump)
+
+
+@callback(
+    *[Output(INPUT[name], "invalid") for name in FIELDS],
+    *[Output(FEEDBACK[name], "children") for name in FIELDS],
+    Output(FORM_SAVE, "disabled"),
+    *[Input(INPUT[name], "value") for name in FIELDS],
+    State(FORM_MODE, "data"),
+    prevent_initial_call=True,
+)
+def validate_form(node_id: Any, description: Any, location: Any, interval_s: Any, mode: Any) -> tuple[Any, ...]:
+    """Validation as you type, with the same rules the service applies on save."""
+    _ = user_translator()
+    new = not (isinstance(mode, dict) and mode.get("mode") == "edit")
+    values = {"node_id": node_id, "description": description, "location": location, "interval_s": interval_s}
+    with services().read() as db:
+        errors = node_service.form_errors(db, values, new=new)
+    if new and not node_id:
+        errors.pop("node_id", None)  # an empty field is not an error until the user types
+        blocked = True
+    else:
+        blocked = bool(errors)
+    return (*[name in errors for name in FIELDS],
+            *[_(MESSAGES[errors[name]]) if name in errors else "" for name in FIELDS],
+            blocked)
+
+
+@callback(
+    Output(DELETE_MODAL, "is_open"),
+    Output(DELETE_TEXT, "children"),
+    Output(DELETE_PENDING, "data"),
+    Output(ids.TOASTS, "children", allow_duplicate=True),
+    Output(REFRESH, "data", allow_duplicate=True),
+    Input({"type": DELETE, "node": ALL}, "n_clicks"),
+    Input(DELETE_CANCEL, "n_clicks"),
+    Input(DELETE_CONFIRM, "n_clicks"),
+    State(DELETE_PENDING, "data"),
+    State(REFRESH, "data"),
+    prevent_initial_call=True,
+)
+def delete_node(_delete: Any, _cancel: Any, _confirm: Any, pending: Any, refresh: Any) -> tuple[Any, ...]:
+    """Ask for confirmation, then delete the node and all its readings."""
+    _ = user_translator()
+    trigger = ctx.triggered_id
+    if not _clicked():
+        return (no_update,) * 5
+    if trigger == DELETE_CANCEL:
+        return False, no_update, None, no_update, no_update
+    if isinstance(trigger, dict) and trigger.get("type") == DELETE:
+        with services().read() as db:
+            owned = node_service.owned_ids(db, user_id(), [trigger.get("node")])
+        if not owned:
+            return False, no_update, None, [toast(_("That node does not exist."), "danger")], no_update
+        text = [
+            html.P(_("Delete node {node}?", node=owned[0]), className="fw-semibold"),
+            html.P(_("All its stored readings are deleted with it. This cannot be undone.")),
+        ]
+        return True, text, owned[0], no_update, no_update
+    if trigger == DELETE_CONFIRM and isinstance(pending, str):
+        bump = (refresh or 0) + 1 if isinstance(refresh, int) else 1
+        try:
+            with services().transaction() as db:
+                deleted = node_service.delete_node(db, services().store, user_id(), pending)
+        except node_service.NodeNotFound:
+            return False, no_update, None, [toast(_("That node does not exist."), "danger")], bump
+        except StoreUnavailable:
+            return (False, no_update, None,
+                    [toast(_("The readings could not be deleted right now. Nothing was deleted; try again in a minute."), "danger")],
+                    no_update)
+        return (False, no_update, None,
+                [toast(_("Node {node} and its {count} readings were deleted.", node=pending, count=deleted), "success")],
+                bump)
+    return (no_update,) * 5

@@ -1,0 +1,97 @@
+"""Profile: timezone and language of the logged-in user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from enertrack import accounts
+from enertrack.context import services
+from enertrack.i18n import LANGUAGES, translator
+from enertrack.models import User
+from enertrack.ui import ids
+from enertrack.ui.forms import field
+from enertrack.ui.toast import toast
+from enertrack.ui.user import user_id, user_translator
+from enertrack.validation import MESSAGES, timezones
+
+dash.register_page(__name__, path="/profile", title="EnerTrack")
+
+LOAD = "profile-load"
+USERNAME = "profile-username"
+EMAIL = "profile-email"
+TIMEZONE = "profile-timezone"
+LANGUAGE = "profile-language"
+SAVE = "profile-save"
+
+
+def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
+    """Profile form; current values arrive through a callback (layouts never read the session)."""
+    _ = translator(lang)
+    return html.Div(
+        [
+            html.H1(_("Profile"), className="h3 mb-3"),
+            dcc.Store(id=LOAD, data=True),
+            dbc.Card(
+                dbc.CardBody(
+                    [
+                        html.P([html.Span(_("Username") + ": ", className="text-body-secondary"),
+                                html.Strong(id=USERNAME)]),
+                        html.P([html.Span(_("Email") + ": ", className="text-body-secondary"),
+                                html.Span(id=EMAIL)]),
+                        field(_("Timezone"), dcc.Dropdown(id=TIMEZONE, options=list(timezones()),
+                                                          clearable=False, searchable=True),
+                              help_text=_("Days, months and years in the analysis start at midnight in this timezone.")),
+                        field(_("Language"), dbc.RadioItems(
+                            id=LANGUAGE, options=[{"label": name, "value": code} for code, name in LANGUAGES.items()],
+                            inline=True)),
+                        dbc.Button(_("Save"), id=SAVE, color="primary", n_clicks=0),
+                    ]
+                ),
+                class_name="shadow-sm",
+                style={"maxWidth": "40rem"},
+            ),
+        ]
+    )
+
+
+@callback(
+    Output(USERNAME, "children"),
+    Output(EMAIL, "children"),
+    Output(TIMEZONE, "value"),
+    Output(LANGUAGE, "value"),
+    Input(LOAD, "data"),
+)
+def load_profile(_load: Any) -> tuple[str, str, str, str]:
+    """The logged-in user's current settings."""
+    with services().read() as db:
+        user = db.get(User, user_id())
+        if user is None:
+            return "", "", "UTC", "es"
+        return user.username, user.email, user.timezone, user.language
+
+
+@callback(
+    Output(ids.TOASTS, "children", allow_duplicate=True),
+    Output(ids.LANG, "data", allow_duplicate=True),
+    Input(SAVE, "n_clicks"),
+    State(TIMEZONE, "value"),
+    State(LANGUAGE, "value"),
+    prevent_initial_call=True,
+)
+def save_profile(clicks: Any, timezone: Any, language: Any) -> tuple[Any, Any]:
+    """Save timezone and language; the page switches language at once."""
+    if not clicks:
+        return no_update, no_update
+    try:
+        with services().transaction() as db:
+            user = accounts.update_preferences(db, user_id(), timezone, language)
+            lang = user.language
+    except accounts.AccountError as exc:
+        _ = user_translator()
+        code = next(iter(exc.errors.values()))
+        return [toast(_(MESSAGES.get(code, "Check the form.")), "danger")], no_update
+    return [toast(translator(lang)("Profile saved."), "success")], lang
