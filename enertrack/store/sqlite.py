@@ -1,0 +1,560 @@
+"""The embedded time-series store: one SQLite file in WAL mode, rollups kept in the write transaction.
+
+docs/storage.md describes the schema, the rollup levels and how each query uses them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from enertrack.energy import EnergyParams
+from enertrack.magnitudes import NAMES
+from enertrack.store import rollups
+from enertrack.store.base import (
+    DEFAULT_MAX_POINTS,
+    ENERGY_COLUMNS,
+    ENERGY_EPSILON_KWH,
+    SERIES_COLUMNS,
+    Extreme,
+    RangeSummary,
+    StoreUnavailable,
+    WriteResult,
+    bucket_width,
+    check_boundaries,
+)
+from enertrack.store.cover import RAW, ROLLUP_LEVELS_S, Segment, cover, levels_dividing, merge_adjacent
+from enertrack.telemetry.reading import Reading
+
+SCHEMA_VERSION = 1
+ROLLUP_TABLES: dict[int, str] = {900: "rollup_15m", 3600: "rollup_1h", 86400: "rollup_1d"}
+AGGREGATES = ("n", "sum", "min", "max")  # per magnitude in every rollup row
+ENERGY_I = NAMES.index("energy")
+POWER_I = NAMES.index("power")
+TS_BITS = 34  # (series << TS_BITS) | ts is a unique int64 key up to the year 2514
+CHUNK = 300  # nodes per statement, well under SQLite's bound-variable limit
+STREAM_ROWS = 1000  # rows fetched at a time by readings()
+
+_row_of = attrgetter("node_id", "ts", *NAMES)
+_READING_COLUMNS = ", ".join(NAMES)
+
+
+def _schema() -> list[str]:
+    """CREATE statements, every magnitude column generated from the magnitudes table."""
+    values = ", ".join(f"{m} REAL" for m in NAMES)
+    aggregates = ", ".join(
+        f"{m}_n INTEGER NOT NULL DEFAULT 0, {m}_sum REAL NOT NULL DEFAULT 0, {m}_min REAL, {m}_max REAL"
+        for m in NAMES
+    )
+    statements = [
+        # Rows are never deleted, so ids stay valid in every process's cache.
+        "CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, node_id TEXT NOT NULL UNIQUE)",
+        f"CREATE TABLE IF NOT EXISTS readings (series INTEGER NOT NULL, ts INTEGER NOT NULL, {values},"
+        " PRIMARY KEY (series, ts)) WITHOUT ROWID",
+    ]
+    for table in ROLLUP_TABLES.values():
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {table} (series INTEGER NOT NULL, bucket INTEGER NOT NULL,"
+            f" {aggregates}, energy_kwh REAL NOT NULL DEFAULT 0, PRIMARY KEY (series, bucket)) WITHOUT ROWID"
+        )
+    return statements
+
+
+def _upsert_sql(table: str) -> str:
+    """Merge one partial-aggregate row into a rollup level (counts and sums add, min/max combine)."""
+    columns = ["series", "bucket", *(f"{m}_{a}" for m in NAMES for a in AGGREGATES), "energy_kwh"]
+    updates: list[str] = []
+    for m in NAMES:
+        updates += [
+            f"{m}_n = {m}_n + excluded.{m}_n",
+            f"{m}_sum = {m}_sum + excluded.{m}_sum",
+            # SQLite's two-argument min() is NULL when either side is: fall back to the other.
+            f"{m}_min = coalesce(min({m}_min, excluded.{m}_min), {m}_min, excluded.{m}_min)",
+            f"{m}_max = coalesce(max({m}_max, excluded.{m}_max), {m}_max, excluded.{m}_max)",
+        ]
+    updates.append("energy_kwh = energy_kwh + excluded.energy_kwh")
+    marks = ", ".join("?" * len(columns))
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+        f" ON CONFLICT (series, bucket) DO UPDATE SET {', '.join(updates)}"
+    )
+
+
+_UPSERT = {level: _upsert_sql(table) for level, table in ROLLUP_TABLES.items()}
+_INSERT_READING = f"INSERT INTO readings (series, ts, {_READING_COLUMNS}) VALUES ({', '.join('?' * (2 + len(NAMES)))})"
+
+
+def _column(magnitude: str) -> str:
+    """The column of a magnitude; ValueError for anything else (never interpolate user text)."""
+    if magnitude not in NAMES:
+        raise ValueError(f"unknown magnitude {magnitude!r}: expected one of {', '.join(NAMES)}")
+    return magnitude
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """A write batch as columns sorted by (node, ts), first occurrence of each (node, ts) only."""
+
+    node_ids: list[str]  # distinct node ids; `code` indexes this list
+    code: np.ndarray  # int64 per row
+    ts: np.ndarray  # int64 per row
+    values: np.ndarray  # float64 (rows, magnitudes), NaN where the reading did not carry it
+    duplicates: int  # rows dropped because the same (node, ts) came earlier in the batch
+
+    @classmethod
+    def of(cls, readings: Sequence[Reading]) -> _Batch:
+        """Columns from Reading objects without a Python loop per reading."""
+        columns = list(zip(*map(_row_of, readings), strict=True))
+        index = {node: i for i, node in enumerate(dict.fromkeys(columns[0]))}
+        code = np.fromiter(map(index.__getitem__, columns[0]), dtype=np.int64, count=len(readings))
+        ts = np.fromiter(columns[1], dtype=np.int64, count=len(readings))
+        values = np.array(columns[2:], dtype=np.float64).T  # None becomes NaN
+        order = np.lexsort((np.arange(ts.size), ts, code))  # stable: the first duplicate wins
+        code, ts, values = code[order], ts[order], values[order]
+        first = np.ones(ts.size, dtype=bool)
+        first[1:] = (code[1:] != code[:-1]) | (ts[1:] != ts[:-1])
+        return cls(list(index), code[first], ts[first], values[first], int(ts.size - first.sum()))
+
+
+class SQLiteStore:
+    """TimeseriesStore on one SQLite file; one connection per thread, safe for many processes."""
+
+    def __init__(self, path: Path | str, *, busy_timeout_ms: int = 5000) -> None:
+        self.path = Path(path)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._series_ids: dict[str, int] = {}  # ids never change nor disappear, so caching is safe
+        self._schema_ready = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(f"cannot open the SQLite store at {self.path}: {exc}") from exc
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        """A new connection with the durability and concurrency settings."""
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self._busy_timeout_ms / 1000,
+            isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE for every write
+            check_same_thread=False,  # used by one thread only; close() may run on another
+        )
+        conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
+        conn.execute("PRAGMA journal_mode=WAL")  # readers never block the writer, nor it them
+        conn.execute("PRAGMA synchronous=FULL")  # a returned write() survives power loss
+        conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
+        conn.execute("PRAGMA temp_store=MEMORY")
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            with self._lock:
+                self._connections.append(conn)
+                if not self._schema_ready:
+                    self._create_schema(conn)
+                    self._schema_ready = True
+            self._local.conn = conn
+        return conn
+
+    def _create_schema(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreUnavailable(
+                f"{self.path} has schema version {version}, newer than this EnerTrack's"
+                f" ({SCHEMA_VERSION}): upgrade EnerTrack"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _schema():
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        """Close every connection this store opened, in any thread."""
+        with self._lock:
+            for conn in self._connections:
+                with suppress(sqlite3.Error):
+                    conn.close()
+            self._connections.clear()
+            self._local = threading.local()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self, failure: str) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE (the write lock up front, so no deadlock on upgrade) ... COMMIT.
+
+        Any error rolls everything back; SQLite's errors (locked, disk full, I/O) become
+        StoreUnavailable saying `failure`.
+        """
+        try:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} {failure} ({exc})") from exc
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """All rows of a query; a locked or broken database is StoreUnavailable."""
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} cannot be read: {exc}") from exc
+
+    def _series_id(self, node_id: str) -> int | None:
+        """The small integer key of a node, None when it never had data."""
+        sid = self._series_ids.get(node_id)
+        if sid is None:
+            rows = self._read("SELECT id FROM series WHERE node_id = ?", (node_id,))
+            if not rows:
+                return None
+            sid = self._series_ids[node_id] = int(rows[0][0])
+        return sid
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def write(self, readings: Sequence[Reading], params: Mapping[str, EnergyParams] | None = None) -> WriteResult:
+        """Store a batch and its rollups in one durable transaction; StoreUnavailable leaves nothing."""
+        if not readings:
+            return WriteResult(0, 0)
+        batch = _Batch.of(readings)
+        failure = f"did not take a batch of {len(readings)} readings; nothing of it was stored, retry it later"
+        with self._transaction(failure) as conn:
+            ids = self._ensure_series(conn, batch.node_ids)
+            stored = self._write_locked(conn, batch, ids, params or {})
+        self._series_ids.update(zip(batch.node_ids, ids.tolist(), strict=True))  # only once committed
+        return WriteResult(stored, len(readings) - stored)
+
+    def _ensure_series(self, conn: sqlite3.Connection, node_ids: list[str]) -> np.ndarray:
+        """Series ids of the batch's nodes (by code), created when new."""
+        missing = [n for n in node_ids if n not in self._series_ids]
+        found: dict[str, int] = {}
+        if missing:
+            conn.executemany("INSERT OR IGNORE INTO series (node_id) VALUES (?)", [(n,) for n in missing])
+            for part in _chunks(missing):
+                marks = ", ".join("?" * len(part))
+                found.update(conn.execute(f"SELECT node_id, id FROM series WHERE node_id IN ({marks})", part))
+        return np.array([self._series_ids.get(n) or found[n] for n in node_ids], dtype=np.int64)
+
+    def _write_locked(
+        self, conn: sqlite3.Connection, batch: _Batch, ids: np.ndarray, params: Mapping[str, EnergyParams]
+    ) -> int:
+        """Insert the new readings and merge their rollups; return how many were new."""
+        series = ids[batch.code]
+        starts = np.flatnonzero(np.r_[True, batch.code[1:] != batch.code[:-1]])
+        lo = batch.ts[starts]
+        hi = np.maximum.reduceat(batch.ts, starts)
+        existing = self._neighbourhood(conn, ids[batch.code[starts]], lo, hi)
+
+        # Readings already stored (a redelivery) are not new.
+        new = np.ones(series.size, dtype=bool)
+        inside = existing[:, 4] == 0
+        if inside.any():
+            stored_keys = (existing[inside, 0].astype(np.int64) << TS_BITS) | existing[inside, 1].astype(np.int64)
+            new = ~np.isin((series << TS_BITS) | batch.ts, stored_keys)
+        series, ts, values = series[new], batch.ts[new], batch.values[new]
+        if series.size == 0:
+            return 0
+        conn.executemany(_INSERT_READING, zip(series.tolist(), ts.tolist(), *values.T.tolist(), strict=True))
+
+        by_series = {int(ids[i]): params[n] for i, n in enumerate(batch.node_ids) if n in params}
+        quarter = rollups.reading_aggregates(series, ts, values, ROLLUP_LEVELS_S[0])
+        delta = self._energy_delta(existing, series, ts, values, by_series)
+        if delta[0].size:
+            quarter = rollups.merge(quarter, rollups.energy_aggregates(*delta))
+        level_rows = quarter
+        for level in ROLLUP_LEVELS_S:
+            level_rows = rollups.coarsen(level_rows, level) if level != ROLLUP_LEVELS_S[0] else level_rows
+            self._upsert(conn, level, level_rows)
+        return int(series.size)
+
+    def _neighbourhood(self, conn: sqlite3.Connection, series: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Stored rows around each node's batch range: (series, ts, energy, power, where).
+
+        where = 0 for every stored reading inside [lo, hi] (duplicates, window), 1 for the last
+        energy/power reading before lo, 2 for the first one after hi: the window of the rules.
+        """
+        rows: list[tuple[Any, ...]] = []
+        for part in _chunks(list(zip(series.tolist(), lo.tolist(), hi.tolist(), strict=True))):
+            marks = ", ".join("(?, ?, ?)" for _ in part)
+            sql = f"""
+                WITH b(series, lo, hi) AS (VALUES {marks})
+                SELECT r.series, r.ts, r.energy, r.power, 0 FROM b
+                  JOIN readings r ON r.series = b.series AND r.ts BETWEEN b.lo AND b.hi
+                UNION ALL
+                SELECT r.series, r.ts, r.energy, r.power, 1 FROM b
+                  JOIN readings r ON r.series = b.series AND r.ts = (
+                    SELECT p.ts FROM readings p WHERE p.series = b.series AND p.ts < b.lo
+                      AND (p.energy IS NOT NULL OR p.power IS NOT NULL) ORDER BY p.ts DESC LIMIT 1)
+                UNION ALL
+                SELECT r.series, r.ts, r.energy, r.power, 2 FROM b
+                  JOIN readings r ON r.series = b.series AND r.ts = (
+                    SELECT n.ts FROM readings n WHERE n.series = b.series AND n.ts > b.hi
+                      AND (n.energy IS NOT NULL OR n.power IS NOT NULL) ORDER BY n.ts ASC LIMIT 1)
+            """
+            rows += conn.execute(sql, [v for triple in part for v in triple]).fetchall()
+        if not rows:
+            return np.empty((0, 5), dtype=np.float64)
+        return np.array(rows, dtype=np.float64)  # ts < 2**53: exact in float64
+
+    @staticmethod
+    def _energy_delta(
+        existing: np.ndarray, series: np.ndarray, ts: np.ndarray, values: np.ndarray, params: Mapping[int, EnergyParams]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Energy per quarter that the new readings add to (or take from) the stored ones."""
+        carries = ~np.isnan(existing[:, 2]) | ~np.isnan(existing[:, 3])
+        window = existing[carries]
+        w_series, w_ts = window[:, 0].astype(np.int64), window[:, 1].astype(np.int64)
+        old = rollups.make_points(w_series, w_ts, window[:, 2], window[:, 3], params)
+        fresh = ~np.isnan(values[:, ENERGY_I]) | ~np.isnan(values[:, POWER_I])
+        new = rollups.make_points(
+            np.concatenate([w_series, series[fresh]]),
+            np.concatenate([w_ts, ts[fresh]]),
+            np.concatenate([window[:, 2], values[fresh, ENERGY_I]]),
+            np.concatenate([window[:, 3], values[fresh, POWER_I]]),
+            params,
+        )
+        return rollups.energy_delta(old, new)
+
+    @staticmethod
+    def _upsert(conn: sqlite3.Connection, level: int, rows: rollups.Aggregates) -> None:
+        columns: list[list[Any]] = [rows.series.tolist(), rows.bucket.tolist()]
+        for i in range(len(NAMES)):
+            columns += [rows.count[:, i].tolist(), rows.total[:, i].tolist(),
+                        rows.low[:, i].tolist(), rows.high[:, i].tolist()]  # NaN binds as NULL
+        columns.append(rows.energy_kwh.tolist())
+        conn.executemany(_UPSERT[level], zip(*columns, strict=True))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def latest(self, node_ids: Sequence[str]) -> dict[str, Reading]:
+        """The newest reading of each node that has one (one index seek per node)."""
+        out: dict[str, Reading] = {}
+        for part in _chunks(list(dict.fromkeys(node_ids))):
+            marks = ", ".join("?" * len(part))
+            rows = self._read(
+                f"SELECT s.node_id, r.ts, {', '.join('r.' + m for m in NAMES)} FROM series s"
+                " JOIN readings r ON r.series = s.id"
+                "  AND r.ts = (SELECT max(ts) FROM readings WHERE series = s.id)"
+                f" WHERE s.node_id IN ({marks})",
+                part,
+            )
+            out.update((row[0], Reading(*row)) for row in rows)
+        return out
+
+    def series(
+        self, node_id: str, magnitude: str, start: int, end: int, max_points: int = DEFAULT_MAX_POINTS
+    ) -> pd.DataFrame:
+        """Min/max/mean/count per bucket: raw readings below 15 min, else rollups with raw edges."""
+        col = _column(magnitude)
+        sid = self._series_id(node_id)
+        if sid is None or start >= end:
+            return _series_frame([])
+        width = bucket_width(start, end, max_points)
+        rows: list[tuple[Any, ...]] = []
+        for seg in cover(start, end, levels_dividing(width)):
+            if seg.level == RAW:
+                sql = (
+                    f"SELECT ts / {width} * {width} AS b, count({col}), total({col}), min({col}), max({col})"
+                    f" FROM readings WHERE series = ? AND ts >= ? AND ts < ? AND {col} IS NOT NULL GROUP BY b"
+                )
+            else:
+                sql = (
+                    f"SELECT bucket / {width} * {width} AS b, sum({col}_n), total({col}_sum),"
+                    f" min({col}_min), max({col}_max) FROM {ROLLUP_TABLES[seg.level]}"
+                    f" WHERE series = ? AND bucket >= ? AND bucket < ? AND {col}_n > 0 GROUP BY b"
+                )
+            rows += self._read(sql, (sid, seg.start, seg.end))
+        return _series_frame(rows)
+
+    def summary(self, node_id: str, magnitude: str, start: int, end: int) -> RangeSummary:
+        """Min and max (earliest second on ties) from the rollups, refined in raw rows; and the last."""
+        col = _column(magnitude)
+        sid = self._series_id(node_id)
+        if sid is None or start >= end:
+            return RangeSummary(None, None, None)
+        segments = cover(start, end)
+        minimum = self._extreme(sid, col, segments, "ASC")
+        maximum = self._extreme(sid, col, segments, "DESC")
+        last = self._read(
+            f"SELECT {col}, ts FROM readings WHERE series = ? AND ts >= ? AND ts < ? AND {col} IS NOT NULL"
+            " ORDER BY ts DESC LIMIT 1",
+            (sid, start, end),
+        )
+        return RangeSummary(minimum, maximum, Extreme(*last[0]) if last else None)
+
+    def _extreme(self, sid: int, col: str, segments: list[Segment], order: str) -> Extreme | None:
+        """The smallest (ASC) or largest (DESC) value and the first second it was measured."""
+        best: tuple[float, int, int, int] | None = None  # value, start, end, level of its bucket
+        better = (lambda a, b: a < b) if order == "ASC" else (lambda a, b: a > b)
+        for seg in segments:  # oldest first, so on a tie the earlier candidate stays
+            if seg.level == RAW:
+                sql = (
+                    f"SELECT {col}, ts FROM readings WHERE series = ? AND ts >= ? AND ts < ?"
+                    f" AND {col} IS NOT NULL ORDER BY {col} {order}, ts LIMIT 1"
+                )
+            else:
+                agg = "min" if order == "ASC" else "max"
+                sql = (
+                    f"SELECT {col}_{agg}, bucket FROM {ROLLUP_TABLES[seg.level]} WHERE series = ?"
+                    f" AND bucket >= ? AND bucket < ? AND {col}_n > 0 ORDER BY {col}_{agg} {order}, bucket LIMIT 1"
+                )
+            found = self._read(sql, (sid, seg.start, seg.end))
+            if found and (best is None or better(found[0][0], best[0])):
+                value, at = found[0]
+                best = (value, at, at + seg.level, seg.level)
+        if best is None:
+            return None
+        value, at, until, level = best
+        if level == RAW:
+            return Extreme(value, at)
+        exact = self._read(
+            f"SELECT {col}, ts FROM readings WHERE series = ? AND ts >= ? AND ts < ? AND {col} = ?"
+            " ORDER BY ts LIMIT 1",
+            (sid, at, until, value),
+        )
+        return Extreme(*exact[0])
+
+    def energy(self, node_ids: Sequence[str], boundaries: Sequence[int]) -> pd.DataFrame:
+        """kWh per node and period from the coarsest rollups that fit each period."""
+        bounds = check_boundaries(boundaries)
+        sids = {sid: n for n in dict.fromkeys(node_ids) if (sid := self._series_id(n)) is not None}
+        if not sids or bounds.size < 2:
+            return pd.DataFrame(columns=ENERGY_COLUMNS)
+        segments = [seg for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True) for seg in cover(a, b)]
+        rows: list[tuple[int, int, float]] = []
+        for part in _chunks(list(sids)):
+            marks = ", ".join("?" * len(part))
+            for seg in merge_adjacent(segments):
+                rows += self._read(
+                    f"SELECT series, bucket, energy_kwh FROM {ROLLUP_TABLES[seg.level]}"
+                    f" WHERE series IN ({marks}) AND bucket >= ? AND bucket < ? AND energy_kwh != 0",
+                    (*part, seg.start, seg.end),
+                )
+        return _energy_frame(rows, sids, bounds)
+
+    def readings(self, node_id: str, start: int | None = None, end: int | None = None) -> Iterator[Reading]:
+        """Raw readings of one node in [start, end), oldest first, streamed in chunks."""
+        sid = self._series_id(node_id)
+        if sid is None:
+            return iter(())
+        return self._stream(node_id, sid, start, end)
+
+    def _stream(self, node_id: str, sid: int, start: int | None, end: int | None) -> Iterator[Reading]:
+        # A connection of its own: an abandoned iterator never holds a statement open on the
+        # thread's connection, and writes on this thread never see a half-read cursor.
+        low = -(2**62) if start is None else start
+        high = 2**62 if end is None else end
+        try:
+            conn = self._connect()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} cannot be read: {exc}") from exc
+        try:
+            cursor = conn.execute(
+                f"SELECT ts, {_READING_COLUMNS} FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts",
+                (sid, low, high),
+            )
+            while chunk := cursor.fetchmany(STREAM_ROWS):
+                for row in chunk:
+                    yield Reading(node_id, *row)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} cannot be read: {exc}") from exc
+        finally:
+            conn.close()
+
+    def delete_node(self, node_id: str) -> int:
+        """Delete a node's readings and every rollup level; return how many readings went."""
+        sid = self._series_id(node_id)
+        if sid is None:
+            return 0
+        with self._transaction(f"could not delete node {node_id!r}; nothing was deleted") as conn:
+            deleted = conn.execute("DELETE FROM readings WHERE series = ?", (sid,)).rowcount
+            for table in ROLLUP_TABLES.values():
+                conn.execute(f"DELETE FROM {table} WHERE series = ?", (sid,))
+        return int(deleted)
+
+
+def _series_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    """SERIES_COLUMNS from (bucket, count, sum, min, max) rows sorted by bucket, repeats combined."""
+    if not rows:
+        return pd.DataFrame(
+            {"ts": pd.Series(dtype="int64"), "min": pd.Series(dtype="float64"), "max": pd.Series(dtype="float64"),
+             "mean": pd.Series(dtype="float64"), "count": pd.Series(dtype="int64")}
+        )[SERIES_COLUMNS]
+    data = np.array(rows, dtype=np.float64)
+    bucket = data[:, 0].astype(np.int64)
+    order = np.argsort(bucket, kind="stable")
+    data, bucket = data[order], bucket[order]
+    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])  # a bucket split across segments
+    count = np.add.reduceat(data[:, 1], starts)
+    total = np.add.reduceat(data[:, 2], starts)
+    return pd.DataFrame(
+        {
+            "ts": bucket[starts],
+            "min": np.fmin.reduceat(data[:, 3], starts),
+            "max": np.fmax.reduceat(data[:, 4], starts),
+            "mean": total / count,
+            "count": count.astype(np.int64),
+        }
+    )[SERIES_COLUMNS]
+
+
+def _energy_frame(rows: list[tuple[int, int, float]], names: Mapping[int, str], bounds: np.ndarray) -> pd.DataFrame:
+    """Sum rollup rows into (node, period); drop periods with no energy."""
+    if not rows:
+        return pd.DataFrame(columns=ENERGY_COLUMNS)
+    data = np.array(rows, dtype=np.float64)
+    series = data[:, 0].astype(np.int64)
+    period = np.searchsorted(bounds, data[:, 1].astype(np.int64), side="right") - 1
+    frame = (
+        pd.DataFrame({"series": series, "period": period, "energy_kwh": data[:, 2]})
+        .groupby(["series", "period"], as_index=False)["energy_kwh"]
+        .sum()
+    )
+    frame = frame[frame["energy_kwh"].abs() > ENERGY_EPSILON_KWH]
+    out = pd.DataFrame(
+        {
+            "node_id": frame["series"].map(names).to_numpy(dtype=object),
+            "period_start": bounds[frame["period"].to_numpy()],
+            "energy_kwh": frame["energy_kwh"].to_numpy(),
+        }
+    )
+    return out.sort_values(["period_start", "node_id"], ignore_index=True)[ENERGY_COLUMNS]
