@@ -43,7 +43,7 @@ class EnerTrackDash(Dash):
 
 def _flask(settings: Settings) -> Flask:
     """The Flask server with secure cookie settings."""
-    server = Flask("enertrack", root_path=str(ROOT))
+    server = Flask("enertrack", root_path=str(ROOT), static_folder=None)
     server.config.update(
         SECRET_KEY=settings.secret_key_value(),
         SESSION_COOKIE_NAME="enertrack_session",

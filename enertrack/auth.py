@@ -87,12 +87,26 @@ def _anonymous_callback_allowed(body: Any) -> bool:
     output = body.get("output")
     if not isinstance(output, str) or output not in allowed:
         return False
-    if not allowed[output]:  # the router: only public page paths
+    if not allowed[output]:
         return True
-    for item in body.get("inputs") or []:
+    return _rel(str(_pathname(body) or "")).strip("/") in PUBLIC_PAGES  # the router: public paths only
+
+
+def _pathname(body: Any) -> Any:
+    """The pages router's pathname input in a callback request body (or None)."""
+    for item in (body.get("inputs") or []) if isinstance(body, dict) else []:
         if isinstance(item, dict) and item.get("id") == "_pages_location" and item.get("property") == "pathname":
-            return _rel(str(item.get("value") or "")).strip("/") in PUBLIC_PAGES
-    return False
+            return item.get("value")
+    return None
+
+
+def _bad_router_request(body: Any) -> bool:
+    """A router call whose pathname is not one of ours (Dash would fail with a 500 on it)."""
+    allowed: dict[str, bool] = current_app.extensions.get(ANON_CALLBACKS, {})
+    if not isinstance(body, dict) or not allowed.get(body.get("output")):  # type: ignore[arg-type]
+        return False
+    path = _pathname(body)
+    return not (isinstance(path, str) and (path + "/").startswith(URL_PREFIX))
 
 
 def _same_origin() -> bool:
@@ -109,8 +123,11 @@ def guard() -> Response | None:
     if not path.startswith(URL_PREFIX) and path != URL_PREFIX.rstrip("/"):
         return None
     rel = _rel(path)
-    if rel == UPDATE_COMPONENT and not _same_origin():
-        return Response("cross-origin callback refused", status=403)
+    if rel == UPDATE_COMPONENT:
+        if not _same_origin():
+            return Response("cross-origin callback refused", status=403)
+        if _bad_router_request(request.get_json(silent=True)):
+            return jsonify(error="unknown page address"), 400  # type: ignore[return-value]
     if current_user.is_authenticated:
         return None
     if rel in PUBLIC_PAGES or rel == "healthz" or rel in PUBLIC_DASH or rel.startswith(PUBLIC_PREFIXES):

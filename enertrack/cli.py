@@ -55,5 +55,135 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database at revision {revision}")
 
 
+def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
+    """A session factory on the configured users/nodes database."""
+    from enertrack.db import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(settings.sqlalchemy_url))
+
+
+@main.group()
+def user() -> None:
+    """User accounts."""
+
+
+@user.command("create")
+@click.option("--username", required=True, help="3-32 letters, digits, '.', '-' or '_'.")
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 12 characters (prompted when omitted).")
+@click.option("--timezone", default=None, help="IANA timezone [default: ENERTRACK_DEFAULT_TIMEZONE].")
+@click.option("--language", type=click.Choice(["es", "en"]), default="es", show_default=True)
+def user_create(username: str, email: str, password: str, timezone: str | None, language: str) -> None:
+    """Create a user account (for administration and scripts)."""
+    from enertrack import accounts
+    from enertrack.i18n import tr
+    from enertrack.validation import MESSAGES
+
+    settings = settings_or_exit()
+    new = accounts.NewAccount(username, email, password, password, timezone or settings.default_timezone, language)
+    try:
+        with _sessions(settings).begin() as db:
+            accounts.create_user(db, new)
+    except accounts.AccountError as exc:
+        for name, code in exc.errors.items():
+            click.echo(f"error: {name}: {tr('en', MESSAGES.get(code, code))}", err=True)
+        sys.exit(2)
+    click.echo(f"user {username} created")
+
+
+@main.group()
+def node() -> None:
+    """Measurement nodes."""
+
+
+def _owner_id(db: object, username: str) -> int:
+    from enertrack.accounts import find_user
+
+    found = find_user(db, username)  # type: ignore[arg-type]
+    if found is None:
+        fail(f"no user called {username!r}: create it first with `enertrack user create`")
+    return found.id
+
+
+@node.command("add")
+@click.option("--user", "username", required=True, help="Owner's username.")
+@click.option("--id", "node_id", required=True, help="The device's MQTT identity: 1-64 of [A-Za-z0-9_-].")
+@click.option("--description", default="", help="Up to 200 characters.")
+@click.option("--location", default="", help="Up to 120 characters.")
+@click.option("--interval", "interval_s", default="10", show_default=True, help="Reporting interval in seconds.")
+def node_add(username: str, node_id: str, description: str, location: str, interval_s: str) -> None:
+    """Register a node for a user."""
+    from enertrack import nodes
+    from enertrack.i18n import tr
+    from enertrack.validation import MESSAGES
+
+    settings = settings_or_exit()
+    fields = {"node_id": node_id, "description": description, "location": location, "interval_s": interval_s}
+    try:
+        with _sessions(settings).begin() as db:
+            nodes.create_node(db, _owner_id(db, username), fields)
+    except nodes.NodeError as exc:
+        for name, code in exc.errors.items():
+            click.echo(f"error: {name}: {tr('en', MESSAGES.get(code, code))}", err=True)
+        sys.exit(2)
+    click.echo(f"node {node_id} added for {username}")
+
+
+@node.command("list")
+@click.option("--user", "username", default=None, help="Only this user's nodes.")
+def node_list(username: str | None) -> None:
+    """List nodes as tab-separated lines: node_id, owner, interval, description, location."""
+    from sqlalchemy import select
+
+    from enertrack.models import Node, User
+
+    settings = settings_or_exit()
+    with _sessions(settings)() as db:
+        query = select(Node, User.username).join(User).order_by(User.username, Node.node_id)
+        if username is not None:
+            query = query.where(Node.owner_id == _owner_id(db, username))
+        for found, owner in db.execute(query):
+            click.echo(f"{found.node_id}\t{owner}\t{found.interval_s}\t{found.description}\t{found.location}")
+
+
+@node.command("remove")
+@click.option("--user", "username", required=True, help="Owner's username.")
+@click.option("--id", "node_id", required=True)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def node_remove(username: str, node_id: str, yes: bool) -> None:
+    """Delete a node and all its readings."""
+    from enertrack import nodes
+    from enertrack.store import StoreUnavailable
+    from enertrack.store.factory import open_store
+
+    settings = settings_or_exit()
+    if not yes:
+        click.confirm(f"Delete node {node_id} and all its readings?", abort=True)
+    store = open_store(settings)
+    try:
+        with _sessions(settings).begin() as db:
+            deleted = nodes.delete_node(db, store, _owner_id(db, username), node_id)
+    except nodes.NodeNotFound:
+        fail(f"{username} has no node {node_id!r} (see `enertrack node list --user {username}`)")
+    except StoreUnavailable as exc:
+        fail(f"the readings could not be deleted, nothing was removed: {exc}")
+    finally:
+        store.close()
+    click.echo(f"node {node_id} removed with {deleted} readings")
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on [default: ENERTRACK_HOST or 0.0.0.0].")
+@click.option("--port", default=None, type=int, help="Port [default: ENERTRACK_PORT or 8006].")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Serve the web app with gunicorn (production: needs FLASK_SECRET_KEY)."""
+    from enertrack.server import run_gunicorn
+
+    settings = settings_or_exit(check=True)
+    run_gunicorn(settings, host=host or settings.host, port=port or settings.port, workers=workers)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -103,6 +103,7 @@ Port = Annotated[int, BeforeValidator(_port)]
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 OptText = Annotated[str | None, BeforeValidator(_optional_text)]
+OptSecret = Annotated[SecretStr | None, BeforeValidator(_optional_text)]
 OptFile = Annotated[Path | None, BeforeValidator(_optional_text), AfterValidator(_existing_file)]
 
 
@@ -116,7 +117,7 @@ class Settings(BaseSettings):
     host: str = Field("0.0.0.0", alias="ENERTRACK_HOST")
     port: Port = Field(8006, alias="ENERTRACK_PORT")
     https: Flag = Field(False, alias="ENERTRACK_HTTPS")
-    secret_key: SecretStr | None = Field(None, alias="FLASK_SECRET_KEY")
+    secret_key: OptSecret = Field(None, alias="FLASK_SECRET_KEY")
     default_timezone: Annotated[str, BeforeValidator(_timezone)] = Field("Europe/Madrid", alias="ENERTRACK_DEFAULT_TIMEZONE")
     ratelimit_storage_uri: str = Field("memory://", alias="RATELIMIT_STORAGE_URI")
     login_limit_ip: str = Field("20 per 15 minutes", alias="ENERTRACK_LOGIN_LIMIT_IP")
@@ -127,7 +128,7 @@ class Settings(BaseSettings):
     # Users and nodes: DATABASE_URL, else the original MYSQL_* names, else SQLite in data_dir.
     database_url: Annotated[str | None, BeforeValidator(_database_url)] = Field(None, alias="DATABASE_URL")
     mysql_user: OptText = Field(None, alias="MYSQL_USER")
-    mysql_password: SecretStr | None = Field(None, alias="MYSQL_PASSWORD")
+    mysql_password: OptSecret = Field(None, alias="MYSQL_PASSWORD")
     mysql_db: OptText = Field(None, alias="MYSQL_DB")
     mysql_host: OptText = Field(None, alias="MYSQL_HOST")
     mysql_port: Port = Field(3306, alias="MYSQL_PORT")
@@ -136,7 +137,7 @@ class Settings(BaseSettings):
     store: Literal["auto", "sqlite", "influx"] = Field("auto", alias="ENERTRACK_STORE")
     tsdb_path: Path | None = Field(None, alias="ENERTRACK_TSDB_PATH")
     influx_url: Annotated[str | None, BeforeValidator(_http_url)] = Field(None, alias="INFLUX_URL")
-    influx_token: SecretStr | None = Field(None, alias="INFLUX_TOKEN")
+    influx_token: OptSecret = Field(None, alias="INFLUX_TOKEN")
     influx_org: OptText = Field(None, alias="INFLUX_ORG")
     influx_bucket: OptText = Field(None, alias="INFLUX_BUCKET")
 
@@ -144,7 +145,7 @@ class Settings(BaseSettings):
     mqtt_host: str = Field("localhost", alias="DOMINIO")
     mqtt_port: Port = Field(8883, alias="PUERTO_MQTTS")
     mqtt_user: OptText = Field(None, alias="MQTT_USR")
-    mqtt_password: SecretStr | None = Field(None, alias="MQTT_PASS")
+    mqtt_password: OptSecret = Field(None, alias="MQTT_PASS")
     mqtt_tls: Flag = Field(True, alias="MQTT_TLS")
     mqtt_ca_file: OptFile = Field(None, alias="MQTT_CA_FILE")
     mqtt_cert_file: OptFile = Field(None, alias="MQTT_CERT_FILE")

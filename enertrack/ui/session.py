@@ -104,7 +104,7 @@ def register(app: Dash) -> None:
         Input(ids.LANG, "data"),
     )
     def session_state(_pathname: Any, stored_lang: Any) -> tuple[Any, ...]:
-        chosen = language(stored_lang) if stored_lang in LANGUAGES else None
+        chosen = stored_lang if isinstance(stored_lang, str) and stored_lang in LANGUAGES else None
         if current_user.is_authenticated:
             effective = language(current_user.language)
             if ctx.triggered_id == ids.LANG and chosen and chosen != effective:

@@ -26,5 +26,4 @@ def toast(message: str, kind: Kind = "success", header: str | None = None) -> db
         dismissable=True,
         duration=None if kind == "danger" else 6000,
         class_name=f"enertrack-toast toast-{kind} mb-2",
-        role="alert" if kind == "danger" else "status",
     )

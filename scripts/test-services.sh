@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Make the services the tests need usable: MariaDB, Mosquitto, headless Chromium (+ driver),
+# VictoriaMetrics (an InfluxDB line-protocol peer). Starts what is installed but stopped; installs
+# with apt-get what is missing when run as root. Prints what is still missing otherwise: those
+# tests then skip with that reason (and fail when CI=true).
+#   scripts/test-services.sh build-deps   packages needed to pip-install mysqlclient
+#   scripts/test-services.sh start        the services themselves; writes $VENV/test.env
+set -u
+VENV=${VENV:-.venv}
+ROOT=0; [ "$(id -u)" = 0 ] && ROOT=1
+APT_UPDATED=0
+say() { echo "[services] $*"; }
+
+apt_install() {
+  if [ "$ROOT" != 1 ] || ! command -v apt-get >/dev/null; then
+    say "missing: $* (install with: sudo apt-get install -y $*)"; return 1
+  fi
+  if [ "$APT_UPDATED" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true; APT_UPDATED=1
+  fi
+  say "installing $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 || { say "apt-get install $* failed"; return 1; }
+}
+
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {
+  for _ in $(seq 1 60); do port_open "$1" && return 0; sleep 0.5; done; return 1
+}
+
+build_deps() {
+  if ! pkg-config --exists mysqlclient 2>/dev/null && ! pkg-config --exists mariadb 2>/dev/null; then
+    apt_install default-libmysqlclient-dev pkg-config build-essential || true
+  fi
+}
+
+mariadb() {
+  if ! have mariadbd && ! have mysqld; then apt_install mariadb-server mariadb-client || return; fi
+  if ! port_open 3306; then
+    say "starting MariaDB"
+    if [ "$ROOT" = 1 ]; then
+      mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null
+      start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd >/dev/null 2>&1 \
+        || service mariadb start >/dev/null 2>&1 || true
+    fi
+    wait_port 3306 || { say "MariaDB did not start on 127.0.0.1:3306"; return; }
+  fi
+  # Tests connect as root@127.0.0.1 without a password (this machine's setup). Where root uses
+  # unix_socket auth instead, create a dedicated test account through the socket.
+  if ! mariadb-admin -uroot -h127.0.0.1 --protocol=tcp ping >/dev/null 2>&1 \
+     && [ "$ROOT" = 1 ] && mariadb -uroot -e "SELECT 1" >/dev/null 2>&1; then
+    mariadb -uroot -e "CREATE USER IF NOT EXISTS 'enertrack_test'@'127.0.0.1' IDENTIFIED BY 'enertrack_test';
+      GRANT ALL PRIVILEGES ON \`enertrack\\_test\\_%\`.* TO 'enertrack_test'@'127.0.0.1';" \
+      && echo "ENERTRACK_TEST_MYSQL_URL=mysql+mysqldb://enertrack_test:enertrack_test@127.0.0.1:3306" >> "$VENV/test.env"
+  fi
+  say "MariaDB ready on 127.0.0.1:3306"
+}
+
+mosquitto_broker() {
+  have mosquitto || apt_install mosquitto mosquitto-clients || return
+  have mosquitto_passwd || apt_install mosquitto-clients || true
+  if ! port_open 1883; then
+    say "starting Mosquitto on 127.0.0.1:1883"
+    if [ -f /etc/mosquitto/mosquitto.conf ] && [ "$ROOT" = 1 ]; then
+      mosquitto -d -c /etc/mosquitto/mosquitto.conf >/dev/null 2>&1
+    else
+      mosquitto -d -p 1883 >/dev/null 2>&1
+    fi
+    wait_port 1883 || say "Mosquitto did not start on 127.0.0.1:1883"
+  fi
+  say "Mosquitto ready (binary: $(command -v mosquitto || echo /usr/sbin/mosquitto))"
+}
+
+chromium_browser() {
+  if ! have chromium || ! have chromedriver; then apt_install chromium chromium-driver || return; fi
+  say "Chromium ready ($(chromium --version 2>/dev/null | head -1))"
+}
+
+victoria() {
+  have victoria-metrics || apt_install victoria-metrics || return
+  say "VictoriaMetrics ready"
+}
+
+case "${1:-start}" in
+  build-deps) build_deps ;;
+  start)
+    mkdir -p "$VENV"; : > "$VENV/test.env"
+    mariadb; mosquitto_broker; chromium_browser; victoria
+    ;;
+  *) echo "usage: $0 build-deps|start" >&2; exit 2 ;;
+esac
+exit 0

@@ -1,0 +1,208 @@
+"""Accounts on the web: register, log in, log out, redirects, rate limits, CSRF, cookie flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from enertrack.app import create_app
+from tests.conftest import PASSWORD, create_user, login, make_settings
+from tests.dash_client import DashClient
+
+
+def register(client: FlaskClient, dash: DashClient, **fields: str):  # type: ignore[no-untyped-def]
+    data = {"username": "ana", "email": "ana@example.com", "password": PASSWORD, "confirm": PASSWORD,
+            "timezone": "America/Santiago", "language": "es", "csrf_token": dash.csrf_token()}
+    data.update(fields)
+    return client.post("/enertrack/register", data=data)
+
+
+def query(response) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    return parse_qs(urlsplit(response.headers["Location"]).query)
+
+
+def logged_in(client: FlaskClient) -> bool:
+    return client.get("/enertrack/nodes").status_code == 200
+
+
+def test_register_creates_the_account_and_sends_to_login(client: FlaskClient, dash: DashClient, app: Flask) -> None:
+    response = register(client, dash)
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/enertrack/login?username=ana")
+    from enertrack.accounts import find_user
+
+    with app.extensions["enertrack"].read() as db:
+        user = find_user(db, "ana")
+        assert user is not None and user.timezone == "America/Santiago" and user.password_hash.startswith("scrypt:")
+    assert login(client, dash, "ana").status_code == 303
+    assert logged_in(client)
+
+
+def test_register_rejects_duplicates_and_weak_passwords(client: FlaskClient, dash: DashClient, app: Flask) -> None:
+    create_user(app, "ana")
+    response = register(client, dash, username="Ana", email="ANA@example.com")
+    assert response.status_code == 303
+    errors = query(response)["errors"][0]
+    assert "username:username_taken" in errors and "email:email_taken" in errors
+    response = register(client, dash, username="bob", email="bob@example.com", password="short", confirm="short")
+    assert "password:password_short" in query(response)["errors"][0]
+    response = register(client, dash, username="bob", email="bob@example.com", confirm="something else entirely")
+    assert "password:password_mismatch" in query(response)["errors"][0]
+    assert not logged_in(client)
+
+
+def test_register_page_shows_the_errors_it_is_sent_back_with(client: FlaskClient, dash: DashClient) -> None:
+    response = dash.call("_pages_content.children", ["/enertrack/register", "?errors=username:username_taken", "es"])
+    assert response.status_code == 200
+    assert "Ese nombre de usuario ya existe" in response.get_data(as_text=True)
+
+
+def test_login_redirects_to_next(client: FlaskClient, dash: DashClient, app: Flask) -> None:
+    create_user(app, "ana")
+    response = login(client, dash, "ana", next="/enertrack/profile")
+    assert (response.status_code, response.headers["Location"]) == (303, "/enertrack/profile")
+
+
+def test_next_never_leaves_the_app(client: FlaskClient, dash: DashClient, app: Flask) -> None:
+    create_user(app, "ana")
+    for target in ("https://evil.example/", "//evil.example/x", "/other-app/", "/enertrack/\\\\evil"):
+        response = login(client, dash, "ana", next=target)
+        assert response.headers["Location"] == "/enertrack/", target
+
+
+def test_anonymous_page_visit_is_sent_to_login_with_next(client: FlaskClient) -> None:
+    response = client.get("/enertrack/nodes?x=1")
+    assert response.status_code == 302
+    assert query(response)["next"] == ["/enertrack/nodes?x=1"]
+
+
+def test_one_generic_message_for_unknown_user_and_wrong_password(client: FlaskClient, dash: DashClient, app: Flask) -> None:
+    create_user(app, "ana")
+    messages = []
+    for username, password in (("ana", "wrong password!!"), ("nobody", PASSWORD)):
+        response = login(client, dash, username, password)
+        assert response.status_code == 303 and urlsplit(response.headers["Location"]).path == "/enertrack/login"
+        toast = dash.call("nav-user.children", ["/enertrack/login", "es"]).get_data(as_text=True)
+        messages.append("Usuario o contraseña incorrectos." in toast)
+    assert messages == [True, True]
+    assert not logged_in(client)
+
+
+def test_logout_ends_the_session(client: FlaskClient, dash: DashClient, app: Flask) -> None:
+    create_user(app, "ana")
+    login(client, dash, "ana")
+    assert logged_in(client)
+    response = client.post("/enertrack/logout", data={"csrf_token": dash.csrf_token()})
+    assert (response.status_code, response.headers["Location"]) == (303, "/enertrack/login")
+    assert not logged_in(client)
+
+
+def test_forms_require_the_csrf_token(client: FlaskClient, dash: DashClient, app: Flask) -> None:
+    create_user(app, "ana")
+    response = client.post("/enertrack/login", data={"username": "ana", "password": PASSWORD})
+    assert response.status_code == 400
+    response = client.post("/enertrack/login", data={"username": "ana", "password": PASSWORD, "csrf_token": "forged"})
+    assert response.status_code == 400
+    assert not logged_in(client)
+    response = client.post("/enertrack/register", data={"username": "bob", "email": "bob@example.com",
+                                                         "password": PASSWORD, "confirm": PASSWORD})
+    assert response.status_code == 400
+    login(client, dash, "ana")
+    client.post("/enertrack/logout", data={})
+    assert logged_in(client), "a logout without the token must not log out"
+
+
+def test_login_attempts_are_rate_limited_per_username(tmp_path: Path) -> None:
+    from enertrack.migrate import upgrade
+    from enertrack.db import make_engine
+
+    settings = make_settings(tmp_path, ENERTRACK_LOGIN_LIMIT_USER="3 per minute", ENERTRACK_LOGIN_LIMIT_IP="100 per minute")
+    upgrade(make_engine(settings.sqlalchemy_url))
+    app = create_app(settings)
+    create_user(app, "ana")
+    client = app.test_client()
+    dash = DashClient(client, app.extensions["dash_app"])
+    codes = [login(client, dash, "ana", "wrong password!!").status_code for _ in range(4)]
+    assert codes == [303, 303, 303, 429]
+    blocked = login(client, dash, "ana")  # even the right password waits now
+    assert blocked.status_code == 429
+    assert "text/html" in blocked.headers["Content-Type"] and b"react-entry-point" in blocked.data
+    toast = dash.call("nav-user.children", ["/enertrack/login", "es"]).get_data(as_text=True)
+    assert "Demasiados intentos" in toast
+    other = login(client, dash, "bob", "wrong password!!")  # another username is not blocked
+    assert other.status_code == 303
+
+
+def test_login_attempts_are_rate_limited_per_ip(tmp_path: Path) -> None:
+    from enertrack.migrate import upgrade
+    from enertrack.db import make_engine
+
+    settings = make_settings(tmp_path, ENERTRACK_LOGIN_LIMIT_IP="3 per minute", ENERTRACK_LOGIN_LIMIT_USER="100 per minute")
+    upgrade(make_engine(settings.sqlalchemy_url))
+    app = create_app(settings)
+    client = app.test_client()
+    dash = DashClient(client, app.extensions["dash_app"])
+    codes = [login(client, dash, f"user{i}", "wrong password!!").status_code for i in range(4)]
+    assert codes == [303, 303, 303, 429]
+
+
+def test_successful_logins_do_not_count_against_the_limit(tmp_path: Path) -> None:
+    from enertrack.migrate import upgrade
+    from enertrack.db import make_engine
+
+    settings = make_settings(tmp_path, ENERTRACK_LOGIN_LIMIT_USER="2 per minute")
+    upgrade(make_engine(settings.sqlalchemy_url))
+    app = create_app(settings)
+    create_user(app, "ana")
+    client = app.test_client()
+    dash = DashClient(client, app.extensions["dash_app"])
+    assert [login(client, dash, "ana").status_code for _ in range(4)] == [303] * 4
+
+
+def cookie_flags(response, name: str) -> str:  # type: ignore[no-untyped-def]
+    return next(c for c in response.headers.getlist("Set-Cookie") if c.startswith(name + "="))
+
+
+def test_cookie_flags(client: FlaskClient, dash: DashClient, app: Flask) -> None:
+    create_user(app, "ana")
+    response = login(client, dash, "ana", remember="on")
+    for name in ("enertrack_session", "enertrack_remember"):
+        flags = cookie_flags(response, name)
+        assert "HttpOnly" in flags and "SameSite=Lax" in flags and "Path=/enertrack/" in flags
+        assert "Secure" not in flags
+
+
+def test_cookies_are_secure_when_configured_for_https(tmp_path: Path) -> None:
+    from enertrack.migrate import upgrade
+    from enertrack.db import make_engine
+
+    settings = make_settings(tmp_path, ENERTRACK_HTTPS="true")
+    upgrade(make_engine(settings.sqlalchemy_url))
+    app = create_app(settings)
+    create_user(app, "ana")
+    client = app.test_client()
+    dash = DashClient(client, app.extensions["dash_app"])
+    response = login(client, dash, "ana", remember="on")
+    for name in ("enertrack_session", "enertrack_remember"):
+        assert "Secure" in cookie_flags(response, name)
+
+
+def test_login_starts_a_new_session(client: FlaskClient, dash: DashClient, app: Flask) -> None:
+    create_user(app, "ana")
+    dash.csrf_token()
+    with client.session_transaction("/enertrack/") as before:
+        before["planted"] = "by an attacker"
+        old_token = before.get("csrf_token")
+    login(client, dash, "ana")
+    with client.session_transaction("/enertrack/") as after:
+        assert "planted" not in after
+        assert after.get("_user_id") == "1"
+        assert after.get("csrf_token") != old_token
+
+
+def test_healthz_is_public(client: FlaskClient) -> None:
+    response = client.get("/enertrack/healthz")
+    assert (response.status_code, response.get_json()) == (200, {"status": "ok"})

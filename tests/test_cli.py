@@ -1,0 +1,77 @@
+"""The enertrack command: administration with clear errors and non-zero exits for bad input."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from enertrack.cli import main
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {"ENERTRACK_ENV": "development", "ENERTRACK_DATA_DIR": str(tmp_path)}
+
+
+def run(env: dict[str, str], *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, list(args), env=env, input=input)
+
+
+def test_db_user_and_node_commands(env: dict[str, str]) -> None:
+    assert run(env, "db", "upgrade").exit_code == 0
+    created = run(env, "user", "create", "--username", "ana", "--email", "ana@example.com",
+                  "--password", "a long enough password")
+    assert created.exit_code == 0, created.output
+    added = run(env, "node", "add", "--user", "ana", "--id", "casa-1", "--description", "Cocina",
+                "--location", "Madrid", "--interval", "30")
+    assert added.exit_code == 0, added.output
+    listed = run(env, "node", "list")
+    assert listed.output.splitlines() == ["casa-1\tana\t30\tCocina\tMadrid"]
+    removed = run(env, "node", "remove", "--user", "ana", "--id", "casa-1", "--yes")
+    assert removed.exit_code == 0 and "removed" in removed.output
+    assert run(env, "node", "list").output == ""
+
+
+def test_password_is_prompted_when_omitted(env: dict[str, str]) -> None:
+    run(env, "db", "upgrade")
+    result = run(env, "user", "create", "--username", "ana", "--email", "ana@example.com",
+                 input="a long enough password\na long enough password\n")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("user", "create", "--username", "a b", "--email", "x", "--password", "short"),
+         "username: Use 3 to 32 letters"),
+        (("user", "create", "--username", "bob", "--email", "not-an-email", "--password", "a long enough password"),
+         "email: Enter a valid email address"),
+        (("user", "create", "--username", "bob", "--email", "bob@example.com", "--password", "short"),
+         "password: The password needs at least 12 characters"),
+        (("node", "add", "--user", "nobody", "--id", "n1"), "no user called 'nobody'"),
+        (("node", "add", "--user", "ana", "--id", "bad id"), "node_id: Use 1 to 64 letters"),
+        (("node", "add", "--user", "ana", "--id", "n1", "--interval", "0"), "interval_s: The interval must be"),
+        (("node", "add", "--user", "ana", "--id", "n1", "--description", "d" * 201), "description: The description"),
+        (("node", "add", "--user", "ana", "--id", "taken"), "node_id: That node ID already exists"),
+        (("node", "remove", "--user", "ana", "--id", "missing", "--yes"), "ana has no node 'missing'"),
+    ],
+)
+def test_bad_input_is_a_clear_error_and_a_non_zero_exit(env: dict[str, str], args: tuple[str, ...], message: str) -> None:
+    run(env, "db", "upgrade")
+    run(env, "user", "create", "--username", "ana", "--email", "ana@example.com", "--password", "a long enough password")
+    run(env, "node", "add", "--user", "ana", "--id", "taken")
+    result = run(env, *args)
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_bad_configuration_is_reported_per_variable(env: dict[str, str]) -> None:
+    result = run({**env, "PUERTO_MQTTS": "abc"}, "node", "list")
+    assert result.exit_code == 2
+    assert "error: PUERTO_MQTTS must be a port number, got 'abc'" in result.output
+
+
+def test_serve_refuses_production_without_a_secret_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = run({"ENERTRACK_DATA_DIR": str(tmp_path), "ENERTRACK_ENV": "production", "FLASK_SECRET_KEY": ""}, "serve")
+    assert result.exit_code == 2
+    assert "FLASK_SECRET_KEY is required in production" in result.output

@@ -1,0 +1,93 @@
+"""Isolation: user B replays every callback with user A's node ids and gets nothing of A's."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from enertrack import nodes
+from enertrack.models import Node
+from enertrack.telemetry.reading import Reading
+from tests.conftest import create_user, login
+from tests.dash_client import UPDATE, DashClient, is_pattern
+
+A_NODE = "alice-meter"
+SECRETS = ("SECRET-DESC-A", "SECRET-LOC-A", "alice@example.com", "231.234", "4321.5")
+
+
+def hostile_values(node_id: str) -> list[Any]:
+    """Inputs a malicious client might send, each aimed at A's node or simply malformed."""
+    return [node_id, 1, {"mode": "edit", "node": node_id}, [node_id], {"node": node_id, "type": "x"},
+            None, "", -1, "x" * 5000, {"a": [1, {"b": None}]}, 1e308, True]
+
+
+def concrete(pattern: Any, node_id: str) -> dict[str, Any]:
+    """A concrete id for a pattern id, aimed at node_id."""
+    ident = json.loads(pattern) if isinstance(pattern, str) else dict(pattern)
+    return {key: node_id if isinstance(value, list) else value for key, value in ident.items()}
+
+
+def seed_alice(app: Flask) -> None:
+    uid = create_user(app, "alice")
+    services = app.extensions["enertrack"]
+    with services.transaction() as db:
+        nodes.create_node(db, uid, {"node_id": A_NODE, "description": "SECRET-DESC-A",
+                                    "location": "SECRET-LOC-A", "interval_s": 10})
+    now = int(time.time())
+    services.store.write([Reading(A_NODE, now - 60 * i, voltage=231.234, power=4321.5, energy=10.0 + i / 100)
+                          for i in range(30)])
+
+
+def test_user_b_gets_nothing_of_user_a_from_any_callback(client: FlaskClient, dash: DashClient, app: Flask) -> None:
+    seed_alice(app)
+    create_user(app, "bob")
+    assert login(client, dash, "bob").status_code == 303
+    before = list(app.extensions["enertrack"].store.readings(A_NODE))
+    calls = 0
+    for spec in dash.server_callbacks():
+        deps = spec["inputs"] + spec.get("state", [])
+        for value, trigger in itertools.product(hostile_values(A_NODE), range(len(spec["inputs"]))):
+            inputs = [value for _ in spec["inputs"]]
+            state = [value for _ in spec.get("state", [])]
+            pattern_ids = {i: [concrete(d["id"], A_NODE)] for i, d in enumerate(spec["inputs"]) if is_pattern(d["id"])}
+            pattern_ids |= {100 + i: [concrete(d["id"], A_NODE)] for i, d in enumerate(spec.get("state", []))
+                            if is_pattern(d["id"])}
+            if is_pattern(deps[0]["id"]) or spec["output"].startswith("{"):
+                pattern_ids[-1] = [concrete(json.loads(spec["output"].rpartition(".")[0]), A_NODE)] \
+                    if spec["output"].startswith("{") else []
+            body = dash.body(spec, inputs, state, pattern_ids=pattern_ids, triggered=trigger)
+            response = client.post(UPDATE, json=body)
+            calls += 1
+            # 204: nothing to update; 400: the guard refused a malformed router call. Never a 500.
+            assert response.status_code in (200, 204, 400), (spec["output"], value, response.data[:300])
+            if response.status_code == 400:
+                assert "_pages_content" in spec["output"]
+            text = response.get_data(as_text=True)
+            for secret in SECRETS:
+                assert secret not in text, (spec["output"], value, secret)
+    assert calls > 100
+    services = app.extensions["enertrack"]
+    with services.read() as db:
+        node = db.scalar(select(Node).where(Node.node_id == A_NODE))
+        assert node is not None and node.owner.username == "alice"
+        assert (node.description, node.location, node.interval_s) == ("SECRET-DESC-A", "SECRET-LOC-A", 10)
+    assert list(services.store.readings(A_NODE)) == before
+
+
+def test_node_description_is_shown_as_text(client: FlaskClient, dash: DashClient, app: Flask) -> None:
+    uid = create_user(app, "ana")
+    payload = "<img src=x onerror=alert(1)>"
+    with app.extensions["enertrack"].transaction() as db:
+        nodes.create_node(db, uid, {"node_id": "n1", "description": payload, "location": payload, "interval_s": 10})
+    login(client, dash, "ana")
+    response = dash.call("nodes-table.children", [1]).get_json()
+    cells = json.dumps(response)
+    # Dash sends text as JSON strings that React renders as text nodes, never as HTML.
+    assert json.dumps(payload)[1:-1] in cells.replace("\\\\", "\\")
+    assert "dangerously_allow_html" not in cells and "DangerouslySetInnerHTML" not in cells
