@@ -28,6 +28,10 @@ class StoreUnavailable(RuntimeError):
     """The store cannot take or serve data right now; the caller retries later."""
 
 
+class StoreRejected(ValueError):
+    """The store refused a batch as malformed: the same batch will fail again, so do not retry it as is."""
+
+
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     """What a batch write did."""
