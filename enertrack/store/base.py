@@ -6,9 +6,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import numpy as np
 import pandas as pd
 
-from enertrack.energy import EnergyParams
+from enertrack.energy import QUARTER_S, EnergyParams
 from enertrack.telemetry.reading import Reading
 
 DEFAULT_MAX_POINTS = 2000
@@ -22,6 +23,8 @@ BUCKET_LADDER_S: tuple[int, ...] = (
 
 SERIES_COLUMNS = ["ts", "min", "max", "mean", "count"]
 ENERGY_COLUMNS = ["node_id", "period_start", "energy_kwh"]
+# A period whose |kWh| is below this has "no energy" (float residue of incremental rollups).
+ENERGY_EPSILON_KWH = 1e-9
 
 
 class StoreUnavailable(RuntimeError):
@@ -66,6 +69,18 @@ def bucket_width(start: int, end: int, max_points: int, raw_interval_s: int = 1)
     return BUCKET_LADDER_S[-1]
 
 
+def check_boundaries(boundaries: Sequence[int]) -> np.ndarray:
+    """Period boundaries as int64, or ValueError unless strictly increasing multiples of 15 minutes."""
+    bounds = np.asarray(boundaries, dtype=np.int64)
+    if bounds.ndim != 1:
+        raise ValueError("period boundaries must be a flat sequence of epoch seconds")
+    if bounds.size and np.any(bounds % QUARTER_S):
+        raise ValueError(f"period boundaries must be multiples of {QUARTER_S} s (15 minutes), got {bounds.tolist()[:5]}")
+    if bounds.size > 1 and np.any(np.diff(bounds) <= 0):
+        raise ValueError("period boundaries must be strictly increasing")
+    return bounds
+
+
 @runtime_checkable
 class TimeseriesStore(Protocol):
     """Readings in, pandas frames out. Timestamps are epoch seconds (UTC) throughout."""
@@ -92,14 +107,18 @@ class TimeseriesStore(Protocol):
         ...
 
     def summary(self, node_id: str, magnitude: str, start: int, end: int) -> RangeSummary:
-        """Min and max (with when) and the last value of one magnitude in [start, end)."""
+        """Min and max (with when) and the last value of one magnitude in [start, end).
+
+        When the minimum or maximum occurs several times, its earliest second is given.
+        """
         ...
 
     def energy(self, node_ids: Sequence[str], boundaries: Sequence[int]) -> pd.DataFrame:
         """kWh per node and period as ENERGY_COLUMNS; period i is [boundaries[i], boundaries[i+1]).
 
-        Boundaries are multiples of 15 minutes (every real timezone's midnight is).
-        Rows with no energy are omitted.
+        Boundaries are strictly increasing multiples of 15 minutes (every real timezone's
+        midnight is; see check_boundaries). Rows with no energy (|kWh| <= ENERGY_EPSILON_KWH)
+        are omitted; rows are sorted by period_start, then node_id.
         """
         ...
 

@@ -155,6 +155,13 @@ def energy_edges_query(bucket: str, node_ids: Sequence[str], start: int, end: in
     return FluxQuery(before + "\n" + after, params)
 
 
+def existing_query(bucket: str, node_ids: Sequence[str], start: int, end: int) -> FluxQuery:
+    """The (node_id, _time) pairs already stored for these nodes in [start, end)."""
+    params = _base_params(bucket)
+    head = _source(start, end, [_node_predicate(node_ids, params)])
+    return FluxQuery(head + '  |> keep(columns: ["_time", "node_id"])\n' + '  |> unique(column: "_time")\n', params)
+
+
 def count_readings_query(bucket: str, node_id: str) -> FluxQuery:
     """How many distinct timestamps (readings) a node has over all time."""
     params = _base_params(bucket)

@@ -31,6 +31,7 @@ from enertrack.store import flux
 from enertrack.store.base import (
     DEFAULT_MAX_POINTS,
     ENERGY_COLUMNS,
+    ENERGY_EPSILON_KWH,
     SERIES_COLUMNS,
     Extreme,
     RangeSummary,
@@ -38,6 +39,7 @@ from enertrack.store.base import (
     StoreUnavailable,
     WriteResult,
     bucket_width,
+    check_boundaries,
 )
 from enertrack.store.line_protocol import MEASUREMENT, RULE_FIELDS, render_batch
 from enertrack.telemetry.reading import Reading
@@ -97,8 +99,10 @@ class InfluxStore:
         *,
         timeout_ms: int = 10_000,
         read_chunk_s: int = READ_CHUNK_S,
+        check_existing: bool = True,
     ) -> None:
         self.url = url
+        self.check_existing = check_existing
         self.org = org
         self.bucket = bucket
         self.read_chunk_s = read_chunk_s
@@ -137,18 +141,32 @@ class InfluxStore:
     ) -> WriteResult:
         """Write a batch in one synchronous request; returns only once InfluxDB accepted it.
 
-        ``stored`` counts the distinct (node, ts) points sent; ``duplicates`` the readings
-        dropped because an earlier one in the same batch had the same node and ts. A point
-        already in InfluxDB from an earlier batch is overwritten (same values for a QoS 1
-        redelivery) and counted as stored: InfluxDB does not tell which points were new.
+        The first reading of a (node, ts) wins, as in the SQLite store: readings already
+        stored (asked with one query over the batch's time span) and repeats inside the batch
+        are not sent and count as duplicates. ``stored`` counts the points sent. A reading
+        with no finite value is not written and counts as neither.
         """
-        batch = render_batch(readings, params)
+        if not readings:
+            return WriteResult(stored=0, duplicates=0)
+        existing = self._existing(readings) if self.check_existing else set()
+        fresh = [r for r in readings if (r.node_id, int(r.ts)) not in existing]
+        batch = render_batch(fresh, params)
         if batch.body:
             with self._guard(f"writing {batch.stored} readings to bucket {self.bucket!r}"):
                 self._write_api.write(
                     bucket=self.bucket, org=self.org, record=batch.body, write_precision=WritePrecision.S
                 )
-        return WriteResult(stored=batch.stored, duplicates=batch.duplicates)
+        return WriteResult(stored=batch.stored, duplicates=len(readings) - len(fresh) + batch.duplicates)
+
+    def _existing(self, readings: Sequence[Reading]) -> set[tuple[str, int]]:
+        """The (node_id, ts) of the batch that InfluxDB already holds."""
+        nodes = list(dict.fromkeys(r.node_id for r in readings))
+        stamps = [int(r.ts) for r in readings]
+        query = flux.existing_query(self.bucket, nodes, min(stamps), max(stamps) + 1)
+        return {
+            (record.values["node_id"], _epoch(record.get_time()))
+            for record in self._records(query, "checking which readings are already stored")
+        }
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -219,10 +237,10 @@ class InfluxStore:
 
     def energy(self, node_ids: Sequence[str], boundaries: Sequence[int]) -> pd.DataFrame:
         """kWh per node and period: the energy rules applied to raw energy/power readings."""
+        bounds = check_boundaries(boundaries).tolist()
         nodes = list(dict.fromkeys(node_ids))
-        bounds = [int(b) for b in boundaries]
-        if not nodes or len(bounds) < 2 or bounds[-1] <= bounds[0]:
-            return pd.DataFrame({c: [] for c in ENERGY_COLUMNS}).astype(_ENERGY_DTYPES)
+        if not nodes or len(bounds) < 2:
+            return pd.DataFrame(columns=ENERGY_COLUMNS)
         start, end = bounds[0], bounds[-1]
         edges = self._energy_edges(nodes, start, end)
         rows_by_node: dict[str, list[EnergyRow]] = {}
@@ -271,7 +289,6 @@ class InfluxStore:
 # -- pure helpers: records in, readings and frames out --------------------------------------
 
 EnergyRow = tuple[int, float, float, float, float]  # ts, energy kWh, power W, interval s, max power W
-_ENERGY_DTYPES = {"node_id": "object", "period_start": "int64", "energy_kwh": "float64"}
 
 
 def newest_reading(node_id: str, fields: Sequence[tuple[int, str, float]]) -> Reading:
@@ -342,7 +359,10 @@ def series_frame(buckets: Mapping[int, Mapping[str, float]], width: int) -> pd.D
 def energy_frame(
     nodes: Sequence[str], rows_by_node: Mapping[str, Sequence[EnergyRow]], boundaries: Sequence[int]
 ) -> pd.DataFrame:
-    """ENERGY_COLUMNS from each node's readings: energy.bucket_energy per quarter, summed per period."""
+    """ENERGY_COLUMNS from each node's readings: energy.bucket_energy per quarter, summed per period.
+
+    Sorted by period_start then node_id; periods with no energy are left out (as in SQLiteStore).
+    """
     series, ts, energy, power, interval, max_power = [], [], [], [], [], []
     for index, node_id in enumerate(nodes):
         rows = sorted(rows_by_node.get(node_id, ()), key=lambda row: row[0])
@@ -364,7 +384,7 @@ def energy_frame(
     node_index, quarter, kwh = bucket_energy(points)
     bounds = np.asarray(boundaries, dtype=np.int64)
     period = np.searchsorted(bounds, quarter, side="right") - 1
-    inside = (period >= 0) & (period < bounds.size - 1) & (kwh != 0.0)
+    inside = (period >= 0) & (period < bounds.size - 1)
     frame = pd.DataFrame(
         {
             "node": node_index[inside],
@@ -372,11 +392,11 @@ def energy_frame(
             "energy_kwh": kwh[inside],
         }
     )
-    totals = frame.groupby(["node", "period_start"], sort=True, as_index=False)["energy_kwh"].sum()
-    totals = totals[totals["energy_kwh"] != 0.0]
+    totals = frame.groupby(["node", "period_start"], as_index=False)["energy_kwh"].sum()
+    totals = totals[totals["energy_kwh"].abs() > ENERGY_EPSILON_KWH]
     names = np.asarray(list(nodes), dtype=object)
     totals["node_id"] = names[totals["node"].to_numpy(dtype=np.int64)]
-    return totals[ENERGY_COLUMNS].astype(_ENERGY_DTYPES).reset_index(drop=True)
+    return totals.sort_values(["period_start", "node_id"], ignore_index=True)[ENERGY_COLUMNS]
 
 
 
