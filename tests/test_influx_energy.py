@@ -46,17 +46,28 @@ def history(seed: int) -> list[Reading]:
 
 def row(reading: Reading) -> EnergyRow:
     knobs = PARAMS[reading.node_id]
-    return (reading.ts, math.nan if reading.energy is None else reading.energy,
-            math.nan if reading.power is None else reading.power, float(knobs.interval_s), knobs.max_power_w)
+    return (
+        reading.ts,
+        math.nan if reading.energy is None else reading.energy,
+        math.nan if reading.power is None else reading.power,
+        float(knobs.interval_s),
+        knobs.max_power_w,
+    )
 
 
 def field_values(reading: Reading) -> list[tuple[int, str, float]]:
     """(ts, field, value) of the fields InfluxDB holds for one reading's energy-related point."""
     knobs = PARAMS[reading.node_id]
-    out = [(reading.ts, name, getattr(reading, name)) for name in ("energy", "power")
-           if getattr(reading, name) is not None]
+    out = [
+        (reading.ts, name, getattr(reading, name))
+        for name in ("energy", "power")
+        if getattr(reading, name) is not None
+    ]
     if out:
-        out += [(reading.ts, RULE_FIELDS[0], float(knobs.interval_s)), (reading.ts, RULE_FIELDS[1], knobs.max_power_w)]
+        out += [
+            (reading.ts, RULE_FIELDS[0], float(knobs.interval_s)),
+            (reading.ts, RULE_FIELDS[1], knobs.max_power_w),
+        ]
     return out
 
 
@@ -71,10 +82,20 @@ def per_field(readings: list[Reading], *, last: bool) -> list[tuple[int, str, fl
 def reference(readings: list[Reading], bounds: list[int]) -> dict[tuple[str, int], float]:
     """The rules over each node's whole history, quarters summed into the periods."""
     nodes = ["c", "w"]
-    rows = sorted((nodes.index(r.node_id), *row(r)) for r in readings if r.energy is not None or r.power is not None)
+    rows = sorted(
+        (nodes.index(r.node_id), *row(r))
+        for r in readings
+        if r.energy is not None or r.power is not None
+    )
     data = np.array(rows, dtype=np.float64)
-    points = Points(data[:, 0].astype(np.int64), data[:, 1].astype(np.int64), data[:, 2], data[:, 3],
-                    data[:, 4], data[:, 5])
+    points = Points(
+        data[:, 0].astype(np.int64),
+        data[:, 1].astype(np.int64),
+        data[:, 2],
+        data[:, 3],
+        data[:, 4],
+        data[:, 5],
+    )
     series, quarter, kwh = bucket_energy(points)
     period = np.searchsorted(bounds, quarter, side="right") - 1
     out: dict[tuple[str, int], float] = {}
@@ -95,29 +116,56 @@ def test_range_plus_edges_equals_the_whole_history(seed: int) -> None:
     rows_by_node: dict[str, list[EnergyRow]] = {}
     for node in ("c", "w"):
         mine = [r for r in readings if r.node_id == node]
-        inside = [row(r) for r in mine if start <= r.ts < end and (r.energy is not None or r.power is not None)]
+        inside = [
+            row(r)
+            for r in mine
+            if start <= r.ts < end and (r.energy is not None or r.power is not None)
+        ]
         before = edge_row(per_field([r for r in mine if r.ts < start], last=True), newest=True)
         after = edge_row(per_field([r for r in mine if r.ts >= end], last=False), newest=False)
         rows_by_node[node] = [*([before] if before else []), *inside, *([after] if after else [])]
     got = energy_frame(["c", "w"], rows_by_node, bounds)
     assert list(got.columns) == ENERGY_COLUMNS
-    assert got[["period_start", "node_id"]].values.tolist() == sorted(got[["period_start", "node_id"]].values.tolist())
+    assert got[["period_start", "node_id"]].values.tolist() == sorted(
+        got[["period_start", "node_id"]].values.tolist()
+    )
     want = reference(readings, bounds)
     assert {(n, p): k for n, p, k in got.itertuples(index=False)} == pytest.approx(want, abs=1e-9)
     assert len(got) == len(want)
 
 
 def test_the_edge_reading_keeps_only_the_fields_it_carried() -> None:
-    fields = [(100, "energy", 5.0), (90, "power", 300.0), (100, RULE_FIELDS[0], 60.0), (100, RULE_FIELDS[1], 9000.0)]
-    assert edge_row(fields, newest=True) == (100, 5.0, pytest.approx(math.nan, nan_ok=True), 60.0, 9000.0)
+    fields = [
+        (100, "energy", 5.0),
+        (90, "power", 300.0),
+        (100, RULE_FIELDS[0], 60.0),
+        (100, RULE_FIELDS[1], 9000.0),
+    ]
+    assert edge_row(fields, newest=True) == (
+        100,
+        5.0,
+        pytest.approx(math.nan, nan_ok=True),
+        60.0,
+        9000.0,
+    )
     ts, energy, power, interval, bound = edge_row(fields, newest=False)  # type: ignore[misc]
-    assert (ts, power, interval, bound) == (90, 300.0, 10.0, 30_000.0)  # no knobs on it: the defaults
+    assert (ts, power, interval, bound) == (
+        90,
+        300.0,
+        10.0,
+        30_000.0,
+    )  # no knobs on it: the defaults
     assert math.isnan(energy)
     assert edge_row([(5, RULE_FIELDS[0], 60.0)], newest=True) is None
 
 
 def test_newest_reading_ignores_older_fields_and_rule_knobs() -> None:
-    fields = [(10, "voltage", 230.0), (20, "power", 5.0), (20, RULE_FIELDS[0], 60.0), (20, "current", 0.1)]
+    fields = [
+        (10, "voltage", 230.0),
+        (20, "power", 5.0),
+        (20, RULE_FIELDS[0], 60.0),
+        (20, "current", 0.1),
+    ]
     assert newest_reading("n", fields) == Reading("n", 20, power=5.0, current=0.1)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -40,9 +41,14 @@ def test_series_query_text_is_exactly_this() -> None:
         '  |> keep(columns: ["_time", "_value"])\n'
         '  |> yield(name: "{fn}")\n'
     )
-    assert query.text == "\n".join(pipeline.replace("{fn}", fn) for fn in ("min", "max", "mean", "count"))
+    assert query.text == "\n".join(
+        pipeline.replace("{fn}", fn) for fn in ("min", "max", "mean", "count")
+    )
     assert query.params == {
-        "p_bucket": "telemetry", "p_measurement": "energy", "p_node0": "node-1", "p_field0": "power",
+        "p_bucket": "telemetry",
+        "p_measurement": "energy",
+        "p_node0": "node-1",
+        "p_field0": "power",
     }
 
 
@@ -75,7 +81,10 @@ def test_several_nodes_become_an_or_of_equalities_which_storage_can_push_down() 
 def test_summary_selects_min_max_and_last_rows_with_their_time() -> None:
     text = flux.summary_query("b", "n1", "voltage", 100, 200).text
     for fn in ("min", "max", "last"):
-        assert f'  |> {fn}()\n  |> keep(columns: ["_time", "_value"])\n  |> yield(name: "{fn}")' in text
+        assert (
+            f'  |> {fn}()\n  |> keep(columns: ["_time", "_value"])\n  |> yield(name: "{fn}")'
+            in text
+        )
 
 
 def test_readings_are_pivoted_and_sorted_by_time() -> None:
@@ -125,3 +134,25 @@ def test_every_magnitude_is_accepted() -> None:
 )
 def test_delete_predicate_quotes_the_node_id(node_id: str, predicate: str) -> None:
     assert flux.delete_predicate(node_id) == predicate
+
+
+TASK = Path(__file__).resolve().parents[1] / "deploy" / "influxdb" / "downsample_15m.flux"
+DOC = Path(__file__).resolve().parents[1] / "docs" / "influxdb.md"
+
+
+def test_the_downsampling_task_covers_every_magnitude_with_four_aggregates() -> None:
+    text = TASK.read_text()
+    assert set(re.findall(r'r\._field == "(\w+)"', text)) == set(NAMES)
+    for fn in ("mean", "min", "max", "count"):
+        assert f'raw |> summarize(fn: {fn}, suffix: "{fn}")' in text
+    assert 'aggregateWindow(every: 15m, fn: fn, createEmpty: false, timeSrc: "_start")' in text
+    assert "range(start: start, stop: stop)" in text
+
+
+def test_the_documented_task_is_the_shipped_one() -> None:
+    code = "\n".join(
+        line for line in TASK.read_text().splitlines() if not line.lstrip().startswith("//")
+    )
+    documented = DOC.read_text().split("```flux\n", 1)[1].split("```", 1)[0]
+    strip = lambda text: [line for line in text.splitlines() if line.strip()]  # noqa: E731
+    assert strip(documented) == strip(code)

@@ -64,14 +64,18 @@ def flux_params(request_json: dict) -> dict[str, object]:
 # -- writes --------------------------------------------------------------------------------------
 
 
-def test_write_sends_the_exact_line_protocol_in_one_synchronous_request(fake: FakeInflux, store: InfluxStore) -> None:
+def test_write_sends_the_exact_line_protocol_in_one_synchronous_request(
+    fake: FakeInflux, store: InfluxStore
+) -> None:
     fake.answer(QUERY, NO_ROWS)
     fake.answer(WRITE, Answer(204))
     readings = [
         Reading("casa norte,1", T, voltage=230.1, current=1.25, power=287.5, energy=12.5),
         Reading("k=v", T + 10, power_factor=0.95, frequency=50.0),
     ]
-    result = store.write(readings, {"casa norte,1": EnergyParams(interval_s=60, max_power_w=5000.0)})
+    result = store.write(
+        readings, {"casa norte,1": EnergyParams(interval_s=60, max_power_w=5000.0)}
+    )
     assert result == WriteResult(stored=2, duplicates=0)
     [sent] = fake.sent(WRITE)
     assert sent.body == (
@@ -85,32 +89,54 @@ def test_write_sends_the_exact_line_protocol_in_one_synchronous_request(fake: Fa
 
 
 def test_readings_already_stored_are_not_sent_again(fake: FakeInflux, store: InfluxStore) -> None:
-    fake.answer(QUERY, csv_answer("""
+    fake.answer(
+        QUERY,
+        csv_answer("""
 #datatype,string,long,dateTime:RFC3339,string
 #group,false,false,false,true
 #default,_result,,,
 ,result,table,_time,node_id
 ,,0,2023-11-14T22:13:20Z,n1
-"""))
+"""),
+    )
     fake.answer(WRITE, Answer(204))
-    result = store.write([Reading("n1", T, voltage=1.0), Reading("n1", T + 10, voltage=2.0),
-                          Reading("n2", T, voltage=3.0), Reading("n1", T + 10, voltage=9.0)])
+    result = store.write(
+        [
+            Reading("n1", T, voltage=1.0),
+            Reading("n1", T + 10, voltage=2.0),
+            Reading("n2", T, voltage=3.0),
+            Reading("n1", T + 10, voltage=9.0),
+        ]
+    )
     assert result == WriteResult(stored=2, duplicates=2)
-    assert fake.sent(WRITE)[0].body == b"energy,node_id=n1 voltage=2.0 1700000010\nenergy,node_id=n2 voltage=3.0 1700000000"
+    assert (
+        fake.sent(WRITE)[0].body
+        == b"energy,node_id=n1 voltage=2.0 1700000010\nenergy,node_id=n2 voltage=3.0 1700000000"
+    )
     [asked] = fake.sent(QUERY)
     body = asked.json()
     assert "range(start: 1700000000, stop: 1700000011)" in body["query"]
-    assert flux_params(body) | {} == {"p_bucket": "telemetry", "p_measurement": "energy", "p_node0": "n1", "p_node1": "n2"}
+    assert flux_params(body) | {} == {
+        "p_bucket": "telemetry",
+        "p_measurement": "energy",
+        "p_node0": "n1",
+        "p_node1": "n2",
+    }
 
 
-def test_a_batch_entirely_stored_already_sends_no_write(fake: FakeInflux, store: InfluxStore) -> None:
-    fake.answer(QUERY, csv_answer("""
+def test_a_batch_entirely_stored_already_sends_no_write(
+    fake: FakeInflux, store: InfluxStore
+) -> None:
+    fake.answer(
+        QUERY,
+        csv_answer("""
 #datatype,string,long,dateTime:RFC3339,string
 #group,false,false,false,true
 #default,_result,,,
 ,result,table,_time,node_id
 ,,0,2023-11-14T22:13:20Z,n1
-"""))
+"""),
+    )
     assert store.write([Reading("n1", T, voltage=1.0)]) == WriteResult(stored=0, duplicates=1)
     assert fake.sent(WRITE) == []
 
@@ -121,17 +147,51 @@ def test_an_empty_batch_sends_nothing(fake: FakeInflux, store: InfluxStore) -> N
 
 
 WRITE_FAILURES = [
-    (error_answer(500, "internal error", "engine: cache-max-memory-size exceeded"), StoreUnavailable,
-     "500.*cache-max-memory-size"),
-    (error_answer(503, "unavailable", "too many requests in flight", **{"Retry-After": "30"}), StoreUnavailable, "503"),
-    (error_answer(429, "too many requests", "org exceeded write limit"), StoreUnavailable, "429.*write limit"),
+    (
+        error_answer(500, "internal error", "engine: cache-max-memory-size exceeded"),
+        StoreUnavailable,
+        "500.*cache-max-memory-size",
+    ),
+    (
+        error_answer(503, "unavailable", "too many requests in flight", **{"Retry-After": "30"}),
+        StoreUnavailable,
+        "503",
+    ),
+    (
+        error_answer(429, "too many requests", "org exceeded write limit"),
+        StoreUnavailable,
+        "429.*write limit",
+    ),
     (error_answer(401, "unauthorized", "unauthorized access"), StoreUnavailable, "INFLUX_TOKEN"),
-    (error_answer(404, "not found", 'bucket "telemetry" not found'), StoreUnavailable, "INFLUX_BUCKET"),
-    (error_answer(400, "invalid", 'partial write: unable to parse \'energy,node_id=n1 voltage=x\': invalid number'),
-     StoreRejected, "400.*unable to parse"),
-    (error_answer(413, "request too large", "unable to read data: points batch is too large"), StoreRejected, "413"),
-    (error_answer(422, "unprocessable entity", "failure writing points to database: partial write: points beyond "
-                  "retention policy dropped=1"), StoreRejected, "422.*retention"),
+    (
+        error_answer(404, "not found", 'bucket "telemetry" not found'),
+        StoreUnavailable,
+        "INFLUX_BUCKET",
+    ),
+    (
+        error_answer(
+            400,
+            "invalid",
+            "partial write: unable to parse 'energy,node_id=n1 voltage=x': invalid number",
+        ),
+        StoreRejected,
+        "400.*unable to parse",
+    ),
+    (
+        error_answer(413, "request too large", "unable to read data: points batch is too large"),
+        StoreRejected,
+        "413",
+    ),
+    (
+        error_answer(
+            422,
+            "unprocessable entity",
+            "failure writing points to database: partial write: points beyond "
+            "retention policy dropped=1",
+        ),
+        StoreRejected,
+        "422.*retention",
+    ),
 ]
 
 
@@ -146,7 +206,9 @@ def test_a_refused_write_raises_and_is_never_reported_stored(
     assert len(fake.sent(WRITE)) == 1  # no hidden retries: the daemon owns the retry loop
 
 
-def test_the_retried_batch_is_sent_again_byte_for_byte(fake: FakeInflux, store: InfluxStore) -> None:
+def test_the_retried_batch_is_sent_again_byte_for_byte(
+    fake: FakeInflux, store: InfluxStore
+) -> None:
     fake.answer(QUERY, NO_ROWS)
     fake.answer(WRITE, error_answer(503, "unavailable", "restarting"), Answer(204))
     batch = [Reading("n1", T, voltage=230.0), Reading("n1", T + 10, energy=1.5)]
@@ -177,7 +239,9 @@ def test_a_server_that_does_not_answer_in_time_is_unavailable(fake: FakeInflux) 
 def test_without_the_existence_check_a_write_is_one_request(fake: FakeInflux) -> None:
     store = InfluxStore(fake.url, "t", "o", "b", check_existing=False)
     fake.answer(WRITE, Answer(204))
-    assert store.write([Reading("n1", T, voltage=1.0), Reading("n1", T, voltage=2.0)]) == WriteResult(1, 1)
+    assert store.write(
+        [Reading("n1", T, voltage=1.0), Reading("n1", T, voltage=2.0)]
+    ) == WriteResult(1, 1)
     assert [r.path for r in fake.requests] == [WRITE]
     store.close()
 
@@ -219,13 +283,19 @@ SERIES_CSV = """
 """
 
 
-def test_series_parses_the_four_aggregates_into_epoch_aligned_buckets(fake: FakeInflux, store: InfluxStore) -> None:
+def test_series_parses_the_four_aggregates_into_epoch_aligned_buckets(
+    fake: FakeInflux, store: InfluxStore
+) -> None:
     fake.answer(QUERY, csv_answer(SERIES_CSV))
     start = T + 10  # 22:13:30, not a multiple of the 60 s width: the first window is clipped
     got = store.series("n1", "voltage", start, start + 86_400)
     want = pd.DataFrame(
         {
-            "ts": [epoch("2023-11-14T22:13:00Z"), epoch("2023-11-14T22:14:00Z"), epoch("2023-11-14T22:20:00Z")],
+            "ts": [
+                epoch("2023-11-14T22:13:00Z"),
+                epoch("2023-11-14T22:14:00Z"),
+                epoch("2023-11-14T22:20:00Z"),
+            ],
             "min": [228.5, 229.1, 230.0],
             "max": [231.0, 250.5, 230.0],
             "mean": [229.75, 235.3, 230.0],
@@ -239,7 +309,9 @@ def test_series_parses_the_four_aggregates_into_epoch_aligned_buckets(fake: Fake
     assert flux_params(body)["p_field0"] == "voltage"
 
 
-def test_series_without_rows_is_an_empty_frame_with_the_columns(fake: FakeInflux, store: InfluxStore) -> None:
+def test_series_without_rows_is_an_empty_frame_with_the_columns(
+    fake: FakeInflux, store: InfluxStore
+) -> None:
     fake.answer(QUERY, NO_ROWS)
     got = store.series("n1", "power", T, T + 3600)
     assert list(got.columns) == SERIES_COLUMNS and got.empty
@@ -267,7 +339,9 @@ SUMMARY_CSV = """
 """
 
 
-def test_summary_reads_min_max_and_last_with_their_seconds(fake: FakeInflux, store: InfluxStore) -> None:
+def test_summary_reads_min_max_and_last_with_their_seconds(
+    fake: FakeInflux, store: InfluxStore
+) -> None:
     fake.answer(QUERY, csv_answer(SUMMARY_CSV))
     got = store.summary("n1", "voltage", T, T + 86_400)
     assert got == RangeSummary(
@@ -295,7 +369,9 @@ LATEST_CSV = """
 """
 
 
-def test_latest_rebuilds_the_newest_reading_from_each_fields_last_value(fake: FakeInflux, store: InfluxStore) -> None:
+def test_latest_rebuilds_the_newest_reading_from_each_fields_last_value(
+    fake: FakeInflux, store: InfluxStore
+) -> None:
     fake.answer(QUERY, csv_answer(LATEST_CSV))
     got = store.latest(["casa norte", "n2", "never-seen"])
     assert got == {
@@ -365,7 +441,9 @@ BOUNDS_CSV = """
 """
 
 
-def test_readings_without_bounds_ask_for_the_nodes_time_span_first(fake: FakeInflux, store: InfluxStore) -> None:
+def test_readings_without_bounds_ask_for_the_nodes_time_span_first(
+    fake: FakeInflux, store: InfluxStore
+) -> None:
     fake.answer(QUERY, csv_answer(BOUNDS_CSV), csv_answer(READINGS_CSV))
     assert [r.ts for r in store.readings("n1")] == [T, T + 10, T + 20]
     bounds, chunk = (r.json()["query"] for r in fake.sent(QUERY))
@@ -434,10 +512,14 @@ def test_energy_applies_the_rules_to_raw_readings_and_the_ones_just_outside(
     #   that ends at the "after" reading, whose own interval knob of 60 s lets it count) = 0.02
     rows = {(n, p): k for n, p, k in got.itertuples(index=False)}
     assert rows == pytest.approx(
-        {("m", B0): 0.95, ("p", B0): 0.075, ("m", B0 + 1800): 0.6, ("p", B0 + 1800): 0.02}, abs=1e-12
+        {("m", B0): 0.95, ("p", B0): 0.075, ("m", B0 + 1800): 0.6, ("p", B0 + 1800): 0.02},
+        abs=1e-12,
     )
     assert [(n, p) for n, p, _ in got.itertuples(index=False)] == [
-        ("m", B0), ("p", B0), ("m", B0 + 1800), ("p", B0 + 1800)
+        ("m", B0),
+        ("p", B0),
+        ("m", B0 + 1800),
+        ("p", B0 + 1800),
     ]
     edges, m_points, p_points = (r.json() for r in fake.sent(QUERY))
     assert "range(start: 0, stop: 1700000100)" in edges["query"]
@@ -446,21 +528,28 @@ def test_energy_applies_the_rules_to_raw_readings_and_the_ones_just_outside(
     assert "range(start: 1700000100, stop: 1700003700)" in m_points["query"]
 
 
-def test_energy_boundaries_are_checked_before_any_query(fake: FakeInflux, store: InfluxStore) -> None:
+def test_energy_boundaries_are_checked_before_any_query(
+    fake: FakeInflux, store: InfluxStore
+) -> None:
     with pytest.raises(ValueError, match="15 minutes"):
         store.energy(["m"], [B0, B0 + 1000])
     assert store.energy(["m"], [B0]).empty
     assert fake.requests == []
 
 
-def test_delete_counts_then_deletes_every_point_of_the_node(fake: FakeInflux, store: InfluxStore) -> None:
-    fake.answer(QUERY, csv_answer("""
+def test_delete_counts_then_deletes_every_point_of_the_node(
+    fake: FakeInflux, store: InfluxStore
+) -> None:
+    fake.answer(
+        QUERY,
+        csv_answer("""
 #datatype,string,long,long
 #group,false,false,false
 #default,_result,,
 ,result,table,readings
 ,,0,42
-"""))
+"""),
+    )
     fake.answer(DELETE, Answer(204))
     assert store.delete_node('casa "norte"') == 42
     [sent] = fake.sent(DELETE)
@@ -482,14 +571,19 @@ def test_a_failed_delete_raises(fake: FakeInflux, store: InfluxStore) -> None:
 # -- query failures -------------------------------------------------------------------------------
 
 
-def test_an_error_table_in_the_csv_is_unavailable_with_the_servers_words(fake: FakeInflux, store: InfluxStore) -> None:
-    fake.answer(QUERY, csv_answer("""
+def test_an_error_table_in_the_csv_is_unavailable_with_the_servers_words(
+    fake: FakeInflux, store: InfluxStore
+) -> None:
+    fake.answer(
+        QUERY,
+        csv_answer("""
 #datatype,string,string
 #group,true,true
 #default,,
 ,error,reference
 ,"query terminated: reached maximum allowed memory limits",576
-"""))
+"""),
+    )
     with pytest.raises(StoreUnavailable, match="maximum allowed memory"):
         store.summary("n1", "power", T, T + 60)
 
@@ -499,10 +593,15 @@ def test_an_error_table_in_the_csv_is_unavailable_with_the_servers_words(fake: F
     [
         (error_answer(500, "internal error", "boom"), StoreUnavailable),
         (error_answer(503, "unavailable", "starting"), StoreUnavailable),
-        (error_answer(400, "invalid", "error @1:1-1:5: undefined identifier p_bucket"), StoreRejected),
+        (
+            error_answer(400, "invalid", "error @1:1-1:5: undefined identifier p_bucket"),
+            StoreRejected,
+        ),
     ],
 )
-def test_query_failures(fake: FakeInflux, store: InfluxStore, answer: Answer, error: type[Exception]) -> None:
+def test_query_failures(
+    fake: FakeInflux, store: InfluxStore, answer: Answer, error: type[Exception]
+) -> None:
     fake.answer(QUERY, answer)
     with pytest.raises(error):
         store.series("n1", "power", T, T + 60)

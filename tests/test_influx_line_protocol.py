@@ -65,8 +65,16 @@ def test_non_finite_values_have_no_text(value: float) -> None:
 
 
 def test_a_full_reading_renders_every_field_in_table_order() -> None:
-    reading = Reading("n1", TS, voltage=230.1, current=1.25, power=287.5, energy=12.5,
-                      power_factor=0.95, frequency=50.01)
+    reading = Reading(
+        "n1",
+        TS,
+        voltage=230.1,
+        current=1.25,
+        power=287.5,
+        energy=12.5,
+        power_factor=0.95,
+        frequency=50.01,
+    )
     assert render_reading(reading) == (
         "energy,node_id=n1 voltage=230.1,current=1.25,power=287.5,energy=12.5,"
         "power_factor=0.95,frequency=50.01 1700000000"
@@ -88,7 +96,10 @@ def test_rule_knobs_ride_on_energy_and_power_points_only() -> None:
     assert render_reading(Reading("n1", TS, energy=3.5), knobs) == (
         "energy,node_id=n1 energy=3.5,rule_interval_s=60.0,rule_max_power_w=5000.0 1700000000"
     )
-    assert render_reading(Reading("n1", TS, voltage=230.0), knobs) == "energy,node_id=n1 voltage=230.0 1700000000"
+    assert (
+        render_reading(Reading("n1", TS, voltage=230.0), knobs)
+        == "energy,node_id=n1 voltage=230.0 1700000000"
+    )
     assert render_reading(Reading("n1", TS, voltage=230.0, power=math.nan), knobs) == (
         "energy,node_id=n1 voltage=230.0 1700000000"
     )
@@ -120,4 +131,7 @@ def test_an_empty_batch_has_an_empty_body() -> None:
 
 
 def test_non_ascii_node_ids_are_sent_as_utf8() -> None:
-    assert render_batch([Reading("ñandú", TS, power=1.0)]).body == "energy,node_id=ñandú power=1.0 1700000000".encode()
+    assert (
+        render_batch([Reading("ñandú", TS, power=1.0)]).body
+        == "energy,node_id=ñandú power=1.0 1700000000".encode()
+    )

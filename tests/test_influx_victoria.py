@@ -17,7 +17,9 @@ from enertrack.energy import EnergyParams
 from enertrack.magnitudes import NAMES
 from enertrack.store.base import StoreUnavailable, WriteResult
 from enertrack.telemetry.reading import Reading
-from tests.victoria import Sample, Victoria, victoria  # noqa: F401 - the fixture
+from tests.victoria import Sample, Victoria
+
+pytest_plugins = ["tests.victoria"]  # the victoria fixture
 
 T = 1_767_225_600  # 2026-01-01T00:00:00Z
 NODES = ["node-1", "casa norte", "a,b=c", "ñandú"]
@@ -39,7 +41,10 @@ def expected_samples(
         seen.add((r.node_id, r.ts))
         knobs = (params or {}).get(r.node_id)
         if knobs is not None and ("energy" in finite or "power" in finite):
-            finite |= {"rule_interval_s": float(knobs.interval_s), "rule_max_power_w": knobs.max_power_w}
+            finite |= {
+                "rule_interval_s": float(knobs.interval_s),
+                "rule_max_power_w": knobs.max_power_w,
+            }
         for name, value in finite.items():
             out.setdefault((f"energy_{name}", r.node_id), []).append((r.ts * 1000, float(value)))
     return {key: sorted(samples) for key, samples in out.items()}
@@ -51,19 +56,32 @@ def stream(count: int, seed: int = 7) -> list[Reading]:
     out = []
     for i in range(count):
         node = NODES[i % len(NODES)]
-        values = {name: round(rng.uniform(0.5, 250.0), rng.choice([0, 1, 3, 6])) for name in NAMES
-                  if rng.random() < 0.7}
+        values = {
+            name: round(rng.uniform(0.5, 250.0), rng.choice([0, 1, 3, 6]))
+            for name in NAMES
+            if rng.random() < 0.7
+        }
         if rng.random() < 0.05:
             values["voltage"] = math.nan
         out.append(Reading(node, T + 10 * (i // len(NODES)), **values))
     return out
 
 
-def test_a_batch_is_stored_as_exactly_these_series_fields_and_timestamps(victoria: Victoria) -> None:
+def test_a_batch_is_stored_as_exactly_these_series_fields_and_timestamps(
+    victoria: Victoria,
+) -> None:
     store = victoria.store()
     readings = [
-        Reading("casa norte", T, voltage=230.1, current=1.25, power=287.5, energy=12.5, power_factor=0.95,
-                frequency=50.01),
+        Reading(
+            "casa norte",
+            T,
+            voltage=230.1,
+            current=1.25,
+            power=287.5,
+            energy=12.5,
+            power_factor=0.95,
+            frequency=50.01,
+        ),
         Reading("a,b=c", T + 1, power=1e-05, energy=123456.789012),
         Reading("ñandú", T + 2, voltage=229.0, frequency=math.nan),
         Reading("node-1", T + 3, current=None),  # nothing to write
@@ -102,7 +120,9 @@ def test_an_outage_mid_stream_loses_nothing_and_acks_nothing_unstored(victoria: 
                 # Nothing after the outage was taken: the export (once back) must not have it yet.
                 victoria.start()
                 stored = victoria.export()
-                assert all(ms < batch[0].ts * 1000 for samples in stored.values() for ms, _ in samples)
+                assert all(
+                    ms < batch[0].ts * 1000 for samples in stored.values() for ms, _ in samples
+                )
                 continue  # the daemon's retry of the same batch
             acked.append(index)
             break
@@ -122,7 +142,9 @@ def test_data_taken_before_a_restart_survives_it(victoria: Victoria) -> None:
     store.close()
 
 
-@pytest.mark.parametrize("node_id", ["with space", "with,comma", "with=equals", "mixed ,= all", "back\\slash"])
+@pytest.mark.parametrize(
+    "node_id", ["with space", "with,comma", "with=equals", "mixed ,= all", "back\\slash"]
+)
 def test_special_node_ids_come_back_intact(victoria: Victoria, node_id: str) -> None:
     store = victoria.store()
     store.write([Reading(node_id, T, power=42.0)])

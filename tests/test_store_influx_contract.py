@@ -23,15 +23,22 @@ MISSING = [f"ENERTRACK_TEST_INFLUX_{name}" for name, value in CONFIG.items() if 
 
 pytestmark = [
     pytest.mark.influx,
-    pytest.mark.skipif(bool(MISSING), reason=f"no InfluxDB v2 configured: set {', '.join(MISSING)}"),
+    pytest.mark.skipif(
+        bool(MISSING), reason=f"no InfluxDB v2 configured: set {', '.join(MISSING)}"
+    ),
 ]
 
 
 def _empty() -> None:
     """Delete every EnerTrack point in the test bucket."""
     with InfluxDBClient(url=CONFIG["URL"], token=CONFIG["TOKEN"], org=CONFIG["ORG"]) as client:
-        client.delete_api().delete(DELETE_START, DELETE_STOP, f'_measurement="{MEASUREMENT}"',
-                                   bucket=CONFIG["BUCKET"], org=CONFIG["ORG"])
+        client.delete_api().delete(
+            DELETE_START,
+            DELETE_STOP,
+            f'_measurement="{MEASUREMENT}"',
+            bucket=CONFIG["BUCKET"],
+            org=CONFIG["ORG"],
+        )
 
 
 class TestInfluxContract(StoreContract):
@@ -39,7 +46,9 @@ class TestInfluxContract(StoreContract):
 
     @pytest.fixture
     def store(self) -> Iterator[InfluxStore]:
-        influx = InfluxStore(CONFIG["URL"], CONFIG["TOKEN"], CONFIG["ORG"], CONFIG["BUCKET"], timeout_ms=30_000)
+        influx = InfluxStore(
+            CONFIG["URL"], CONFIG["TOKEN"], CONFIG["ORG"], CONFIG["BUCKET"], timeout_ms=30_000
+        )
         _empty()
         try:
             yield influx

@@ -6,7 +6,7 @@ named ``<measurement>_<field>`` with the tags as labels. It answers Flux queries
 so an InfluxStore pointed at it must be built with ``check_existing=False`` (use
 ``victoria.store()``). Usage in a test module::
 
-    from tests.victoria import victoria  # noqa: F401  (the fixture)
+    pytest_plugins = ["tests.victoria"]  # the fixture
 
     def test_x(victoria: Victoria) -> None:
         store = victoria.store()
@@ -50,14 +50,22 @@ class Victoria:
             raise RuntimeError("victoria-metrics is already running")
         with self._log.open("ab") as log:
             self._process = subprocess.Popen(
-                [self.binary, f"-httpListenAddr=127.0.0.1:{self.port}", f"-storageDataPath={self.data_dir}",
-                 "-retentionPeriod=100y", "-loggerLevel=ERROR"],
-                stdout=log, stderr=subprocess.STDOUT,
+                [
+                    self.binary,
+                    f"-httpListenAddr=127.0.0.1:{self.port}",
+                    f"-storageDataPath={self.data_dir}",
+                    "-retentionPeriod=100y",
+                    "-loggerLevel=ERROR",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"victoria-metrics exited with {self._process.returncode}: see {self._log}")
+                raise RuntimeError(
+                    f"victoria-metrics exited with {self._process.returncode}: see {self._log}"
+                )
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=1) as answer:
                     if answer.status == 200:
@@ -65,7 +73,9 @@ class Victoria:
             except OSError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"victoria-metrics did not answer on {self.url} within {timeout_s} s: see {self._log}")
+        raise RuntimeError(
+            f"victoria-metrics did not answer on {self.url} within {timeout_s} s: see {self._log}"
+        )
 
     def stop(self) -> None:
         """SIGTERM and wait: it flushes what it accepted to disk before exiting."""
@@ -85,7 +95,9 @@ class Victoria:
 
     def store(self, **kwargs: object) -> InfluxStore:
         """An InfluxStore writing here (no Flux: the pre-write existence query is off)."""
-        return InfluxStore(self.url, "any-token", "any-org", "any-bucket", check_existing=False, **kwargs)  # type: ignore[arg-type]
+        return InfluxStore(
+            self.url, "any-token", "any-org", "any-bucket", check_existing=False, **kwargs
+        )  # type: ignore[arg-type]
 
     def export(self, match: str = '{__name__=~"energy_.*"}') -> dict[tuple[str, str], list[Sample]]:
         """Every stored sample by (series name, node_id), oldest first."""
@@ -107,7 +119,9 @@ class Victoria:
 @pytest.fixture
 def victoria(tmp_path: Path) -> Iterator[Victoria]:
     """A fresh victoria-metrics for one test; skipped (failed in CI) when it is not installed."""
-    binary = need_binary("victoria-metrics", "install Debian's package: apt-get install victoria-metrics")
+    binary = need_binary(
+        "victoria-metrics", "install Debian's package: apt-get install victoria-metrics"
+    )
     server = Victoria(binary, tmp_path / "victoria-data")
     server.start()
     try:

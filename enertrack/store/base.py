@@ -32,7 +32,7 @@ class StoreUnavailable(RuntimeError):
 
 
 class StoreRejected(ValueError):
-    """The store refused a batch as malformed: the same batch will fail again, so do not retry it as is."""
+    """The store refused the data itself: the same batch fails again, so never retry it as is."""
 
 
 @dataclass(frozen=True, slots=True)

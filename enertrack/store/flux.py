@@ -43,7 +43,7 @@ def _base_params(bucket: str) -> dict[str, object]:
 
 
 def _node_predicate(node_ids: Sequence[str], params: dict[str, object]) -> str:
-    """``r.node_id == p_node0 or ...`` with each id bound as a parameter (pushable, unlike contains())."""
+    """``r.node_id == p_node0 or ...``, each id a bound parameter (pushable, unlike contains())."""
     if not node_ids:
         raise ValueError("at least one node id is needed")
     names = []
@@ -72,14 +72,20 @@ def _source(start: int, stop: int, predicates: Sequence[str]) -> str:
     )
 
 
-def series_query(bucket: str, node_id: str, magnitude: str, start: int, end: int, width_s: int) -> FluxQuery:
+def series_query(
+    bucket: str, node_id: str, magnitude: str, start: int, end: int, width_s: int
+) -> FluxQuery:
     """min, max, mean and count per window of width_s (epoch-aligned), one yield each."""
     params = _base_params(bucket)
-    predicates = [_node_predicate([node_id], params), _field_predicate([check_magnitude(magnitude)], params)]
+    predicates = [
+        _node_predicate([node_id], params),
+        _field_predicate([check_magnitude(magnitude)], params),
+    ]
     head = _source(start, end, predicates)
     parts = [
         head
-        + f"  |> aggregateWindow(every: {int(width_s):d}s, fn: {fn}, createEmpty: false, timeSrc: \"_start\")\n"
+        + f"  |> aggregateWindow(every: {int(width_s):d}s, fn: {fn}, "
+        + 'createEmpty: false, timeSrc: "_start")\n'
         + '  |> keep(columns: ["_time", "_value"])\n'
         + f'  |> yield(name: "{fn}")\n'
         for fn in SERIES_AGGREGATES
@@ -90,21 +96,28 @@ def series_query(bucket: str, node_id: str, magnitude: str, start: int, end: int
 def summary_query(bucket: str, node_id: str, magnitude: str, start: int, end: int) -> FluxQuery:
     """The minimum and maximum rows (with their time) and the last row, one yield each."""
     params = _base_params(bucket)
-    predicates = [_node_predicate([node_id], params), _field_predicate([check_magnitude(magnitude)], params)]
+    predicates = [
+        _node_predicate([node_id], params),
+        _field_predicate([check_magnitude(magnitude)], params),
+    ]
     head = _source(start, end, predicates)
     parts = [
-        head + f"  |> {fn}()\n" + '  |> keep(columns: ["_time", "_value"])\n' + f'  |> yield(name: "{fn}")\n'
+        head
+        + f"  |> {fn}()\n"
+        + '  |> keep(columns: ["_time", "_value"])\n'
+        + f'  |> yield(name: "{fn}")\n'
         for fn in SUMMARY_SELECTORS
     ]
     return FluxQuery("\n".join(parts), params)
 
 
 def latest_query(bucket: str, node_ids: Sequence[str]) -> FluxQuery:
-    """The last value and time of every field of each node (the newest reading is rebuilt from them)."""
+    """The last value and time of each field of each node (the newest reading is built from it)."""
     params = _base_params(bucket)
     head = _source(EPOCH_S, FAR_FUTURE_S, [_node_predicate(node_ids, params)])
     return FluxQuery(
-        head + "  |> last()\n" + '  |> keep(columns: ["_time", "_value", "_field", "node_id"])\n', params
+        head + "  |> last()\n" + '  |> keep(columns: ["_time", "_value", "_field", "node_id"])\n',
+        params,
     )
 
 
@@ -113,7 +126,10 @@ def bounds_query(bucket: str, node_id: str) -> FluxQuery:
     params = _base_params(bucket)
     head = _source(EPOCH_S, FAR_FUTURE_S, [_node_predicate([node_id], params)])
     parts = [
-        head + f"  |> {fn}()\n" + '  |> keep(columns: ["_time", "_field"])\n' + f'  |> yield(name: "{fn}")\n'
+        head
+        + f"  |> {fn}()\n"
+        + '  |> keep(columns: ["_time", "_field"])\n'
+        + f'  |> yield(name: "{fn}")\n'
         for fn in ("first", "last")
     ]
     return FluxQuery("\n".join(parts), params)
@@ -142,7 +158,7 @@ def energy_points_query(bucket: str, node_id: str, start: int, end: int) -> Flux
 
 
 def energy_edges_query(bucket: str, node_ids: Sequence[str], start: int, end: int) -> FluxQuery:
-    """Per node and field, the last row before start ("before") and the first at or after end ("after").
+    """Per node and field: the last row before start ("before"), the first from end on ("after").
 
     The pair that straddles a boundary is split in proportion to time, so the readings just
     outside [start, end) are needed to count the part that falls inside.
@@ -150,8 +166,18 @@ def energy_edges_query(bucket: str, node_ids: Sequence[str], start: int, end: in
     params = _base_params(bucket)
     predicates = [_node_predicate(node_ids, params), _field_predicate(ENERGY_FIELDS, params)]
     keep = '  |> keep(columns: ["_time", "_value", "_field", "node_id"])\n'
-    before = _source(EPOCH_S, start, predicates) + "  |> last()\n" + keep + '  |> yield(name: "before")\n'
-    after = _source(end, FAR_FUTURE_S, predicates) + "  |> first()\n" + keep + '  |> yield(name: "after")\n'
+    before = (
+        _source(EPOCH_S, start, predicates)
+        + "  |> last()\n"
+        + keep
+        + '  |> yield(name: "before")\n'
+    )
+    after = (
+        _source(end, FAR_FUTURE_S, predicates)
+        + "  |> first()\n"
+        + keep
+        + '  |> yield(name: "after")\n'
+    )
     return FluxQuery(before + "\n" + after, params)
 
 
@@ -159,7 +185,10 @@ def existing_query(bucket: str, node_ids: Sequence[str], start: int, end: int) -
     """The (node_id, _time) pairs already stored for these nodes in [start, end)."""
     params = _base_params(bucket)
     head = _source(start, end, [_node_predicate(node_ids, params)])
-    return FluxQuery(head + '  |> keep(columns: ["_time", "node_id"])\n' + '  |> unique(column: "_time")\n', params)
+    return FluxQuery(
+        head + '  |> keep(columns: ["_time", "node_id"])\n' + '  |> unique(column: "_time")\n',
+        params,
+    )
 
 
 def count_readings_query(bucket: str, node_id: str) -> FluxQuery:
@@ -178,6 +207,6 @@ def count_readings_query(bucket: str, node_id: str) -> FluxQuery:
 
 
 def delete_predicate(node_id: str) -> str:
-    """The /api/v2/delete predicate for every point of one node (double quotes, backslash-escaped)."""
+    """The /api/v2/delete predicate for every point of one node (double quotes, \\-escaped)."""
     quoted = str(node_id).replace("\\", "\\\\").replace('"', '\\"')
     return f'_measurement="{MEASUREMENT}" AND node_id="{quoted}"'

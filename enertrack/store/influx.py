@@ -83,7 +83,7 @@ def _epoch(value: datetime) -> int:
     return math.floor(value.timestamp())
 
 
-def _float_or_nan(value: object) -> float:
+def _float_or_nan(value: float | None) -> float:
     return float(value) if value is not None else math.nan
 
 
@@ -108,7 +108,9 @@ class InfluxStore:
         self.read_chunk_s = read_chunk_s
         # retries=False: a failed write surfaces at once, so the daemon never acks a batch
         # the server did not take and its own backoff stays the only retry loop.
-        self._client = InfluxDBClient(url=url, token=token, org=org, timeout=timeout_ms, retries=False)
+        self._client = InfluxDBClient(
+            url=url, token=token, org=org, timeout=timeout_ms, retries=False
+        )
         self._write_api = self._client.write_api(write_options=SYNCHRONOUS)
         self._query_api = self._client.query_api()
         self._delete_api = self._client.delete_api()
@@ -123,10 +125,13 @@ class InfluxStore:
         except FluxQueryException as exc:
             raise StoreUnavailable(f"InfluxDB failed while {action}: {exc.message}") from exc
         except FluxCsvParserException as exc:
-            raise StoreUnavailable(f"unreadable answer from InfluxDB at {self.url} while {action}: {exc}") from exc
+            raise StoreUnavailable(
+                f"unreadable answer from InfluxDB at {self.url} while {action}: {exc}"
+            ) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise StoreUnavailable(
-                f"InfluxDB at {self.url} is unreachable while {action} ({type(exc).__name__}: {exc}); will retry"
+                f"InfluxDB at {self.url} is unreachable while {action} "
+                f"({type(exc).__name__}: {exc}); will retry"
             ) from exc
 
     def _records(self, query: flux.FluxQuery, action: str) -> Iterator[FluxRecord]:
@@ -154,9 +159,14 @@ class InfluxStore:
         if batch.body:
             with self._guard(f"writing {batch.stored} readings to bucket {self.bucket!r}"):
                 self._write_api.write(
-                    bucket=self.bucket, org=self.org, record=batch.body, write_precision=WritePrecision.S
+                    bucket=self.bucket,
+                    org=self.org,
+                    record=batch.body,
+                    write_precision=WritePrecision.S,  # type: ignore[arg-type]  # a str constant
                 )
-        return WriteResult(stored=batch.stored, duplicates=len(readings) - len(fresh) + batch.duplicates)
+        return WriteResult(
+            stored=batch.stored, duplicates=len(readings) - len(fresh) + batch.duplicates
+        )
 
     def _existing(self, readings: Sequence[Reading]) -> set[tuple[str, int]]:
         """The (node_id, ts) of the batch that InfluxDB already holds."""
@@ -184,7 +194,12 @@ class InfluxStore:
         return {node_id: newest_reading(node_id, fields) for node_id, fields in lasts.items()}
 
     def series(
-        self, node_id: str, magnitude: str, start: int, end: int, max_points: int = DEFAULT_MAX_POINTS
+        self,
+        node_id: str,
+        magnitude: str,
+        start: int,
+        end: int,
+        max_points: int = DEFAULT_MAX_POINTS,
     ) -> pd.DataFrame:
         """min/max/mean/count per epoch-aligned bucket, computed by InfluxDB (aggregateWindow)."""
         flux.check_magnitude(magnitude)
@@ -206,10 +221,14 @@ class InfluxStore:
         query = flux.summary_query(self.bucket, node_id, magnitude, start, end)
         found: dict[str, Extreme] = {}
         for record in self._records(query, f"summarizing {magnitude}"):
-            found[record.values["result"]] = Extreme(float(record.get_value()), _epoch(record.get_time()))
+            found[record.values["result"]] = Extreme(
+                float(record.get_value()), _epoch(record.get_time())
+            )
         return RangeSummary(found.get("min"), found.get("max"), found.get("last"))
 
-    def readings(self, node_id: str, start: int | None = None, end: int | None = None) -> Iterator[Reading]:
+    def readings(
+        self, node_id: str, start: int | None = None, end: int | None = None
+    ) -> Iterator[Reading]:
         """Raw readings in [start, end), oldest first, fetched a chunk of time at a time."""
         if start is None or end is None:
             first, last = self._bounds(node_id)
@@ -227,7 +246,9 @@ class InfluxStore:
         """The first and last timestamp a node has, or (None, None)."""
         first: int | None = None
         last: int | None = None
-        for record in self._records(flux.bounds_query(self.bucket, node_id), "finding a node's time span"):
+        for record in self._records(
+            flux.bounds_query(self.bucket, node_id), "finding a node's time span"
+        ):
             ts = _epoch(record.get_time())
             if record.values["result"] == "first":
                 first = ts if first is None else min(first, ts)
@@ -246,9 +267,15 @@ class InfluxStore:
         rows_by_node: dict[str, list[EnergyRow]] = {}
         for node_id in nodes:
             query = flux.energy_points_query(self.bucket, node_id, start, end)
-            rows = [energy_row(record) for record in self._records(query, "reading energy and power")]
+            rows = [
+                energy_row(record) for record in self._records(query, "reading energy and power")
+            ]
             before, after = edges.get(node_id, (None, None))
-            rows_by_node[node_id] = [*([before] if before else []), *rows, *([after] if after else [])]
+            rows_by_node[node_id] = [
+                *([before] if before else []),
+                *rows,
+                *([after] if after else []),
+            ]
         return energy_frame(nodes, rows_by_node, bounds)
 
     def _energy_edges(
@@ -263,8 +290,10 @@ class InfluxStore:
                 (_epoch(record.get_time()), record.get_field(), float(record.get_value()))
             )
         return {
-            node_id: (edge_row(fields.get((node_id, "before"), []), newest=True),
-                      edge_row(fields.get((node_id, "after"), []), newest=False))
+            node_id: (
+                edge_row(fields.get((node_id, "before"), []), newest=True),
+                edge_row(fields.get((node_id, "after"), []), newest=False),
+            )
             for node_id in nodes
         }
 
@@ -273,11 +302,17 @@ class InfluxStore:
     def delete_node(self, node_id: str) -> int:
         """Count a node's readings, then delete every point of it over all time."""
         count = 0
-        for record in self._records(flux.count_readings_query(self.bucket, node_id), "counting readings"):
+        for record in self._records(
+            flux.count_readings_query(self.bucket, node_id), "counting readings"
+        ):
             count += int(record.values["readings"])
         with self._guard(f"deleting the data of node {node_id!r}"):
             self._delete_api.delete(
-                DELETE_START, DELETE_STOP, flux.delete_predicate(node_id), bucket=self.bucket, org=self.org
+                DELETE_START,
+                DELETE_STOP,
+                flux.delete_predicate(node_id),
+                bucket=self.bucket,
+                org=self.org,
             )
         return count
 
@@ -288,7 +323,9 @@ class InfluxStore:
 
 # -- pure helpers: records in, readings and frames out --------------------------------------
 
-EnergyRow = tuple[int, float, float, float, float]  # ts, energy kWh, power W, interval s, max power W
+EnergyRow = tuple[
+    int, float, float, float, float
+]  # ts, energy kWh, power W, interval s, max power W
 
 
 def newest_reading(node_id: str, fields: Sequence[tuple[int, str, float]]) -> Reading:
@@ -349,7 +386,9 @@ def series_frame(buckets: Mapping[int, Mapping[str, float]], width: int) -> pd.D
             "ts": np.array(ordered, dtype=np.int64),
             "min": np.array([buckets[ts].get("min", math.nan) for ts in ordered], dtype=np.float64),
             "max": np.array([buckets[ts].get("max", math.nan) for ts in ordered], dtype=np.float64),
-            "mean": np.array([buckets[ts].get("mean", math.nan) for ts in ordered], dtype=np.float64),
+            "mean": np.array(
+                [buckets[ts].get("mean", math.nan) for ts in ordered], dtype=np.float64
+            ),
             "count": np.array([buckets[ts].get("count", 0) for ts in ordered], dtype=np.int64),
         }
     )
@@ -359,7 +398,7 @@ def series_frame(buckets: Mapping[int, Mapping[str, float]], width: int) -> pd.D
 def energy_frame(
     nodes: Sequence[str], rows_by_node: Mapping[str, Sequence[EnergyRow]], boundaries: Sequence[int]
 ) -> pd.DataFrame:
-    """ENERGY_COLUMNS from each node's readings: energy.bucket_energy per quarter, summed per period.
+    """ENERGY_COLUMNS from each node's readings: bucket_energy per quarter, summed per period.
 
     Sorted by period_start then node_id; periods with no energy are left out (as in SQLiteStore).
     """
@@ -397,7 +436,6 @@ def energy_frame(
     names = np.asarray(list(nodes), dtype=object)
     totals["node_id"] = names[totals["node"].to_numpy(dtype=np.int64)]
     return totals.sort_values(["period_start", "node_id"], ignore_index=True)[ENERGY_COLUMNS]
-
 
 
 __all__ = ["MEASUREMENT", "InfluxStore", "classify_status"]

@@ -33,8 +33,10 @@ def escape_tag(value: str) -> str:
         raise StoreRejected("an empty node id cannot be written to InfluxDB (the tag would vanish)")
     if "\n" in value or "\r" in value or value.endswith("\\"):
         # A newline ends the line; a trailing backslash would escape the separator after it.
-        raise StoreRejected(f"node id {value!r} cannot be written to InfluxDB: "
-                            "no line breaks and no trailing backslash allowed")
+        raise StoreRejected(
+            f"node id {value!r} cannot be written to InfluxDB: "
+            "no line breaks and no trailing backslash allowed"
+        )
     return value.translate(_TAG_ESCAPES)
 
 
@@ -71,7 +73,9 @@ def render_reading(reading: Reading, params: EnergyParams | None = None) -> str 
     if not fields:
         return None
     if params is not None and (_finite(reading.energy) or _finite(reading.power)):
-        rules = render_fields(zip(RULE_FIELDS, (params.interval_s, params.max_power_w), strict=True))
+        rules = render_fields(
+            zip(RULE_FIELDS, (params.interval_s, params.max_power_w), strict=True)
+        )
         fields = f"{fields},{rules}"
     return f"{MEASUREMENT},{TAG_KEY}={escape_tag(reading.node_id)} {fields} {int(reading.ts)}"
 
@@ -86,7 +90,9 @@ class RenderedBatch:
     empty: int  # readings with no finite field, not written
 
 
-def render_batch(readings: Iterable[Reading], params: Mapping[str, EnergyParams] | None = None) -> RenderedBatch:
+def render_batch(
+    readings: Iterable[Reading], params: Mapping[str, EnergyParams] | None = None
+) -> RenderedBatch:
     """Line protocol for a batch: first reading wins per (node_id, ts), like INSERT OR IGNORE.
 
     InfluxDB would merge two lines with the same series and timestamp field by field; keeping
