@@ -51,7 +51,7 @@ READ_CHUNK_S = 7 * 86_400  # readings() asks for a week at a time: bounded memor
 
 def classify_status(status: int, action: str, detail: str) -> StoreUnavailable | StoreRejected:
     """The exception for an HTTP error status: retry later, or do not retry this data as is."""
-    if status == 429 or status >= 500:
+    if not status or status == 429 or status >= 500:  # no status: the answer never came whole
         return StoreUnavailable(f"InfluxDB answered {status} while {action}: {detail} (will retry)")
     if status in (401, 403):
         return StoreUnavailable(
@@ -323,9 +323,8 @@ class InfluxStore:
 
 # -- pure helpers: records in, readings and frames out --------------------------------------
 
-EnergyRow = tuple[
-    int, float, float, float, float
-]  # ts, energy kWh, power W, interval s, max power W
+# ts, energy kWh, power W, reporting interval s, glitch bound W (NaN: the reading lacks it)
+EnergyRow = tuple[int, float, float, float, float]
 
 
 def newest_reading(node_id: str, fields: Sequence[tuple[int, str, float]]) -> Reading:
