@@ -2,9 +2,10 @@
 
 from enertrack.store.base import (
     RangeSummary,
+    StoreRejected,
     StoreUnavailable,
     TimeseriesStore,
     WriteResult,
 )
 
-__all__ = ["RangeSummary", "StoreUnavailable", "TimeseriesStore", "WriteResult"]
+__all__ = ["RangeSummary", "StoreRejected", "StoreUnavailable", "TimeseriesStore", "WriteResult"]

@@ -31,6 +31,10 @@ class StoreUnavailable(RuntimeError):
     """The store cannot take or serve data right now; the caller retries later."""
 
 
+class StoreRejected(ValueError):
+    """The store refused the data itself: the same batch fails again, so never retry it as is."""
+
+
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     """What a batch write did."""

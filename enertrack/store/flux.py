@@ -1,0 +1,212 @@
+"""Flux text for InfluxStore's queries: pure builders, no I/O.
+
+Every query starts ``from |> range |> filter`` so InfluxDB pushes the time range and the
+tag/field predicates down to storage, and series queries push ``aggregateWindow`` down too.
+No string from outside is ever pasted into the text: node ids, field names, the bucket and
+the measurement travel as query parameters (the client sends them as ``extern`` option
+statements and Flux resolves them into literals before planning, so pushdown still applies).
+Only integers (epoch seconds, bucket widths) are formatted into the text, with ``%d``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from enertrack.magnitudes import NAMES
+from enertrack.store.line_protocol import MEASUREMENT, RULE_FIELDS
+
+EPOCH_S = 0
+FAR_FUTURE_S = 4_102_444_800  # 2100-01-01: readings may be stamped a few minutes ahead of now
+SERIES_AGGREGATES = ("min", "max", "mean", "count")
+SUMMARY_SELECTORS = ("min", "max", "last")
+ENERGY_FIELDS = ("energy", "power", *RULE_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class FluxQuery:
+    """Flux text and the parameters it references by name."""
+
+    text: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+def check_magnitude(magnitude: str) -> str:
+    """The magnitude name, or ValueError for anything outside the magnitudes table."""
+    if magnitude not in NAMES:
+        raise ValueError(f"unknown magnitude {magnitude!r}; expected one of {', '.join(NAMES)}")
+    return magnitude
+
+
+def _base_params(bucket: str) -> dict[str, object]:
+    return {"p_bucket": bucket, "p_measurement": MEASUREMENT}
+
+
+def _node_predicate(node_ids: Sequence[str], params: dict[str, object]) -> str:
+    """``r.node_id == p_node0 or ...``, each id a bound parameter (pushable, unlike contains())."""
+    if not node_ids:
+        raise ValueError("at least one node id is needed")
+    names = []
+    for index, node_id in enumerate(node_ids):
+        name = f"p_node{index}"
+        params[name] = str(node_id)
+        names.append(f"r.node_id == {name}")
+    return names[0] if len(names) == 1 else "(" + " or ".join(names) + ")"
+
+
+def _field_predicate(fields: Sequence[str], params: dict[str, object]) -> str:
+    names = []
+    for index, name in enumerate(fields):
+        params[f"p_field{index}"] = name
+        names.append(f"r._field == p_field{index}")
+    return names[0] if len(names) == 1 else "(" + " or ".join(names) + ")"
+
+
+def _source(start: int, stop: int, predicates: Sequence[str]) -> str:
+    """The pushed-down head every query starts with."""
+    where = " and ".join(["r._measurement == p_measurement", *predicates])
+    return (
+        "from(bucket: p_bucket)\n"
+        f"  |> range(start: {int(start):d}, stop: {int(stop):d})\n"
+        f"  |> filter(fn: (r) => {where})\n"
+    )
+
+
+def series_query(
+    bucket: str, node_id: str, magnitude: str, start: int, end: int, width_s: int
+) -> FluxQuery:
+    """min, max, mean and count per window of width_s (epoch-aligned), one yield each."""
+    params = _base_params(bucket)
+    predicates = [
+        _node_predicate([node_id], params),
+        _field_predicate([check_magnitude(magnitude)], params),
+    ]
+    head = _source(start, end, predicates)
+    parts = [
+        head
+        + f"  |> aggregateWindow(every: {int(width_s):d}s, fn: {fn}, "
+        + 'createEmpty: false, timeSrc: "_start")\n'
+        + '  |> keep(columns: ["_time", "_value"])\n'
+        + f'  |> yield(name: "{fn}")\n'
+        for fn in SERIES_AGGREGATES
+    ]
+    return FluxQuery("\n".join(parts), params)
+
+
+def summary_query(bucket: str, node_id: str, magnitude: str, start: int, end: int) -> FluxQuery:
+    """The minimum and maximum rows (with their time) and the last row, one yield each."""
+    params = _base_params(bucket)
+    predicates = [
+        _node_predicate([node_id], params),
+        _field_predicate([check_magnitude(magnitude)], params),
+    ]
+    head = _source(start, end, predicates)
+    parts = [
+        head
+        + f"  |> {fn}()\n"
+        + '  |> keep(columns: ["_time", "_value"])\n'
+        + f'  |> yield(name: "{fn}")\n'
+        for fn in SUMMARY_SELECTORS
+    ]
+    return FluxQuery("\n".join(parts), params)
+
+
+def latest_query(bucket: str, node_ids: Sequence[str]) -> FluxQuery:
+    """The last value and time of each field of each node (the newest reading is built from it)."""
+    params = _base_params(bucket)
+    head = _source(EPOCH_S, FAR_FUTURE_S, [_node_predicate(node_ids, params)])
+    return FluxQuery(
+        head + "  |> last()\n" + '  |> keep(columns: ["_time", "_value", "_field", "node_id"])\n',
+        params,
+    )
+
+
+def bounds_query(bucket: str, node_id: str) -> FluxQuery:
+    """The first and last row of each field of one node, yielded as "first" and "last"."""
+    params = _base_params(bucket)
+    head = _source(EPOCH_S, FAR_FUTURE_S, [_node_predicate([node_id], params)])
+    parts = [
+        head
+        + f"  |> {fn}()\n"
+        + '  |> keep(columns: ["_time", "_field"])\n'
+        + f'  |> yield(name: "{fn}")\n'
+        for fn in ("first", "last")
+    ]
+    return FluxQuery("\n".join(parts), params)
+
+
+def _pivoted(head: str) -> str:
+    return (
+        head
+        + '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")\n'
+        + '  |> drop(columns: ["_start", "_stop", "_measurement"])\n'
+        + '  |> sort(columns: ["_time"])\n'
+    )
+
+
+def readings_query(bucket: str, node_id: str, start: int, end: int) -> FluxQuery:
+    """Raw readings of one node in [start, end), one row per timestamp, oldest first."""
+    params = _base_params(bucket)
+    return FluxQuery(_pivoted(_source(start, end, [_node_predicate([node_id], params)])), params)
+
+
+def energy_points_query(bucket: str, node_id: str, start: int, end: int) -> FluxQuery:
+    """Energy, power and the rules' knobs of one node in [start, end), one row per timestamp."""
+    params = _base_params(bucket)
+    predicates = [_node_predicate([node_id], params), _field_predicate(ENERGY_FIELDS, params)]
+    return FluxQuery(_pivoted(_source(start, end, predicates)), params)
+
+
+def energy_edges_query(bucket: str, node_ids: Sequence[str], start: int, end: int) -> FluxQuery:
+    """Per node and field: the last row before start ("before"), the first from end on ("after").
+
+    The pair that straddles a boundary is split in proportion to time, so the readings just
+    outside [start, end) are needed to count the part that falls inside.
+    """
+    params = _base_params(bucket)
+    predicates = [_node_predicate(node_ids, params), _field_predicate(ENERGY_FIELDS, params)]
+    keep = '  |> keep(columns: ["_time", "_value", "_field", "node_id"])\n'
+    before = (
+        _source(EPOCH_S, start, predicates)
+        + "  |> last()\n"
+        + keep
+        + '  |> yield(name: "before")\n'
+    )
+    after = (
+        _source(end, FAR_FUTURE_S, predicates)
+        + "  |> first()\n"
+        + keep
+        + '  |> yield(name: "after")\n'
+    )
+    return FluxQuery(before + "\n" + after, params)
+
+
+def existing_query(bucket: str, node_ids: Sequence[str], start: int, end: int) -> FluxQuery:
+    """The (node_id, _time) pairs already stored for these nodes in [start, end)."""
+    params = _base_params(bucket)
+    head = _source(start, end, [_node_predicate(node_ids, params)])
+    return FluxQuery(
+        head + '  |> keep(columns: ["_time", "node_id"])\n' + '  |> unique(column: "_time")\n',
+        params,
+    )
+
+
+def count_readings_query(bucket: str, node_id: str) -> FluxQuery:
+    """How many distinct timestamps (readings) a node has over all time."""
+    params = _base_params(bucket)
+    head = _source(EPOCH_S, FAR_FUTURE_S, [_node_predicate([node_id], params)])
+    return FluxQuery(
+        head
+        + '  |> keep(columns: ["_time"])\n'
+        + "  |> group()\n"
+        + '  |> unique(column: "_time")\n'
+        + '  |> count(column: "_time")\n'
+        + '  |> rename(columns: {_time: "readings"})\n',
+        params,
+    )
+
+
+def delete_predicate(node_id: str) -> str:
+    """The /api/v2/delete predicate for every point of one node (double quotes, \\-escaped)."""
+    quoted = str(node_id).replace("\\", "\\\\").replace('"', '\\"')
+    return f'_measurement="{MEASUREMENT}" AND node_id="{quoted}"'

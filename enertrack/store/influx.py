@@ -1,0 +1,440 @@
+"""InfluxStore: the production time-series store on InfluxDB v2 (docs/influxdb.md).
+
+Writes are synchronous, so a write() that returns means InfluxDB accepted the batch and the
+daemon may acknowledge it; nothing is queued or retried in here (the daemon retries with
+backoff). Failures are sorted in two: StoreUnavailable (network, timeout, 5xx, 429, bad
+credentials or missing bucket: retry later) and StoreRejected (4xx for the data itself:
+retrying the same batch fails again). Query text comes from enertrack.store.flux, bytes on
+the wire from enertrack.store.line_protocol; this module only moves data between them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import urllib3
+from influxdb_client import InfluxDBClient, WritePrecision
+from influxdb_client.client.flux_csv_parser import FluxCsvParserException, FluxQueryException
+from influxdb_client.client.flux_table import FluxRecord
+from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client.rest import ApiException
+
+from enertrack.energy import DEFAULT_PARAMS, EnergyParams, Points, bucket_energy
+from enertrack.magnitudes import NAMES
+from enertrack.store import flux
+from enertrack.store.base import (
+    DEFAULT_MAX_POINTS,
+    ENERGY_COLUMNS,
+    ENERGY_EPSILON_KWH,
+    SERIES_COLUMNS,
+    Extreme,
+    RangeSummary,
+    StoreRejected,
+    StoreUnavailable,
+    WriteResult,
+    bucket_width,
+    check_boundaries,
+)
+from enertrack.store.line_protocol import MEASUREMENT, RULE_FIELDS, render_batch
+from enertrack.telemetry.reading import Reading
+
+DELETE_START = "1970-01-01T00:00:00Z"
+DELETE_STOP = "2262-04-11T00:00:00Z"  # the largest instant InfluxDB stores
+READ_CHUNK_S = 7 * 86_400  # readings() asks for a week at a time: bounded memory on both sides
+
+
+def classify_status(status: int, action: str, detail: str) -> StoreUnavailable | StoreRejected:
+    """The exception for an HTTP error status: retry later, or do not retry this data as is."""
+    if not status or status == 429 or status >= 500:  # no status: the answer never came whole
+        return StoreUnavailable(f"InfluxDB answered {status} while {action}: {detail} (will retry)")
+    if status in (401, 403):
+        return StoreUnavailable(
+            f"InfluxDB refused the token ({status}) while {action}: {detail}. "
+            "Check that INFLUX_TOKEN is valid and may read and write INFLUX_BUCKET."
+        )
+    if status == 404:
+        return StoreUnavailable(
+            f"InfluxDB found no such organization or bucket ({status}) while {action}: {detail}. "
+            "Check INFLUX_ORG and INFLUX_BUCKET, and create the bucket."
+        )
+    return StoreRejected(f"InfluxDB rejected the request ({status}) while {action}: {detail}")
+
+
+def _api_detail(exc: ApiException) -> str:
+    """The server's own message ({"code", "message"} JSON in InfluxDB v2), else the HTTP reason."""
+    body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
+    if body:
+        try:
+            message = json.loads(body).get("message")
+        except (ValueError, AttributeError):
+            message = None
+        return str(message or body)[:500]
+    return str(exc.reason or "no detail")
+
+
+def _epoch(value: datetime) -> int:
+    """Whole epoch seconds of a parsed Flux time (the store writes at second precision)."""
+    return math.floor(value.timestamp())
+
+
+def _float_or_nan(value: float | None) -> float:
+    return float(value) if value is not None else math.nan
+
+
+class InfluxStore:
+    """TimeseriesStore on an InfluxDB v2 bucket: measurement ``energy``, tag ``node_id``."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        org: str,
+        bucket: str,
+        *,
+        timeout_ms: int = 10_000,
+        read_chunk_s: int = READ_CHUNK_S,
+        check_existing: bool = True,
+    ) -> None:
+        self.url = url
+        self.check_existing = check_existing
+        self.org = org
+        self.bucket = bucket
+        self.read_chunk_s = read_chunk_s
+        # retries=False: a failed write surfaces at once, so the daemon never acks a batch
+        # the server did not take and its own backoff stays the only retry loop.
+        self._client = InfluxDBClient(
+            url=url, token=token, org=org, timeout=timeout_ms, retries=False
+        )
+        self._write_api = self._client.write_api(write_options=SYNCHRONOUS)
+        self._query_api = self._client.query_api()
+        self._delete_api = self._client.delete_api()
+
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        """Turn the client's many failure types into StoreUnavailable or StoreRejected."""
+        try:
+            yield
+        except ApiException as exc:
+            raise classify_status(int(exc.status or 0), action, _api_detail(exc)) from exc
+        except FluxQueryException as exc:
+            raise StoreUnavailable(f"InfluxDB failed while {action}: {exc.message}") from exc
+        except FluxCsvParserException as exc:
+            raise StoreUnavailable(
+                f"unreadable answer from InfluxDB at {self.url} while {action}: {exc}"
+            ) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise StoreUnavailable(
+                f"InfluxDB at {self.url} is unreachable while {action} "
+                f"({type(exc).__name__}: {exc}); will retry"
+            ) from exc
+
+    def _records(self, query: flux.FluxQuery, action: str) -> Iterator[FluxRecord]:
+        """Stream a query's records, failures translated."""
+        with self._guard(action):
+            yield from self._query_api.query_stream(query.text, org=self.org, params=query.params)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def write(
+        self, readings: Sequence[Reading], params: Mapping[str, EnergyParams] | None = None
+    ) -> WriteResult:
+        """Write a batch in one synchronous request; returns only once InfluxDB accepted it.
+
+        The first reading of a (node, ts) wins, as in the SQLite store: readings already
+        stored (asked with one query over the batch's time span) and repeats inside the batch
+        are not sent and count as duplicates. ``stored`` counts the points sent. A reading
+        with no finite value is not written and counts as neither.
+        """
+        if not readings:
+            return WriteResult(stored=0, duplicates=0)
+        existing = self._existing(readings) if self.check_existing else set()
+        fresh = [r for r in readings if (r.node_id, int(r.ts)) not in existing]
+        batch = render_batch(fresh, params)
+        if batch.body:
+            with self._guard(f"writing {batch.stored} readings to bucket {self.bucket!r}"):
+                self._write_api.write(
+                    bucket=self.bucket,
+                    org=self.org,
+                    record=batch.body,
+                    write_precision=WritePrecision.S,  # type: ignore[arg-type]  # a str constant
+                )
+        return WriteResult(
+            stored=batch.stored, duplicates=len(readings) - len(fresh) + batch.duplicates
+        )
+
+    def _existing(self, readings: Sequence[Reading]) -> set[tuple[str, int]]:
+        """The (node_id, ts) of the batch that InfluxDB already holds."""
+        nodes = list(dict.fromkeys(r.node_id for r in readings))
+        stamps = [int(r.ts) for r in readings]
+        query = flux.existing_query(self.bucket, nodes, min(stamps), max(stamps) + 1)
+        return {
+            (record.values["node_id"], _epoch(record.get_time()))
+            for record in self._records(query, "checking which readings are already stored")
+        }
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def latest(self, node_ids: Sequence[str]) -> dict[str, Reading]:
+        """The newest reading of each node, rebuilt from each field's last value."""
+        if not node_ids:
+            return {}
+        query = flux.latest_query(self.bucket, list(dict.fromkeys(node_ids)))
+        lasts: dict[str, list[tuple[int, str, float]]] = {}
+        for record in self._records(query, "reading the latest values"):
+            if record.get_field() in NAMES:
+                lasts.setdefault(record.values["node_id"], []).append(
+                    (_epoch(record.get_time()), record.get_field(), float(record.get_value()))
+                )
+        return {node_id: newest_reading(node_id, fields) for node_id, fields in lasts.items()}
+
+    def series(
+        self,
+        node_id: str,
+        magnitude: str,
+        start: int,
+        end: int,
+        max_points: int = DEFAULT_MAX_POINTS,
+    ) -> pd.DataFrame:
+        """min/max/mean/count per epoch-aligned bucket, computed by InfluxDB (aggregateWindow)."""
+        flux.check_magnitude(magnitude)
+        if end <= start:
+            return series_frame({}, 1)
+        width = bucket_width(start, end, max_points)
+        query = flux.series_query(self.bucket, node_id, magnitude, start, end, width)
+        buckets: dict[int, dict[str, float]] = {}
+        for record in self._records(query, f"reading the {magnitude} series"):
+            ts = _epoch(record.get_time())
+            buckets.setdefault(ts - ts % width, {})[record.values["result"]] = record.get_value()
+        return series_frame(buckets, width)
+
+    def summary(self, node_id: str, magnitude: str, start: int, end: int) -> RangeSummary:
+        """Min and max with their time, and the last value, selected by InfluxDB."""
+        flux.check_magnitude(magnitude)
+        if end <= start:
+            return RangeSummary(None, None, None)
+        query = flux.summary_query(self.bucket, node_id, magnitude, start, end)
+        found: dict[str, Extreme] = {}
+        for record in self._records(query, f"summarizing {magnitude}"):
+            found[record.values["result"]] = Extreme(
+                float(record.get_value()), _epoch(record.get_time())
+            )
+        return RangeSummary(found.get("min"), found.get("max"), found.get("last"))
+
+    def readings(
+        self, node_id: str, start: int | None = None, end: int | None = None
+    ) -> Iterator[Reading]:
+        """Raw readings in [start, end), oldest first, fetched a chunk of time at a time."""
+        if start is None or end is None:
+            first, last = self._bounds(node_id)
+            if first is None or last is None:
+                return
+            start = first if start is None else start
+            end = last + 1 if end is None else end
+        for chunk_start in range(int(start), int(end), self.read_chunk_s):
+            chunk_end = min(chunk_start + self.read_chunk_s, int(end))
+            query = flux.readings_query(self.bucket, node_id, chunk_start, chunk_end)
+            for record in self._records(query, f"reading the readings of {node_id!r}"):
+                yield record_reading(node_id, record)
+
+    def _bounds(self, node_id: str) -> tuple[int | None, int | None]:
+        """The first and last timestamp a node has, or (None, None)."""
+        first: int | None = None
+        last: int | None = None
+        for record in self._records(
+            flux.bounds_query(self.bucket, node_id), "finding a node's time span"
+        ):
+            ts = _epoch(record.get_time())
+            if record.values["result"] == "first":
+                first = ts if first is None else min(first, ts)
+            else:
+                last = ts if last is None else max(last, ts)
+        return first, last
+
+    def energy(self, node_ids: Sequence[str], boundaries: Sequence[int]) -> pd.DataFrame:
+        """kWh per node and period: the energy rules applied to raw energy/power readings."""
+        bounds = check_boundaries(boundaries).tolist()
+        nodes = list(dict.fromkeys(node_ids))
+        if not nodes or len(bounds) < 2:
+            return pd.DataFrame(columns=ENERGY_COLUMNS)
+        start, end = bounds[0], bounds[-1]
+        edges = self._energy_edges(nodes, start, end)
+        rows_by_node: dict[str, list[EnergyRow]] = {}
+        for node_id in nodes:
+            query = flux.energy_points_query(self.bucket, node_id, start, end)
+            rows = [
+                energy_row(record) for record in self._records(query, "reading energy and power")
+            ]
+            before, after = edges.get(node_id, (None, None))
+            rows_by_node[node_id] = [
+                *([before] if before else []),
+                *rows,
+                *([after] if after else []),
+            ]
+        return energy_frame(nodes, rows_by_node, bounds)
+
+    def _energy_edges(
+        self, nodes: Sequence[str], start: int, end: int
+    ) -> dict[str, tuple[EnergyRow | None, EnergyRow | None]]:
+        """Each node's last energy/power reading before start and first at or after end."""
+        fields: dict[tuple[str, str], list[tuple[int, str, float]]] = {}
+        query = flux.energy_edges_query(self.bucket, nodes, start, end)
+        for record in self._records(query, "reading the readings around the range"):
+            key = (record.values["node_id"], record.values["result"])
+            fields.setdefault(key, []).append(
+                (_epoch(record.get_time()), record.get_field(), float(record.get_value()))
+            )
+        return {
+            node_id: (
+                edge_row(fields.get((node_id, "before"), []), newest=True),
+                edge_row(fields.get((node_id, "after"), []), newest=False),
+            )
+            for node_id in nodes
+        }
+
+    # -- deleting --------------------------------------------------------------------------
+
+    def delete_node(self, node_id: str) -> int:
+        """Count a node's readings, then delete every point of it over all time."""
+        count = 0
+        for record in self._records(
+            flux.count_readings_query(self.bucket, node_id), "counting readings"
+        ):
+            count += int(record.values["readings"])
+        with self._guard(f"deleting the data of node {node_id!r}"):
+            self._delete_api.delete(
+                DELETE_START,
+                DELETE_STOP,
+                flux.delete_predicate(node_id),
+                bucket=self.bucket,
+                org=self.org,
+            )
+        return count
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._client.close()
+
+
+# -- pure helpers: records in, readings and frames out --------------------------------------
+
+# ts, energy kWh, power W, reporting interval s, glitch bound W (NaN: the reading lacks it)
+EnergyRow = tuple[int, float, float, float, float]
+
+
+def newest_reading(node_id: str, fields: Sequence[tuple[int, str, float]]) -> Reading:
+    """The reading at the newest timestamp among (ts, field, value) last values.
+
+    A field the newest reading did not carry has an older last value, so it is left out.
+    """
+    newest = max(ts for ts, _, _ in fields)
+    values = {name: value for ts, name, value in fields if ts == newest and name in NAMES}
+    return Reading(node_id=node_id, ts=newest, **values)
+
+
+def record_reading(node_id: str, record: FluxRecord) -> Reading:
+    """A Reading from one pivoted row (fields it lacks are None; rule knobs are ignored)."""
+    values = record.values
+    return Reading(
+        node_id=node_id,
+        ts=_epoch(record.get_time()),
+        **{name: float(values[name]) for name in NAMES if values.get(name) is not None},
+    )
+
+
+def energy_row(record: FluxRecord) -> EnergyRow:
+    """(ts, energy, power, interval, max power) from one pivoted row; NaN where absent."""
+    values = record.values
+    interval, max_power = (values.get(name) for name in RULE_FIELDS)
+    return (
+        _epoch(record.get_time()),
+        _float_or_nan(values.get("energy")),
+        _float_or_nan(values.get("power")),
+        float(interval) if interval is not None else float(DEFAULT_PARAMS.interval_s),
+        float(max_power) if max_power is not None else DEFAULT_PARAMS.max_power_w,
+    )
+
+
+def edge_row(fields: Sequence[tuple[int, str, float]], *, newest: bool) -> EnergyRow | None:
+    """The reading just outside the range, rebuilt from per-field last/first values."""
+    times = [ts for ts, name, _ in fields if name in ("energy", "power")]
+    if not times:
+        return None
+    ts = max(times) if newest else min(times)
+    at = {name: value for t, name, value in fields if t == ts}
+    interval, max_power = (at.get(name) for name in RULE_FIELDS)
+    return (
+        ts,
+        at.get("energy", math.nan),
+        at.get("power", math.nan),
+        interval if interval is not None else float(DEFAULT_PARAMS.interval_s),
+        max_power if max_power is not None else DEFAULT_PARAMS.max_power_w,
+    )
+
+
+def series_frame(buckets: Mapping[int, Mapping[str, float]], width: int) -> pd.DataFrame:
+    """SERIES_COLUMNS, one row per bucket that has readings, oldest first."""
+    ordered = sorted(ts for ts, aggs in buckets.items() if aggs.get("count"))
+    frame = pd.DataFrame(
+        {
+            "ts": np.array(ordered, dtype=np.int64),
+            "min": np.array([buckets[ts].get("min", math.nan) for ts in ordered], dtype=np.float64),
+            "max": np.array([buckets[ts].get("max", math.nan) for ts in ordered], dtype=np.float64),
+            "mean": np.array(
+                [buckets[ts].get("mean", math.nan) for ts in ordered], dtype=np.float64
+            ),
+            "count": np.array([buckets[ts].get("count", 0) for ts in ordered], dtype=np.int64),
+        }
+    )
+    return frame[SERIES_COLUMNS]
+
+
+def energy_frame(
+    nodes: Sequence[str], rows_by_node: Mapping[str, Sequence[EnergyRow]], boundaries: Sequence[int]
+) -> pd.DataFrame:
+    """ENERGY_COLUMNS from each node's readings: bucket_energy per quarter, summed per period.
+
+    Sorted by period_start then node_id; periods with no energy are left out (as in SQLiteStore).
+    """
+    series, ts, energy, power, interval, max_power = [], [], [], [], [], []
+    for index, node_id in enumerate(nodes):
+        rows = sorted(rows_by_node.get(node_id, ()), key=lambda row: row[0])
+        for row in rows:
+            series.append(index)
+            ts.append(row[0])
+            energy.append(row[1])
+            power.append(row[2])
+            interval.append(row[3])
+            max_power.append(row[4])
+    points = Points(
+        series=np.asarray(series, dtype=np.int64),
+        ts=np.asarray(ts, dtype=np.int64),
+        energy=np.asarray(energy, dtype=np.float64),
+        power=np.asarray(power, dtype=np.float64),
+        interval_s=np.asarray(interval, dtype=np.float64),
+        max_power_w=np.asarray(max_power, dtype=np.float64),
+    )
+    node_index, quarter, kwh = bucket_energy(points)
+    bounds = np.asarray(boundaries, dtype=np.int64)
+    period = np.searchsorted(bounds, quarter, side="right") - 1
+    inside = (period >= 0) & (period < bounds.size - 1)
+    frame = pd.DataFrame(
+        {
+            "node": node_index[inside],
+            "period_start": bounds[period[inside]],
+            "energy_kwh": kwh[inside],
+        }
+    )
+    totals = frame.groupby(["node", "period_start"], as_index=False)["energy_kwh"].sum()
+    totals = totals[totals["energy_kwh"].abs() > ENERGY_EPSILON_KWH]
+    names = np.asarray(list(nodes), dtype=object)
+    totals["node_id"] = names[totals["node"].to_numpy(dtype=np.int64)]
+    return totals.sort_values(["period_start", "node_id"], ignore_index=True)[ENERGY_COLUMNS]
+
+
+__all__ = ["MEASUREMENT", "InfluxStore", "classify_status"]

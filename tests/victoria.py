@@ -1,0 +1,130 @@
+"""A real server nobody here wrote for InfluxStore's write path: Debian's victoria-metrics.
+
+VictoriaMetrics accepts influxdb-client's synchronous writes on /api/v2/write (any org,
+bucket and token) and shows what it stored on /api/v1/export, one JSON line per series
+named ``<measurement>_<field>`` with the tags as labels. It answers Flux queries with 400,
+so an InfluxStore pointed at it must be built with ``check_existing=False`` (use
+``victoria.store()``). Usage in a test module::
+
+    pytest_plugins = ["tests.victoria"]  # the fixture
+
+    def test_x(victoria: Victoria) -> None:
+        store = victoria.store()
+        ...
+        victoria.stop(); victoria.start()   # an outage, same port and data
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from enertrack.store.influx import InfluxStore
+from tests.services import free_port, need_binary
+
+Sample = tuple[int, float]  # epoch milliseconds, value
+
+
+class Victoria:
+    """One victoria-metrics process on a loopback port with its own storage directory."""
+
+    def __init__(self, binary: str, data_dir: Path, port: int | None = None) -> None:
+        self.binary = binary
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log = data_dir.parent / f"victoria-{self.port}.log"
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        """Start (or restart) on the same port and data, and wait until it answers /health."""
+        if self._process is not None:
+            raise RuntimeError("victoria-metrics is already running")
+        with self._log.open("ab") as log:
+            self._process = subprocess.Popen(
+                [
+                    self.binary,
+                    f"-httpListenAddr=127.0.0.1:{self.port}",
+                    f"-storageDataPath={self.data_dir}",
+                    "-retentionPeriod=100y",
+                    "-loggerLevel=ERROR",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(
+                    f"victoria-metrics exited with {self._process.returncode}: see {self._log}"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(
+            f"victoria-metrics did not answer on {self.url} within {timeout_s} s: see {self._log}"
+        )
+
+    def stop(self) -> None:
+        """SIGTERM and wait: it flushes what it accepted to disk before exiting."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def store(self, **kwargs: object) -> InfluxStore:
+        """An InfluxStore writing here (no Flux: the pre-write existence query is off)."""
+        return InfluxStore(
+            self.url, "any-token", "any-org", "any-bucket", check_existing=False, **kwargs
+        )  # type: ignore[arg-type]
+
+    def export(self, match: str = '{__name__=~"energy_.*"}') -> dict[tuple[str, str], list[Sample]]:
+        """Every stored sample by (series name, node_id), oldest first."""
+        with urllib.request.urlopen(f"{self.url}/internal/force_flush", timeout=10):
+            pass  # make the latest writes visible to searches
+        query = urlencode({"match[]": match})
+        with urllib.request.urlopen(f"{self.url}/api/v1/export?{query}", timeout=30) as answer:
+            lines = answer.read().decode("utf-8").splitlines()
+        out: dict[tuple[str, str], list[Sample]] = {}
+        for line in filter(None, lines):
+            item = json.loads(line)
+            key = (item["metric"]["__name__"], item["metric"].get("node_id", ""))
+            samples = out.setdefault(key, [])
+            samples.extend(zip(item["timestamps"], item["values"], strict=True))
+            samples.sort()
+        return out
+
+
+@pytest.fixture
+def victoria(tmp_path: Path) -> Iterator[Victoria]:
+    """A fresh victoria-metrics for one test; skipped (failed in CI) when it is not installed."""
+    binary = need_binary(
+        "victoria-metrics", "install Debian's package: apt-get install victoria-metrics"
+    )
+    server = Victoria(binary, tmp_path / "victoria-data")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
