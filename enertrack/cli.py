@@ -8,6 +8,7 @@ from typing import NoReturn
 import click
 
 from enertrack.config import ConfigError, Settings, load_settings
+from enertrack.export_readings import export_readings
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -53,6 +54,9 @@ def db_upgrade(revision: str) -> None:
     finally:
         engine.dispose()
     click.echo(f"database at revision {revision}")
+
+
+main.add_command(export_readings)
 
 
 if __name__ == "__main__":  # pragma: no cover
