@@ -1,4 +1,4 @@
-"""Benchmark of SQLiteStore: write throughput (bulk and small batches) and query latency on a big file.
+"""Benchmark of SQLiteStore: write throughput (bulk, small batches) and query latency on a big file.
 
     python bench/store_sqlite.py write                     # throughput on fresh temporary files
     python bench/store_sqlite.py build --db /work/bench-data/bench.sqlite3 [--nodes 50 --days 365]
@@ -16,13 +16,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, time as dtime
+from datetime import date, datetime
+from datetime import time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's enertrack, not an installed one
+sys.path.insert(
+    0, str(Path(__file__).resolve().parents[1])
+)  # this checkout's enertrack, not an installed one
 
 from enertrack.energy import EnergyParams
 from enertrack.store.sqlite import SQLiteStore
@@ -32,7 +35,9 @@ DAY = 86_400
 START = 1_735_689_600  # 2025-01-01T00:00:00Z
 
 
-def day_of_readings(nodes: int, day: int, step: int, rng: np.random.Generator, energy: np.ndarray) -> list[Reading]:
+def day_of_readings(
+    nodes: int, day: int, step: int, rng: np.random.Generator, energy: np.ndarray
+) -> list[Reading]:
     """One day of plausible readings for every node, in time order (updates `energy` in place)."""
     per_node = DAY // step
     ts = START + day * DAY + np.arange(per_node) * step
@@ -112,14 +117,18 @@ def bench_build(args: argparse.Namespace) -> None:
         spent += time.perf_counter() - begin
         total += len(readings)
         if day % 30 == 29 or day == args.days - 1:
-            print(f"day {day + 1:4d}: {total:>12,} readings, write() {total / spent:>9,.0f} readings/s,"
-                  f" wall {time.perf_counter() - started:7.1f} s", flush=True)
+            print(
+                f"day {day + 1:4d}: {total:>12,} readings,"
+                f" write() {total / spent:>9,.0f} readings/s,"
+                f" wall {time.perf_counter() - started:7.1f} s",
+                flush=True,
+            )
     store.close()
     print(f"file size {db.stat().st_size / 1e9:.2f} GB")
 
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, object]:
-    """p50 and p95 in milliseconds over `repeat` calls (after one warm-up call) and the last result."""
+    """p50 and p95 in ms over `repeat` calls (after one warm-up call), and the last result."""
     result = fn()
     samples = []
     for _ in range(repeat):
@@ -139,7 +148,11 @@ def month_starts(zone: str, year: int) -> list[int]:
 def day_starts(zone: str, first: date, days: int) -> Iterator[int]:
     tz = ZoneInfo(zone)
     for d in range(days + 1):
-        yield int(datetime.combine(date.fromordinal(first.toordinal() + d), dtime(), tzinfo=tz).timestamp())
+        yield int(
+            datetime.combine(
+                date.fromordinal(first.toordinal() + d), dtime(), tzinfo=tz
+            ).timestamp()
+        )
 
 
 def bench_query(args: argparse.Namespace) -> None:
@@ -151,16 +164,28 @@ def bench_query(args: argparse.Namespace) -> None:
     cases: list[tuple[str, Callable[[], object]]] = [
         ("latest, 50 nodes", lambda: store.latest(nodes)),
         ("series power 30 d (2000 points)", lambda: store.series(nodes[7], "power", month, last)),
-        ("series voltage 1 year (2000 points)", lambda: store.series(nodes[7], "voltage", year, last)),
+        (
+            "series voltage 1 year (2000 points)",
+            lambda: store.series(nodes[7], "voltage", year, last),
+        ),
         ("summary power 30 d", lambda: store.summary(nodes[7], "power", month, last)),
         ("summary voltage 1 year", lambda: store.summary(nodes[7], "voltage", year, last)),
-        ("energy 2025 by month, 50 nodes, UTC", lambda: store.energy(nodes, month_starts("UTC", 2025))),
-        ("energy 2025 by month, 50 nodes, Asia/Kathmandu",
-         lambda: store.energy(nodes, month_starts("Asia/Kathmandu", 2025))),
-        ("energy 30 days by day, 50 nodes, Europe/Madrid",
-         lambda: store.energy(nodes, list(day_starts("Europe/Madrid", date(2025, 11, 1), 30)))),
-        ("energy 7 days by hour, 50 nodes, Asia/Kolkata",
-         lambda: store.energy(nodes, list(range(month - 19800 + 5400, month + 7 * DAY, 3600)))),
+        (
+            "energy 2025 by month, 50 nodes, UTC",
+            lambda: store.energy(nodes, month_starts("UTC", 2025)),
+        ),
+        (
+            "energy 2025 by month, 50 nodes, Asia/Kathmandu",
+            lambda: store.energy(nodes, month_starts("Asia/Kathmandu", 2025)),
+        ),
+        (
+            "energy 30 days by day, 50 nodes, Europe/Madrid",
+            lambda: store.energy(nodes, list(day_starts("Europe/Madrid", date(2025, 11, 1), 30))),
+        ),
+        (
+            "energy 7 days by hour, 50 nodes, Asia/Kolkata",
+            lambda: store.energy(nodes, list(range(month - 19800 + 5400, month + 7 * DAY, 3600))),
+        ),
     ]
     for label, fn in cases:
         p50, p95, result = timed(fn, args.repeat)
@@ -168,12 +193,17 @@ def bench_query(args: argparse.Namespace) -> None:
         print(f"{label:50s} p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  ({size} rows)")
     begin = time.perf_counter()
     count = sum(1 for _ in store.readings(nodes[0], year, last))
-    print(f"{'readings(), 1 node x 1 year, streamed':50s} {count:,} rows in {time.perf_counter() - begin:.2f} s")
+    print(
+        f"{'readings(), 1 node x 1 year, streamed':50s} {count:,} rows"
+        f" in {time.perf_counter() - begin:.2f} s"
+    )
     store.close()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     write = sub.add_parser("write")
     write.add_argument("--days", type=int, default=3)

@@ -1,4 +1,4 @@
-"""`enertrack export-readings`: a node's stored readings as CSV, streamed, for operators and scripts."""
+"""`enertrack export-readings`: a node's stored readings as streamed CSV, for scripts."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def parse_instant(text: str, option: str) -> int:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise click.BadParameter(
-            f"{text!r} is not an ISO-8601 date or time; use e.g. 2026-01-02 or 2026-01-02T03:04:05Z",
+            f"{text!r} is not an ISO-8601 date or time;"
+            " use e.g. 2026-01-02 or 2026-01-02T03:04:05Z",
             param_hint=option,
         ) from None
     if moment.tzinfo is None:
@@ -60,11 +61,16 @@ def node_exists(settings: Settings, node_id: str) -> bool:
 @click.option("--start", help="First instant included (ISO-8601; UTC when no offset is given).")
 @click.option("--end", help="First instant excluded (ISO-8601; UTC when no offset is given).")
 def export_readings(node_id: str, start: str | None, end: str | None) -> None:
-    """Print a node's stored readings as CSV: ts,node_id,voltage,current,power,energy,power_factor,frequency."""
+    """Print a node's stored readings as CSV (ts in ISO-8601 UTC, oldest first).
+
+    Columns: ts,node_id,voltage,current,power,energy,power_factor,frequency.
+    """
     begin = parse_instant(start, "--start") if start is not None else None
     until = parse_instant(end, "--end") if end is not None else None
     if begin is not None and until is not None and begin >= until:
-        raise click.BadParameter(f"--start ({start}) must be before --end ({end})", param_hint="--start/--end")
+        raise click.BadParameter(
+            f"--start ({start}) must be before --end ({end})", param_hint="--start/--end"
+        )
     try:
         settings = load_settings(check=False)
     except ConfigError as exc:
@@ -74,7 +80,9 @@ def export_readings(node_id: str, start: str | None, end: str | None) -> None:
     except Exception as exc:  # noqa: BLE001 - say which database failed and how, then exit non-zero
         raise click.ClickException(f"cannot read the nodes database: {exc}") from None
     if not known:
-        raise click.ClickException(f"unknown node {node_id!r}: see `enertrack node list` for the node ids")
+        raise click.ClickException(
+            f"unknown node {node_id!r}: see `enertrack node list` for the node ids"
+        )
 
     from enertrack.store.base import StoreUnavailable
     from enertrack.store.factory import open_store

@@ -47,19 +47,29 @@ def meter(node: str, start: int, count: int, step: int, seed: int = 1) -> list[R
         energy += power * step / J_PER_KWH
         out.append(
             Reading(
-                node, start + i * step,
-                voltage=round(rng.uniform(225.0, 235.0), 1), current=round(power / 230.0, 3),
-                power=round(power, 1), energy=round(energy, 6),
-                power_factor=round(rng.uniform(0.8, 0.99), 2), frequency=round(rng.uniform(49.95, 50.05), 2),
+                node,
+                start + i * step,
+                voltage=round(rng.uniform(225.0, 235.0), 1),
+                current=round(power / 230.0, 3),
+                power=round(power, 1),
+                energy=round(energy, 6),
+                power_factor=round(rng.uniform(0.8, 0.99), 2),
+                frequency=round(rng.uniform(49.95, 50.05), 2),
             )
         )
     return out
 
 
-def expected_series(readings: Sequence[Reading], magnitude: str, start: int, end: int, width: int) -> pd.DataFrame:
+def expected_series(
+    readings: Sequence[Reading], magnitude: str, start: int, end: int, width: int
+) -> pd.DataFrame:
     """Buckets of `width` seconds over [start, end) computed with plain pandas from raw readings."""
     frame = pd.DataFrame(
-        [(r.ts, getattr(r, magnitude)) for r in readings if start <= r.ts < end and getattr(r, magnitude) is not None],
+        [
+            (r.ts, getattr(r, magnitude))
+            for r in readings
+            if start <= r.ts < end and getattr(r, magnitude) is not None
+        ],
         columns=["ts", "value"],
     )
     frame["ts"] = frame["ts"] // width * width
@@ -70,11 +80,13 @@ def expected_series(readings: Sequence[Reading], magnitude: str, start: int, end
 def reference_energy(
     readings: Sequence[Reading], params: Mapping[str, EnergyParams], bucket_s: int
 ) -> dict[tuple[str, int], float]:
-    """kWh per (node, bucket) from all readings at once, by the pure rules (the store-free truth)."""
+    """kWh per (node, bucket) from all readings by the pure rules: the store-free truth."""
     nodes = sorted({r.node_id for r in readings})
     unique = {(r.node_id, r.ts): r for r in reversed(readings)}  # first occurrence of (node, ts)
     rows = sorted(
-        (nodes.index(r.node_id), r.ts, r) for r in unique.values() if r.energy is not None or r.power is not None
+        (nodes.index(r.node_id), r.ts, r)
+        for r in unique.values()
+        if r.energy is not None or r.power is not None
     )
     p = [params.get(nodes[code], EnergyParams()) for code, _, _ in rows]
     points = Points(
@@ -95,7 +107,9 @@ def energy_by_period(frame: pd.DataFrame) -> dict[tuple[str, int], float]:
     return {(str(n), int(p)): float(k) for n, p, k in frame.itertuples(index=False)}
 
 
-def assert_energy_equal(got: Mapping[tuple[str, int], float], want: Mapping[tuple[str, int], float]) -> None:
+def assert_energy_equal(
+    got: Mapping[tuple[str, int], float], want: Mapping[tuple[str, int], float]
+) -> None:
     """Same periods (ignoring ones below 1e-9 kWh) and the same kWh within 1e-9."""
     want = {k: v for k, v in want.items() if abs(v) > 1e-9}
     assert sorted(got) == sorted(want)
@@ -104,10 +118,13 @@ def assert_energy_equal(got: Mapping[tuple[str, int], float], want: Mapping[tupl
 
 
 def local_midnights(zone: str, first: str, days: int) -> list[int]:
-    """Epoch seconds of `days + 1` consecutive local midnights from the date `first` (YYYY-MM-DD)."""
+    """Epoch seconds of `days + 1` consecutive local midnights from `first` (YYYY-MM-DD)."""
     tz = ZoneInfo(zone)
     day = date.fromisoformat(first)
-    return [int(datetime.combine(day + timedelta(days=d), time(), tzinfo=tz).timestamp()) for d in range(days + 1)]
+    return [
+        int(datetime.combine(day + timedelta(days=d), time(), tzinfo=tz).timestamp())
+        for d in range(days + 1)
+    ]
 
 
 # -- the suite -----------------------------------------------------------------------------------
@@ -142,7 +159,10 @@ class StoreContract:
         assert store.write([]) == WriteResult(stored=0, duplicates=0)
 
     def test_same_second_on_two_nodes_is_not_a_duplicate(self, store: TimeseriesStore) -> None:
-        assert store.write([Reading("a", T0, voltage=230.0), Reading("b", T0, voltage=231.0)]).stored == 2
+        assert (
+            store.write([Reading("a", T0, voltage=230.0), Reading("b", T0, voltage=231.0)]).stored
+            == 2
+        )
 
     # latest ---------------------------------------------------------------------------------
 
@@ -154,7 +174,9 @@ class StoreContract:
         assert store.latest(["a", "b", "never-seen"]) == {"a": a[9], "b": b[3]}
 
     def test_latest_keeps_missing_magnitudes_missing(self, store: TimeseriesStore) -> None:
-        store.write([Reading("a", T0, voltage=230.0, energy=5.0), Reading("a", T0 + 10, current=1.5)])
+        store.write(
+            [Reading("a", T0, voltage=230.0, energy=5.0), Reading("a", T0 + 10, current=1.5)]
+        )
         assert store.latest(["a"]) == {"a": Reading("a", T0 + 10, current=1.5)}
 
     def test_latest_of_nothing(self, store: TimeseriesStore) -> None:
@@ -223,8 +245,15 @@ class StoreContract:
         assert got["min"].min() == 3.0
         assert got["count"].sum() == len(data)
 
-    def test_series_counts_only_readings_that_carry_the_magnitude(self, store: TimeseriesStore) -> None:
-        store.write([Reading("n1", T0 + i * 10, voltage=230.0 + i, current=1.0 if i % 2 else None) for i in range(6)])
+    def test_series_counts_only_readings_that_carry_the_magnitude(
+        self, store: TimeseriesStore
+    ) -> None:
+        store.write(
+            [
+                Reading("n1", T0 + i * 10, voltage=230.0 + i, current=1.0 if i % 2 else None)
+                for i in range(6)
+            ]
+        )
         got = store.series("n1", "current", T0, T0 + 900, 1)
         assert got[["ts", "count", "mean"]].values.tolist() == [[T0, 3, 1.0]]
 
@@ -257,8 +286,11 @@ class StoreContract:
         assert got.minimum == Extreme(190.25, T0 + 2 * DAY + 30)
         assert got.last == Extreme(230.0, T0 + 3 * DAY - 60)
         edge = store.summary("n1", "voltage", T0 + 2 * DAY + 31, T0 + 2 * DAY + 90)
-        assert edge == RangeSummary(Extreme(190.25, T0 + 2 * DAY + 31), Extreme(230.0, T0 + 2 * DAY + 60),
-                                    Extreme(230.0, T0 + 2 * DAY + 60))
+        assert edge == RangeSummary(
+            Extreme(190.25, T0 + 2 * DAY + 31),
+            Extreme(230.0, T0 + 2 * DAY + 60),
+            Extreme(230.0, T0 + 2 * DAY + 60),
+        )
 
     def test_summary_matches_the_raw_readings(self, store: TimeseriesStore) -> None:
         data = meter("n1", T0, 4 * DAY // 120, 120, seed=11)
@@ -297,34 +329,55 @@ class StoreContract:
             Reading("p", T0 + 700, voltage=231.0),  # no power: not part of the rule
         ]
         store.write(counter + power, {"p": EnergyParams(interval_s=60)})
-        got = energy_by_period(store.energy(["m", "p", "nobody"], [T0, T0 + HOUR, T0 + 2 * HOUR, T0 + 3 * HOUR]))
+        got = energy_by_period(
+            store.energy(["m", "p", "nobody"], [T0, T0 + HOUR, T0 + 2 * HOUR, T0 + 3 * HOUR])
+        )
         assert got == pytest.approx(
-            {("m", T0): 1.5, ("m", T0 + HOUR): 0.2, ("m", T0 + 2 * HOUR): 0.1, ("p", T0): 0.075}, abs=1e-12
+            {("m", T0): 1.5, ("m", T0 + HOUR): 0.2, ("m", T0 + 2 * HOUR): 0.1, ("p", T0): 0.075},
+            abs=1e-12,
         )
 
-    def test_energy_splits_a_pair_across_periods_in_proportion_to_time(self, store: TimeseriesStore) -> None:
+    def test_energy_splits_a_pair_across_periods_in_proportion_to_time(
+        self, store: TimeseriesStore
+    ) -> None:
         store.write([Reading("m", T0 + 2700, energy=10.0), Reading("m", T0 + 4500, energy=10.9)])
         got = energy_by_period(store.energy(["m"], [T0, T0 + 3600, T0 + 7200]))
         assert got == pytest.approx({("m", T0): 0.45, ("m", T0 + HOUR): 0.45}, abs=1e-12)
 
     def test_energy_per_node_glitch_bound(self, store: TimeseriesStore) -> None:
         pair = [Reading("x", T0, energy=1.0), Reading("x", T0 + 3600, energy=3.0)]  # 2 kW average
-        store.write(pair + [Reading("y", r.ts, energy=r.energy) for r in pair], {"y": EnergyParams(max_power_w=1500.0)})
-        assert energy_by_period(store.energy(["x", "y"], [T0, T0 + DAY])) == pytest.approx({("x", T0): 2.0})
+        store.write(
+            pair + [Reading("y", r.ts, energy=r.energy) for r in pair],
+            {"y": EnergyParams(max_power_w=1500.0)},
+        )
+        assert energy_by_period(store.energy(["x", "y"], [T0, T0 + DAY])) == pytest.approx(
+            {("x", T0): 2.0}
+        )
 
     def test_energy_of_a_constant_load_in_kathmandu_days(self, store: TimeseriesStore) -> None:
         # 1200 W reported every 60 s for three UTC days: 1.2 kWh per hour, exactly.
-        store.write([Reading("k", T0 + i * 60, power=1200.0) for i in range(3 * 24 * 60 + 1)], {"k": EnergyParams(60)})
-        midnights = local_midnights("Asia/Kathmandu", "2026-01-01", 3)  # +05:45: 18:15 UTC the day before
+        store.write(
+            [Reading("k", T0 + i * 60, power=1200.0) for i in range(3 * 24 * 60 + 1)],
+            {"k": EnergyParams(60)},
+        )
+        midnights = local_midnights(
+            "Asia/Kathmandu", "2026-01-01", 3
+        )  # +05:45: 18:15 UTC the day before
         assert midnights[0] == T0 - 5 * HOUR - 45 * 60  # the first period holds 18.25 h of data
         got = energy_by_period(store.energy(["k"], midnights))
         assert got == pytest.approx(
-            {("k", midnights[0]): 1.2 * 18.25, ("k", midnights[1]): 1.2 * 24, ("k", midnights[2]): 1.2 * 24},
+            {
+                ("k", midnights[0]): 1.2 * 18.25,
+                ("k", midnights[1]): 1.2 * 24,
+                ("k", midnights[2]): 1.2 * 24,
+            },
             abs=1e-9,
         )
 
     @pytest.mark.parametrize("seed", [1, 2, 3])
-    def test_energy_same_whatever_the_arrival_order(self, store: TimeseriesStore, seed: int) -> None:
+    def test_energy_same_whatever_the_arrival_order(
+        self, store: TimeseriesStore, seed: int
+    ) -> None:
         rng = random.Random(seed)
         data: list[Reading] = []
         energy = 500.0
@@ -345,7 +398,10 @@ class StoreContract:
         for _ in range(1500):  # a power-only node with gaps longer than 3 intervals
             t += rng.choice([10, 10, 10, 12, 25, 45])
             data.append(Reading("w", t, power=rng.uniform(0.0, 4000.0)))
-        params = {"w": EnergyParams(interval_s=10), "c": EnergyParams(interval_s=120, max_power_w=20_000.0)}
+        params = {
+            "w": EnergyParams(interval_s=10),
+            "c": EnergyParams(interval_s=120, max_power_w=20_000.0),
+        }
         arrival = data + rng.sample(data, 40)  # redeliveries too
         rng.shuffle(arrival)
         while arrival:
@@ -354,9 +410,14 @@ class StoreContract:
             arrival = arrival[size:]
 
         quarters = list(range(T0, T0 + 3 * DAY + 1, 900))
-        assert_energy_equal(energy_by_period(store.energy(["c", "w"], quarters)), reference_energy(data, params, 900))
+        assert_energy_equal(
+            energy_by_period(store.energy(["c", "w"], quarters)),
+            reference_energy(data, params, 900),
+        )
         days = [T0 - DAY, T0, T0 + DAY, T0 + 2 * DAY, T0 + 3 * DAY]
-        assert_energy_equal(energy_by_period(store.energy(["c", "w"], days)), reference_energy(data, params, DAY))
+        assert_energy_equal(
+            energy_by_period(store.energy(["c", "w"], days)), reference_energy(data, params, DAY)
+        )
 
     def test_energy_rejects_unaligned_boundaries(self, store: TimeseriesStore) -> None:
         with pytest.raises(ValueError, match="15 minutes"):
@@ -382,7 +443,9 @@ class StoreContract:
         assert store.latest(["gone", "kept"]) == {"kept": kept[-1]}
         assert store.series("gone", "power", T0, T0 + 2 * DAY).empty
         assert store.summary("gone", "power", T0, T0 + 2 * DAY) == RangeSummary(None, None, None)
-        assert set(store.energy(["gone", "kept"], [T0, T0 + DAY, T0 + 2 * DAY])["node_id"]) == {"kept"}
+        assert set(store.energy(["gone", "kept"], [T0, T0 + DAY, T0 + 2 * DAY])["node_id"]) == {
+            "kept"
+        }
         assert list(store.readings("kept")) == kept
         assert store.delete_node("gone") == 0
         assert store.delete_node("never-seen") == 0

@@ -1,4 +1,4 @@
-"""SQLiteStore: the shared contract, plus durability, concurrency, locking and the cover() function."""
+"""SQLiteStore: the shared contract, plus durability, concurrency, locking and cover()."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from enertrack.magnitudes import NAMES
 from enertrack.store.base import StoreUnavailable, WriteResult
-from enertrack.store.cover import RAW, Segment, cover, levels_dividing, merge_adjacent
+from enertrack.store.cover import RAW, cover, levels_dividing
 from enertrack.store.sqlite import ROLLUP_TABLES, SCHEMA_VERSION, SQLiteStore
 from enertrack.telemetry.reading import Reading
 from tests.store_contract import (
@@ -66,11 +66,19 @@ def test_every_thread_gets_the_same_settings(store: SQLiteStore) -> None:
 
 def test_schema_columns_come_from_the_magnitudes_table(store: SQLiteStore) -> None:
     conn = store._conn()
-    assert [row[1] for row in conn.execute("PRAGMA table_info(readings)")] == ["series", "ts", *NAMES]
+    assert [row[1] for row in conn.execute("PRAGMA table_info(readings)")] == [
+        "series",
+        "ts",
+        *NAMES,
+    ]
     for table in ROLLUP_TABLES.values():
         columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-        assert columns == ["series", "bucket", *(f"{m}_{a}" for m in NAMES for a in ("n", "sum", "min", "max")),
-                           "energy_kwh"]
+        assert columns == [
+            "series",
+            "bucket",
+            *(f"{m}_{a}" for m in NAMES for a in ("n", "sum", "min", "max")),
+            "energy_kwh",
+        ]
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
@@ -99,7 +107,9 @@ def test_an_unusable_path_is_store_unavailable(tmp_path: Path) -> None:
 
 
 def test_first_of_duplicates_in_a_batch_is_kept(store: SQLiteStore) -> None:
-    assert store.write([Reading("n1", T0, voltage=230.0), Reading("n1", T0, voltage=999.0)]) == WriteResult(1, 1)
+    assert store.write(
+        [Reading("n1", T0, voltage=230.0), Reading("n1", T0, voltage=999.0)]
+    ) == WriteResult(1, 1)
     assert store.write([Reading("n1", T0, voltage=111.0)]) == WriteResult(0, 1)
     assert list(store.readings("n1")) == [Reading("n1", T0, voltage=230.0)]
 
@@ -112,7 +122,9 @@ def test_locked_database_is_store_unavailable_and_the_retry_loses_nothing(tmp_pa
     store = SQLiteStore(path, busy_timeout_ms=50)
     before = meter("n1", T0, 100, 60)
     store.write(before)
-    batch = meter("n1", T0 + 100 * 60, 50, 60, seed=2) + before[-5:]  # new readings and a redelivery
+    batch = (
+        meter("n1", T0 + 100 * 60, 50, 60, seed=2) + before[-5:]
+    )  # new readings and a redelivery
 
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
@@ -131,7 +143,9 @@ def test_locked_database_is_store_unavailable_and_the_retry_loses_nothing(tmp_pa
     store.close()
 
 
-def test_a_failure_mid_write_rolls_everything_back(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_mid_write_rolls_everything_back(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     batch = meter("fresh", T0, 200, 60)
     original = SQLiteStore._upsert
     calls = {"n": 0}
@@ -149,10 +163,14 @@ def test_a_failure_mid_write_rolls_everything_back(store: SQLiteStore, monkeypat
     assert list(store.readings("fresh")) == []
     assert store.series("fresh", "power", T0, T0 + DAY).empty
 
-    assert store.write(batch) == WriteResult(stored=200, duplicates=0)  # the series row is created anew
+    assert store.write(batch) == WriteResult(
+        stored=200, duplicates=0
+    )  # the series row is created anew
     assert store.latest(["fresh"]) == {"fresh": batch[-1]}
     assert store.series("fresh", "power", T0, T0 + DAY, 1)["count"].tolist() == [200]
-    assert_energy_equal(energy_by_period(store.energy(["fresh"], [T0, T0 + DAY])), reference_energy(batch, {}, DAY))
+    assert_energy_equal(
+        energy_by_period(store.energy(["fresh"], [T0, T0 + DAY])), reference_energy(batch, {}, DAY)
+    )
 
 
 # -- concurrency -------------------------------------------------------------------------------
@@ -235,7 +253,9 @@ def test_readings_are_streamed(store: SQLiteStore) -> None:
     stream = store.readings("n1")
     first = next(stream)
     assert first.ts == T0
-    store.write([Reading("n1", T0 + 10**6, voltage=230.0)])  # the open stream does not block a write
+    store.write(
+        [Reading("n1", T0 + 10**6, voltage=230.0)]
+    )  # the open stream does not block a write
     assert sum(1 for _ in stream) == 4999  # a snapshot taken when the stream started
     stream.close()
 
@@ -252,16 +272,27 @@ def test_readings_are_streamed(store: SQLiteStore) -> None:
         (100, 800, (900, 3600, 86400), [(RAW, 100, 800)]),
         (100, 2000, (900, 3600, 86400), [(RAW, 100, 900), (900, 900, 1800), (RAW, 1800, 2000)]),
         (
-            86400 - 3600 - 900 - 5, 2 * 86400 + 3600 + 900 + 7, (900, 3600, 86400),
-            [(RAW, 81895, 81900), (900, 81900, 82800), (3600, 82800, 86400), (86400, 86400, 172800),
-             (3600, 172800, 176400), (900, 176400, 177300), (RAW, 177300, 177307)],
+            86400 - 3600 - 900 - 5,
+            2 * 86400 + 3600 + 900 + 7,
+            (900, 3600, 86400),
+            [
+                (RAW, 81895, 81900),
+                (900, 81900, 82800),
+                (3600, 82800, 86400),
+                (86400, 86400, 172800),
+                (3600, 172800, 176400),
+                (900, 176400, 177300),
+                (RAW, 177300, 177307),
+            ],
         ),
         (20700, 6 * 3600, (900, 3600, 86400), [(900, 20700, 21600)]),  # +05:45 midnight to 06:00
         (0, 2 * 86400 + 10, (900,), [(900, 0, 172800), (RAW, 172800, 172810)]),
         (5, 10, (), [(RAW, 5, 10)]),
     ],
 )
-def test_cover(start: int, end: int, levels: tuple[int, ...], expected: list[tuple[int, int, int]]) -> None:
+def test_cover(
+    start: int, end: int, levels: tuple[int, ...], expected: list[tuple[int, int, int]]
+) -> None:
     segments = cover(start, end, levels)
     assert [(s.level, s.start, s.end) for s in segments] == expected
     if segments:  # contiguous, exact, each rollup segment made of whole buckets
@@ -272,13 +303,15 @@ def test_cover(start: int, end: int, levels: tuple[int, ...], expected: list[tup
 
 @pytest.mark.parametrize(
     ("width", "levels"),
-    [(60, ()), (900, (900,)), (1800, (900,)), (3600, (900, 3600)), (10800, (900, 3600)),
-     (86400, (900, 3600, 86400)), (604800, (900, 3600, 86400))],
+    [
+        (60, ()),
+        (900, (900,)),
+        (1800, (900,)),
+        (3600, (900, 3600)),
+        (10800, (900, 3600)),
+        (86400, (900, 3600, 86400)),
+        (604800, (900, 3600, 86400)),
+    ],
 )
 def test_levels_dividing(width: int, levels: tuple[int, ...]) -> None:
     assert levels_dividing(width) == levels
-
-
-def test_merge_adjacent() -> None:
-    segments = [Segment(900, 0, 900), Segment(3600, 3600, 7200), Segment(900, 900, 1800), Segment(3600, 9000, 10800)]
-    assert merge_adjacent(segments) == [Segment(900, 0, 1800), Segment(3600, 3600, 7200), Segment(3600, 9000, 10800)]
