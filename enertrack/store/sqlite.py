@@ -498,12 +498,12 @@ class SQLiteStore:
         value, at, until, level = best
         if level == RAW:
             return Extreme(value, at)
-        exact = self._read(
-            f"SELECT {col}, ts FROM readings WHERE series = ? AND ts >= ? AND ts < ? AND {col} = ?"
-            " ORDER BY ts LIMIT 1",
-            (sid, at, until, value),
+        exact = self._read(  # at most one bucket (a day) of raw rows
+            f"SELECT {col}, ts FROM readings WHERE series = ? AND ts >= ? AND ts < ?"
+            f" AND {col} IS NOT NULL ORDER BY {col} {order}, ts LIMIT 1",
+            (sid, at, until),
         )
-        return Extreme(*exact[0])
+        return Extreme(*exact[0]) if exact else Extreme(value, at)
 
     def energy(self, node_ids: Sequence[str], boundaries: Sequence[int]) -> pd.DataFrame:
         """kWh per node and period from the coarsest rollups that fit each period."""
