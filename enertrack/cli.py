@@ -8,6 +8,7 @@ from typing import NoReturn
 import click
 
 from enertrack.config import ConfigError, Settings, load_settings
+from enertrack.export_readings import export_readings
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -183,6 +184,9 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 
     settings = settings_or_exit(check=True)
     run_gunicorn(settings, host=host or settings.host, port=port or settings.port, workers=workers)
+
+
+main.add_command(export_readings)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -70,12 +70,15 @@ def bucket_width(start: int, end: int, max_points: int, raw_interval_s: int = 1)
 
 
 def check_boundaries(boundaries: Sequence[int]) -> np.ndarray:
-    """Period boundaries as int64, or ValueError unless strictly increasing multiples of 15 minutes."""
+    """Period boundaries as int64; ValueError unless strictly increasing multiples of 15 min."""
     bounds = np.asarray(boundaries, dtype=np.int64)
     if bounds.ndim != 1:
         raise ValueError("period boundaries must be a flat sequence of epoch seconds")
     if bounds.size and np.any(bounds % QUARTER_S):
-        raise ValueError(f"period boundaries must be multiples of {QUARTER_S} s (15 minutes), got {bounds.tolist()[:5]}")
+        raise ValueError(
+            f"period boundaries must be multiples of {QUARTER_S} s (15 minutes),"
+            f" got {bounds.tolist()[:5]}"
+        )
     if bounds.size > 1 and np.any(np.diff(bounds) <= 0):
         raise ValueError("period boundaries must be strictly increasing")
     return bounds

@@ -11,7 +11,7 @@ ROLLUP_LEVELS_S: tuple[int, ...] = (900, 3600, 86400)  # 15 min, 1 h, 1 day; eac
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """[start, end) read at one level: RAW, or whole UTC-aligned rollup buckets of `level` seconds."""
+    """[start, end) read at one level: RAW, or whole UTC-aligned rollup buckets of `level` s."""
 
     level: int
     start: int
@@ -19,7 +19,7 @@ class Segment:
 
 
 def cover(start: int, end: int, levels: Sequence[int] = ROLLUP_LEVELS_S) -> list[Segment]:
-    """Disjoint segments, oldest first, exactly covering [start, end) with the coarsest levels that fit.
+    """Disjoint segments, oldest first, covering exactly [start, end) with the coarsest levels.
 
     Days inside, hours at the edges of the days, quarters at the edges of those, raw
     readings at the very edges, so a rollup never pulls in data from outside the range.
@@ -40,14 +40,3 @@ def cover(start: int, end: int, levels: Sequence[int] = ROLLUP_LEVELS_S) -> list
 def levels_dividing(width: int) -> tuple[int, ...]:
     """The rollup levels whose buckets tile a bucket of `width` seconds (none below 15 min)."""
     return tuple(level for level in ROLLUP_LEVELS_S if width % level == 0)
-
-
-def merge_adjacent(segments: Sequence[Segment]) -> list[Segment]:
-    """Join touching segments of the same level so each level is read with fewer queries."""
-    merged: list[Segment] = []
-    for seg in sorted(segments, key=lambda s: (s.level, s.start)):
-        if merged and merged[-1].level == seg.level and merged[-1].end == seg.start:
-            merged[-1] = Segment(seg.level, merged[-1].start, seg.end)
-        else:
-            merged.append(seg)
-    return merged

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from enertrack.energy import DEFAULT_PARAMS, QUARTER_S, EnergyParams, Points, pair_increments, spread
+from enertrack.energy import (
+    DEFAULT_PARAMS,
+    QUARTER_S,
+    EnergyParams,
+    Points,
+    pair_increments,
+    spread,
+)
 from enertrack.magnitudes import NAMES
 
 WIDTH = len(NAMES)
@@ -62,8 +69,10 @@ def group(
     )
 
 
-def reading_aggregates(series: np.ndarray, ts: np.ndarray, values: np.ndarray, level: int) -> Aggregates:
-    """Count, sum, min and max of each magnitude per bucket; values is (rows, magnitudes), NaN = missing."""
+def reading_aggregates(
+    series: np.ndarray, ts: np.ndarray, values: np.ndarray, level: int
+) -> Aggregates:
+    """Count, sum, min and max of each magnitude; values: (rows, magnitudes), NaN=missing."""
     present = ~np.isnan(values)
     return group(
         series,
@@ -81,7 +90,13 @@ def energy_aggregates(series: np.ndarray, bucket: np.ndarray, kwh: np.ndarray) -
     rows = series.size
     nan = np.full((rows, WIDTH), np.nan)
     return Aggregates(
-        series, bucket, np.zeros((rows, WIDTH), dtype=np.int64), np.zeros((rows, WIDTH)), nan, nan.copy(), kwh
+        series,
+        bucket,
+        np.zeros((rows, WIDTH), dtype=np.int64),
+        np.zeros((rows, WIDTH)),
+        nan,
+        nan.copy(),
+        kwh,
     )
 
 
@@ -100,8 +115,15 @@ def merge(*parts: Aggregates) -> Aggregates:
 
 def coarsen(rows: Aggregates, level: int) -> Aggregates:
     """The same rows regrouped into buckets of a coarser level (a multiple of the current one)."""
-    return group(rows.series, rows.bucket // level * level, rows.count, rows.total, rows.low, rows.high,
-                 rows.energy_kwh)
+    return group(
+        rows.series,
+        rows.bucket // level * level,
+        rows.count,
+        rows.total,
+        rows.low,
+        rows.high,
+        rows.energy_kwh,
+    )
 
 
 def make_points(
@@ -122,7 +144,7 @@ def make_points(
 
 
 def energy_delta(old: Points, new: Points) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """kWh per (series, quarter) that turns the rules applied to `old` into the rules applied to `new`.
+    """kWh per (series, quarter) turning the rules applied to `old` into those applied to `new`.
 
     `old` is a window of stored points (contiguous per series), `new` the same window
     plus the batch's points. Pairs present in both (same series, t0, t1, hence the same

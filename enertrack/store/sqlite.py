@@ -1,4 +1,4 @@
-"""The embedded time-series store: one SQLite file in WAL mode, rollups kept in the write transaction.
+"""The embedded time-series store: one SQLite file in WAL mode, rollups kept in the writes.
 
 docs/storage.md describes the schema, the rollup levels and how each query uses them.
 """
@@ -32,7 +32,7 @@ from enertrack.store.base import (
     bucket_width,
     check_boundaries,
 )
-from enertrack.store.cover import RAW, ROLLUP_LEVELS_S, Segment, cover, levels_dividing, merge_adjacent
+from enertrack.store.cover import RAW, ROLLUP_LEVELS_S, Segment, cover, levels_dividing
 from enertrack.telemetry.reading import Reading
 
 SCHEMA_VERSION = 1
@@ -44,7 +44,8 @@ TS_BITS = 34  # (series << TS_BITS) | ts is a unique int64 key up to the year 25
 CHUNK = 300  # nodes per statement, well under SQLite's bound-variable limit
 STREAM_ROWS = 1000  # rows fetched at a time by readings()
 
-_row_of = attrgetter("node_id", "ts", *NAMES)
+_NODE_ID, _TS = attrgetter("node_id"), attrgetter("ts")
+_VALUES = tuple(attrgetter(name) for name in NAMES)
 _READING_COLUMNS = ", ".join(NAMES)
 
 
@@ -52,25 +53,28 @@ def _schema() -> list[str]:
     """CREATE statements, every magnitude column generated from the magnitudes table."""
     values = ", ".join(f"{m} REAL" for m in NAMES)
     aggregates = ", ".join(
-        f"{m}_n INTEGER NOT NULL DEFAULT 0, {m}_sum REAL NOT NULL DEFAULT 0, {m}_min REAL, {m}_max REAL"
+        f"{m}_n INTEGER NOT NULL DEFAULT 0, {m}_sum REAL NOT NULL DEFAULT 0,"
+        f" {m}_min REAL, {m}_max REAL"
         for m in NAMES
     )
     statements = [
         # Rows are never deleted, so ids stay valid in every process's cache.
         "CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, node_id TEXT NOT NULL UNIQUE)",
-        f"CREATE TABLE IF NOT EXISTS readings (series INTEGER NOT NULL, ts INTEGER NOT NULL, {values},"
+        "CREATE TABLE IF NOT EXISTS readings (series INTEGER NOT NULL, ts INTEGER NOT NULL,"
+        f" {values},"
         " PRIMARY KEY (series, ts)) WITHOUT ROWID",
     ]
     for table in ROLLUP_TABLES.values():
         statements.append(
             f"CREATE TABLE IF NOT EXISTS {table} (series INTEGER NOT NULL, bucket INTEGER NOT NULL,"
-            f" {aggregates}, energy_kwh REAL NOT NULL DEFAULT 0, PRIMARY KEY (series, bucket)) WITHOUT ROWID"
+            f" {aggregates}, energy_kwh REAL NOT NULL DEFAULT 0,"
+            " PRIMARY KEY (series, bucket)) WITHOUT ROWID"
         )
     return statements
 
 
 def _upsert_sql(table: str) -> str:
-    """Merge one partial-aggregate row into a rollup level (counts and sums add, min/max combine)."""
+    """Merge a partial-aggregate row into a rollup level (counts, sums add; min/max combine)."""
     columns = ["series", "bucket", *(f"{m}_{a}" for m in NAMES for a in AGGREGATES), "energy_kwh"]
     updates: list[str] = []
     for m in NAMES:
@@ -90,7 +94,10 @@ def _upsert_sql(table: str) -> str:
 
 
 _UPSERT = {level: _upsert_sql(table) for level, table in ROLLUP_TABLES.items()}
-_INSERT_READING = f"INSERT INTO readings (series, ts, {_READING_COLUMNS}) VALUES ({', '.join('?' * (2 + len(NAMES)))})"
+_INSERT_READING = (
+    f"INSERT INTO readings (series, ts, {_READING_COLUMNS})"
+    f" VALUES ({', '.join('?' * (2 + len(NAMES)))})"
+)
 
 
 def _column(magnitude: str) -> str:
@@ -118,11 +125,16 @@ class _Batch:
     @classmethod
     def of(cls, readings: Sequence[Reading]) -> _Batch:
         """Columns from Reading objects without a Python loop per reading."""
-        columns = list(zip(*map(_row_of, readings), strict=True))
-        index = {node: i for i, node in enumerate(dict.fromkeys(columns[0]))}
-        code = np.fromiter(map(index.__getitem__, columns[0]), dtype=np.int64, count=len(readings))
-        ts = np.fromiter(columns[1], dtype=np.int64, count=len(readings))
-        values = np.array(columns[2:], dtype=np.float64).T  # None becomes NaN
+        # One C-level pass per attribute: about 3x faster than building a tuple per reading.
+        nodes = list(map(_NODE_ID, readings))
+        index = {node: i for i, node in enumerate(dict.fromkeys(nodes))}
+        code = np.fromiter(map(index.__getitem__, nodes), dtype=np.int64, count=len(nodes))
+        ts = np.fromiter(map(_TS, readings), dtype=np.int64, count=len(nodes))
+        values = np.empty((len(nodes), len(NAMES)), dtype=np.float64)
+        for i, getter in enumerate(_VALUES):
+            values[:, i] = np.array(
+                list(map(getter, readings)), dtype=np.float64
+            )  # None becomes NaN
         order = np.lexsort((np.arange(ts.size), ts, code))  # stable: the first duplicate wins
         code, ts, values = code[order], ts[order], values[order]
         first = np.ones(ts.size, dtype=bool)
@@ -251,16 +263,23 @@ class SQLiteStore:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def write(self, readings: Sequence[Reading], params: Mapping[str, EnergyParams] | None = None) -> WriteResult:
-        """Store a batch and its rollups in one durable transaction; StoreUnavailable leaves nothing."""
+    def write(
+        self, readings: Sequence[Reading], params: Mapping[str, EnergyParams] | None = None
+    ) -> WriteResult:
+        """Store a batch and its rollups in one durable transaction (all or nothing)."""
         if not readings:
             return WriteResult(0, 0)
         batch = _Batch.of(readings)
-        failure = f"did not take a batch of {len(readings)} readings; nothing of it was stored, retry it later"
+        failure = (
+            f"did not take a batch of {len(readings)} readings;"
+            " nothing of it was stored, retry it later"
+        )
         with self._transaction(failure) as conn:
             ids = self._ensure_series(conn, batch.node_ids)
             stored = self._write_locked(conn, batch, ids, params or {})
-        self._series_ids.update(zip(batch.node_ids, ids.tolist(), strict=True))  # only once committed
+        self._series_ids.update(
+            zip(batch.node_ids, ids.tolist(), strict=True)
+        )  # only once committed
         return WriteResult(stored, len(readings) - stored)
 
     def _ensure_series(self, conn: sqlite3.Connection, node_ids: list[str]) -> np.ndarray:
@@ -268,14 +287,22 @@ class SQLiteStore:
         missing = [n for n in node_ids if n not in self._series_ids]
         found: dict[str, int] = {}
         if missing:
-            conn.executemany("INSERT OR IGNORE INTO series (node_id) VALUES (?)", [(n,) for n in missing])
+            conn.executemany(
+                "INSERT OR IGNORE INTO series (node_id) VALUES (?)", [(n,) for n in missing]
+            )
             for part in _chunks(missing):
                 marks = ", ".join("?" * len(part))
-                found.update(conn.execute(f"SELECT node_id, id FROM series WHERE node_id IN ({marks})", part))
+                found.update(
+                    conn.execute(f"SELECT node_id, id FROM series WHERE node_id IN ({marks})", part)
+                )
         return np.array([self._series_ids.get(n) or found[n] for n in node_ids], dtype=np.int64)
 
     def _write_locked(
-        self, conn: sqlite3.Connection, batch: _Batch, ids: np.ndarray, params: Mapping[str, EnergyParams]
+        self,
+        conn: sqlite3.Connection,
+        batch: _Batch,
+        ids: np.ndarray,
+        params: Mapping[str, EnergyParams],
     ) -> int:
         """Insert the new readings and merge their rollups; return how many were new."""
         series = ids[batch.code]
@@ -288,12 +315,16 @@ class SQLiteStore:
         new = np.ones(series.size, dtype=bool)
         inside = existing[:, 4] == 0
         if inside.any():
-            stored_keys = (existing[inside, 0].astype(np.int64) << TS_BITS) | existing[inside, 1].astype(np.int64)
+            stored_keys = (existing[inside, 0].astype(np.int64) << TS_BITS) | existing[
+                inside, 1
+            ].astype(np.int64)
             new = ~np.isin((series << TS_BITS) | batch.ts, stored_keys)
         series, ts, values = series[new], batch.ts[new], batch.values[new]
         if series.size == 0:
             return 0
-        conn.executemany(_INSERT_READING, zip(series.tolist(), ts.tolist(), *values.T.tolist(), strict=True))
+        conn.executemany(
+            _INSERT_READING, zip(series.tolist(), ts.tolist(), *values.T.tolist(), strict=True)
+        )
 
         by_series = {int(ids[i]): params[n] for i, n in enumerate(batch.node_ids) if n in params}
         quarter = rollups.reading_aggregates(series, ts, values, ROLLUP_LEVELS_S[0])
@@ -302,11 +333,15 @@ class SQLiteStore:
             quarter = rollups.merge(quarter, rollups.energy_aggregates(*delta))
         level_rows = quarter
         for level in ROLLUP_LEVELS_S:
-            level_rows = rollups.coarsen(level_rows, level) if level != ROLLUP_LEVELS_S[0] else level_rows
+            level_rows = (
+                rollups.coarsen(level_rows, level) if level != ROLLUP_LEVELS_S[0] else level_rows
+            )
             self._upsert(conn, level, level_rows)
         return int(series.size)
 
-    def _neighbourhood(self, conn: sqlite3.Connection, series: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    def _neighbourhood(
+        self, conn: sqlite3.Connection, series: np.ndarray, lo: np.ndarray, hi: np.ndarray
+    ) -> np.ndarray:
         """Stored rows around each node's batch range: (series, ts, energy, power, where).
 
         where = 0 for every stored reading inside [lo, hi] (duplicates, window), 1 for the last
@@ -337,7 +372,11 @@ class SQLiteStore:
 
     @staticmethod
     def _energy_delta(
-        existing: np.ndarray, series: np.ndarray, ts: np.ndarray, values: np.ndarray, params: Mapping[int, EnergyParams]
+        existing: np.ndarray,
+        series: np.ndarray,
+        ts: np.ndarray,
+        values: np.ndarray,
+        params: Mapping[int, EnergyParams],
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Energy per quarter that the new readings add to (or take from) the stored ones."""
         carries = ~np.isnan(existing[:, 2]) | ~np.isnan(existing[:, 3])
@@ -358,8 +397,12 @@ class SQLiteStore:
     def _upsert(conn: sqlite3.Connection, level: int, rows: rollups.Aggregates) -> None:
         columns: list[list[Any]] = [rows.series.tolist(), rows.bucket.tolist()]
         for i in range(len(NAMES)):
-            columns += [rows.count[:, i].tolist(), rows.total[:, i].tolist(),
-                        rows.low[:, i].tolist(), rows.high[:, i].tolist()]  # NaN binds as NULL
+            columns += [
+                rows.count[:, i].tolist(),
+                rows.total[:, i].tolist(),
+                rows.low[:, i].tolist(),
+                rows.high[:, i].tolist(),
+            ]  # NaN binds as NULL
         columns.append(rows.energy_kwh.tolist())
         conn.executemany(_UPSERT[level], zip(*columns, strict=True))
 
@@ -381,7 +424,12 @@ class SQLiteStore:
         return out
 
     def series(
-        self, node_id: str, magnitude: str, start: int, end: int, max_points: int = DEFAULT_MAX_POINTS
+        self,
+        node_id: str,
+        magnitude: str,
+        start: int,
+        end: int,
+        max_points: int = DEFAULT_MAX_POINTS,
     ) -> pd.DataFrame:
         """Min/max/mean/count per bucket: raw readings below 15 min, else rollups with raw edges."""
         col = _column(magnitude)
@@ -393,8 +441,10 @@ class SQLiteStore:
         for seg in cover(start, end, levels_dividing(width)):
             if seg.level == RAW:
                 sql = (
-                    f"SELECT ts / {width} * {width} AS b, count({col}), total({col}), min({col}), max({col})"
-                    f" FROM readings WHERE series = ? AND ts >= ? AND ts < ? AND {col} IS NOT NULL GROUP BY b"
+                    f"SELECT ts / {width} * {width} AS b,"
+                    f" count({col}), total({col}), min({col}), max({col})"
+                    " FROM readings WHERE series = ? AND ts >= ? AND ts < ?"
+                    f" AND {col} IS NOT NULL GROUP BY b"
                 )
             else:
                 sql = (
@@ -406,7 +456,7 @@ class SQLiteStore:
         return _series_frame(rows)
 
     def summary(self, node_id: str, magnitude: str, start: int, end: int) -> RangeSummary:
-        """Min and max (earliest second on ties) from the rollups, refined in raw rows; and the last."""
+        """Min and max (earliest on ties) from the rollups, refined in raw rows; and the last."""
         col = _column(magnitude)
         sid = self._series_id(node_id)
         if sid is None or start >= end:
@@ -415,7 +465,8 @@ class SQLiteStore:
         minimum = self._extreme(sid, col, segments, "ASC")
         maximum = self._extreme(sid, col, segments, "DESC")
         last = self._read(
-            f"SELECT {col}, ts FROM readings WHERE series = ? AND ts >= ? AND ts < ? AND {col} IS NOT NULL"
+            f"SELECT {col}, ts FROM readings WHERE series = ? AND ts >= ? AND ts < ?"
+            f" AND {col} IS NOT NULL"
             " ORDER BY ts DESC LIMIT 1",
             (sid, start, end),
         )
@@ -435,7 +486,8 @@ class SQLiteStore:
                 agg = "min" if order == "ASC" else "max"
                 sql = (
                     f"SELECT {col}_{agg}, bucket FROM {ROLLUP_TABLES[seg.level]} WHERE series = ?"
-                    f" AND bucket >= ? AND bucket < ? AND {col}_n > 0 ORDER BY {col}_{agg} {order}, bucket LIMIT 1"
+                    f" AND bucket >= ? AND bucket < ? AND {col}_n > 0"
+                    f" ORDER BY {col}_{agg} {order}, bucket LIMIT 1"
                 )
             found = self._read(sql, (sid, seg.start, seg.end))
             if found and (best is None or better(found[0][0], best[0])):
@@ -446,12 +498,12 @@ class SQLiteStore:
         value, at, until, level = best
         if level == RAW:
             return Extreme(value, at)
-        exact = self._read(
-            f"SELECT {col}, ts FROM readings WHERE series = ? AND ts >= ? AND ts < ? AND {col} = ?"
-            " ORDER BY ts LIMIT 1",
-            (sid, at, until, value),
+        exact = self._read(  # at most one bucket (a day) of raw rows
+            f"SELECT {col}, ts FROM readings WHERE series = ? AND ts >= ? AND ts < ?"
+            f" AND {col} IS NOT NULL ORDER BY {col} {order}, ts LIMIT 1",
+            (sid, at, until),
         )
-        return Extreme(*exact[0])
+        return Extreme(*exact[0]) if exact else Extreme(value, at)
 
     def energy(self, node_ids: Sequence[str], boundaries: Sequence[int]) -> pd.DataFrame:
         """kWh per node and period from the coarsest rollups that fit each period."""
@@ -459,26 +511,43 @@ class SQLiteStore:
         sids = {sid: n for n in dict.fromkeys(node_ids) if (sid := self._series_id(n)) is not None}
         if not sids or bounds.size < 2:
             return pd.DataFrame(columns=ENERGY_COLUMNS)
-        segments = [seg for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True) for seg in cover(a, b)]
+        by_level: dict[int, list[tuple[int, int, int]]] = {}
+        for period, (a, b) in enumerate(
+            zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+        ):
+            for seg in cover(a, b):  # boundaries are 15-min aligned: never a raw segment
+                by_level.setdefault(seg.level, []).append((period, seg.start, seg.end))
         rows: list[tuple[int, int, float]] = []
-        for part in _chunks(list(sids)):
-            marks = ", ".join("?" * len(part))
-            for seg in merge_adjacent(segments):
-                rows += self._read(
-                    f"SELECT series, bucket, energy_kwh FROM {ROLLUP_TABLES[seg.level]}"
-                    f" WHERE series IN ({marks}) AND bucket >= ? AND bucket < ? AND energy_kwh != 0",
-                    (*part, seg.start, seg.end),
-                )
+        for (
+            level,
+            segments,
+        ) in by_level.items():  # SQLite sums per (node, period): few rows come back
+            for seg_part in _chunks(segments):
+                for part in _chunks(list(sids)):
+                    rows += self._read(
+                        "WITH seg(period, lo, hi) AS (VALUES"
+                        f" {', '.join('(?, ?, ?)' for _ in seg_part)})"
+                        f" SELECT r.series, seg.period, total(r.energy_kwh) FROM seg"
+                        f" JOIN {ROLLUP_TABLES[level]} r"
+                        f" ON r.series IN ({', '.join('?' * len(part))})"
+                        " AND r.bucket >= seg.lo AND r.bucket < seg.hi"
+                        " GROUP BY r.series, seg.period",
+                        (*(v for triple in seg_part for v in triple), *part),
+                    )
         return _energy_frame(rows, sids, bounds)
 
-    def readings(self, node_id: str, start: int | None = None, end: int | None = None) -> Iterator[Reading]:
+    def readings(
+        self, node_id: str, start: int | None = None, end: int | None = None
+    ) -> Iterator[Reading]:
         """Raw readings of one node in [start, end), oldest first, streamed in chunks."""
         sid = self._series_id(node_id)
         if sid is None:
             return iter(())
         return self._stream(node_id, sid, start, end)
 
-    def _stream(self, node_id: str, sid: int, start: int | None, end: int | None) -> Iterator[Reading]:
+    def _stream(
+        self, node_id: str, sid: int, start: int | None, end: int | None
+    ) -> Iterator[Reading]:
         # A connection of its own: an abandoned iterator never holds a statement open on the
         # thread's connection, and writes on this thread never see a half-read cursor.
         low = -(2**62) if start is None else start
@@ -489,7 +558,8 @@ class SQLiteStore:
             raise StoreUnavailable(f"SQLite store {self.path} cannot be read: {exc}") from exc
         try:
             cursor = conn.execute(
-                f"SELECT ts, {_READING_COLUMNS} FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts",
+                f"SELECT ts, {_READING_COLUMNS} FROM readings"
+                " WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts",
                 (sid, low, high),
             )
             while chunk := cursor.fetchmany(STREAM_ROWS):
@@ -513,17 +583,24 @@ class SQLiteStore:
 
 
 def _series_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
-    """SERIES_COLUMNS from (bucket, count, sum, min, max) rows sorted by bucket, repeats combined."""
+    """SERIES_COLUMNS from (bucket, count, sum, min, max) rows; repeated buckets combined."""
     if not rows:
         return pd.DataFrame(
-            {"ts": pd.Series(dtype="int64"), "min": pd.Series(dtype="float64"), "max": pd.Series(dtype="float64"),
-             "mean": pd.Series(dtype="float64"), "count": pd.Series(dtype="int64")}
+            {
+                "ts": pd.Series(dtype="int64"),
+                "min": pd.Series(dtype="float64"),
+                "max": pd.Series(dtype="float64"),
+                "mean": pd.Series(dtype="float64"),
+                "count": pd.Series(dtype="int64"),
+            }
         )[SERIES_COLUMNS]
     data = np.array(rows, dtype=np.float64)
     bucket = data[:, 0].astype(np.int64)
     order = np.argsort(bucket, kind="stable")
     data, bucket = data[order], bucket[order]
-    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])  # a bucket split across segments
+    starts = np.flatnonzero(
+        np.r_[True, bucket[1:] != bucket[:-1]]
+    )  # a bucket split across segments
     count = np.add.reduceat(data[:, 1], starts)
     total = np.add.reduceat(data[:, 2], starts)
     return pd.DataFrame(
@@ -537,24 +614,18 @@ def _series_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     )[SERIES_COLUMNS]
 
 
-def _energy_frame(rows: list[tuple[int, int, float]], names: Mapping[int, str], bounds: np.ndarray) -> pd.DataFrame:
-    """Sum rollup rows into (node, period); drop periods with no energy."""
-    if not rows:
-        return pd.DataFrame(columns=ENERGY_COLUMNS)
-    data = np.array(rows, dtype=np.float64)
-    series = data[:, 0].astype(np.int64)
-    period = np.searchsorted(bounds, data[:, 1].astype(np.int64), side="right") - 1
-    frame = (
-        pd.DataFrame({"series": series, "period": period, "energy_kwh": data[:, 2]})
-        .groupby(["series", "period"], as_index=False)["energy_kwh"]
-        .sum()
-    )
+def _energy_frame(
+    rows: list[tuple[int, int, float]], names: Mapping[int, str], bounds: np.ndarray
+) -> pd.DataFrame:
+    """Add up (series, period, kWh) rows from every level; drop periods with no energy."""
+    frame = pd.DataFrame(rows, columns=["series", "period", "energy_kwh"])
+    frame = frame.groupby(["series", "period"], as_index=False)["energy_kwh"].sum()
     frame = frame[frame["energy_kwh"].abs() > ENERGY_EPSILON_KWH]
     out = pd.DataFrame(
         {
             "node_id": frame["series"].map(names).to_numpy(dtype=object),
-            "period_start": bounds[frame["period"].to_numpy()],
-            "energy_kwh": frame["energy_kwh"].to_numpy(),
+            "period_start": bounds[frame["period"].to_numpy(dtype=np.int64)],
+            "energy_kwh": frame["energy_kwh"].to_numpy(dtype=np.float64),
         }
     )
     return out.sort_values(["period_start", "node_id"], ignore_index=True)[ENERGY_COLUMNS]

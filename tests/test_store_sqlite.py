@@ -1,0 +1,317 @@
+"""SQLiteStore: the shared contract, plus durability, concurrency, locking and cover()."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from enertrack.magnitudes import NAMES
+from enertrack.store.base import StoreUnavailable, WriteResult
+from enertrack.store.cover import RAW, cover, levels_dividing
+from enertrack.store.sqlite import ROLLUP_TABLES, SCHEMA_VERSION, SQLiteStore
+from enertrack.telemetry.reading import Reading
+from tests.store_contract import (
+    DAY,
+    T0,
+    StoreContract,
+    assert_energy_equal,
+    energy_by_period,
+    meter,
+    reference_energy,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    """A fresh, empty store in a temporary file."""
+    opened = SQLiteStore(tmp_path / "ts.sqlite3")
+    yield opened
+    opened.close()
+
+
+class TestSQLiteContract(StoreContract):
+    """Everything every store does."""
+
+
+# -- durability and schema ---------------------------------------------------------------------
+
+
+def test_durable_settings(store: SQLiteStore) -> None:
+    conn = store._conn()
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+
+
+def test_every_thread_gets_the_same_settings(store: SQLiteStore) -> None:
+    seen: list[tuple[object, ...]] = []
+
+    def look() -> None:
+        conn = store._conn()
+        seen.append((id(conn), conn.execute("PRAGMA synchronous").fetchone()[0]))
+
+    thread = threading.Thread(target=look)
+    thread.start()
+    thread.join()
+    assert seen[0][0] != id(store._conn()) and seen[0][1] == 2
+
+
+def test_schema_columns_come_from_the_magnitudes_table(store: SQLiteStore) -> None:
+    conn = store._conn()
+    assert [row[1] for row in conn.execute("PRAGMA table_info(readings)")] == [
+        "series",
+        "ts",
+        *NAMES,
+    ]
+    for table in ROLLUP_TABLES.values():
+        columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+        assert columns == [
+            "series",
+            "bucket",
+            *(f"{m}_{a}" for m in NAMES for a in ("n", "sum", "min", "max")),
+            "energy_kwh",
+        ]
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_data_survives_reopening(tmp_path: Path) -> None:
+    data = meter("n1", T0, 30, 60)
+    with SQLiteStore(tmp_path / "ts.sqlite3") as first:
+        first.write(data)
+    with SQLiteStore(tmp_path / "ts.sqlite3") as second:
+        assert list(second.readings("n1")) == data
+        assert second.write(data) == WriteResult(0, 30)
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ts.sqlite3"
+    SQLiteStore(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreUnavailable, match="upgrade EnerTrack"):
+        SQLiteStore(path)
+
+
+def test_an_unusable_path_is_store_unavailable(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(StoreUnavailable, match="cannot open"):
+        SQLiteStore(tmp_path / "file" / "ts.sqlite3")
+
+
+def test_first_of_duplicates_in_a_batch_is_kept(store: SQLiteStore) -> None:
+    assert store.write(
+        [Reading("n1", T0, voltage=230.0), Reading("n1", T0, voltage=999.0)]
+    ) == WriteResult(1, 1)
+    assert store.write([Reading("n1", T0, voltage=111.0)]) == WriteResult(0, 1)
+    assert list(store.readings("n1")) == [Reading("n1", T0, voltage=230.0)]
+
+
+# -- failures: nothing half-written, the same batch retried later ------------------------------
+
+
+def test_locked_database_is_store_unavailable_and_the_retry_loses_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "ts.sqlite3"
+    store = SQLiteStore(path, busy_timeout_ms=50)
+    before = meter("n1", T0, 100, 60)
+    store.write(before)
+    batch = (
+        meter("n1", T0 + 100 * 60, 50, 60, seed=2) + before[-5:]
+    )  # new readings and a redelivery
+
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(StoreUnavailable, match="database is locked.*|retry it later"):
+        store.write(batch)
+    assert store.latest(["n1"]) == {"n1": before[-1]}  # readers still read (WAL)
+    other.execute("ROLLBACK")
+    other.close()
+
+    assert store.write(batch) == WriteResult(stored=50, duplicates=5)
+    everything = before + batch[:50]
+    assert list(store.readings("n1")) == everything
+    assert store.series("n1", "power", T0, T0 + DAY, 1)["count"].tolist() == [150]
+    want = reference_energy(everything, {}, DAY)
+    assert_energy_equal(energy_by_period(store.energy(["n1"], [T0, T0 + DAY])), want)
+    store.close()
+
+
+def test_a_failure_mid_write_rolls_everything_back(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = meter("fresh", T0, 200, 60)
+    original = SQLiteStore._upsert
+    calls = {"n": 0}
+
+    def failing(conn: sqlite3.Connection, level: int, rows: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:  # readings and the 15-minute rollup are in, then the disk fails
+            raise sqlite3.OperationalError("disk I/O error")
+        original(conn, level, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SQLiteStore, "_upsert", staticmethod(failing))
+    with pytest.raises(StoreUnavailable, match="disk I/O error"):
+        store.write(batch)
+    assert store.latest(["fresh"]) == {}
+    assert list(store.readings("fresh")) == []
+    assert store.series("fresh", "power", T0, T0 + DAY).empty
+
+    assert store.write(batch) == WriteResult(
+        stored=200, duplicates=0
+    )  # the series row is created anew
+    assert store.latest(["fresh"]) == {"fresh": batch[-1]}
+    assert store.series("fresh", "power", T0, T0 + DAY, 1)["count"].tolist() == [200]
+    assert_energy_equal(
+        energy_by_period(store.energy(["fresh"], [T0, T0 + DAY])), reference_energy(batch, {}, DAY)
+    )
+
+
+# -- concurrency -------------------------------------------------------------------------------
+
+
+def test_readers_in_other_threads_while_writing(store: SQLiteStore) -> None:
+    data = meter("n1", T0, 3000, 10)
+    errors: list[BaseException] = []
+    counts: dict[int, list[int]] = {0: [], 1: []}
+    done = threading.Event()
+
+    def read(me: int) -> None:
+        try:
+            while not done.is_set():
+                frame = store.series("n1", "voltage", T0, T0 + DAY, 1)
+                counts[me].append(int(frame["count"].sum()) if len(frame) else 0)
+                store.latest(["n1"])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    readers = [threading.Thread(target=read, args=(me,)) for me in counts]
+    for thread in readers:
+        thread.start()
+    for i in range(0, len(data), 100):
+        store.write(data[i : i + 100])
+    done.set()
+    for thread in readers:
+        thread.join()
+    assert errors == []
+    for seen in counts.values():
+        assert seen == sorted(seen)  # never backwards
+        assert all(c % 100 == 0 for c in seen)  # only whole committed batches
+    assert store.series("n1", "voltage", T0, T0 + DAY, 1)["count"].tolist() == [3000]
+
+
+def test_a_writer_in_another_process_and_a_reader_here(store: SQLiteStore) -> None:
+    script = f"""
+import sys
+sys.path.insert(0, {str(REPO)!r})
+from enertrack.store.sqlite import SQLiteStore
+from tests.store_contract import meter, T0
+store = SQLiteStore({str(store.path)!r}, busy_timeout_ms=10000)
+data = meter("other", T0, 2000, 10)
+for i in range(0, len(data), 50):
+    store.write(data[i : i + 50])
+store.close()
+"""
+    writer = subprocess.Popen([sys.executable, "-c", script])
+    mine = meter("here", T0, 2000, 10, seed=3)
+    seen = 0
+    for i in range(0, len(mine), 50):  # this process writes too: the two take turns on the lock
+        store.write(mine[i : i + 50])
+        latest = store.latest(["other"])
+        if "other" in latest:
+            assert latest["other"].ts >= seen
+            seen = latest["other"].ts
+    assert writer.wait(timeout=120) == 0
+    assert list(store.readings("other")) == meter("other", T0, 2000, 10)
+    assert list(store.readings("here")) == mine
+
+
+def test_writers_in_two_threads(store: SQLiteStore) -> None:
+    data = {n: meter(n, T0, 1000, 10, seed=i) for i, n in enumerate(("a", "b"))}
+
+    def write(node: str) -> None:
+        for i in range(0, 1000, 20):
+            store.write(data[node][i : i + 20])
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in data]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for node, readings in data.items():
+        assert list(store.readings(node)) == readings
+
+
+def test_readings_are_streamed(store: SQLiteStore) -> None:
+    store.write(meter("n1", T0, 5000, 10))
+    stream = store.readings("n1")
+    first = next(stream)
+    assert first.ts == T0
+    store.write(
+        [Reading("n1", T0 + 10**6, voltage=230.0)]
+    )  # the open stream does not block a write
+    assert sum(1 for _ in stream) == 4999  # a snapshot taken when the stream started
+    stream.close()
+
+
+# -- cover() -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "levels", "expected"),
+    [
+        (0, 0, (900, 3600, 86400), []),
+        (10, 5, (900, 3600, 86400), []),
+        (0, 86400, (900, 3600, 86400), [(86400, 0, 86400)]),
+        (100, 800, (900, 3600, 86400), [(RAW, 100, 800)]),
+        (100, 2000, (900, 3600, 86400), [(RAW, 100, 900), (900, 900, 1800), (RAW, 1800, 2000)]),
+        (
+            86400 - 3600 - 900 - 5,
+            2 * 86400 + 3600 + 900 + 7,
+            (900, 3600, 86400),
+            [
+                (RAW, 81895, 81900),
+                (900, 81900, 82800),
+                (3600, 82800, 86400),
+                (86400, 86400, 172800),
+                (3600, 172800, 176400),
+                (900, 176400, 177300),
+                (RAW, 177300, 177307),
+            ],
+        ),
+        (20700, 6 * 3600, (900, 3600, 86400), [(900, 20700, 21600)]),  # +05:45 midnight to 06:00
+        (0, 2 * 86400 + 10, (900,), [(900, 0, 172800), (RAW, 172800, 172810)]),
+        (5, 10, (), [(RAW, 5, 10)]),
+    ],
+)
+def test_cover(
+    start: int, end: int, levels: tuple[int, ...], expected: list[tuple[int, int, int]]
+) -> None:
+    segments = cover(start, end, levels)
+    assert [(s.level, s.start, s.end) for s in segments] == expected
+    if segments:  # contiguous, exact, each rollup segment made of whole buckets
+        assert segments[0].start == start and segments[-1].end == end
+        assert all(a.end == b.start for a, b in zip(segments, segments[1:], strict=False))
+        assert all(s.start % s.level == 0 and s.end % s.level == 0 for s in segments)
+
+
+@pytest.mark.parametrize(
+    ("width", "levels"),
+    [
+        (60, ()),
+        (900, (900,)),
+        (1800, (900,)),
+        (3600, (900, 3600)),
+        (10800, (900, 3600)),
+        (86400, (900, 3600, 86400)),
+        (604800, (900, 3600, 86400)),
+    ],
+)
+def test_levels_dividing(width: int, levels: tuple[int, ...]) -> None:
+    assert levels_dividing(width) == levels
