@@ -48,18 +48,18 @@ def _form_modal(_: Any) -> dbc.Modal:
             dbc.ModalHeader(dbc.ModalTitle(_("Add a node"), id=FORM_TITLE)),
             dbc.ModalBody(
                 [
-                    field(_("Node ID"), dbc.Input(id=INPUT["node_id"], maxLength=64, debounce=300,
+                    field(_("Node ID"), dbc.Input(id=INPUT["node_id"], maxLength=64,
                                                   autocomplete="off", placeholder="casa-cocina-01"),
                           help_text=_("The ID your device uses in its MQTT topic. It cannot be changed later."),
                           feedback_id=FEEDBACK["node_id"]),
                     field(_("Description"), dbc.Input(id=INPUT["description"], maxLength=DESCRIPTION_MAX,
-                                                      debounce=300),
+                                                      ),
                           feedback_id=FEEDBACK["description"]),
-                    field(_("Location"), dbc.Input(id=INPUT["location"], maxLength=LOCATION_MAX, debounce=300),
+                    field(_("Location"), dbc.Input(id=INPUT["location"], maxLength=LOCATION_MAX),
                           feedback_id=FEEDBACK["location"]),
                     field(_("Reporting interval (seconds)"),
                           dbc.Input(id=INPUT["interval_s"], type="number", min=INTERVAL_MIN_S,
-                                    max=INTERVAL_MAX_S, step=1, value=DEFAULT_INTERVAL_S, debounce=300),
+                                    max=INTERVAL_MAX_S, step=1, value=DEFAULT_INTERVAL_S),
                           help_text=_("How often the device sends a reading. Used to tell whether it is connected."),
                           feedback_id=FEEDBACK["interval_s"]),
                 ]

@@ -65,6 +65,6 @@ def layout() -> html.Div:
             dcc.Store(id=ids.THEME_RESOLVED, storage_type="memory"),
             navbar(),
             dbc.Container(dash.page_container, fluid="xxl", class_name="pb-5", id="page"),
-            html.Div(id=ids.TOASTS, className="toast-container position-fixed top-0 end-0 p-3"),
+            html.Div(id=ids.TOASTS, className="toast-container position-fixed bottom-0 end-0 p-3"),
         ]
     )

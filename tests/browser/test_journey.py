@@ -1,0 +1,115 @@
+"""A new user's first visit in a real browser: sign up, log in, manage a node, dark mode, log out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser.conftest import console_errors, url
+
+pytestmark = pytest.mark.browser
+PASSWORD = "una frase bastante larga"
+
+
+def wait(duo: Any, condition: Any, timeout: float = 10) -> Any:
+    return WebDriverWait(duo.driver, timeout).until(condition)
+
+
+def fill(duo: Any, selector: str, text: str) -> None:
+    element = duo.wait_for_element(selector)
+    element.clear()
+    element.send_keys(text)
+
+
+def theme(duo: Any) -> str:
+    return duo.driver.execute_script("return document.documentElement.getAttribute('data-bs-theme')")
+
+
+def toast_text(duo: Any, contains: str) -> None:
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "toasts"), contains))
+
+
+def test_first_visit_journey(live: Any) -> None:
+    duo = live
+    duo.driver.get(url(duo, "register"))
+    duo.wait_for_element("#register-username")
+    fill(duo, "#register-username", "ana")
+    fill(duo, "#register-email", "ana@example.com")
+    fill(duo, "#register-password", PASSWORD)
+    fill(duo, "#register-confirm", PASSWORD)
+    duo.find_element("#register-submit").click()
+
+    # Registered: the login page greets us with the username filled in.
+    wait(duo, EC.url_contains("/enertrack/login"))
+    toast_text(duo, "Tu cuenta está lista")
+    assert duo.wait_for_element("#login-username").get_attribute("value") == "ana"
+    fill(duo, "#login-password", PASSWORD)
+    duo.find_element("#login-submit").click()
+    wait(duo, EC.url_to_be(url(duo)))
+    toast_text(duo, "Hola, ana.")
+
+    # Add a node.
+    duo.driver.get(url(duo, "nodes"))
+    duo.wait_for_element("#nodes-empty")
+    duo.find_element("#nodes-add").click()
+    duo.wait_for_element("#node-form-node_id")
+    fill(duo, "#node-form-node_id", "mal id")
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "node-form-node_id-feedback"), "sin espacios"))
+    fill(duo, "#node-form-node_id", "casa-01")
+    fill(duo, "#node-form-description", "Cocina")
+    wait(duo, lambda d: d.find_element(By.ID, "node-form-save").is_enabled())
+    duo.find_element("#node-form-save").click()
+    toast_text(duo, "Nodo casa-01 añadido")
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "nodes-list"), "Cocina"))
+
+    # Edit it.
+    duo.driver.find_element(By.CSS_SELECTOR, "#nodes-list button.btn-outline-secondary").click()
+    wait(duo, EC.text_to_be_present_in_element_value((By.ID, "node-form-description"), "Cocina"))
+    assert not duo.find_element("#node-form-node_id").is_enabled()
+    fill(duo, "#node-form-description", "Cocina y salón")
+    wait(duo, lambda d: d.find_element(By.ID, "node-form-save").is_enabled())
+    duo.find_element("#node-form-save").click()
+    toast_text(duo, "Nodo casa-01 guardado")
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "nodes-list"), "Cocina y salón"))
+
+    # Delete it, after a confirmation that warns about the readings.
+    duo.driver.find_element(By.CSS_SELECTOR, "#nodes-list button.btn-outline-danger").click()
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "node-delete-text"), "lecturas"))
+    duo.find_element("#node-delete-confirm").click()
+    toast_text(duo, "Se borraron el nodo casa-01")
+    duo.wait_for_element("#nodes-empty")
+
+    # Dark mode survives a reload, and is there before the app renders.
+    assert theme(duo) == "light"
+    duo.find_element("#theme-toggle").click()
+    wait(duo, lambda _d: theme(duo) == "dark")
+    duo.driver.refresh()
+    assert theme(duo) == "dark"
+    duo.wait_for_element("#nodes-empty")
+    assert theme(duo) == "dark"
+
+    # Log out from the user menu.
+    duo.find_element("#user-menu").click()
+    duo.wait_for_element("#logout-button").click()
+    wait(duo, EC.url_contains("/enertrack/login"))
+    toast_text(duo, "Has cerrado sesión")
+    duo.driver.get(url(duo, "nodes"))
+    wait(duo, EC.url_contains("/enertrack/login?next="))
+
+    assert console_errors(duo) == []
+
+
+def test_language_switch_for_visitors(live: Any) -> None:
+    duo = live
+    duo.driver.get(url(duo, "login"))
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "login-submit"), "Iniciar sesión"))
+    duo.find_element("#lang-menu").click()
+    duo.wait_for_element("#lang-pick-en").click()
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "login-submit"), "Log in"))
+    duo.driver.refresh()
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "login-submit"), "Log in"))
+    assert console_errors(duo) == []
