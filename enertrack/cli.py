@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
 
 import click
 
-from enertrack.config import ConfigError, Settings, load_settings
+from enertrack.cli_common import fail, sessions, settings_or_exit
+from enertrack.export_energy import export_energy
 from enertrack.export_readings import export_readings
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a clear error on stderr and exit non-zero."""
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-def settings_or_exit(*, check: bool = False, **overrides: object) -> Settings:
-    """The validated settings, or every problem on stderr and exit 2."""
-    try:
-        return load_settings(check=check, **overrides)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
-        sys.exit(2)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,13 +40,6 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database at revision {revision}")
 
 
-def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
-    """A session factory on the configured users/nodes database."""
-    from enertrack.db import make_engine, make_session_factory
-
-    return make_session_factory(make_engine(settings.sqlalchemy_url))
-
-
 @main.group()
 def user() -> None:
     """User accounts."""
@@ -84,7 +61,7 @@ def user_create(username: str, email: str, password: str, timezone: str | None, 
     settings = settings_or_exit()
     new = accounts.NewAccount(username, email, password, password, timezone or settings.default_timezone, language)
     try:
-        with _sessions(settings).begin() as db:
+        with sessions(settings).begin() as db:
             accounts.create_user(db, new)
     except accounts.AccountError as exc:
         for name, code in exc.errors.items():
@@ -122,7 +99,7 @@ def node_add(username: str, node_id: str, description: str, location: str, inter
     settings = settings_or_exit()
     fields = {"node_id": node_id, "description": description, "location": location, "interval_s": interval_s}
     try:
-        with _sessions(settings).begin() as db:
+        with sessions(settings).begin() as db:
             nodes.create_node(db, _owner_id(db, username), fields)
     except nodes.NodeError as exc:
         for name, code in exc.errors.items():
@@ -140,7 +117,7 @@ def node_list(username: str | None) -> None:
     from enertrack.models import Node, User
 
     settings = settings_or_exit()
-    with _sessions(settings)() as db:
+    with sessions(settings)() as db:
         query = select(Node, User.username).join(User).order_by(User.username, Node.node_id)
         if username is not None:
             query = query.where(Node.owner_id == _owner_id(db, username))
@@ -163,7 +140,7 @@ def node_remove(username: str, node_id: str, yes: bool) -> None:
         click.confirm(f"Delete node {node_id} and all its readings?", abort=True)
     store = open_store(settings)
     try:
-        with _sessions(settings).begin() as db:
+        with sessions(settings).begin() as db:
             deleted = nodes.delete_node(db, store, _owner_id(db, username), node_id)
     except nodes.NodeNotFound:
         fail(f"{username} has no node {node_id!r} (see `enertrack node list --user {username}`)")
@@ -187,6 +164,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 
 
 main.add_command(export_readings)
+main.add_command(export_energy)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -135,7 +135,7 @@ class Settings(BaseSettings):
 
     # Time-series store: InfluxDB when INFLUX_URL is set (or ENERTRACK_STORE=influx), else SQLite.
     store: Literal["auto", "sqlite", "influx"] = Field("auto", alias="ENERTRACK_STORE")
-    tsdb_path: Path | None = Field(None, alias="ENERTRACK_TSDB_PATH")
+    tsdb_path: Annotated[Path | None, BeforeValidator(_optional_text)] = Field(None, alias="ENERTRACK_TSDB_PATH")
     influx_url: Annotated[str | None, BeforeValidator(_http_url)] = Field(None, alias="INFLUX_URL")
     influx_token: OptSecret = Field(None, alias="INFLUX_TOKEN")
     influx_org: OptText = Field(None, alias="INFLUX_ORG")

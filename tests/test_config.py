@@ -133,3 +133,21 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
     env.write_text("DOMINIO=broker.local\nPUERTO_MQTTS=9999\nENERTRACK_ENV=development\n")
     settings = load_settings(_env_file=str(env))
     assert (settings.mqtt_host, settings.mqtt_port) == ("broker.local", 9999)
+
+
+def test_env_example_is_a_valid_starting_point() -> None:
+    example = Path(__file__).resolve().parent.parent / ".env.example"
+    settings = load_settings(_env_file=str(example), ENERTRACK_ENV="development")
+    assert settings.store_kind == "sqlite" and settings.tsdb_path is None
+    assert settings.sqlalchemy_url.startswith("sqlite:///")
+    with pytest.raises(ConfigError) as info:  # as shipped it is production: the key must be set
+        load_settings(_env_file=str(example))
+    assert any("FLASK_SECRET_KEY" in problem for problem in info.value.problems)
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    from enertrack.config import Settings
+
+    example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
+    for field in Settings.model_fields.values():
+        assert f"\n{field.alias}=" in example, field.alias

@@ -1,0 +1,98 @@
+"""Consumption analysis on aggregates: energy per node and calendar period, and its statistics.
+
+Pure pandas over what a store's energy() returns; the store does the per-reading work.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from enertrack.calendar import local_iso
+from enertrack.store.base import TimeseriesStore
+
+KWH_DECIMALS = 3  # watt-hour resolution, the PZEM-004T's own
+EXPORT_HEADER = ("period_start", "node_id", "energy_kwh")
+
+
+def energy_table(raw: pd.DataFrame, node_ids: Sequence[str], boundaries: Sequence[int], tz: str) -> pd.DataFrame:
+    """kWh with one row per period (local tz-aware index) and one column per node, zeros filled."""
+    starts = list(boundaries[:-1])
+    if raw.empty:
+        table = pd.DataFrame(0.0, index=starts, columns=list(node_ids))
+    else:
+        table = (raw.pivot_table(index="period_start", columns="node_id", values="energy_kwh", aggfunc="sum")
+                 .reindex(index=starts, columns=list(node_ids)).fillna(0.0))
+    table.index = pd.to_datetime(table.index, unit="s", utc=True).tz_convert(tz)
+    table.index.name = "period_start"
+    table.columns.name = "node_id"
+    return table.astype(float)
+
+
+def load_energy(store: TimeseriesStore, node_ids: Sequence[str], boundaries: Sequence[int], tz: str) -> pd.DataFrame:
+    """energy_table straight from a store."""
+    return energy_table(store.energy(list(node_ids), list(boundaries)), node_ids, boundaries, tz)
+
+
+def previous_range(boundaries: Sequence[int]) -> list[int]:
+    """The range of the same length just before [first, last): the comparison baseline."""
+    first, last = boundaries[0], boundaries[-1]
+    return [first - (last - first), first]
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyStats:
+    """The figures beside the chart."""
+
+    total_kwh: float
+    average_kwh: float  # per period
+    peak_start: pd.Timestamp | None
+    peak_kwh: float
+    shares: dict[str, float]  # node -> fraction of the total (0..1)
+    node_totals: dict[str, float]
+    previous_kwh: float
+    change: float | None  # fraction vs the previous range; None when that had no energy
+
+    def cost(self, kwh: float, price_per_kwh: float | None) -> float | None:
+        """kWh times the tariff, when there is one."""
+        return None if price_per_kwh is None else kwh * price_per_kwh
+
+
+def energy_stats(table: pd.DataFrame, previous_kwh: float) -> EnergyStats:
+    """Total, average per period, peak period, node shares and change against the previous range."""
+    per_period = table.sum(axis=1)
+    total = float(per_period.sum())
+    node_totals = {str(node): float(value) for node, value in table.sum(axis=0).items()}
+    shares = {node: (value / total if total > 0 else 0.0) for node, value in node_totals.items()}
+    has_peak = len(per_period) > 0 and total > 0
+    return EnergyStats(
+        total_kwh=total,
+        average_kwh=float(per_period.mean()) if len(per_period) else 0.0,
+        peak_start=per_period.idxmax() if has_peak else None,
+        peak_kwh=float(per_period.max()) if has_peak else 0.0,
+        shares=shares,
+        node_totals=node_totals,
+        previous_kwh=previous_kwh,
+        change=(total - previous_kwh) / previous_kwh if previous_kwh > 0 else None,
+    )
+
+
+def export_rows(table: pd.DataFrame, tz: str) -> Iterable[tuple[str, str, str]]:
+    """One (period_start ISO with local offset, node_id, kWh) per node and period."""
+    for stamp, row in table.iterrows():
+        start = local_iso(int(pd.Timestamp(stamp).timestamp()), tz)  # type: ignore[arg-type]
+        for node, value in row.items():
+            yield start, str(node), f"{value:.{KWH_DECIMALS}f}"
+
+
+def export_csv(table: pd.DataFrame, tz: str) -> str:
+    """The CSV the analysis page downloads and `enertrack export` prints."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EXPORT_HEADER)
+    writer.writerows(export_rows(table, tz))
+    return buffer.getvalue()

@@ -1,0 +1,34 @@
+"""What every `enertrack` subcommand shares: settings or a clear exit, database sessions."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import click
+from sqlalchemy.orm import Session, sessionmaker
+
+from enertrack.config import ConfigError, Settings, load_settings
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print a clear error on stderr and exit non-zero."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def settings_or_exit(*, check: bool = False, **overrides: object) -> Settings:
+    """The validated settings, or every problem on stderr and exit 2."""
+    try:
+        return load_settings(check=check, **overrides)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
+
+
+def sessions(settings: Settings) -> sessionmaker[Session]:
+    """A session factory on the configured users/nodes database."""
+    from enertrack.db import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(settings.sqlalchemy_url))

@@ -1,0 +1,137 @@
+"""Energy per local calendar period from a real store: the rules end to end, table-driven."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from enertrack.analytics import energy_stats, export_csv, load_energy, previous_range
+from enertrack.calendar import boundaries, day_start
+from enertrack.energy import EnergyParams
+from enertrack.store.sqlite import SQLiteStore
+from enertrack.telemetry.reading import Reading
+from zoneinfo import ZoneInfo
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    result = SQLiteStore(tmp_path / "ts.sqlite3")
+    yield result
+    result.close()
+
+
+def constant_load(node: str, start: int, end: int, watts: float = 1000.0, step: int = 60,
+                  counter: bool = True) -> list[Reading]:
+    """A meter at constant power: the counter grows watts/1000 kWh per hour."""
+    out = []
+    for ts in range(start, end + 1, step):
+        energy = (ts - start) * watts / 3_600_000 if counter else None
+        out.append(Reading(node, ts, power=watts, energy=energy))
+    return out
+
+
+def utc(*args: int) -> int:
+    return int(datetime(*args, tzinfo=UTC).timestamp())
+
+
+@pytest.mark.parametrize(
+    ("day", "tz", "expected_kwh", "hours"),
+    [
+        (date(2026, 3, 29), "Europe/Madrid", 23.0, 23),
+        (date(2026, 10, 25), "Europe/Madrid", 25.0, 25),
+        (date(2026, 9, 6), "America/Santiago", 23.0, 23),
+        (date(2026, 4, 4), "America/Santiago", 25.0, 25),
+        (date(2026, 7, 1), "Asia/Kathmandu", 24.0, 24),
+    ],
+)
+def test_a_day_has_the_energy_of_its_real_hours(store: SQLiteStore, day: date, tz: str,
+                                                 expected_kwh: float, hours: int) -> None:
+    zone = ZoneInfo(tz)
+    start, end = day_start(day, zone), day_start(date.fromordinal(day.toordinal() + 1), zone)
+    store.write(constant_load("n1", start - 3600, end + 3600), {"n1": EnergyParams(interval_s=60)})
+    daily = load_energy(store, ["n1"], boundaries(day, date.fromordinal(day.toordinal() + 1), "day", tz), tz)
+    assert daily["n1"].tolist() == pytest.approx([expected_kwh], abs=1e-6)
+    hourly = load_energy(store, ["n1"], boundaries(day, date.fromordinal(day.toordinal() + 1), "hour", tz), tz)
+    assert len(hourly) == hours
+    assert hourly["n1"].tolist() == pytest.approx([1.0] * hours, abs=1e-6)
+    assert hourly.index[0].isoformat().startswith(day.isoformat()) or tz == "America/Santiago"
+
+
+def test_months_of_28_to_31_days(store: SQLiteStore) -> None:
+    tz = "Europe/Madrid"
+    zone = ZoneInfo(tz)
+    start, end = day_start(date(2028, 1, 1), zone), day_start(date(2028, 5, 1), zone)
+    store.write(constant_load("n1", start, end, step=300), {"n1": EnergyParams(interval_s=300)})
+    monthly = load_energy(store, ["n1"], boundaries(date(2028, 1, 1), date(2028, 5, 1), "month", tz), tz)
+    # 2028 is a leap year; March loses an hour to DST.
+    assert monthly["n1"].tolist() == pytest.approx([744.0, 696.0, 743.0, 720.0], abs=1e-6)
+
+
+def test_meter_reset_counts_the_new_value(store: SQLiteStore) -> None:
+    t = utc(2026, 5, 1, 10)
+    store.write([Reading("n1", t, energy=100.0), Reading("n1", t + 60, energy=100.01),
+                 Reading("n1", t + 120, energy=0.005),  # restarted from zero
+                 Reading("n1", t + 180, energy=0.015)])
+    table = load_energy(store, ["n1"], [utc(2026, 5, 1, 10), utc(2026, 5, 1, 11)], "UTC")
+    assert table["n1"].tolist() == pytest.approx([0.01 + 0.005 + 0.01])
+
+
+def test_glitch_is_dropped_with_a_per_node_bound(store: SQLiteStore) -> None:
+    t = utc(2026, 5, 1, 10)
+    readings = [Reading("n1", t, energy=1.0), Reading("n1", t + 60, energy=51.0),  # +50 kWh in a minute
+                Reading("n1", t + 120, energy=51.01)]
+    store.write(readings, {"n1": EnergyParams(interval_s=60)})
+    store.write([Reading("n2", r.ts, energy=r.energy) for r in readings],
+                {"n2": EnergyParams(interval_s=60, max_power_w=5_000_000)})  # an industrial meter
+    table = load_energy(store, ["n1", "n2"], [utc(2026, 5, 1, 10), utc(2026, 5, 1, 11)], "UTC")
+    assert table["n1"].tolist() == pytest.approx([0.01])
+    assert table["n2"].tolist() == pytest.approx([50.01])
+
+
+def test_increment_across_a_boundary_is_split_in_proportion(store: SQLiteStore) -> None:
+    t = utc(2026, 5, 1, 10, 59, 30)
+    store.write([Reading("n1", t, energy=5.0), Reading("n1", t + 60, energy=5.2)])
+    table = load_energy(store, ["n1"], [utc(2026, 5, 1, 10), utc(2026, 5, 1, 11), utc(2026, 5, 1, 12)], "UTC")
+    assert table["n1"].tolist() == pytest.approx([0.1, 0.1])
+
+
+def test_power_only_node_integrates_and_skips_gaps(store: SQLiteStore) -> None:
+    t = utc(2026, 5, 1, 10)
+    readings = [Reading("p", t + i * 10, power=3600.0) for i in range(31)]  # 5 minutes at 3.6 kW
+    readings += [Reading("p", t + 3600 + i * 10, power=3600.0) for i in range(2)]  # after a 55-minute gap
+    store.write(readings, {"p": EnergyParams(interval_s=10)})
+    table = load_energy(store, ["p"], [utc(2026, 5, 1, 10), utc(2026, 5, 1, 12)], "UTC")
+    # 300 s + 10 s at 3.6 kW = 0.31 kWh; the gap (> 3 x 10 s) is not integrated.
+    assert table["p"].tolist() == pytest.approx([0.31])
+
+
+def test_stats_and_previous_range(store: SQLiteStore) -> None:
+    tz = "UTC"
+    store.write(constant_load("a", utc(2026, 1, 1), utc(2026, 1, 4), watts=1000), {"a": EnergyParams(60)})
+    store.write(constant_load("b", utc(2026, 1, 2), utc(2026, 1, 4), watts=3000), {"b": EnergyParams(60)})
+    marks = boundaries(date(2026, 1, 2), date(2026, 1, 4), "day", tz)
+    table = load_energy(store, ["a", "b"], marks, tz)
+    previous = float(load_energy(store, ["a", "b"], previous_range(marks), tz).to_numpy().sum())
+    stats = energy_stats(table, previous)
+    assert stats.total_kwh == pytest.approx(48 + 144)
+    assert stats.average_kwh == pytest.approx(96)
+    assert stats.shares == pytest.approx({"a": 0.25, "b": 0.75})
+    assert stats.previous_kwh == pytest.approx(24)  # 31 Dec-2 Jan: only a's first day
+    assert stats.change == pytest.approx((192 - 24) / 24)
+    assert stats.cost(stats.total_kwh, 0.15) == pytest.approx(28.8)
+
+
+def test_export_csv_is_exact(store: SQLiteStore) -> None:
+    tz = "Asia/Kathmandu"
+    zone = ZoneInfo(tz)
+    start = day_start(date(2026, 2, 1), zone)
+    store.write(constant_load("k1", start, start + 2 * 3600, watts=2000), {"k1": EnergyParams(60)})
+    table = load_energy(store, ["k1", "k2"], boundaries(date(2026, 2, 1), date(2026, 2, 2), "day", tz), tz)
+    assert export_csv(table, tz) == (
+        "period_start,node_id,energy_kwh\n"
+        "2026-02-01T00:00:00+05:45,k1,4.000\n"
+        "2026-02-01T00:00:00+05:45,k2,0.000\n"
+    )
