@@ -9,6 +9,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -96,3 +97,46 @@ def export_csv(table: pd.DataFrame, tz: str) -> str:
     writer.writerow(EXPORT_HEADER)
     writer.writerows(export_rows(table, tz))
     return buffer.getvalue()
+
+
+MAX_PERIODS = {"hour": 24 * 31, "day": 366 * 3, "month": 12 * 50, "year": 100}
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisRequest:
+    """A validated analysis query (from untrusted callback or CLI input)."""
+
+    period: str
+    start: date
+    end: date
+
+
+def default_range(period: str, local_today: date) -> tuple[date, date]:
+    """What each granularity shows first: today by hour, 30 days by day, this year by month, 5 years."""
+    if period == "hour":
+        return local_today, local_today + timedelta(days=1)
+    if period == "day":
+        return local_today - timedelta(days=29), local_today + timedelta(days=1)
+    if period == "month":
+        return date(local_today.year, 1, 1), date(local_today.year + 1, 1, 1)
+    return date(local_today.year - 4, 1, 1), date(local_today.year + 1, 1, 1)
+
+
+def parse_request(period: object, start: object, end: object) -> AnalysisRequest | str:
+    """An AnalysisRequest, or an error code: bad_period, bad_date, end_before_start, too_many_periods."""
+    if period not in MAX_PERIODS:
+        return "bad_period"
+    try:
+        first = date.fromisoformat(str(start)[:10])
+        last = date.fromisoformat(str(end)[:10])
+    except ValueError:
+        return "bad_date"
+    if not date(2000, 1, 1) <= first <= date(2200, 1, 1) or not date(2000, 1, 1) <= last <= date(2200, 1, 1):
+        return "bad_date"
+    if last <= first:
+        return "end_before_start"
+    days = (last - first).days
+    estimate = {"hour": days * 24, "day": days, "month": days / 28, "year": days / 365}[str(period)]
+    if estimate > MAX_PERIODS[str(period)]:
+        return "too_many_periods"
+    return AnalysisRequest(str(period), first, last)

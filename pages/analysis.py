@@ -1,4 +1,4 @@
-"""Analysis: energy by hour, day, month and year (arrives with the dashboards issue)."""
+"""Analysis: energy consumed per hour, day, month or year, stacked per node, with statistics."""
 
 from __future__ import annotations
 
@@ -6,20 +6,186 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
-from enertrack.i18n import translator
+from enertrack import nodes as node_service
+from enertrack.analytics import (
+    AnalysisRequest,
+    EnergyStats,
+    default_range,
+    energy_stats,
+    export_csv,
+    load_energy,
+    parse_request,
+    previous_range,
+)
+from enertrack.calendar import boundaries, today
+from enertrack.context import services
+from enertrack.i18n import N_, translator
+from enertrack.store.base import StoreUnavailable
+from enertrack.ui import fmt, ids
+from enertrack.ui.energy_chart import energy_figure
+from enertrack.ui.user import user_id, user_lang, user_timezone
 
 dash.register_page(__name__, path="/analysis", title="EnerTrack")
 
+LOAD = "analysis-load"
+PERIOD = "analysis-period"
+RANGE = "analysis-range"
+NODES = "analysis-nodes"
+CHART = "analysis-chart"
+STATS = "analysis-stats"
+MESSAGE = "analysis-message"
+DOWNLOAD = "analysis-download"
+DOWNLOAD_BUTTON = "analysis-download-button"
+PERIODS = (("hour", N_("Hour")), ("day", N_("Day")), ("month", N_("Month")), ("year", N_("Year")))
+ERRORS = {
+    "bad_period": N_("Choose hour, day, month or year."),
+    "bad_date": N_("Choose a start and an end date."),
+    "end_before_start": N_("The end date must be after the start date."),
+    "too_many_periods": N_("That range has too many bars for this granularity: choose a shorter range or a coarser one."),
+    "store": N_("The readings are not available right now. Try again in a minute."),
+}
+
 
 def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
-    """Placeholder that says so honestly."""
+    """Controls, chart, statistics and download; the data arrives through callbacks."""
     _ = translator(lang)
     return html.Div(
         [
             html.H1(_("Analysis"), className="h3 mb-3"),
-            dbc.Alert(_("Consumption analysis by hour, day, month and year is not built yet."),
-                      color="secondary", id="analysis-placeholder"),
+            dcc.Store(id=LOAD, data=True),
+            dbc.Row(
+                [
+                    dbc.Col(dbc.RadioItems(
+                        id=PERIOD, options=[{"label": _(label), "value": value} for value, label in PERIODS],
+                        value="day", inline=True, class_name="btn-group", input_class_name="btn-check",
+                        label_class_name="btn btn-outline-primary", label_checked_class_name="active"),
+                        width="auto"),
+                    dbc.Col(dcc.DatePickerRange(id=RANGE, display_format="YYYY-MM-DD", first_day_of_week=1,
+                                                minimum_nights=1, clearable=False), width="auto"),
+                    dbc.Col(dcc.Dropdown(id=NODES, multi=True, placeholder=_("All nodes")), md=True),
+                    dbc.Col(dbc.Button([html.I(className="bi bi-download me-1"), _("Download CSV")],
+                                       id=DOWNLOAD_BUTTON, color="secondary", outline=True, n_clicks=0),
+                            width="auto"),
+                ],
+                class_name="g-2 align-items-center mb-3",
+            ),
+            dbc.Alert(id=MESSAGE, color="warning", is_open=False),
+            dcc.Loading(dcc.Graph(id=CHART, config={"displaylogo": False}, style={"height": "420px"}),
+                        delay_show=300),
+            html.Div(id=STATS, className="mt-3"),
+            dcc.Download(id=DOWNLOAD),
         ]
     )
+
+
+@callback(Output(NODES, "options"), Input(LOAD, "data"))
+def node_options(_load: Any) -> list[dict[str, str]]:
+    """The user's nodes to filter by."""
+    with services().read() as db:
+        return [{"label": f"{n.node_id} · {n.description}" if n.description else n.node_id, "value": n.node_id}
+                for n in node_service.list_nodes(db, user_id())]
+
+
+@callback(Output(RANGE, "start_date"), Output(RANGE, "end_date"), Input(PERIOD, "value"))
+def period_range(period: Any) -> tuple[str, str]:
+    """A sensible range when the granularity changes."""
+    first, last = default_range(period if isinstance(period, str) else "day", today(user_timezone()))
+    return first.isoformat(), last.isoformat()
+
+
+def _selected(requested: Any) -> list[str]:
+    """The user's nodes among the requested ones (all when none requested)."""
+    with services().read() as db:
+        mine = [n.node_id for n in node_service.list_nodes(db, user_id())]
+        if requested:
+            return node_service.owned_ids(db, user_id(), requested if isinstance(requested, list) else [requested])
+    return mine
+
+
+def _compute(request: AnalysisRequest, node_ids: list[str]) -> tuple[Any, float]:
+    tz = user_timezone()
+    marks = boundaries(request.start, request.end, request.period, tz)
+    store = services().store
+    table = load_energy(store, node_ids, marks, tz)
+    previous = float(store.energy(node_ids, previous_range(marks))["energy_kwh"].sum()) if node_ids else 0.0
+    return table, previous
+
+
+def _stat(label: str, value: str, note: str = "", stat_id: str = "") -> dbc.Col:
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        html.Div(label, className="kpi-label"),
+        html.Div(value, className="kpi-value"),
+        html.Small(note, className="text-body-secondary"),
+    ]), class_name="kpi-card h-100 shadow-sm", id=stat_id or None), xs=12, sm=6, xl=3)
+
+
+def stats_view(stats: EnergyStats, period: str, _: Any) -> html.Div:
+    """Total, average, peak, change and each node's share."""
+    peak = "—" if stats.peak_start is None else stats.peak_start.strftime(
+        {"hour": "%Y-%m-%d %H:%M", "day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[period])
+    change = fmt.percent(stats.change, signed=True) if stats.change is not None else "—"
+    shares = [
+        html.Tr([html.Td(node), html.Td(f"{fmt.energy(stats.node_totals[node])} kWh", className="text-end"),
+                 html.Td(fmt.percent(share), className="text-end")])
+        for node, share in sorted(stats.shares.items(), key=lambda item: -item[1])
+    ]
+    return html.Div([
+        dbc.Row([
+            _stat(_("Total"), f"{fmt.energy(stats.total_kwh)} kWh", stat_id="analysis-total"),
+            _stat(_("Average per period"), f"{fmt.energy(stats.average_kwh)} kWh", stat_id="analysis-average"),
+            _stat(_("Peak period"), f"{fmt.energy(stats.peak_kwh)} kWh", peak, stat_id="analysis-peak"),
+            _stat(_("Change vs previous period"), change,
+                  _("previous: {kwh} kWh", kwh=fmt.energy(stats.previous_kwh)), stat_id="analysis-change"),
+        ], class_name="g-3 mb-3"),
+        dbc.Table([html.Thead(html.Tr([html.Th(_("Node ID")), html.Th(_("Energy"), className="text-end"),
+                                       html.Th(_("Share"), className="text-end")])),
+                   html.Tbody(shares)], size="sm", hover=True, id="analysis-shares"),
+    ])
+
+
+@callback(
+    Output(CHART, "figure"),
+    Output(STATS, "children"),
+    Output(MESSAGE, "children"),
+    Output(MESSAGE, "is_open"),
+    Input(PERIOD, "value"),
+    Input(RANGE, "start_date"),
+    Input(RANGE, "end_date"),
+    Input(NODES, "value"),
+    Input(ids.THEME_RESOLVED, "data"),
+)
+def analyse(period: Any, start: Any, end: Any, requested: Any, theme: Any) -> tuple[Any, ...]:
+    """Energy per period for the selected nodes, stacked, with its statistics."""
+    lang = user_lang()
+    _ = translator(lang)
+    request = parse_request(period, start, end)
+    if isinstance(request, str):
+        return no_update, no_update, _(ERRORS[request]), True
+    node_ids = _selected(requested)
+    try:
+        table, previous = _compute(request, node_ids)
+    except StoreUnavailable:
+        return no_update, no_update, _(ERRORS["store"]), True
+    figure = energy_figure(table, request.period, theme, _("Total"))
+    return figure, stats_view(energy_stats(table, previous), request.period, _), "", False
+
+
+@callback(
+    Output(DOWNLOAD, "data"),
+    Input(DOWNLOAD_BUTTON, "n_clicks"),
+    State(PERIOD, "value"),
+    State(RANGE, "start_date"),
+    State(RANGE, "end_date"),
+    State(NODES, "value"),
+    prevent_initial_call=True,
+)
+def download(clicks: Any, period: Any, start: Any, end: Any, requested: Any) -> Any:
+    """The CSV of what is shown: period_start,node_id,energy_kwh."""
+    request = parse_request(period, start, end)
+    if not clicks or isinstance(request, str):
+        return no_update
+    table, _previous = _compute(request, _selected(requested))
+    name = f"enertrack-{request.period}-{request.start}-{request.end}.csv"
+    return {"content": export_csv(table, user_timezone()), "filename": name, "type": "text/csv"}
