@@ -319,10 +319,9 @@ class SQLiteStore:
         new = np.ones(series.size, dtype=bool)
         inside = existing[:, 4] == 0
         if inside.any():
-            stored_keys = (existing[inside, 0].astype(np.int64) << TS_BITS) | existing[
-                inside, 1
-            ].astype(np.int64)
-            new = ~np.isin((series << TS_BITS) | batch.ts, stored_keys)
+            stored = existing[inside, :2].astype(np.int64)
+            keys = (stored[:, 0] << TS_BITS) | stored[:, 1]
+            new = ~np.isin((series << TS_BITS) | batch.ts, keys)
         series, ts, values = series[new], batch.ts[new], batch.values[new]
         if series.size == 0:
             return 0
@@ -335,12 +334,10 @@ class SQLiteStore:
         delta = self._energy_delta(existing, series, ts, values, by_series)
         if delta[0].size:
             quarter = rollups.merge(quarter, rollups.energy_aggregates(*delta))
-        level_rows = quarter
-        for level in ROLLUP_LEVELS_S:
-            level_rows = (
-                rollups.coarsen(level_rows, level) if level != ROLLUP_LEVELS_S[0] else level_rows
-            )
-            self._upsert(conn, level, level_rows)
+        rows = quarter
+        for level in ROLLUP_LEVELS_S:  # quarters regroup into hours, hours into days
+            rows = rollups.coarsen(rows, level)
+            self._upsert(conn, level, rows)
         return int(series.size)
 
     def _neighbourhood(
