@@ -36,7 +36,7 @@ from enertrack.store.cover import RAW, ROLLUP_LEVELS_S, Segment, cover, levels_d
 from enertrack.telemetry.reading import Reading
 
 SCHEMA_VERSION = 1
-PAGE_SIZE = 16384
+PAGE_SIZE = 4096
 ROLLUP_TABLES: dict[int, str] = {900: "rollup_15m", 3600: "rollup_1h", 86400: "rollup_1d"}
 AGGREGATES = ("n", "sum", "min", "max")  # per magnitude in every rollup row
 ENERGY_I = NAMES.index("energy")
@@ -171,8 +171,9 @@ class SQLiteStore:
             check_same_thread=False,  # used by one thread only; close() may run on another
         )
         conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
-        # Only takes effect when the file is created: 16 KiB pages made bulk writes on a
-        # 10 M-reading file ~10 % faster than 4 KiB ones (docs/performance.md).
+        # Only takes effect when the file is created. 16 KiB pages made bulk writes ~10 % faster,
+        # but every small ingest commit then writes 4x the bytes per touched page to the WAL;
+        # until that is measured on a quiet machine, SQLite's default stays (docs/performance.md).
         conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode=WAL")  # readers never block the writer, nor it them
         conn.execute("PRAGMA synchronous=FULL")  # a returned write() survives power loss
