@@ -14,7 +14,7 @@ import pytest
 from enertrack.magnitudes import NAMES
 from enertrack.store.base import StoreUnavailable, WriteResult
 from enertrack.store.cover import RAW, cover, levels_dividing
-from enertrack.store.sqlite import ROLLUP_TABLES, SCHEMA_VERSION, SQLiteStore
+from enertrack.store.sqlite import PAGE_SIZE, ROLLUP_TABLES, SCHEMA_VERSION, SQLiteStore
 from enertrack.telemetry.reading import Reading
 from tests.store_contract import (
     DAY,
@@ -49,6 +49,7 @@ def test_durable_settings(store: SQLiteStore) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
 
 
 def test_every_thread_gets_the_same_settings(store: SQLiteStore) -> None:
