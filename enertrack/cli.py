@@ -55,5 +55,9 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database at revision {revision}")
 
 
+from enertrack.simulator_cli import simulate  # noqa: E402 - commands attach after main exists
+
+main.add_command(simulate)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
