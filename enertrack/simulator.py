@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import certifi
 import paho.mqtt.client as mqtt
@@ -29,10 +30,12 @@ from sqlalchemy import select
 from enertrack.config import Settings
 from enertrack.db import make_engine, make_session_factory, transaction
 from enertrack.energy import EnergyParams
+from enertrack.magnitudes import NAMES
 from enertrack.models import Node, User
 from enertrack.simulation.fleet import NodeSpec
-from enertrack.simulation.meter import Columns, NodeSimulator
+from enertrack.simulation.meter import NodeSimulator
 from enertrack.store.base import TimeseriesStore
+from enertrack.telemetry.columns import ReadingColumns
 
 log = logging.getLogger("enertrack.simulator")
 
@@ -40,6 +43,8 @@ KEEPALIVE_S = 30
 MAX_UNACKED_PER_NODE = 1000  # a fast publisher waits rather than queueing without bound
 NODE_PLACEHOLDER = "{node_id}"  # in --username/--password: one broker account per node
 BACKFILL_CHUNK = 20_160  # readings per store.write: two weeks of one node at 60 s
+PREFETCH_DEPTH = 2  # chunks generated ahead of the store: bounded memory (a few tens of MB)
+T = TypeVar("T")
 
 
 class SimulatorError(RuntimeError):
@@ -52,6 +57,13 @@ class SimulatorError(RuntimeError):
 def topic(prefix: str, node_id: str, kind: str) -> str:
     """`<prefix>/<node_id>/telemetry` or `.../status`, as in docs/payload.md."""
     return f"{prefix}/{node_id}/{kind}"
+
+
+def payloads(columns: ReadingColumns) -> list[dict[str, Any]]:
+    """One firmware-style JSON object per reading: ts, then the canonical field names."""
+    keys = ("ts", *NAMES)
+    rows = zip(columns.ts.tolist(), *(getattr(columns, name).tolist() for name in NAMES), strict=True)
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def encode(payload: Mapping[str, Any]) -> bytes:
@@ -188,9 +200,9 @@ class NodePublisher:
             link.changed.wait_for(lambda: link.published - link.acked < MAX_UNACKED_PER_NODE)
         self._send(link, topic(self.prefix, node_id, "telemetry"), encode(payload))
 
-    def publish_columns(self, columns: Columns) -> int:
+    def publish_columns(self, columns: ReadingColumns) -> int:
         """Send every reading of one node's columns; how many."""
-        for payload in columns.payloads():
+        for payload in payloads(columns):
             self.publish(columns.node_id, payload)
         return len(columns)
 
@@ -283,11 +295,11 @@ def run_burst(
     round-robin across nodes, so every message is a distinct (node, ts) the ingest stores.
     """
     batches = [sim.take(count) for sim in sims]
-    payloads = [(columns.node_id, columns.payloads()) for columns in batches]
+    rows_by_node = [(columns.node_id, payloads(columns)) for columns in batches]
     started = clock()
     sent = 0
     for position in range(count):
-        for node_id, rows in payloads:
+        for node_id, rows in rows_by_node:
             if stop.is_set():
                 return BurstResult(sent, clock() - started)
             if rate > 0:
@@ -350,27 +362,80 @@ def backfill(
     """Write every node's readings in [start, end] (aligned to interval_s) into the store.
 
     Node by node, BACKFILL_CHUNK readings per store.write, so memory stays bounded
-    whatever the span. Returns the result and the simulators, positioned after `end`
-    with their counters, ready to go live.
+    whatever the span; readings for the next write are generated on another thread
+    while the store writes (numpy and SQLite release the GIL for much of their work).
+    Returns the result and the simulators, positioned after `end` with their counters,
+    ready to go live.
     """
+    resume = resume_points(store, specs, start)
+    sims = [NodeSimulator(spec, interval_s, align_up(resume[spec.node_id][0], interval_s),
+                          resume[spec.node_id][1]) for spec in specs]
     params = {spec.node_id: EnergyParams(interval_s=interval_s) for spec in specs}
     began = time.perf_counter()
     written = stored = 0
-    sims: list[NodeSimulator] = []
-    resume = resume_points(store, specs, start)
-    for spec in specs:
-        first, energy = resume[spec.node_id]
-        sim = NodeSimulator(spec, interval_s, align_up(first, interval_s), energy)
-        node_written = 0
-        for columns in sim.chunks(end, BACKFILL_CHUNK):
-            result = store.write(columns.readings(), {spec.node_id: params[spec.node_id]})
-            node_written += len(columns)
-            stored += result.stored
-        written += node_written
-        if progress is not None:
-            progress(spec, node_written)
-        sims.append(sim)
+    per_node = dict.fromkeys(params, 0)
+    for node_id, readings in prefetched(_node_chunks(sims, end), PREFETCH_DEPTH):
+        result = store.write(readings, {node_id: params[node_id]})
+        written += len(readings)
+        stored += result.stored
+        per_node[node_id] += len(readings)
+        if progress is not None and readings.ts[-1] >= end:
+            progress(next(s.spec for s in sims if s.spec.node_id == node_id), per_node[node_id])
     return BackfillResult(written, stored, time.perf_counter() - began), sims
+
+
+def _node_chunks(sims: Sequence[NodeSimulator], end: int) -> Iterator[tuple[str, ReadingColumns]]:
+    """(node id, readings) for each store.write, node after node."""
+    for sim in sims:
+        for columns in sim.chunks(end, BACKFILL_CHUNK):
+            yield sim.spec.node_id, columns
+
+
+_DONE = object()
+
+
+def prefetched(items: Iterable[T], depth: int) -> Iterator[T]:
+    """The items of an iterable, produced on a background thread at most depth ahead of the consumer.
+
+    An exception in the producer is raised in the consumer; when the consumer stops early
+    (an exception, Ctrl-C, a break), the producer stops at its next item.
+    """
+    ready: queue.Queue[object] = queue.Queue(maxsize=depth)
+    cancel = threading.Event()
+
+    def hand_over(item: object) -> bool:
+        while not cancel.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not hand_over(item):
+                    return
+            hand_over(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            hand_over(_Failure(exc))
+
+    worker = threading.Thread(target=produce, name="prefetch", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item  # type: ignore[misc]
+    finally:
+        cancel.set()
+        worker.join()
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    error: BaseException
 
 
 # -- registration -----------------------------------------------------------------------------

@@ -19,7 +19,9 @@ from enertrack.simulation.fleet import (
     node_ids,
 )
 from enertrack.simulation.grid import GRIDS
-from enertrack.simulation.meter import FIELDS, Columns, NodeSimulator, reset_times, signals
+from enertrack.simulation.meter import NodeSimulator, reset_times, signals
+from enertrack.simulator import payloads
+from enertrack.telemetry.columns import ReadingColumns
 
 START = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp())  # a Monday
 J_PER_KWH = 3_600_000.0
@@ -34,14 +36,14 @@ def fleet(
     return make_fleet(seed, node_ids(count, "t-"), GRIDS[grid], reset_per_day=reset_per_day)
 
 
-def run(spec: NodeSpec, days: float, interval: int = 60, start: int = START) -> Columns:
+def run(spec: NodeSpec, days: float, interval: int = 60, start: int = START) -> ReadingColumns:
     """Every reading of one node over days, in one call."""
     return NodeSimulator(spec, interval, start).take(int(days * DAY_S) // interval)
 
 
-def same(a: Columns, b: Columns) -> None:
+def same(a: ReadingColumns, b: ReadingColumns) -> None:
     np.testing.assert_array_equal(a.ts, b.ts)
-    for name in FIELDS:
+    for name in NAMES:
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
 
 
@@ -70,8 +72,8 @@ def test_chunks_give_exactly_what_one_call_gives() -> None:
     sim = NodeSimulator(spec, 60, START)
     parts = [sim.take(n) for n in (1, 7, 1000, 3, 9999, 4321)]
     parts.append(sim.take(len(whole) - sum(len(p) for p in parts)))
-    joined = Columns(spec.node_id, np.concatenate([p.ts for p in parts]),
-                     *(np.concatenate([getattr(p, name) for p in parts]) for name in FIELDS))
+    joined = ReadingColumns(spec.node_id, np.concatenate([p.ts for p in parts]),
+                     *(np.concatenate([getattr(p, name) for p in parts]) for name in NAMES))
     same(whole, joined)
 
 
@@ -122,8 +124,7 @@ def test_the_rotation_covers_every_kind() -> None:
 
 def test_readings_carry_the_canonical_fields() -> None:
     readings = run(fleet()[0], 0.01)
-    assert set(FIELDS) == set(NAMES)
-    payload = readings.payloads()[0]
+    payload = payloads(readings)[0]
     assert list(payload) == ["ts", *NAMES]
     assert isinstance(payload["ts"], int) and payload["ts"] == START
     reading = readings.readings()[0]
@@ -187,7 +188,7 @@ def test_the_demo_shows_a_restart_within_90_days() -> None:
 # -- shape of the load -------------------------------------------------------------------------------
 
 
-def hourly(readings: Columns, timezone: str, weekend: bool | None = None) -> np.ndarray:
+def hourly(readings: ReadingColumns, timezone: str, weekend: bool | None = None) -> np.ndarray:
     """Mean power per local hour (optionally weekdays or weekends only)."""
     when = local_time(readings.ts, timezone)
     keep = np.ones(len(readings), dtype=bool) if weekend is None else when.weekend == weekend

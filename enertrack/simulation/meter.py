@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import repeat
-from typing import Any
 
 import numpy as np
 
@@ -24,48 +22,15 @@ from enertrack.simulation.fleet import RESET_STAGGER, NodeSpec
 from enertrack.simulation.grid import frequency, voltage
 from enertrack.simulation.loadcurve import load
 from enertrack.simulation.noise import uniform
-from enertrack.telemetry.reading import Reading
+from enertrack.telemetry.columns import ReadingColumns
 
 UNITS_PER_JOULE = 20  # the counter counts 0.05 J: (P0 + P1) in tenths of a watt x seconds
 UNITS_PER_WH = 3600 * UNITS_PER_JOULE
 UNITS_PER_KWH = 1000 * UNITS_PER_WH
 COUNTER_WRAP_KWH = 10_000  # a PZEM-004T counts 0-9999.999 kWh, then starts again
 WRAP_UNITS = COUNTER_WRAP_KWH * UNITS_PER_KWH
-FIELDS = ("voltage", "current", "power", "energy", "power_factor", "frequency")
 # Two sample weeks (from a Monday, winter and summer) give a node's mean power.
 _SAMPLE_WEEKS = tuple(int(datetime(2024, month, 8, tzinfo=UTC).timestamp()) for month in (1, 7))
-
-
-@dataclass(frozen=True, slots=True)
-class Columns:
-    """Readings of one node as arrays: ts (int64 epoch seconds) and the six magnitudes (float64)."""
-
-    node_id: str
-    ts: np.ndarray
-    voltage: np.ndarray
-    current: np.ndarray
-    power: np.ndarray
-    energy: np.ndarray
-    power_factor: np.ndarray
-    frequency: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.ts.shape[0])
-
-    def values(self) -> dict[str, np.ndarray]:
-        """The six magnitude arrays by canonical name."""
-        return {name: getattr(self, name) for name in FIELDS}
-
-    def readings(self) -> list[Reading]:
-        """The same data as Reading objects (what TimeseriesStore.write takes)."""
-        columns = [getattr(self, name).tolist() for name in FIELDS]
-        return list(map(Reading, repeat(self.node_id), self.ts.tolist(), *columns))
-
-    def payloads(self) -> list[dict[str, Any]]:
-        """One firmware-style JSON object per reading: ts, then the canonical field names."""
-        columns = [getattr(self, name).tolist() for name in FIELDS]
-        keys = ("ts", *FIELDS)
-        return [dict(zip(keys, row, strict=True)) for row in zip(self.ts.tolist(), *columns, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +116,7 @@ class NodeSimulator:
         """What the meter shows now, at the last reading taken (or before the first)."""
         return (self._units // UNITS_PER_WH) / 1000
 
-    def take(self, count: int) -> Columns:
+    def take(self, count: int) -> ReadingColumns:
         """The next count readings, continuing the counter."""
         step = self.interval_s
         instants = self.next_ts + (np.arange(count + 1, dtype=np.int64) - 1) * step  # [0] is the previous one
@@ -178,14 +143,14 @@ class NodeSimulator:
             self._units = int(units[-1])
             self.next_ts = int(ts[-1]) + step
         energy = (units // UNITS_PER_WH) / 1000
-        return Columns(self.spec.node_id, ts, shown.voltage[1:], shown.current[1:], shown.power[1:], energy,
+        return ReadingColumns(self.spec.node_id, ts, shown.voltage[1:], shown.current[1:], shown.power[1:], energy,
                        shown.power_factor[1:], shown.frequency[1:])
 
-    def take_until(self, end_ts: int) -> Columns:
+    def take_until(self, end_ts: int) -> ReadingColumns:
         """Every reading due up to and including end_ts."""
         return self.take(max((end_ts - self.next_ts) // self.interval_s + 1, 0))
 
-    def chunks(self, end_ts: int, size: int) -> Iterator[Columns]:
+    def chunks(self, end_ts: int, size: int) -> Iterator[ReadingColumns]:
         """Every reading up to end_ts, at most size at a time (bounded memory for long backfills)."""
         while self.next_ts <= end_ts:
             yield self.take(min(size, (end_ts - self.next_ts) // self.interval_s + 1))
