@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import certifi
 import paho.mqtt.client as mqtt
@@ -237,14 +237,37 @@ class NodePublisher:
 # -- live and load-generator modes ---------------------------------------------------------
 
 
+class Sink(Protocol):
+    """Where live readings go: the broker (NodePublisher) or, without one, the store (StoreSink)."""
+
+    def publish_columns(self, columns: ReadingColumns) -> int: ...
+
+
+class StoreSink:
+    """Live readings written straight into the store: the demo's fallback when no broker is reachable.
+
+    Nothing goes through MQTT, so nothing checks the payload path and no status is published;
+    the readings and the counter are the same as over MQTT.
+    """
+
+    def __init__(self, store: TimeseriesStore, params: Mapping[str, EnergyParams]) -> None:
+        self.store = store
+        self.params = params
+
+    def publish_columns(self, columns: ReadingColumns) -> int:
+        """Write one node's due readings; how many."""
+        self.store.write(columns, {columns.node_id: self.params[columns.node_id]})
+        return len(columns)
+
+
 def run_live(
     sims: Sequence[NodeSimulator],
-    publisher: NodePublisher,
+    publisher: Sink,
     stop: threading.Event,
     count: int | None = None,
     clock: Callable[[], float] = time.time,
 ) -> int:
-    """Publish each node's readings as they fall due (catching up first); how many were sent.
+    """Send each node's readings as they fall due (catching up first); how many were sent.
 
     Every reading due by now is sent, so a node that started behind (after a backfill)
     sends the missed ones first and its counter never skips. count bounds readings per node.

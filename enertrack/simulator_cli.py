@@ -53,6 +53,9 @@ def _overrides(**options: Any) -> dict[str, Any]:
 @click.option("--rate", default=None, type=click.FloatRange(min=0),
               help="Load generator: send --count readings per node (timestamps ending now) at this many "
                    "messages/s in total, 0 for as fast as the broker acknowledges.")
+@click.option("--no-broker", is_flag=True,
+              help="Write live readings straight into the configured store instead of publishing them "
+                   "(the demo's fallback when no broker can be reached).")
 @click.option("--host", default=None, help="Broker host [default: DOMINIO].")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="Broker port [default: PUERTO_MQTTS].")
 @click.option("--tls/--no-tls", default=None, help="TLS to the broker [default: MQTT_TLS].")
@@ -68,7 +71,7 @@ def _overrides(**options: Any) -> dict[str, Any]:
 def simulate(
     nodes: int, interval: int, node_prefix: str, grid: str, seed: int, timezone: str | None,
     reset_probability: float, backfill_days: float | None, register_user: str | None, count: int | None,
-    rate: float | None, connect_timeout: float, drain_timeout: float, **broker: Any,
+    rate: float | None, no_broker: bool, connect_timeout: float, drain_timeout: float, **broker: Any,
 ) -> None:
     """Simulate ESP32 meter nodes: publish realistic readings over MQTT(S) exactly as the firmware does.
 
@@ -91,6 +94,8 @@ def simulate(
         fail("--rate needs --count N (N >= 1): the load generator sends N readings per node, then stops")
     if rate is not None and backfill_days is not None:
         fail("--rate and --backfill do not mix: the burst re-sends the most recent readings the backfill writes")
+    if rate is not None and no_broker:
+        fail("--rate measures a broker and an ingest daemon: it needs the broker (drop --no-broker)")
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
@@ -112,7 +117,43 @@ def simulate(
         sims = [NodeSimulator(spec, interval, first) for spec in specs]
     if count == 0:
         return
+    if no_broker:
+        sys.exit(_write_live(settings, sims, count))
     sys.exit(_publish(settings, sims, count, rate, connect_timeout, drain_timeout))
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by Ctrl-C or SIGTERM: the loops finish what is in hand and return."""
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    return stop
+
+
+def _write_live(settings: Any, sims: list[Any], count: int | None) -> int:
+    """Live readings straight into the store until done or told to stop; the exit code."""
+    from enertrack.cli import fail
+    from enertrack.energy import EnergyParams
+    from enertrack.simulator import StoreSink, run_live
+    from enertrack.store.base import StoreUnavailable
+    from enertrack.store.factory import open_store
+
+    try:
+        store = open_store(settings)
+    except StoreUnavailable as exc:
+        fail(str(exc))
+    stop = _stop_on_signals()
+    sink = StoreSink(store, {sim.spec.node_id: EnergyParams(interval_s=sim.interval_s) for sim in sims})
+    click.echo(f"writing {len(sims)} nodes every {sims[0].interval_s} s straight into the store (no broker); "
+               "Ctrl-C to stop", err=True)
+    try:
+        sent = run_live(sims, sink, stop, count)
+    except StoreUnavailable as exc:
+        fail(f"the store stopped taking readings: {exc}")
+    finally:
+        store.close()
+    click.echo(f"wrote {sent:,} readings into the store")
+    return 0
 
 
 def _register(settings: Any, username: str, specs: list[Any], interval: int, keep_timezone: bool) -> list[Any]:
@@ -171,9 +212,7 @@ def _publish(settings: Any, sims: list[Any], count: int | None, rate: float | No
         publisher.connect(connect_timeout)
     except SimulatorError as exc:
         fail(str(exc))
-    stop = threading.Event()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda *_: stop.set())
+    stop = _stop_on_signals()
     where = (f"{settings.mqtt_host}:{settings.mqtt_port} ({'TLS' if settings.mqtt_tls else 'plain MQTT'}), "
              f"topics {settings.mqtt_topic_prefix}/<node_id>/telemetry")
     if rate is not None:

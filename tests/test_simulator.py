@@ -273,3 +273,18 @@ def test_signals_depend_only_on_the_instant() -> None:
     every = signals(spec, ts)
     alone = signals(spec, ts[37:38])
     assert alone.power[0] == every.power[37] and alone.voltage[0] == every.voltage[37]
+
+
+def test_the_ingest_accepts_every_simulated_payload() -> None:
+    payload_rules = pytest.importorskip("enertrack.telemetry.payload", reason="the ingest branch is not merged yet")
+    from enertrack.simulator import encode
+
+    now = START + 365 * DAY_S
+    for grid in ("230v50", "120v60"):
+        for spec in fleet(grid=grid):
+            readings = run(spec, 365, interval=3600, start=START + 3600)
+            for payload in payloads(readings):
+                outcome = payload_rules.parse_telemetry(spec.node_id, encode(payload), now)
+                assert isinstance(outcome, payload_rules.Accepted), outcome
+                assert outcome.reading.ts == payload["ts"]
+                assert outcome.reading.values() == {name: payload[name] for name in NAMES}

@@ -298,3 +298,18 @@ def test_registering_for_a_missing_user_says_what_to_do(tmp_path: Path) -> None:
                                 env={"DATABASE_URL": users_db})
     assert result.exit_code == 2
     assert "no user named 'nobody': create it first" in result.output
+
+
+def test_without_a_broker_live_readings_go_straight_into_the_store(store, tmp_path: Path) -> None:  # noqa: ANN001
+    args = ["simulate", "--nodes", "2", "--node-prefix", "d-", "--interval", "2", "--backfill", "0.01",
+            "--count", "2", "--no-broker", "--reset-probability", "0"]
+    result = CliRunner().invoke(main, args, env={"ENERTRACK_TSDB_PATH": str(store.path),
+                                                 "ENERTRACK_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert "wrote 4 readings into the store" in result.output
+    for node_id in ("d-01", "d-02"):
+        stored = list(store.readings(node_id))
+        assert len(stored) == 432 + 2  # 864 s of history every 2 s, then two live readings
+        assert [b.ts - a.ts for a, b in zip(stored, stored[1:], strict=False)] == [2] * 433
+        energy = [r.energy for r in stored]
+        assert energy == sorted(energy)
