@@ -184,7 +184,8 @@ class NodePublisher:
                 scheme = "TLS" if self.settings.mqtt_tls else "plain MQTT"
                 raise SimulatorError(
                     f"no answer from the broker at {host}:{port} ({scheme}) within {timeout_s:.0f} s: "
-                    "check DOMINIO/PUERTO_MQTTS (or --host/--port) and --tls/--no-tls"
+                    "check DOMINIO/PUERTO_MQTTS (or --host/--port), --tls/--no-tls, and with TLS that "
+                    "MQTT_CA_FILE (--ca-file) is the CA that signed the broker's certificate"
                 )
             if link.refused:
                 self.stop_all()
@@ -380,7 +381,7 @@ def backfill(
     interval_s: int,
     start: int,
     end: int,
-    progress: Callable[[NodeSpec, int], None] | None = None,
+    progress: Callable[[NodeSpec, int, float], None] | None = None,
 ) -> tuple[BackfillResult, list[NodeSimulator]]:
     """Write every node's readings in [start, end] (aligned to interval_s) into the store.
 
@@ -397,13 +398,17 @@ def backfill(
     began = time.perf_counter()
     written = stored = 0
     per_node = dict.fromkeys(params, 0)
+    node_began = began
     for node_id, readings in prefetched(_node_chunks(sims, end), PREFETCH_DEPTH):
         result = store.write(readings, {node_id: params[node_id]})
         written += len(readings)
         stored += result.stored
         per_node[node_id] += len(readings)
-        if progress is not None and readings.ts[-1] >= end:
-            progress(next(s.spec for s in sims if s.spec.node_id == node_id), per_node[node_id])
+        if readings.ts[-1] + interval_s > end:  # the node's last chunk
+            now = time.perf_counter()
+            if progress is not None:
+                progress(next(s.spec for s in sims if s.spec.node_id == node_id), per_node[node_id], now - node_began)
+            node_began = now
     return BackfillResult(written, stored, time.perf_counter() - began), sims
 
 

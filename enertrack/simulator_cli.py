@@ -187,8 +187,8 @@ def _backfill(settings: Any, specs: list[Any], interval: int, days: float, end: 
     try:
         result, sims = backfill(
             store, specs, interval, start, end,
-            progress=lambda spec, n: click.echo(f"  {spec.node_id:<16} {spec.character.name:<9} {n:>11,} readings",
-                                                err=True),
+            progress=lambda spec, n, seconds: click.echo(
+                f"  {spec.node_id:<16} {spec.character.name:<9} {n:>11,} readings in {seconds:6.1f} s", err=True),
         )
     except StoreUnavailable as exc:
         fail(f"the store stopped taking readings: {exc}; run the same command again to continue where it stopped")
