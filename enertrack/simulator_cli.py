@@ -7,6 +7,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -122,12 +124,16 @@ def simulate(
     sys.exit(_publish(settings, sims, count, rate, connect_timeout, drain_timeout))
 
 
-def _stop_on_signals() -> threading.Event:
-    """An event set by Ctrl-C or SIGTERM: the loops finish what is in hand and return."""
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """An event set by Ctrl-C or SIGTERM (the loops finish what is in hand); old handlers restored after."""
     stop = threading.Event()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda *_: stop.set())
-    return stop
+    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _write_live(settings: Any, sims: list[Any], count: int | None) -> int:
@@ -142,12 +148,12 @@ def _write_live(settings: Any, sims: list[Any], count: int | None) -> int:
         store = open_store(settings)
     except StoreUnavailable as exc:
         fail(str(exc))
-    stop = _stop_on_signals()
     sink = StoreSink(store, {sim.spec.node_id: EnergyParams(interval_s=sim.interval_s) for sim in sims})
     click.echo(f"writing {len(sims)} nodes every {sims[0].interval_s} s straight into the store (no broker); "
                "Ctrl-C to stop", err=True)
     try:
-        sent = run_live(sims, sink, stop, count)
+        with _stop_on_signals() as stop:
+            sent = run_live(sims, sink, stop, count)
     except StoreUnavailable as exc:
         fail(f"the store stopped taking readings: {exc}")
     finally:
@@ -212,18 +218,18 @@ def _publish(settings: Any, sims: list[Any], count: int | None, rate: float | No
         publisher.connect(connect_timeout)
     except SimulatorError as exc:
         fail(str(exc))
-    stop = _stop_on_signals()
     where = (f"{settings.mqtt_host}:{settings.mqtt_port} ({'TLS' if settings.mqtt_tls else 'plain MQTT'}), "
              f"topics {settings.mqtt_topic_prefix}/<node_id>/telemetry")
-    if rate is not None:
-        click.echo(f"sending {count:,} readings for each of {len(sims)} nodes to {where}", err=True)
-        burst = run_burst(sims, publisher, stop, count or 0, rate)
-        sent = burst.sent
-        click.echo(f"sent {burst.sent:,} readings in {burst.seconds:.2f} s ({burst.rate:,.0f} messages/s)")
-    else:
-        click.echo(f"publishing {len(sims)} nodes every {sims[0].interval_s} s to {where}; Ctrl-C to stop",
-                   err=True)
-        sent = run_live(sims, publisher, stop, count)
+    with _stop_on_signals() as stop:
+        if rate is not None:
+            click.echo(f"sending {count:,} readings for each of {len(sims)} nodes to {where}", err=True)
+            burst = run_burst(sims, publisher, stop, count or 0, rate)
+            sent = burst.sent
+            click.echo(f"sent {burst.sent:,} readings in {burst.seconds:.2f} s ({burst.rate:,.0f} messages/s)")
+        else:
+            click.echo(f"publishing {len(sims)} nodes every {sims[0].interval_s} s to {where}; Ctrl-C to stop",
+                       err=True)
+            sent = run_live(sims, publisher, stop, count)
     lost = publisher.close(drain_timeout)
     if lost:
         click.echo(f"error: {lost:,} of {sent:,} messages were not acknowledged by the broker within "
