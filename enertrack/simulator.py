@@ -40,6 +40,7 @@ from enertrack.telemetry.columns import ReadingColumns
 log = logging.getLogger("enertrack.simulator")
 
 KEEPALIVE_S = 30
+BURST_BLOCK = 1000  # readings per node generated at a time by the load generator
 MAX_UNACKED_PER_NODE = 1000  # a fast publisher waits rather than queueing without bound
 NODE_PLACEHOLDER = "{node_id}"  # in --username/--password: one broker account per node
 BACKFILL_CHUNK = 20_160  # readings per store.write: two weeks of one node at 60 s
@@ -318,20 +319,21 @@ def run_burst(
     The readings are the count most recent ones of each node (timestamps end now), sent
     round-robin across nodes, so every message is a distinct (node, ts) the ingest stores.
     """
-    batches = [sim.take(count) for sim in sims]
-    rows_by_node = [(columns.node_id, payloads(columns)) for columns in batches]
     started = clock()
     sent = 0
-    for position in range(count):
-        for node_id, rows in rows_by_node:
-            if stop.is_set():
-                return BurstResult(sent, clock() - started)
-            if rate > 0:
-                ahead = started + sent / rate - clock()
-                if ahead > 0:
-                    time.sleep(ahead)
-            publisher.publish(node_id, rows[position])
-            sent += 1
+    for first in range(0, count, BURST_BLOCK):
+        # A block of readings per node at a time: memory stays bounded however large count is.
+        block = [(sim.spec.node_id, payloads(sim.take(min(BURST_BLOCK, count - first)))) for sim in sims]
+        for position in range(len(block[0][1]) if block else 0):
+            for node_id, rows in block:
+                if stop.is_set():
+                    return BurstResult(sent, clock() - started)
+                if rate > 0:
+                    ahead = started + sent / rate - clock()
+                    if ahead > 0:
+                        time.sleep(ahead)
+                publisher.publish(node_id, rows[position])
+                sent += 1
     return BurstResult(sent, clock() - started)
 
 
