@@ -164,6 +164,17 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     run_gunicorn(settings, host=host or settings.host, port=port or settings.port, workers=workers)
 
 
+@main.command()
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="[default: ENERTRACK_PORT or 8006].")
+def demo(port: int | None) -> None:
+    """Start the demo (what `make run` does): web, ingest and simulated nodes, with a demo login."""
+    from enertrack.demo import run_demo
+
+    settings = settings_or_exit(ENERTRACK_ENV="development")
+    configured = "mqtt_host" in settings.model_fields_set  # DOMINIO set in the environment or .env
+    sys.exit(run_demo(settings, port=port or settings.port, configured_broker=configured))
+
+
 main.add_command(export_readings)
 main.add_command(export_energy)
 main.add_command(simulate)

@@ -81,7 +81,7 @@ def simulate(
     """
     import re
 
-    from enertrack.cli import fail, settings_or_exit
+    from enertrack.cli_common import fail, settings_or_exit
     from enertrack.simulation.fleet import make_fleet, node_ids
     from enertrack.simulation.grid import GRIDS
 
@@ -138,7 +138,7 @@ def _stop_on_signals() -> Iterator[threading.Event]:
 
 def _write_live(settings: Any, sims: list[Any], count: int | None) -> int:
     """Live readings straight into the store until done or told to stop; the exit code."""
-    from enertrack.cli import fail
+    from enertrack.cli_common import fail
     from enertrack.energy import EnergyParams
     from enertrack.simulator import StoreSink, run_live
     from enertrack.store.base import StoreUnavailable
@@ -164,7 +164,7 @@ def _write_live(settings: Any, sims: list[Any], count: int | None) -> int:
 
 def _register(settings: Any, username: str, specs: list[Any], interval: int, keep_timezone: bool) -> list[Any]:
     """Register the nodes; simulate only those that are the user's, in the user's timezone."""
-    from enertrack.cli import fail
+    from enertrack.cli_common import fail
     from enertrack.simulator import SimulatorError, register_nodes
 
     try:
@@ -180,7 +180,7 @@ def _register(settings: Any, username: str, specs: list[Any], interval: int, kee
 
 def _backfill(settings: Any, specs: list[Any], interval: int, days: float, end: int) -> list[Any]:
     """Write the history into the configured store; the simulators, ready to go live."""
-    from enertrack.cli import fail
+    from enertrack.cli_common import fail
     from enertrack.simulator import backfill
     from enertrack.store.base import StoreUnavailable
     from enertrack.store.factory import open_store
@@ -210,7 +210,7 @@ def _backfill(settings: Any, specs: list[Any], interval: int, days: float, end: 
 def _publish(settings: Any, sims: list[Any], count: int | None, rate: float | None,
              connect_timeout: float, drain_timeout: float) -> int:
     """Connect every node, publish until done or told to stop, say offline, disconnect; the exit code."""
-    from enertrack.cli import fail
+    from enertrack.cli_common import fail
     from enertrack.simulator import NodePublisher, SimulatorError, run_burst, run_live
 
     publisher = NodePublisher(settings, [sim.spec.node_id for sim in sims])

@@ -1,0 +1,222 @@
+"""`enertrack demo` (what `make run` starts): web + ingest + simulator on embedded defaults.
+
+No root and no external service: SQLite for everything, a demo account, five simulated
+nodes with 90 days of history, and live readings through a broker when one can be had.
+Broker, in order: the one configured with DOMINIO; one already running on 127.0.0.1:1883
+that accepts anonymous clients; a private `mosquitto` started on a free loopback port;
+otherwise none, and the simulator writes live readings straight into the store.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from enertrack.config import Settings
+
+DEMO_USER = "demo"
+DEMO_PASSWORD = "enertrack-demo"
+DEMO_EMAIL = "demo@example.com"
+DEMO_NODES = 5
+DEMO_INTERVAL_S = 10
+DEMO_HISTORY_DAYS = 90
+PRIVATE_BROKER_CONF = """# EnerTrack demo broker: loopback only, anonymous, persistent.
+listener {port} 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location {data}/
+max_inflight_messages 1000
+max_queued_messages 100000
+message_size_limit 4096
+log_dest stderr
+log_type error
+log_type warning
+"""
+
+
+@dataclass
+class Broker:
+    """How the demo's simulator and ingest daemon reach MQTT (env overrides), or None."""
+
+    description: str
+    available: bool = True
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _anonymous_broker_accepts(host: str, port: int) -> bool:
+    """True when a plain MQTT broker there accepts an anonymous client."""
+    import paho.mqtt.client as mqtt
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"enertrack-demo-probe-{os.getpid()}")
+    try:
+        client.connect(host, port, keepalive=10)
+        deadline = time.monotonic() + 3
+        while not client.is_connected() and time.monotonic() < deadline:
+            client.loop(timeout=0.2)
+        return client.is_connected()
+    except OSError:
+        return False
+    finally:
+        client.disconnect()
+
+
+def choose_broker(settings: Settings, data_dir: Path, configured: bool) -> Broker:
+    """The broker the demo uses (see the module docstring for the order)."""
+    if configured:
+        if _port_open(settings.mqtt_host, settings.mqtt_port):
+            return Broker(f"the configured broker {settings.mqtt_host}:{settings.mqtt_port}")
+        click.echo(f"warning: the configured broker {settings.mqtt_host}:{settings.mqtt_port} is not reachable;"
+                   " looking for another one", err=True)
+    plain = {"DOMINIO": "127.0.0.1", "MQTT_TLS": "false", "MQTT_USR": "", "MQTT_PASS": ""}
+    if _port_open("127.0.0.1", 1883) and _anonymous_broker_accepts("127.0.0.1", 1883):
+        return Broker("the local broker on 127.0.0.1:1883", env={**plain, "PUERTO_MQTTS": "1883"})
+    binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/sbin")
+    if binary:
+        port = _free_port()
+        folder = data_dir / "mosquitto"
+        folder.mkdir(parents=True, exist_ok=True)
+        conf = folder / "mosquitto.conf"
+        conf.write_text(PRIVATE_BROKER_CONF.format(port=port, data=folder.resolve()))
+        process = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL)  # noqa: S603
+        deadline = time.monotonic() + 10
+        while not _port_open("127.0.0.1", port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                click.echo("warning: the private mosquitto did not start", err=True)
+                break
+            time.sleep(0.1)
+        else:
+            return Broker(f"a private mosquitto on 127.0.0.1:{port}", env={**plain, "PUERTO_MQTTS": str(port)},
+                          process=process)
+        process.kill()
+    return Broker("none found: the simulator writes live readings straight into the store", available=False)
+
+
+def ensure_demo_user(settings: Settings) -> None:
+    """Create the demo account once (its password is printed, not secret)."""
+    from enertrack import accounts
+    from enertrack.cli_common import sessions
+
+    with sessions(settings).begin() as db:
+        if accounts.find_user(db, DEMO_USER) is None:
+            accounts.create_user(db, accounts.NewAccount(DEMO_USER, DEMO_EMAIL, DEMO_PASSWORD, DEMO_PASSWORD,
+                                                         settings.default_timezone, "es"))
+
+
+def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "enertrack.cli", *args], env=env)  # noqa: S603
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback URL
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def _stop(processes: list[subprocess.Popen[Any]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    for process in processes:
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def run_demo(settings: Settings, *, port: int, configured_broker: bool) -> int:
+    """Start everything, print how to log in, supervise until Ctrl-C; returns the exit code."""
+    from enertrack.db import make_engine
+    from enertrack.migrate import upgrade
+
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if _port_open("127.0.0.1", port):
+        click.echo(f"error: port {port} is already in use: stop what uses it, or run with ENERTRACK_PORT=<other>",
+                   err=True)
+        return 2
+    engine = make_engine(settings.sqlalchemy_url)
+    upgrade(engine)
+    engine.dispose()
+    ensure_demo_user(settings)
+    settings.secret_key_value()  # generated once, kept in the data directory
+
+    env = {**os.environ, "ENERTRACK_ENV": "development", "ENERTRACK_DATA_DIR": str(data_dir),
+           "ENERTRACK_PORT": str(port), "PYTHONUNBUFFERED": "1"}
+    broker = choose_broker(settings, data_dir, configured_broker)
+    env.update(broker.env)
+    processes: list[subprocess.Popen[Any]] = [broker.process] if broker.process else []
+    web = _spawn(["serve", "--port", str(port), "--workers", "2"], env)
+    processes.append(web)
+    simulate = ["simulate", "--register-user", DEMO_USER, "--nodes", str(DEMO_NODES),
+                "--interval", str(DEMO_INTERVAL_S), "--backfill", str(DEMO_HISTORY_DAYS)]
+    if broker.available:
+        processes.append(_spawn(["ingest"], env))
+    else:
+        simulate.append("--no-broker")
+    processes.append(_spawn(simulate, env))
+
+    stopping = False
+
+    def _on_signal(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    url = f"http://localhost:{port}/enertrack/"
+    if not _wait_healthy(url + "healthz", web):
+        click.echo("error: the web app did not start; see the messages above", err=True)
+        _stop(processes)
+        return 1
+    click.echo(
+        "\n"
+        f"  EnerTrack is running: {url}\n"
+        f"  Demo login: user '{DEMO_USER}', password '{DEMO_PASSWORD}'\n"
+        f"  Broker: {broker.description}\n"
+        f"  Data: {data_dir} (90 days of history are being written for {DEMO_NODES} demo nodes)\n"
+        "  Stop with Ctrl-C.\n"
+    )
+    code = 0
+    while not stopping:
+        for process in processes:
+            if process.poll() is not None:
+                click.echo(f"error: a demo process exited ({' '.join(map(str, process.args[3:]))}, "
+                           f"code {process.returncode}); stopping the demo", err=True)
+                stopping, code = True, 1
+                break
+        time.sleep(0.5)
+    _stop(processes)
+    return code
