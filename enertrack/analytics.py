@@ -124,7 +124,7 @@ def default_range(period: str, local_today: date) -> tuple[date, date]:
 
 def parse_request(period: object, start: object, end: object) -> AnalysisRequest | str:
     """An AnalysisRequest, or an error code: bad_period, bad_date, end_before_start, too_many_periods."""
-    if period not in MAX_PERIODS:
+    if not isinstance(period, str) or period not in MAX_PERIODS:
         return "bad_period"
     try:
         first = date.fromisoformat(str(start)[:10])

@@ -9,6 +9,7 @@ import click
 from enertrack.cli_common import fail, sessions, settings_or_exit
 from enertrack.export_energy import export_energy
 from enertrack.export_readings import export_readings
+from enertrack.simulator_cli import simulate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -165,6 +166,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 
 main.add_command(export_readings)
 main.add_command(export_energy)
+main.add_command(simulate)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -45,6 +45,8 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
             ),
             dcc.Interval(id=TICK, interval=REFRESH_MS),
             dcc.Store(id=STATE, data=None),
+            html.P(_("Averages over your active nodes, total power and energy used today."),
+                   className="text-body-secondary small mb-2"),
             dbc.Row(id=KPIS, class_name="g-3 mb-4"),
             dbc.Alert(
                 [_("You have no nodes yet."), " ",
@@ -88,8 +90,7 @@ def kpi_texts(data: Overview, _: Any) -> list[tuple[str, str, str, str, str]]:
     cards = []
     for name in KPI_NAMES:
         magnitude = BY_NAME[name]
-        label = _("Average {magnitude}", magnitude=_(magnitude.label).lower())
-        cards.append((name, label, fmt.number(name, data.kpis.get(name)), magnitude.unit, ICONS.get(name, "bi-dot")))
+        cards.append((name, _(magnitude.label), fmt.number(name, data.kpis.get(name)), magnitude.unit, ICONS.get(name, "bi-dot")))
     value, unit = fmt.power(data.total_power)
     cards.append(("total_power", _("Total power now"), value, unit, "bi-plug"))
     cards.append(("energy_today", _("Energy today"), fmt.energy(data.energy_today), "kWh", "bi-calendar-day"))

@@ -66,14 +66,14 @@ def test_session_callback_gives_anonymous_visitors_public_content_only(dash: Das
 
 
 def test_shell_layout_and_dependencies_hold_no_user_data(client: FlaskClient, dash: DashClient, app: Flask) -> None:
-    create_user(app, "ana")
-    login(client, dash, "ana")
+    create_user(app, "zelda_q42", email="zelda.q42@example.com")
+    login(client, dash, "zelda_q42")
     anonymous = app.test_client()
     for path in ("/enertrack/_dash-layout", "/enertrack/_dash-dependencies"):
         public = anonymous.get(path)
         assert public.status_code == 200
         assert public.data == client.get(path).data  # identical for everyone
-        assert b"ana" not in public.data
+        assert b"zelda" not in public.data
 
 
 def test_cross_origin_callbacks_are_refused(client: FlaskClient, dash: DashClient, app: Flask) -> None:

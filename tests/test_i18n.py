@@ -30,7 +30,7 @@ def test_every_string_is_translated_to_spanish(msgid: str) -> None:
     spanish = tr("es", msgid) if "{" not in msgid else translator("es")(msgid, **{
         name: "X" for name in PLACEHOLDER.findall(msgid)})
     english = msgid if "{" not in msgid else msgid.format(**{name: "X" for name in PLACEHOLDER.findall(msgid)})
-    assert spanish != english or msgid in {"Panel"}, f"untranslated: {msgid!r}"
+    assert spanish != english or msgid in {"Panel", "Total"}, f"untranslated: {msgid!r}"  # same word in both
 
 
 def test_placeholders_survive_translation() -> None:

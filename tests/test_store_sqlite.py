@@ -9,12 +9,13 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from enertrack.magnitudes import NAMES
 from enertrack.store.base import StoreUnavailable, WriteResult
 from enertrack.store.cover import RAW, cover, levels_dividing
-from enertrack.store.sqlite import ROLLUP_TABLES, SCHEMA_VERSION, SQLiteStore
+from enertrack.store.sqlite import PAGE_SIZE, ROLLUP_TABLES, SCHEMA_VERSION, SQLiteStore
 from enertrack.telemetry.reading import Reading
 from tests.store_contract import (
     DAY,
@@ -49,6 +50,7 @@ def test_durable_settings(store: SQLiteStore) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
 
 
 def test_every_thread_gets_the_same_settings(store: SQLiteStore) -> None:
@@ -315,3 +317,30 @@ def test_cover(
 )
 def test_levels_dividing(width: int, levels: tuple[int, ...]) -> None:
     assert levels_dividing(width) == levels
+
+
+def test_reading_columns_fast_path_stores_the_same_as_readings(tmp_path: Path) -> None:
+    """The bulk path (arrays) and the object path give identical readings, rollups and energy."""
+    import numpy as np
+
+    from enertrack.energy import EnergyParams
+    from enertrack.telemetry.columns import ReadingColumns
+
+    ts = np.arange(1_790_000_000, 1_790_000_000 + 3 * 86400, 60, dtype=np.int64)
+    power = 500 + 400 * np.sin(ts / 5000.0)
+    energy = np.cumsum(power) * 60 / 3_600_000
+    energy[len(energy) // 2:] -= energy[len(energy) // 2]  # a meter restart in the middle
+    voltage = np.where(ts % 600 == 0, np.nan, 230.0)  # some readings lack voltage
+    nan = np.full(ts.size, np.nan)
+    columns = ReadingColumns("n", ts, voltage, nan, power, energy, nan, nan)
+    params = {"n": EnergyParams(60)}
+    fast, slow = SQLiteStore(tmp_path / "fast.sqlite3"), SQLiteStore(tmp_path / "slow.sqlite3")
+    assert fast.write(columns, params).stored == ts.size
+    assert slow.write(list(columns), params).stored == ts.size
+    assert list(fast.readings("n")) == list(slow.readings("n"))
+    marks = list(range(int(ts[0]) // 3600 * 3600, int(ts[-1]) + 3600, 3600))
+    pd.testing.assert_frame_equal(fast.energy(["n"], marks), slow.energy(["n"], marks))
+    pd.testing.assert_frame_equal(fast.series("n", "voltage", int(ts[0]), int(ts[-1])),
+                                  slow.series("n", "voltage", int(ts[0]), int(ts[-1])))
+    fast.close()
+    slow.close()

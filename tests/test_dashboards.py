@@ -1,0 +1,172 @@
+"""Panel and analysis through their callbacks, on a known dataset."""
+
+from __future__ import annotations
+
+import base64
+import time
+from datetime import date
+
+import numpy as np
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from enertrack import nodes
+from enertrack.calendar import today
+from enertrack.energy import EnergyParams
+from enertrack.telemetry.reading import Reading
+from tests.conftest import create_user, login
+from tests.dash_client import DashClient
+
+PANEL = "panel-updated.children"
+ANALYSIS = "analysis-chart.figure"
+
+
+def ok(resp) -> dict:  # type: ignore[no-untyped-def]
+    assert resp.status_code == 200, resp.data[:400]
+    return resp.get_json()["response"]
+
+
+def seed(app: Flask, client: FlaskClient, dash: DashClient, tz: str = "UTC") -> int:
+    uid = create_user(app, "ana", timezone=tz)
+    services = app.extensions["enertrack"]
+    with services.transaction() as db:
+        for node, interval in (("a-live", 10), ("b-live", 10), ("c-old", 10), ("d-new", 10)):
+            nodes.create_node(db, uid, {"node_id": node, "description": f"desc {node}", "interval_s": interval})
+    now = int(time.time())
+    services.store.write([
+        Reading("a-live", now - 3, voltage=230.0, current=2.0, power=400.0, energy=10.0, power_factor=0.9, frequency=50.0),
+        Reading("b-live", now - 5, voltage=232.0, current=4.0, power=800.0, energy=20.0, power_factor=0.8, frequency=50.1),
+        Reading("c-old", now - 3600, voltage=100.0, current=90.0, power=9000.0, energy=1.0, power_factor=0.1, frequency=45.0),
+    ])
+    login(client, dash, "ana")
+    return uid
+
+
+def card_value(response: dict, name: str) -> str:
+    for col in response["panel-kpis"]["children"]:
+        card = col["props"]["children"]
+        if card["props"]["id"] == {"type": "kpi", "name": name}:
+            return card["props"]["children"]["props"]["children"][1]["props"]["children"][0]["props"]["children"]
+    raise AssertionError(name)
+
+
+def test_panel_averages_active_nodes_and_shows_statuses(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    seed(app, client, dash)
+    first = ok(dash.call(PANEL, [0], [None]))
+    assert card_value(first, "voltage") == "231.0"  # (230 + 232) / 2; the old node is left out
+    assert card_value(first, "current") == "3.00"
+    assert card_value(first, "power") == "600"
+    assert card_value(first, "power_factor") == "0.85"
+    assert card_value(first, "frequency") == "50.05"
+    assert card_value(first, "total_power") == "1,200"
+    assert first["panel-updated"]["children"].startswith("Actualizado hace")
+    rows = {r["props"]["id"]["node"]: r for r in first["panel-nodes-body"]["children"]}
+    status = {node: row["props"]["children"][0]["props"]["children"]["props"]["class_name"] for node, row in rows.items()}
+    assert "node-status-active" in status["a-live"] and "node-status-active" in status["b-live"]
+    assert "node-status-disconnected" in status["c-old"] and "node-status-no_data" in status["d-new"]
+    assert first["panel-empty"]["is_open"] is False
+
+
+def test_panel_ticks_patch_instead_of_redrawing(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    seed(app, client, dash)
+    first = ok(dash.call(PANEL, [0], [None]))
+    state = first["panel-state"]["data"]
+    app.extensions["enertrack"].store.write([Reading("a-live", int(time.time()), voltage=230.0, current=2.0,
+                                                     power=1400.0, energy=10.0, power_factor=0.9, frequency=50.0)])
+    second = ok(dash.call(PANEL, [1], [state]))
+    for output in ("panel-kpis", "panel-nodes-body"):
+        assert second[output]["children"]["__dash_patch_update"] == "__dash_patch_update"
+    patched_cards = {op["location"][0] for op in second["panel-kpis"]["children"]["operations"]}
+    assert patched_cards == {2, 5}  # mean power and total power changed, nothing else
+
+
+def test_panel_with_no_nodes_says_how_to_start(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    create_user(app, "ana")
+    login(client, dash, "ana")
+    result = ok(dash.call(PANEL, [0], [None]))
+    assert result["panel-empty"]["is_open"] is True and result["panel-nodes"]["style"] == {"display": "none"}
+
+
+def test_panel_energy_today(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    uid = create_user(app, "ana", timezone="Asia/Kathmandu")
+    services = app.extensions["enertrack"]
+    with services.transaction() as db:
+        nodes.create_node(db, uid, {"node_id": "n1", "interval_s": 60})
+    now = int(time.time())
+    services.store.write([Reading("n1", now - 1800 + 60 * i, power=2000.0, energy=i / 30) for i in range(30)],
+                         {"n1": EnergyParams(60)})
+    login(client, dash, "ana")
+    result = ok(dash.call(PANEL, [0], [None]))
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    local = datetime.now(ZoneInfo("Asia/Kathmandu"))
+    expected = 29 / 30 if local.hour * 60 + local.minute >= 31 else None  # all 29 increments are today
+    if expected is not None:
+        assert card_value(result, "energy_today") == f"{expected:.2f}"
+
+
+def values(array: object) -> list[float]:
+    """Plotly sends numeric arrays base64-encoded ({dtype, bdata}); decode them."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"])).tolist()
+    return list(array)  # type: ignore[arg-type]
+
+
+def stats(response: dict) -> str:
+    return str(response["analysis-stats"]["children"])
+
+
+def test_analysis_by_day_with_statistics(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    uid = create_user(app, "ana", timezone="UTC")
+    services = app.extensions["enertrack"]
+    with services.transaction() as db:
+        nodes.create_node(db, uid, {"node_id": "a", "interval_s": 60})
+        nodes.create_node(db, uid, {"node_id": "b", "interval_s": 60})
+    from datetime import UTC, datetime
+
+    start = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
+    services.store.write([Reading("a", start + 60 * i, energy=i / 60) for i in range(3 * 1440 + 1)],  # 1 kW
+                         {"a": EnergyParams(60)})
+    services.store.write([Reading("b", start + 86400 + 60 * i, energy=i / 20) for i in range(1440 + 1)],  # 3 kW, day 2
+                         {"b": EnergyParams(60)})
+    login(client, dash, "ana")
+    result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-04", None, "light"]))
+    figure = result["analysis-chart"]["figure"]
+    bars = {trace["name"]: values(trace["y"]) for trace in figure["data"] if trace["type"] == "bar"}
+    assert bars["a"] == pytest.approx([24.0, 24.0, 24.0]) and bars["b"] == pytest.approx([0.0, 72.0, 0.0])
+    text = stats(result)
+    assert "144.0 kWh" in text  # 72 + 72
+    assert "48.00 kWh" in text  # average per period
+    assert "96.00 kWh" in text and "2026-01-02" in text  # the peak day
+    assert "50.0 %" in text  # each node's share
+    only_b = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-04", ["b", "someone-elses"], "dark"]))
+    assert [t["name"] for t in only_b["analysis-chart"]["figure"]["data"] if t["type"] == "bar"] == ["b"]
+    assert only_b["analysis-chart"]["figure"]["layout"]["template"]["layout"]["paper_bgcolor"] is not None
+    csv = ok(dash.call("analysis-download.data", [1], ["day", "2026-01-01", "2026-01-03", ["a"]]))
+    assert csv["analysis-download"]["data"]["content"] == (
+        "period_start,node_id,energy_kwh\n2026-01-01T00:00:00+00:00,a,24.000\n2026-01-02T00:00:00+00:00,a,24.000\n")
+
+
+def test_analysis_explains_bad_ranges(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    create_user(app, "ana")
+    login(client, dash, "ana")
+    cases = {
+        ("day", "2026-01-05", "2026-01-01"): "posterior a la de inicio",
+        ("hour", "2025-01-01", "2026-01-01"): "demasiadas barras",
+        ("fortnight", "2026-01-01", "2026-01-02"): "Elige hora, día, mes o año",
+        ("day", "yesterday", None): "Elige una fecha",
+    }
+    for (period, start, end), message in cases.items():
+        result = ok(dash.call(ANALYSIS, [period, start, end, None, "light"]))
+        assert result["analysis-message"]["is_open"] is True and message in result["analysis-message"]["children"]
+
+
+def test_period_defaults(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    create_user(app, "ana", timezone="Asia/Kathmandu")
+    login(client, dash, "ana")
+    local = today("Asia/Kathmandu")
+    month = ok(dash.call("analysis-range.start_date", ["month"]))
+    assert month["analysis-range"] == {"start_date": date(local.year, 1, 1).isoformat(),
+                                       "end_date": date(local.year + 1, 1, 1).isoformat()}
