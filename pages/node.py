@@ -201,7 +201,7 @@ def _live_state(board: Dashboard, points: dict[str, charts.Points]) -> dict[str,
     if not rng.live:
         return None
     slot = LiveState.slot_of(rng.preset)
-    drawn = {name: Drawn().add(p.owner, slot) for name, p in points.items()}
+    drawn = {name: Drawn().add(p.owner.tolist(), slot) for name, p in points.items()}
     return LiveState(board.node.node_id, rng.preset, rng.width, rng.chart_end, drawn).to_json()
 
 
@@ -263,7 +263,9 @@ def draw(node_id: Any, preset: Any, start: Any, end: Any, theme: Any) -> tuple[A
     uirevision = f"{node.node_id}:{rng.preset}:{rng.start}:{rng.end if not rng.live else ''}"
     gap = charts.gap_seconds(rng.width, node.interval_s)
     points = {name: charts.points(data.series, BY_NAME[name], tz, gap) for name, data in board.magnitudes.items()}
-    figures = [charts.magnitude_figure(points[name], BY_NAME[name], labels, theme, uirevision) for name in NAMES]
+    span = None if rng.live else charts.time_span(rng.start, rng.end, tz)
+    figures = [charts.magnitude_figure(points[name], BY_NAME[name], labels, theme, uirevision, span)
+               for name in NAMES]
     numbers = [stats_view(BY_NAME[name], data.summary, data.current, now, tz, lang)
                for name, data in board.magnitudes.items()]
     return (None, {}, node.node_id, _subtitle(node), "", False, _download(node.node_id, rng),
@@ -299,14 +301,13 @@ def tick(_n: Any, node_id: Any, raw_state: Any) -> tuple[Any, ...]:
     patches, drawn = [], {}
     for name in NAMES:
         magnitude, before = BY_NAME[name], state.drawn[name]
-        frame = update.series.get(name)
-        new = charts.points(frame, magnitude, tz, gap, after=before.last) if frame is not None else charts.Points()
-        dropped, after = before.add(new.owner, state.slot).trim(window_start, state.slot)
+        new = charts.points(update.series.get(name), magnitude, tz, gap, after=before.last)
+        dropped, after = before.add(new.owner.tolist(), state.slot).trim(window_start, state.slot)
         patch = Patch()
         charts.append(patch, new)
         charts.drop_oldest(patch, dropped)  # after the append, so the count is exact either way
         if (before.total == 0) != (after.total == 0):
-            patch["layout"]["annotations"] = [] if after.total else [charts.empty_annotation(_labels(_).empty)]
+            charts.mark_empty(patch, after.total == 0, _labels(_).empty)
         patches.append(patch)
         drawn[name] = after
     numbers = [stats_view(BY_NAME[name], *update.numbers[name], now, tz, lang) for name in NAMES]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from dash import Patch
@@ -104,18 +105,33 @@ def frame(rows: list[tuple[int, float, float, float]]) -> pd.DataFrame:
                          "mean": [r[3] for r in rows], "count": [1] * len(rows)})
 
 
+def values(array: np.ndarray) -> list[float | None]:
+    return [None if np.isnan(v) else float(v) for v in array]
+
+
 def test_points_keep_min_max_and_break_at_gaps() -> None:
     t0 = 1_767_225_600  # 2026-01-01T00:00:00Z = 01:00 in Madrid
     data = charts.points(frame([(t0, 229.04, 231.06, 230.0), (t0 + 60, 228.0, 262.0, 230.5),
                                 (t0 + 3600, 230.0, 230.0, 230.0)]),
                          BY_NAME["voltage"], "Europe/Madrid", gap_s=charts.gap_seconds(60, 10))
-    assert data.x == ["2026-01-01T01:00:00", "2026-01-01T01:01:00", None, "2026-01-01T02:00:00"]
-    assert data.high == [231.06, 262.0, None, 230.0] and data.low == [229.04, 228.0, None, 230.0]
-    assert data.mean == [230.0, 230.5, None, 230.0]
-    assert data.owner == [t0, t0 + 60, t0 + 3600, t0 + 3600]  # a break belongs to the point after it
+    # A break is two entries where the band closes (on the next mean) and the mean line has no value.
+    assert data.x_text() == ["2026-01-01T01:00:00", "2026-01-01T01:01:00", "2026-01-01T01:01:00",
+                             "2026-01-01T02:00:00", "2026-01-01T02:00:00"]
+    assert values(data.high) == [231.06, 262.0, 230.0, 230.0, 230.0]
+    assert values(data.low) == [229.04, 228.0, 230.0, 230.0, 230.0]
+    assert values(data.mean) == [230.0, 230.5, None, None, 230.0]
+    assert data.owner.tolist() == [t0, t0 + 60, t0 + 3600, t0 + 3600, t0 + 3600]  # a break belongs to the point after it
     appended = charts.points(frame([(t0 + 7200, 1, 2, 1.5)]), BY_NAME["voltage"], "UTC", 90, after=t0 + 3600)
-    assert appended.x == [None, "2026-01-01T02:00:00"]  # a gap against what is already drawn
+    assert values(appended.mean) == [None, None, 1.5]  # a gap against what is already drawn
+    assert appended.x_text() == ["2026-01-01T01:00:00", "2026-01-01T02:00:00", "2026-01-01T02:00:00"]
     assert len(charts.points(frame([]), BY_NAME["voltage"], "UTC", 90)) == 0
+    assert len(charts.points(None, BY_NAME["voltage"], "UTC", 90)) == 0
+
+
+def test_local_times_follow_dst() -> None:
+    summer, winter = epoch("2026-07-01T12:00:00+00:00"), epoch("2026-12-01T12:00:00+00:00")
+    data = charts.points(frame([(summer, 1, 1, 1), (winter, 1, 1, 1)]), BY_NAME["power"], "Europe/Madrid", 10**9)
+    assert data.x_text() == ["2026-07-01T14:00:00", "2026-12-01T13:00:00"]
 
 
 def test_gap_follows_the_status_rule_tolerance() -> None:
@@ -124,7 +140,7 @@ def test_gap_follows_the_status_rule_tolerance() -> None:
 
 def test_values_are_rounded_one_decimal_past_the_cards() -> None:
     data = charts.points(frame([(0, 0.91234, 0.95678, 0.93333)]), BY_NAME["power_factor"], "UTC", 90)
-    assert (data.low, data.high, data.mean) == ([0.912], [0.957], [0.933])
+    assert (values(data.low), values(data.high), values(data.mean)) == ([0.912], [0.957], [0.933])
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -133,12 +149,24 @@ def test_each_magnitude_has_a_band_a_mean_and_its_unit(name: str) -> None:
     data = charts.points(frame([(0, 1.0, 3.0, 2.0)]), magnitude, "UTC", 90)
     figure = charts.magnitude_figure(data, magnitude, LABELS, "light", "rev")
     high, low, mean = figure["data"]
-    assert (high["y"], low["y"], mean["y"]) == ([3.0], [1.0], [2.0])
+    assert (values(high["y"]), values(low["y"]), values(mean["y"])) == ([3.0], [1.0], [2.0])
     assert low["fill"] == "tonexty" and low["fillcolor"] == charts.band_color(magnitude) and "fill" not in high
     assert mean["line"]["color"] == charts.color(magnitude) and high["line"]["width"] == 0
+    assert high["hoverinfo"] == low["hoverinfo"] == "skip"  # the mean's hover tells min and max
+    assert mean["customdata"].tolist() == [[1.0, 3.0]] and "customdata[1]" in mean["hovertemplate"]
     assert figure["layout"]["yaxis"]["title"]["text"] == magnitude.unit
     assert figure["layout"]["uirevision"] == "rev" and figure["layout"]["annotations"] == []
-    assert magnitude.unit in mean["hovertemplate"]
+    assert figure["layout"]["xaxis"]["visible"] and figure["layout"]["yaxis"]["visible"]
+    assert mean["hovertemplate"].count(f"f}} {magnitude.unit}".rstrip()) == 3  # mean, max and min with the unit
+
+
+def test_fixed_ranges_show_the_whole_range_and_live_ones_follow_the_data() -> None:
+    start, end = epoch("2026-01-01T00:00:00+01:00"), epoch("2026-01-08T00:00:00+01:00")
+    span = charts.time_span(start, end, "Europe/Madrid")
+    assert span == ["2026-01-01T00:00:00", "2026-01-08T00:00:00"]
+    fixed = charts.magnitude_figure(charts.Points(), BY_NAME["power"], LABELS, "light", "r", span)
+    live = charts.magnitude_figure(charts.Points(), BY_NAME["power"], LABELS, "light", "r")
+    assert fixed["layout"]["xaxis"]["range"] == span and "range" not in live["layout"]["xaxis"]
 
 
 def test_magnitudes_get_distinct_colours() -> None:
@@ -156,10 +184,19 @@ def test_dark_charts_are_dark_with_transparent_backgrounds() -> None:
     assert charts.theme_name({"x": 1}) == "light"
 
 
+def test_mark_empty_toggles_the_note_and_axes() -> None:
+    patch = Patch()
+    charts.mark_empty(patch, False, "nothing")
+    values_by_place = {tuple(op["location"]): op["params"]["value"] for op in operations(patch)}
+    assert values_by_place == {("layout", "annotations"): [], ("layout", "xaxis", "visible"): True,
+                               ("layout", "yaxis", "visible"): True}
+
+
 def test_an_empty_chart_says_so() -> None:
     figure = charts.magnitude_figure(charts.Points(), BY_NAME["power"], LABELS, "light", "r")
     assert [a["text"] for a in figure["layout"]["annotations"]] == ["nothing here"]
-    assert all(trace["x"] == [] for trace in figure["data"])  # traces exist so live points can be appended
+    assert not figure["layout"]["xaxis"]["visible"] and not figure["layout"]["yaxis"]["visible"]
+    assert all(len(trace["x"]) == 0 for trace in figure["data"])  # traces exist so live points can be appended
 
 
 def operations(patch: Patch) -> list[dict[str, Any]]:
@@ -168,14 +205,18 @@ def operations(patch: Patch) -> list[dict[str, Any]]:
 
 def test_append_extends_and_drop_deletes_from_the_front() -> None:
     patch = Patch()
-    charts.append(patch, charts.Points([5], ["t"], [1.0], [2.0], [1.5]))
+    charts.append(patch, charts.Points(np.array([5]), np.array(["2026-01-01T00:00:05"], dtype="datetime64[s]"),
+                                       np.array([1.0]), np.array([2.0]), np.array([np.nan])))
     charts.drop_oldest(patch, 2)
     ops = operations(patch)
     extends = [(op["location"], op["params"]["value"]) for op in ops if op["operation"] == "Extend"]
-    assert extends == [(["data", 0, "x"], ["t"]), (["data", 0, "y"], [2.0]), (["data", 1, "x"], ["t"]),
-                       (["data", 1, "y"], [1.0]), (["data", 2, "x"], ["t"]), (["data", 2, "y"], [1.5])]
+    t = ["2026-01-01T00:00:05"]
+    assert extends[:5] == [(["data", 0, "x"], t), (["data", 0, "y"], [2.0]), (["data", 1, "x"], t),
+                           (["data", 1, "y"], [1.0]), (["data", 2, "x"], t)]
+    assert extends[5][0] == ["data", 2, "y"] and np.isnan(extends[5][1][0])  # sent as null
+    assert extends[6] == (["data", 2, "customdata"], [[1.0, 2.0]])
     deletes = [op["location"] for op in ops if op["operation"] == "Delete"]
-    assert len(deletes) == 2 * 6 and all(loc[-1] == 0 for loc in deletes)
+    assert len(deletes) == 2 * 7 and all(loc[-1] == 0 for loc in deletes)  # x, y of 3 traces + customdata
     empty = Patch()
     charts.append(empty, charts.Points())
     assert operations(empty) == []

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from enertrack import nodes
 from enertrack.export_readings import HEADER, csv_rows, iso_utc
 from enertrack.magnitudes import BY_NAME, NAMES
+from enertrack.node_dashboard import LIVE_DELAY_S
 from enertrack.store.base import StoreUnavailable
 from enertrack.telemetry.reading import Reading
 from enertrack.ui import fmt
@@ -126,7 +127,8 @@ def test_presets_switch_bucket_widths(seeded: Seeded, dash: DashClient, preset: 
     xs = [seconds(x) for x in draw(dash, "n1", preset)["node-chart-power"]["figure"]["data"][2]["x"]]
     steps = {b - a for a, b in zip(xs, xs[1:], strict=False)}
     assert steps == {width}, steps
-    assert xs[-1] > seeded.base - width - STEP  # up to the newest data
+    # Up to the newest data (live charts stop LIVE_DELAY_S short of now, on a bucket edge).
+    assert xs[-1] >= seeded.base - STEP - LIVE_DELAY_S - 2 * width
 
 
 def test_live_presets_start_ticking_and_others_stop(seeded: Seeded, dash: DashClient) -> None:
@@ -219,7 +221,9 @@ def live_state(seeded: Seeded, dash: DashClient, drawn_ago: int) -> tuple[dict[s
 def test_live_tick_appends_only_the_new_buckets(seeded: Seeded, dash: DashClient) -> None:
     raw, old = live_state(seeded, dash, drawn_ago=600)
     out = response(dash.call(TICK, [3], ["n1", raw]))
-    new = [r for r in seeded.readings if r.ts >= old.through]
+    state = LiveState.from_json(out["node-state"]["data"])
+    assert state is not None and state.through > old.through  # drawn up to the live cutoff now
+    new = [r for r in seeded.readings if old.through <= r.ts < state.through]
     assert 8 <= len(new) <= 11
     for name in NAMES:
         ops = out[f"node-chart-{name}"]["figure"]["operations"]
@@ -229,10 +233,8 @@ def test_live_tick_appends_only_the_new_buckets(seeded: Seeded, dash: DashClient
         xs = extends[("data", 2, "x")]
         assert [seconds(x) for x in xs] == [r.ts for r in new]
         assert extends[("data", 2, "y")] == [round(getattr(r, name), BY_NAME[name].decimals + 1) for r in new]
-    state = LiveState.from_json(out["node-state"]["data"])
-    assert state is not None and state.through > old.through
     assert state.drawn["power"].total == old.drawn["power"].total + len(new) - sum(
-        op["operation"] == "Delete" for op in out["node-chart-power"]["figure"]["operations"]) // 6
+        op["operation"] == "Delete" for op in out["node-chart-power"]["figure"]["operations"]) // 7
     # The numbers are fresh too.
     assert by_class(out["node-stats-voltage"]["children"], "node-stat-current") == ["230.0 V"]
     # A second tick right after has nothing new to append.
@@ -250,8 +252,8 @@ def test_live_tick_drops_buckets_that_left_the_window(seeded: Seeded, dash: Dash
     assert after is not None
     for name in NAMES:
         deletes = [op for op in out[f"node-chart-{name}"]["figure"]["operations"] if op["operation"] == "Delete"]
-        assert len(deletes) % 6 == 0 and all(op["location"][-1] == 0 for op in deletes)
-        dropped = len(deletes) // 6
+        assert len(deletes) % 7 == 0 and all(op["location"][-1] == 0 for op in deletes)
+        dropped = len(deletes) // 7  # x and y of three traces, and the mean's customdata
         assert 7 <= dropped <= 8  # the stale ones, and the oldest real one if it has just left too
         assert after.drawn[name].total == old.drawn[name].total + 7 - dropped
 

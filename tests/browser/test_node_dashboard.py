@@ -11,6 +11,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from enertrack import nodes
+from enertrack.i18n import tr
 from enertrack.magnitudes import NAMES
 from enertrack.telemetry.reading import Reading
 from tests.browser.conftest import console_errors, url
@@ -30,6 +31,11 @@ def plot(duo: Any, name: str, expression: str) -> Any:
         f"var gd = document.querySelector('#node-chart-{name} .js-plotly-plot'); return gd ? ({expression}) : null;")
 
 
+def choose(duo: Any, preset: str) -> None:
+    """Click a range preset's button (by value: the labels are translated)."""
+    duo.driver.find_element(By.CSS_SELECTOR, f"#node-preset label[for$='_input_{preset}']").click()
+
+
 def mean_step(duo: Any, name: str) -> Any:
     """Seconds between the first two points of the mean line."""
     return plot(duo, name, "gd.data[2].x.length > 1 ? (new Date(gd.data[2].x[1]) - new Date(gd.data[2].x[0])) / 1000 : null")
@@ -37,7 +43,7 @@ def mean_step(duo: Any, name: str) -> Any:
 
 def seed(duo: Any) -> int:
     app = duo.flask_app
-    uid = create_user(app, "ana", language="en", timezone="Europe/Madrid")
+    uid = create_user(app, "ana", timezone="Europe/Madrid")  # Spanish, the default
     with app.extensions["enertrack"].transaction() as db:
         nodes.create_node(db, uid, {"node_id": "casa-01", "description": "Kitchen", "interval_s": STEP})
     base = int(time.time()) // STEP * STEP
@@ -68,18 +74,18 @@ def test_node_dashboard_in_a_browser(live: Any) -> None:
     wait(duo, EC.text_to_be_present_in_element((By.ID, "node-stats-voltage"), now_voltage))
 
     # Another range: seven days in 15-minute buckets.
-    duo.driver.find_element(By.XPATH, "//*[@id='node-preset']//label[normalize-space()='7 days']").click()
+    choose(duo, "7d")
     wait(duo, lambda _d: mean_step(duo, "power") == 900)
     href = duo.find_element("#node-download").get_attribute("href")
     assert "/enertrack/nodes/casa-01/readings.csv?start=" in href and "end=" in href
 
     # Custom range: a bad one is explained, charts stay.
-    duo.driver.find_element(By.XPATH, "//*[@id='node-preset']//label[normalize-space()='Custom']").click()
-    wait(duo, EC.text_to_be_present_in_element((By.ID, "node-message"), "Choose a start and an end date."))
+    choose(duo, "custom")
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "node-message"), tr("es", "Choose a start and an end date.")))
     assert duo.find_element("#node-dates").is_displayed()
 
     # Live: the hour view ticks; a new reading shows up in the numbers, then in the chart.
-    duo.driver.find_element(By.XPATH, "//*[@id='node-preset']//label[normalize-space()='1 hour']").click()
+    choose(duo, "1h")
     wait(duo, lambda _d: plot(duo, "voltage", "gd.data[2].x.length") in range(55, 62))
     now = int(time.time())
     duo.flask_app.extensions["enertrack"].store.write([Reading("casa-01", now, voltage=239.9, power=1234.0)])
