@@ -258,12 +258,14 @@ def test_live_state_round_trips() -> None:
     parsed = LiveState.from_json(state())
     assert parsed is not None and parsed.to_json() == state()
     assert (parsed.span, parsed.slot) == (3600, 3600 // SLOTS)
+    assert (LiveState.width_of("1h"), LiveState.width_of("24h")) == (preset_range("1h", NOW).width,
+                                                                     preset_range("24h", NOW).width)
 
 
 @pytest.mark.parametrize("raw", [
     None, "x", [], {},
     state(node="bad id!"), state(node=["n1"]), state(preset="7d"), state(preset=None),
-    state(width=3), state(width=True), state(width=2.0), state(through=1001), state(through=-2),
+    state(width=3), state(width=60), state(width=True), state(width=2.0), state(through=1001), state(through=-2),
     state(through=2**62), state(drawn=None), state(drawn={"voltage": [None, [], None]}),
     state(drawn={**state()["drawn"], "voltage": [961, [1], 1000]}),  # not on a slot boundary
     state(drawn={**state()["drawn"], "voltage": [960, [-1], 1000]}),

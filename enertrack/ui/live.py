@@ -14,7 +14,7 @@ from typing import Any
 from enertrack.magnitudes import NAMES
 from enertrack.models import NODE_ID_RE
 from enertrack.node_dashboard import LIVE_PRESETS, PRESETS
-from enertrack.store.base import BUCKET_LADDER_S, DEFAULT_MAX_POINTS
+from enertrack.store.base import BUCKET_LADDER_S, DEFAULT_MAX_POINTS, bucket_width
 
 SLOTS = 60
 MAX_ENTRIES = 4 * DEFAULT_MAX_POINTS  # per magnitude: every bucket of a window plus its gap breaks
@@ -103,6 +103,11 @@ class LiveState:
         return self.slot_of(self.preset)
 
     @staticmethod
+    def width_of(preset: str) -> int:
+        """The bucket width a live preset draws with (it depends on the window's length only)."""
+        return bucket_width(0, PRESETS[preset], DEFAULT_MAX_POINTS)
+
+    @staticmethod
     def slot_of(preset: str) -> int:
         """Seconds per counting slot of a live preset."""
         return PRESETS[preset] // SLOTS
@@ -121,7 +126,7 @@ class LiveState:
         width, through = _int(raw.get("width"), 1, max(BUCKET_LADDER_S)), _int(raw.get("through"))
         if not (isinstance(node, str) and NODE_ID_RE.fullmatch(node) and preset in LIVE_PRESETS):
             return None
-        if width not in BUCKET_LADDER_S or through is None or through % width or not isinstance(drawn, dict):
+        if width != cls.width_of(str(preset)) or through is None or through % width or not isinstance(drawn, dict):
             return None
         slot = cls.slot_of(str(preset))
         parsed = {name: Drawn.from_json(drawn.get(name), slot) for name in NAMES}
