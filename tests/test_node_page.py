@@ -362,3 +362,11 @@ def test_csv_is_behind_the_login(app: Flask) -> None:
     anonymous = app.test_client()
     resp = anonymous.get("/enertrack/nodes/n1/readings.csv?start=2026-01-01")
     assert resp.status_code == 302 and "/enertrack/login?next=" in resp.headers["Location"]
+
+
+def test_the_page_itself_holds_only_the_node_id_from_the_url(seeded: Seeded, dash: DashClient) -> None:
+    page = response(dash.call("_pages_content.children", ["/enertrack/nodes/n1", "", "en"]))
+    text = json.dumps(page)
+    assert '"id": "node-store"' in text and '"data": "n1"' in text
+    assert "Kitchen" not in text and "230" not in text  # description and data come from callbacks
+    assert '"node-frame"' in text and '{"display": "none"}' in text
