@@ -15,6 +15,7 @@ from enertrack.auth import ANON_CALLBACKS, UPDATE_COMPONENT, init_auth
 from enertrack.config import URL_PREFIX, Settings, load_settings
 from enertrack.context import EXTENSION, AppServices
 from enertrack.db import make_engine, make_session_factory
+from enertrack.downloads import init_downloads
 from enertrack.store.base import TimeseriesStore
 from enertrack.store.factory import open_store
 from enertrack.ui import ids, session, shell, theme
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     session.register(dash_app)
     theme.register(dash_app)
     init_auth(server)
+    init_downloads(server)
 
     # Dash collects callbacks and builds the pages router on the first request; do that now
     # so the guard knows every callback before anyone calls one.

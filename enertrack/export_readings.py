@@ -17,19 +17,24 @@ from enertrack.telemetry.reading import Reading
 HEADER = ["ts", "node_id", *NAMES]
 
 
+def instant(text: str) -> int:
+    """Epoch seconds of an ISO-8601 date or time; without an offset it is UTC. ValueError else."""
+    moment = datetime.fromisoformat(text.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
 def parse_instant(text: str, option: str) -> int:
-    """Epoch seconds of an ISO-8601 date or time; without an offset it is UTC."""
+    """instant() for a command-line option, with a usage error that shows an example."""
     try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        return instant(text)
+    except (ValueError, OverflowError):
         raise click.BadParameter(
             f"{text!r} is not an ISO-8601 date or time;"
             " use e.g. 2026-01-02 or 2026-01-02T03:04:05Z",
             param_hint=option,
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
 
 
 def iso_utc(ts: int) -> str:

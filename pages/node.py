@@ -1,0 +1,336 @@
+"""A node's dashboard: one chart per magnitude over a range, its numbers, live updates, CSV."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from enertrack.config import URL_PREFIX
+from enertrack.context import services
+from enertrack.downloads import readings_url
+from enertrack.i18n import N_, translator
+from enertrack.magnitudes import BY_NAME, MAGNITUDES, NAMES, Magnitude
+from enertrack.node_dashboard import (
+    CUSTOM,
+    DEFAULT_PRESET,
+    MAX_CUSTOM_DAYS,
+    Dashboard,
+    TimeRange,
+    load,
+    load_since,
+    resolve_range,
+)
+from enertrack.nodes import NodeNotFound, NodeView, owned
+from enertrack.store.base import Extreme, RangeSummary, StoreUnavailable
+from enertrack.ui import charts, fmt, ids
+from enertrack.ui.live import Drawn, LiveState
+from enertrack.ui.user import user_id, user_lang, user_timezone
+
+dash.register_page(__name__, path_template="/nodes/<node_id>", title="EnerTrack")
+
+NODE = "node-store"
+STATE = "node-state"
+TICK = "node-tick"
+MISSING = "node-missing"
+FRAME = "node-frame"
+TITLE = "node-title"
+SUBTITLE = "node-subtitle"
+PRESET = "node-preset"
+CUSTOM_BOX = "node-custom"
+DATES = "node-dates"
+MESSAGE = "node-message"
+DOWNLOAD = "node-download"
+CHART = {name: f"node-chart-{name}" for name in NAMES}
+STATS = {name: f"node-stats-{name}" for name in NAMES}
+TICK_MS = 5000
+PRESET_LABELS = (("1h", N_("1 hour")), ("24h", N_("24 hours")), ("7d", N_("7 days")), ("30d", N_("30 days")),
+                 ("1y", N_("1 year")), (CUSTOM, N_("Custom")))
+ERRORS = {
+    "bad_preset": N_("Choose one of the ranges."),
+    "bad_date": N_("Choose a start and an end date."),
+    "end_before_start": N_("The end date must be after the start date."),
+    "too_long": N_("That range is too long: choose at most three years, or download the CSV."),
+    "store": N_("The readings are not available right now. Try again in a minute."),
+}
+# A chart frame with nothing drawn yet: transparent, so dark mode never flashes white.
+BLANK = {"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+                                "xaxis": {"visible": False}, "yaxis": {"visible": False},
+                                "height": charts.HEIGHT_PX}}
+HIDDEN = {"display": "none"}
+
+
+def _chart_card(magnitude: Magnitude, _: Any) -> dbc.Col:
+    unit = f" ({magnitude.unit})" if magnitude.unit else ""
+    return dbc.Col(
+        dbc.Card(
+            [
+                dbc.CardHeader(_(magnitude.label) + unit, class_name="fw-semibold"),
+                dbc.CardBody(
+                    [
+                        html.Div(id=STATS[magnitude.name], className="node-stats mb-2"),
+                        dcc.Graph(id=CHART[magnitude.name], figure=BLANK,
+                                  config={"displaylogo": False, "responsive": True},
+                                  style={"height": f"{charts.HEIGHT_PX}px"}),
+                    ],
+                    class_name="p-2",
+                ),
+            ],
+            class_name="h-100 shadow-sm node-chart-card",
+        ),
+        lg=6,
+    )
+
+
+def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
+    """The page frame; a callback checks the node is the user's before anything is shown."""
+    _ = translator(lang)
+    return html.Div(
+        [
+            dcc.Store(id=NODE, data=node_id if isinstance(node_id, str) else None),
+            dcc.Store(id=STATE, data=None),
+            dcc.Interval(id=TICK, interval=TICK_MS, disabled=True),
+            html.Div(id=MISSING),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.Div([html.H1(id=TITLE, className="h3 mb-0 text-break-all"),
+                                      html.Small(id=SUBTITLE, className="text-body-secondary")]),
+                            dcc.Link([html.I(className="bi bi-arrow-left me-1"), _("All nodes")],
+                                     href=URL_PREFIX + "nodes", className="btn btn-link"),
+                        ],
+                        className="d-flex justify-content-between align-items-start mb-3",
+                    ),
+                    dbc.Row(
+                        [
+                            dbc.Col(dbc.RadioItems(
+                                id=PRESET, options=[{"label": _(label), "value": value} for value, label in PRESET_LABELS],
+                                value=DEFAULT_PRESET, inline=True, class_name="btn-group flex-wrap",
+                                input_class_name="btn-check", label_class_name="btn btn-outline-primary",
+                                label_checked_class_name="active"), width="auto"),
+                            dbc.Col(html.Div(
+                                [dcc.DatePickerRange(id=DATES, display_format="YYYY-MM-DD", first_day_of_week=1,
+                                                     minimum_nights=1, clearable=False),
+                                 html.Small(_("From the start day's midnight to the end day's midnight, "
+                                              "at most {days} days.", days=MAX_CUSTOM_DAYS),
+                                            className="text-body-secondary ms-2")],
+                                className="d-flex align-items-center"), id=CUSTOM_BOX, style=HIDDEN, width="auto"),
+                            dbc.Col(html.A([html.I(className="bi bi-download me-1"), _("Download CSV")],
+                                           id=DOWNLOAD, href=None, className="btn btn-outline-secondary"),
+                                    width="auto", class_name="ms-auto"),
+                        ],
+                        class_name="g-2 align-items-center mb-3",
+                    ),
+                    dbc.Alert(id=MESSAGE, color="warning", is_open=False),
+                    dbc.Row([_chart_card(m, _) for m in MAGNITUDES], class_name="g-3"),
+                ],
+                id=FRAME,
+                style=HIDDEN,
+            ),
+        ]
+    )
+
+
+clientside_callback(
+    "function(preset) { return preset === 'custom' ? {} : {display: 'none'}; }",
+    Output(CUSTOM_BOX, "style"),
+    Input(PRESET, "value"),
+)
+
+
+def _stat(label: str, value: str, when: str, kind: str) -> dbc.Col:
+    return dbc.Col(
+        [html.Div(label, className="kpi-label"),
+         html.Div(value, className=f"node-stat-value node-stat-{kind}"),
+         html.Small(when, className="text-body-secondary node-stat-when")],
+        xs=4,
+    )
+
+
+def stats_view(magnitude: Magnitude, summary: RangeSummary, current: Extreme | None, now: float,
+               tz: str, lang: str) -> dbc.Row:
+    """Current value with its last update, and the range's maximum and minimum with when."""
+    _ = translator(lang)
+    unit = f" {magnitude.unit}" if magnitude.unit else ""
+
+    def value(extreme: Extreme | None) -> str:
+        return "—" if extreme is None else magnitude.format(extreme.value) + unit
+
+    def when(extreme: Extreme | None) -> str:
+        return "" if extreme is None else fmt.local_time(extreme.ts, tz)
+
+    updated = _("never") if current is None else f"{when(current)} · {fmt.age(lang, now - current.ts)}"
+    return dbc.Row(
+        [
+            _stat(_("Now"), value(current), updated, "current"),
+            _stat(_("Maximum"), value(summary.maximum), when(summary.maximum), "max"),
+            _stat(_("Minimum"), value(summary.minimum), when(summary.minimum), "min"),
+        ],
+        class_name="g-1",
+    )
+
+
+def _labels(_: Any) -> charts.Labels:
+    return charts.Labels(_("Maximum"), _("Minimum"), _("Average"), _("No readings in this range"))
+
+
+def _not_found(_: Any) -> html.Div:
+    """The same answer for a missing node and for someone else's: nothing about it."""
+    return html.Div(
+        [
+            html.H1(_("Node not found"), className="h3"),
+            html.P(_("That node does not exist.")),
+            dbc.Button(_("Back to your nodes"), href=URL_PREFIX + "nodes", color="primary"),
+        ],
+        className="py-5 text-center",
+        id="node-not-found",
+    )
+
+
+def _subtitle(node: NodeView) -> str:
+    return " · ".join(part for part in (node.description, node.location) if part)
+
+
+def _live_state(board: Dashboard, points: dict[str, charts.Points]) -> dict[str, Any] | None:
+    rng = board.range
+    if not rng.live:
+        return None
+    slot = LiveState.slot_of(rng.preset)
+    drawn = {name: Drawn().add(p.owner.tolist(), slot) for name, p in points.items()}
+    return LiveState(board.node.node_id, rng.preset, rng.width, rng.chart_end, drawn).to_json()
+
+
+def _download(node_id: str, rng: TimeRange) -> str:
+    return readings_url(node_id, rng.start, None if rng.live else rng.end)
+
+
+def _nothing_for(_: Any) -> tuple[Any, ...]:
+    """Not found: hide the frame, blank every chart and number, stop the ticks."""
+    return (_not_found(_), HIDDEN, "", "", "", False, None, None, True,
+            *[BLANK for _n in NAMES], *[None for _n in NAMES])
+
+
+def _message(text: str, *, stop: bool) -> tuple[Any, ...]:
+    """Keep what is drawn and say what is wrong with the request."""
+    live = (None, True) if stop else (no_update, no_update)
+    return (None, {}, no_update, no_update, text, True, no_update, *live,
+            *[no_update for _n in NAMES], *[no_update for _n in NAMES])
+
+
+@callback(
+    Output(MISSING, "children"),
+    Output(FRAME, "style"),
+    Output(TITLE, "children"),
+    Output(SUBTITLE, "children"),
+    Output(MESSAGE, "children"),
+    Output(MESSAGE, "is_open"),
+    Output(DOWNLOAD, "href"),
+    Output(STATE, "data"),
+    Output(TICK, "disabled"),
+    *[Output(CHART[name], "figure") for name in NAMES],
+    *[Output(STATS[name], "children") for name in NAMES],
+    Input(NODE, "data"),
+    Input(PRESET, "value"),
+    Input(DATES, "start_date"),
+    Input(DATES, "end_date"),
+    State(ids.THEME_RESOLVED, "data"),
+)
+def draw(node_id: Any, preset: Any, start: Any, end: Any, theme: Any) -> tuple[Any, ...]:
+    """The user's node over the chosen range; a clean 'not found' for any other node id."""
+    if ctx.triggered_id == DATES and preset != CUSTOM:
+        raise PreventUpdate  # dates only matter for a custom range
+    lang, tz, now = user_lang(), user_timezone(), time.time()
+    _ = translator(lang)
+    app = services()
+    try:
+        with app.read() as db:
+            owned(db, user_id(), node_id)
+            rng = resolve_range(preset, start, end, tz, now)
+            if isinstance(rng, str):
+                return _message(_(ERRORS[rng]), stop=True)
+            board = load(db, app.store, user_id(), node_id, rng)
+    except NodeNotFound:
+        return _nothing_for(_)
+    except StoreUnavailable:
+        return _message(_(ERRORS["store"]), stop=False)
+    node = board.node
+    labels = _labels(_)
+    uirevision = f"{node.node_id}:{rng.preset}:{rng.start}:{rng.end if not rng.live else ''}"
+    gap = charts.gap_seconds(rng.width, node.interval_s)
+    points = {name: charts.points(data.series, BY_NAME[name], tz, gap) for name, data in board.magnitudes.items()}
+    span = None if rng.live else charts.time_span(rng.start, rng.end, tz)
+    figures = [charts.magnitude_figure(points[name], BY_NAME[name], labels, theme, uirevision, span)
+               for name in NAMES]
+    numbers = [stats_view(BY_NAME[name], data.summary, data.current, now, tz, lang)
+               for name, data in board.magnitudes.items()]
+    return (None, {}, node.node_id, _subtitle(node), "", False, _download(node.node_id, rng),
+            _live_state(board, points), not rng.live, *figures, *numbers)
+
+
+@callback(
+    *[Output(CHART[name], "figure", allow_duplicate=True) for name in NAMES],
+    *[Output(STATS[name], "children", allow_duplicate=True) for name in NAMES],
+    Output(STATE, "data", allow_duplicate=True),
+    Output(DOWNLOAD, "href", allow_duplicate=True),
+    Input(TICK, "n_intervals"),
+    State(NODE, "data"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
+def tick(_n: Any, node_id: Any, raw_state: Any) -> tuple[Any, ...]:
+    """Live presets: append the buckets completed since the last tick, drop those that left the
+    window, and refresh the numbers. The figures are patched, never redrawn."""
+    state = LiveState.from_json(raw_state)
+    if state is None or state.node != node_id:
+        raise PreventUpdate
+    lang, tz, now = user_lang(), user_timezone(), time.time()
+    app = services()
+    try:
+        with app.read() as db:
+            update = load_since(db, app.store, user_id(), node_id, state.preset, state.width, state.through, now)
+    except (NodeNotFound, StoreUnavailable):
+        raise PreventUpdate from None
+    _ = translator(lang)
+    gap = charts.gap_seconds(state.width, update.node.interval_s)
+    window_start = int(now) + 1 - state.span
+    patches, drawn = [], {}
+    for name in NAMES:
+        magnitude, before = BY_NAME[name], state.drawn[name]
+        new = charts.points(update.series.get(name), magnitude, tz, gap, after=before.last)
+        dropped, after = before.add(new.owner.tolist(), state.slot).trim(window_start, state.slot)
+        patch = Patch()
+        charts.append(patch, new)
+        charts.drop_oldest(patch, dropped)  # after the append, so the count is exact either way
+        if (before.total == 0) != (after.total == 0):
+            charts.mark_empty(patch, after.total == 0, _labels(_).empty)
+        patches.append(patch)
+        drawn[name] = after
+    numbers = [stats_view(BY_NAME[name], *update.numbers[name], now, tz, lang) for name in NAMES]
+    new_state = LiveState(state.node, state.preset, state.width, update.through, drawn)
+    return (*patches, *numbers, new_state.to_json(), readings_url(state.node, window_start, None))
+
+
+@callback(
+    *[Output(CHART[name], "figure", allow_duplicate=True) for name in NAMES],
+    Input(ids.THEME_RESOLVED, "data"),
+    State(NODE, "data"),
+    prevent_initial_call=True,
+)
+def retheme(theme: Any, node_id: Any) -> tuple[Any, ...]:
+    """Light or dark charts when the theme changes: the layout is patched, the data stays."""
+    try:
+        with services().read() as db:
+            owned(db, user_id(), node_id)
+    except NodeNotFound:
+        raise PreventUpdate from None
+    patches = []
+    for _name in NAMES:
+        patch = Patch()
+        charts.retheme(patch, theme)
+        patches.append(patch)
+    return tuple(patches)

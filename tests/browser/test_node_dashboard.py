@@ -1,0 +1,119 @@
+"""A node dashboard in a real browser: six charts draw, ranges switch, live numbers, dark charts."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from enertrack import nodes
+from enertrack.i18n import tr
+from enertrack.magnitudes import NAMES
+from enertrack.telemetry.reading import Reading
+from tests.browser.conftest import console_errors, url
+from tests.conftest import PASSWORD, create_user
+
+pytestmark = pytest.mark.browser
+STEP = 60
+
+
+def wait(duo: Any, condition: Any, timeout: float = 15) -> Any:
+    return WebDriverWait(duo.driver, timeout).until(condition)
+
+
+def plot(duo: Any, name: str, expression: str) -> Any:
+    """Evaluate a JS expression on the plotly graph div of a magnitude's chart (`gd`)."""
+    return duo.driver.execute_script(
+        f"var gd = document.querySelector('#node-chart-{name} .js-plotly-plot'); return gd ? ({expression}) : null;")
+
+
+def choose(duo: Any, preset: str) -> None:
+    """Click a range preset's button (by value: the labels are translated)."""
+    duo.driver.find_element(By.CSS_SELECTOR, f"#node-preset label[for$='_input_{preset}']").click()
+
+
+def mean_step(duo: Any, name: str) -> Any:
+    """Seconds between the first two points of the mean line."""
+    return plot(duo, name, "gd.data[2].x.length > 1 ? (new Date(gd.data[2].x[1]) - new Date(gd.data[2].x[0])) / 1000 : null")
+
+
+def seed(duo: Any) -> int:
+    app = duo.flask_app
+    uid = create_user(app, "ana", timezone="Europe/Madrid")  # Spanish, the default
+    with app.extensions["enertrack"].transaction() as db:
+        nodes.create_node(db, uid, {"node_id": "casa-01", "description": "Kitchen", "interval_s": STEP})
+    base = int(time.time()) // STEP * STEP
+    app.extensions["enertrack"].store.write([
+        Reading("casa-01", ts, voltage=230.0 + (ts // STEP) % 5, current=2.0, power=400.0 + (ts // STEP) % 50,
+                energy=10 + (ts - base) / 3_600_000 * 400, power_factor=0.95, frequency=50.0)
+        for ts in range(base - 8 * 86400, base, STEP)
+    ])
+    return base
+
+
+def test_node_dashboard_in_a_browser(live: Any) -> None:
+    duo = live
+    base = seed(duo)
+    duo.driver.get(url(duo, "login"))
+    duo.wait_for_element("#login-username").send_keys("ana")
+    duo.find_element("#login-password").send_keys(PASSWORD)
+    duo.find_element("#login-submit").click()
+    wait(duo, EC.url_to_be(url(duo)))
+
+    duo.driver.get(url(duo, "nodes/casa-01"))
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "node-title"), "casa-01"))
+    for name in NAMES:  # six charts, each with its band and mean line drawn
+        wait(duo, lambda _d, n=name: plot(duo, n, "gd.data.length === 3 && gd.data[2].x.length > 1000"))
+        assert duo.driver.find_elements(By.CSS_SELECTOR, f"#node-chart-{name} .main-svg")
+    assert mean_step(duo, "power") == 60  # 24 h: one-minute buckets
+    now_voltage = f"{230.0 + (base - STEP) // STEP % 5:.1f} V"  # the newest reading's
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "node-stats-voltage"), now_voltage))
+
+    # Another range: seven days in 15-minute buckets.
+    choose(duo, "7d")
+    wait(duo, lambda _d: mean_step(duo, "power") == 900)
+    href = duo.find_element("#node-download").get_attribute("href")
+    assert "/enertrack/nodes/casa-01/readings.csv?start=" in href and "end=" in href
+
+    # Custom range: a bad one is explained, charts stay.
+    choose(duo, "custom")
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "node-message"), tr("es", "Choose a start and an end date.")))
+    assert duo.find_element("#node-dates").is_displayed()
+
+    # Live: the hour view ticks; a new reading shows up in the numbers, then in the chart.
+    choose(duo, "1h")
+    wait(duo, lambda _d: plot(duo, "voltage", "gd.data[2].x.length") in range(55, 62))
+    now = int(time.time())
+    duo.flask_app.extensions["enertrack"].store.write([Reading("casa-01", now, voltage=239.9, power=1234.0)])
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "node-stats-voltage"), "239.9 V"), timeout=20)
+    wait(duo, lambda _d: plot(duo, "voltage", "gd.data[0].y.includes(239.9)"), timeout=30)
+
+    # Dark mode: chart backgrounds are transparent over Bootstrap's dark body, text is light.
+    def chart_colors() -> dict[str, str]:
+        return duo.driver.execute_script("""
+            var card = document.querySelector('#node-chart-power').closest('.card');
+            var svg = document.querySelector('#node-chart-power .main-svg');
+            var tick = document.querySelector('#node-chart-power .ytick text');
+            return {card: getComputedStyle(card).backgroundColor, svg: svg.style.background,
+                    tick: tick ? tick.style.fill : ''};
+        """)
+
+    light = chart_colors()
+    duo.find_element("#theme-toggle").click()
+    wait(duo, lambda _d: plot(duo, "power", "gd.layout.template.layout.paper_bgcolor") == "rgb(17,17,17)")
+    dark = chart_colors()
+    assert dark["svg"] in ("rgba(0, 0, 0, 0)", "transparent")
+    assert dark["card"] != light["card"] and _luminance(dark["card"]) < 0.2 < _luminance(light["card"])
+    assert _luminance(dark["tick"]) > 0.6 > _luminance(light["tick"])
+
+    assert console_errors(duo) == []
+
+
+def _luminance(css: str) -> float:
+    """0 (black) to 1 (white) from 'rgb(r, g, b)' or 'rgba(r, g, b, a)'."""
+    parts = [float(p) for p in css[css.index("(") + 1:css.index(")")].split(",")[:3]]
+    return sum(parts) / (3 * 255)
