@@ -55,5 +55,9 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database at revision {revision}")
 
 
+from enertrack.ingest_cli import ingest  # noqa: E402 - subcommand groups attach after main exists
+
+main.add_command(ingest)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
