@@ -150,7 +150,7 @@ class Daemon:
             topic = msg.topic
         except UnicodeDecodeError:
             topic = msg._topic.decode("utf-8", errors="replace")  # noqa: SLF001 - paho exposes no raw accessor
-        item = Inbound(msg.mid, topic, msg.payload, time.time(), bool(msg.retain), self._generation, msg.qos)
+        item = Inbound(msg.mid, topic, bytes(msg.payload), time.time(), bool(msg.retain), self._generation, msg.qos)
         while not self.stopping.is_set():
             try:
                 self.queue.put(item, timeout=0.5)

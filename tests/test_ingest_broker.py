@@ -22,7 +22,15 @@ from enertrack.telemetry.payload import MAX_PAYLOAD_BYTES, Reason
 from enertrack.telemetry.reading import Reading
 from enertrack.telemetry_db import recent_rejections
 from tests.ingest_process import IngestProcess, make_users_db
-from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, ROOT, Broker, broker_fixture, make_pki, publish_all
+from tests.mqtt_broker import (
+    INGEST_PASSWORD,
+    INGEST_USER,
+    ROOT,
+    Broker,
+    broker_fixture,
+    make_pki,
+    publish_all,
+)
 from tests.test_payload import REJECTED
 
 pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
