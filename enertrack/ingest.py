@@ -196,6 +196,7 @@ class Daemon:
                 except queue.Empty:
                     pass
                 else:
+                    self.stats.queue_depth(self.queue.qsize() + 1)
                     self._take(item)
                     while not self.batcher.full():
                         try:

@@ -113,10 +113,12 @@ def test_stats_line_reports_rates_reasons_latency_queue_and_starts_a_new_window(
                     rejected=Counter({"bad_json": 10, "unknown_node": 4}), latency_s=0.010)
     stats.committed(stored=0, duplicates=0, statuses=0, ignored_keys=0, rejected=Counter(), latency_s=0.030)
     stats.reconnected()
+    stats.queue_depth(40)
+    stats.queue_depth(12)
     line = stats.line(NOW + 60, 7, 10_000)
     assert line == ("stats: 2.0 msg/s, received 120, stored 100, duplicates 5, statuses 1, rejected 14 "
                     "(bad_json 10, unknown_node 4), ignored keys 2, batches 2 (avg 60.0 msg, latency avg "
-                    "20.0 ms max 30.0 ms), queue 7/10000, reconnects 1, store retries 0")
+                    "20.0 ms max 30.0 ms), queue 7/10000 (peak 40), reconnects 1, store retries 0")
     assert stats.line(NOW + 120, 0, 10_000).startswith("stats: 0.0 msg/s, received 0, stored 0")
     assert "received 120, stored 100" in stats.line(NOW + 120, 0, 10_000, total=True)
 

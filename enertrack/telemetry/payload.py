@@ -119,11 +119,11 @@ def _reject_constant(name: str) -> Any:
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _BadJson(f"key {key!r} appears twice")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        keys = [key for key, _ in pairs]
+        twice = next(key for key in keys if keys.count(key) > 1)
+        raise _BadJson(f"key {twice!r} appears twice")
     return out
 
 
@@ -164,8 +164,10 @@ def parse_ts(value: Any, received_at: float) -> int | tuple[Reason, str]:
     return math.floor(seconds)
 
 
-def _magnitude_of(key: str) -> Magnitude | None:
-    return BY_NAME.get(key) or BY_ALIAS.get(key)
+# Every accepted payload key, canonical name or alias, to its magnitude: one lookup per key.
+_BY_KEY: dict[str, Magnitude] = {**BY_ALIAS, **BY_NAME}
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+_NUMBER_TYPES = (int, float)  # exact types: json gives no subclasses, and bool must not pass
 
 
 def parse_telemetry(node_id: str, payload: bytes, received_at: float) -> Accepted | Rejection:
@@ -179,7 +181,7 @@ def parse_telemetry(node_id: str, payload: bytes, received_at: float) -> Accepte
                       f"{MAX_PAYLOAD_BYTES} allowed; send one reading per message")
     try:
         text = payload.decode("utf-8")
-        data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+        data = _DECODER.decode(text)
     except UnicodeDecodeError:
         return reject(Reason.BAD_JSON, "payload is not UTF-8 text; send a JSON object")
     except _BadJson as exc:
@@ -200,7 +202,7 @@ def parse_telemetry(node_id: str, payload: bytes, received_at: float) -> Accepte
     seen_as: dict[str, str] = {}
     ignored: list[str] = []
     for key, value in data.items():
-        magnitude = _magnitude_of(key)
+        magnitude = _BY_KEY.get(key)
         if magnitude is None:
             if key not in IGNORED_ON_PURPOSE:
                 ignored.append(key)
@@ -211,10 +213,11 @@ def parse_telemetry(node_id: str, payload: bytes, received_at: float) -> Accepte
         seen_as[magnitude.name] = key
         if value is None:
             continue  # ArduinoJson writes a NaN reading as null: "not measured"
-        if not _is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
+        kind = type(value)
+        if kind not in _NUMBER_TYPES or (kind is float and not math.isfinite(value)):
             return reject(Reason.BAD_VALUE, f"{key} must be a number, got {json.dumps(value)[:40]}; "
                           "send numbers without quotes")
-        if not magnitude.in_range(value):
+        if not magnitude.minimum <= value <= magnitude.maximum:
             return reject(Reason.OUT_OF_RANGE, f"{key}={value} is outside the plausible range "
                           f"{magnitude.minimum:g}..{magnitude.maximum:g} {magnitude.unit}".rstrip()
                           + "; check the sensor and its wiring")

@@ -41,6 +41,7 @@ class Window:
     batch_latency_max_s: float = 0.0
     reconnects: int = 0
     store_retries: int = 0
+    queue_peak: int = 0
 
 
 class IngestStats:
@@ -56,6 +57,12 @@ class IngestStats:
         """Messages handed over by the network thread."""
         self.window.received += count
         self.totals.received += count
+
+    def queue_depth(self, depth: int) -> None:
+        """A sample of the queue between the network thread and the writer."""
+        if depth > self.window.queue_peak:
+            self.window.queue_peak = depth
+            self.totals.queue_peak = max(self.totals.queue_peak, depth)
 
     def reconnected(self) -> None:
         """A connection after the first one."""
@@ -94,7 +101,7 @@ class IngestStats:
             f"rejected {rejected}" + (f" ({reasons})" if reasons else "") + ", "
             f"ignored keys {w.ignored_keys}, batches {w.batches} (avg {avg_batch:.1f} msg, "
             f"latency avg {avg_latency:.1f} ms max {w.batch_latency_max_s * 1000:.1f} ms), "
-            f"queue {queue_depth}/{queue_max}, reconnects {w.reconnects}, store retries {w.store_retries}"
+            f"queue {queue_depth}/{queue_max} (peak {w.queue_peak}), reconnects {w.reconnects}, store retries {w.store_retries}"
         )
         if not total:
             self.window = Window()
