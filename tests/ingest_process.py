@@ -61,13 +61,14 @@ class IngestProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
 
-    def start(self) -> IngestProcess:
-        """Start the daemon and wait until it has subscribed."""
+    def start(self, *, wait: bool = True) -> IngestProcess:
+        """Start the daemon and (unless wait=False) wait until it has connected."""
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen([sys.executable, "ingest.py"], cwd=ROOT, env=self.env,
                                             stdout=log, stderr=subprocess.STDOUT)
-        self.wait_for(r"connected to .* \(session present")
+        if wait:
+            self.wait_for(r"connected to .* \(session present")
         return self
 
     def log(self) -> str:

@@ -117,11 +117,17 @@ def test_the_daemon_says_why_it_cannot_connect_to_an_untrusted_broker(
 ) -> None:
     other = make_pki(tmp_path / "other", "other")
     ingest.env["MQTT_CA_FILE"] = str(other.ca_cert)
-    ingest.log_path.touch()
-    with ingest.log_path.open("ab") as log:
-        ingest.process = subprocess.Popen([sys.executable, "ingest.py"], cwd=ROOT, env=ingest.env,
-                                          stdout=log, stderr=subprocess.STDOUT)
+    ingest.start(wait=False)
     ingest.wait_for(r"cannot connect to 127\.0\.0\.1:\d+: .*certificate verify failed")
+    assert ingest.stop() == 0
+
+
+def test_the_daemon_says_when_its_password_is_refused_and_keeps_trying(
+    broker: Broker, ingest: IngestProcess
+) -> None:
+    ingest.env["MQTT_PASS"] = "wrong-password"
+    ingest.start(wait=False)
+    ingest.wait_for(r"refused the connection: Not authorized \(check MQTT_USR/MQTT_PASS", count=2, timeout=30)
     assert ingest.stop() == 0
 
 
