@@ -43,8 +43,10 @@ def add_node(url: str, node_id: str) -> None:
 class IngestProcess:
     """`python ingest.py` with its output in a log file."""
 
-    def __init__(self, workdir: Path, broker: Broker, *, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, workdir: Path, broker: Broker, *, extra_env: dict[str, str] | None = None,
+                 command: tuple[str, ...] = ("ingest.py",)) -> None:
         self.workdir = workdir
+        self.command = command
         self.users_url = f"sqlite:///{workdir / 'users.sqlite3'}"
         self.tsdb = workdir / "timeseries.sqlite3"
         self.log_path = workdir / "ingest.log"
@@ -65,7 +67,7 @@ class IngestProcess:
         """Start the daemon and (unless wait=False) wait until it has connected."""
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen([sys.executable, "ingest.py"], cwd=ROOT, env=self.env,
+            self.process = subprocess.Popen([sys.executable, *self.command], cwd=ROOT, env=self.env,
                                             stdout=log, stderr=subprocess.STDOUT)
         if wait:
             self.wait_for(r"connected to .* \(session present")

@@ -21,7 +21,7 @@ from enertrack.store.sqlite import SQLiteStore
 from enertrack.telemetry.payload import MAX_PAYLOAD_BYTES, Reason
 from enertrack.telemetry.reading import Reading
 from enertrack.telemetry_db import recent_rejections
-from tests.ingest_process import IngestProcess, make_users_db
+from tests.ingest_process import IngestProcess, add_node, make_users_db
 from tests.mqtt_broker import (
     INGEST_PASSWORD,
     INGEST_USER,
@@ -77,6 +77,21 @@ def test_canonical_and_alias_payloads_are_stored_over_tls(broker: Broker, ingest
             Reading("n1", now - 1, 229.0, 0.5, 110.5, 12.51, 0.9, 49.98),
         ]
     assert ingest.stop() == 0
+
+
+def test_enertrack_ingest_command_runs_the_same_daemon(broker: Broker, tmp_path: Path) -> None:
+    process = IngestProcess(tmp_path, broker, command=("-m", "enertrack.cli", "ingest"),
+                            extra_env={"MQTT_CLIENT_ID": "ingest-cli-command"})
+    make_users_db(process.users_url, NODES)
+    process.start()
+    try:
+        client = broker.client("n2")
+        publish_all(client, [("enertrack/n2/telemetry", '{"p": 42}')])
+        client.disconnect()
+        assert [node for node, _ts in process.wait_stored(NODES, 1)] == ["n2"]
+        assert process.stop() == 0
+    finally:
+        process.kill()
 
 
 def test_status_messages_update_the_node(broker: Broker, ingest: IngestProcess) -> None:
@@ -158,6 +173,22 @@ def test_a_node_cannot_publish_to_another_nodes_topic(broker: Broker, ingest: In
     assert ingest.stop() == 0
     assert ingest.stored(NODES) == [("n1", now - 4)]
     assert "rejected 0" in totals(ingest) and "received 1," in totals(ingest)
+
+
+def test_a_node_registered_while_the_daemon_runs_is_accepted_within_seconds(
+    broker: Broker, ingest: IngestProcess
+) -> None:
+    ingest.start()
+    client = broker.client("ghost")
+    now = int(time.time())
+    publish_all(client, [("enertrack/ghost/telemetry", json.dumps({"ts": now - 10, "p": 1}))])
+    ingest.wait_for(r"rejected unknown_node from node ghost")
+    add_node(ingest.users_url, "ghost")
+    time.sleep(5.5)  # the node list is re-read on a miss at most every 5 s
+    publish_all(client, [("enertrack/ghost/telemetry", json.dumps({"ts": now - 9, "p": 2}))])
+    client.disconnect()
+    assert ingest.wait_stored(["ghost"], 1) == [("ghost", now - 9)]
+    assert ingest.stop() == 0
 
 
 def _bad_cases() -> list[tuple[str, str, bytes, Reason]]:
