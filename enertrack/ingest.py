@@ -33,6 +33,7 @@ from enertrack.mqtt import make_client
 from enertrack.store.base import StoreUnavailable, TimeseriesStore
 from enertrack.telemetry.batcher import Batcher, Inbound, Plan, ackable, node_ids_in, plan_batch
 from enertrack.telemetry.directory import NodeDirectory
+from enertrack.telemetry.payload import printable
 from enertrack.telemetry.stats import IngestStats, Throttle
 
 log = logging.getLogger("enertrack.ingest")
@@ -105,6 +106,7 @@ class Daemon:
         self._outage_since: float | None = None
         self._in_commit = 0  # messages of the batch being committed, for the outage message
         self.failed = False
+        self._abandoned = False  # a stop gave up on an unavailable store: leave the rest to the broker
         self._next_stats = clock() + STATS_EVERY_S
         self.client = make_client(settings, settings.mqtt_client_id, persistent=True, manual_ack=True)
         self.client.on_connect = self._on_connect
@@ -167,7 +169,7 @@ class Daemon:
         while not self.stopping.is_set():
             try:
                 self.client.connect(host, port, keepalive=KEEPALIVE_S)
-            except (OSError, ValueError) as exc:
+            except Exception as exc:  # noqa: BLE001 - OSError, ssl errors, bad host names: all retried
                 self._failures += 1
                 delay = reconnect_delay_s(self._failures)
                 allowed, held = self.throttle.allow("connect-failed", self.clock())
@@ -175,7 +177,11 @@ class Daemon:
                     log.warning("cannot connect to %s:%s: %s; retrying in %.0f s", host, port, exc, delay)
                 self.stopping.wait(delay)
                 continue
-            self.client.loop_forever(retry_first_connection=False)
+            try:
+                self.client.loop_forever(retry_first_connection=False)
+            except Exception:  # noqa: BLE001 - a failing callback must not end the network thread
+                log.exception("network loop failed; reconnecting")
+                self.client.disconnect()
             if not self.stopping.is_set():
                 self._failures += 1
                 self.stopping.wait(reconnect_delay_s(self._failures))
@@ -186,6 +192,8 @@ class Daemon:
         try:
             while True:
                 now = self.clock()
+                if self._abandoned:
+                    break
                 if self.stopping.is_set() and self.queue.empty():
                     if len(self.batcher):
                         self._commit(self.batcher.take())
@@ -268,8 +276,10 @@ class Daemon:
         try:
             plan = retrying(self._write, messages)
         except RetryError:
+            held = len(messages) + len(self.batcher) + self.queue.qsize()
             log.warning("stopping with the store still unavailable: %d messages left unacknowledged "
-                        "for the broker to redeliver", len(messages))
+                        "for the broker to redeliver", held)
+            self._abandoned = True
             return
         finally:
             self._in_commit = 0
@@ -295,7 +305,7 @@ class Daemon:
             if allowed:
                 more = f" (+{held} more like it since the last line)" if held else ""
                 log.warning("rejected %s from node %s on %s: %s; payload: %s%s", r.reason, r.node_id or "-",
-                            letter.topic[:120], r.message, r.excerpt, more)
+                            printable(letter.topic, 120), r.message, r.excerpt, more)
 
     def _maybe_stats(self) -> None:
         now = self.clock()

@@ -27,6 +27,7 @@ def errors(node_id: str | None, limit: int) -> None:
 
     from enertrack.cli import fail, settings_or_exit
     from enertrack.db import make_engine, make_session_factory
+    from enertrack.telemetry.payload import printable
     from enertrack.telemetry_db import recent_rejections
 
     engine = make_engine(settings_or_exit().sqlalchemy_url)
@@ -41,6 +42,7 @@ def errors(node_id: str | None, limit: int) -> None:
         click.echo("no rejected messages" + (f" for node {node_id}" if node_id else ""))
         return
     for row in rows:
-        click.echo(f"{row.received_at:%Y-%m-%dT%H:%M:%SZ}  {row.node_id or '-'}  {row.reason}  {row.topic}")
-        click.echo(f"    {row.message}")
-        click.echo(f"    payload: {row.excerpt}")
+        # Everything here came from the network: escape control characters before a terminal sees them.
+        click.echo(f"{row.received_at:%Y-%m-%dT%H:%M:%SZ}  {row.node_id or '-'}  {row.reason}  {printable(row.topic)}")
+        click.echo(f"    {printable(row.message, 400)}")
+        click.echo(f"    payload: {printable(row.excerpt)}")

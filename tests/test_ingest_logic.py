@@ -208,6 +208,10 @@ def test_a_stop_during_an_outage_leaves_everything_unacknowledged(
     client = RecordingClient(store)
     daemon.client = client  # type: ignore[assignment]
     daemon.stop("test")
+    for i in range(3):
+        daemon.queue.put(msg(10 + i, {"p": i}))
     daemon._commit([msg(1, {"p": 1})])
-    engine.dispose()
     assert client.acks == [] and store.batches == []
+    daemon._writer()  # returns at once: the rest is left to the broker, not tried one batch at a time
+    engine.dispose()
+    assert client.acks == [] and store.batches == [] and daemon.queue.qsize() == 3

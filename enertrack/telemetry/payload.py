@@ -82,11 +82,14 @@ class _BadJson(ValueError):
     """Raised inside json.loads for what strict JSON forbids."""
 
 
+def printable(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """text with control characters escaped, cut at limit: safe for logs and terminals."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text[:limit])[:limit]
+
+
 def excerpt(payload: bytes) -> str:
     """The first EXCERPT_CHARS characters of a payload, printable and safe to log."""
-    text = payload[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
-    safe = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
-    return safe[:EXCERPT_CHARS]
+    return printable(payload[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace"))
 
 
 def parse_topic(topic: str, prefix: str) -> tuple[str, Kind] | Rejection:
