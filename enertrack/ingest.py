@@ -113,6 +113,9 @@ class Daemon:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
+        self.client.on_unsubscribe = self._on_unsubscribe
+        self._unsubacks: set[int] = set()
+        self._unsuback = threading.Condition()
 
     # ---- network thread -------------------------------------------------------------
 
@@ -138,6 +141,28 @@ class Daemon:
             log.error("the broker refused the subscription to %s/+/telemetry and /status: give user "
                       "%s read access to %s/# in the broker's ACL", self.prefix, self.settings.mqtt_user,
                       self.prefix)
+
+    def _on_unsubscribe(self, _client: mqtt.Client, _userdata: object, mid: int,
+                        _reasons: list[mqtt.ReasonCode], _props: object) -> None:
+        with self._unsuback:
+            self._unsubacks.add(mid)
+            self._unsuback.notify_all()
+
+    def _flush_acks(self, timeout: float = 5.0) -> None:
+        """Make sure the broker has processed every PUBACK sent so far, before disconnecting.
+
+        A broker handles one client's packets in order, so its answer to a harmless
+        request sent after the acks proves it has them. Without this round trip, closing
+        the socket while the broker is still sending can reset the connection (TCP RST)
+        and make the broker lose acks it had not read yet: they would be redelivered.
+        """
+        rc, mid = self.client.unsubscribe(f"{self.prefix}/ingest/flush")  # never subscribed: a no-op
+        if rc != mqtt.MQTT_ERR_SUCCESS or mid is None:
+            return  # not connected: nothing in flight to lose
+        with self._unsuback:
+            if not self._unsuback.wait_for(lambda: mid in self._unsubacks, timeout):
+                log.warning("the broker did not confirm the last acknowledgements within %.0f s; "
+                            "it may redeliver a few messages (stored once anyway)", timeout)
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object,
                        reason: mqtt.ReasonCode, _props: object) -> None:
@@ -243,9 +268,10 @@ class Daemon:
         self._refresh_directory(messages)
         plan = plan_batch(messages, self.prefix, self.directory.known)
         params = self.directory.params({r.node_id for r in plan.readings})
-        result = self.store.write(plan.readings, params) if plan.readings else None
+        if plan.readings:
+            result = self.store.write(plan.readings, params)
+            plan.stored, plan.duplicates_in_batch = result.stored, plan.duplicates_in_batch + result.duplicates
         telemetry_db.record(self.sessions, plan.dead_letters, plan.statuses)
-        plan.duplicates_in_batch += result.duplicates if result else 0
         return plan
 
     def _before_retry(self, state: RetryCallState) -> None:
@@ -291,7 +317,7 @@ class Daemon:
                 self.client.ack(mid, 1)
         self._log_rejections(plan)
         self.stats.committed(
-            stored=len(plan.readings), duplicates=plan.duplicates_in_batch, statuses=len(plan.statuses),
+            stored=plan.stored, duplicates=plan.duplicates_in_batch, statuses=len(plan.statuses),
             ignored_keys=plan.ignored_keys,
             rejected=Counter(d.rejection.reason.value for d in plan.dead_letters),
             latency_s=self.clock() - started,
@@ -342,6 +368,7 @@ class Daemon:
         while not self.writer_done.wait(1.0):
             pass
         writer.join()
+        self._flush_acks()
         self.client.disconnect()
         network.join(timeout=10)
         log.info(self._stats_line(self.clock(), total=True))

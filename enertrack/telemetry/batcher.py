@@ -44,7 +44,8 @@ class Plan:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     statuses: list[StatusUpdate] = field(default_factory=list)
     ignored_keys: int = 0
-    duplicates_in_batch: int = 0
+    duplicates_in_batch: int = 0  # repeated (node, ts) in this batch, then also those already stored
+    stored: int = 0  # new readings the store took
     messages: list[Inbound] = field(default_factory=list)
 
 
