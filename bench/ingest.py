@@ -214,12 +214,13 @@ def main() -> None:
     parser.add_argument("--inflight", type=int, default=1000, help="broker max_inflight_messages")
     parser.add_argument("--no-tls", action="store_true", help="plain MQTT instead of the template's TLS")
     parser.add_argument("--skip-bare", action="store_true")
+    parser.add_argument("--keep", type=Path, default=None, help="work in this directory and keep the logs")
     args = parser.parse_args()
     nodes = [node_name(i) for i in range(args.nodes)]
     per_node = args.messages // args.nodes
     print(f"before: {load_note()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="enertrack-bench-") as tmp:
-        work = Path(tmp)
+        work = args.keep or Path(tmp)
         users = {INGEST_USER: INGEST_PASSWORD, **{n: f"{n}-password" for n in nodes}}
         with Broker(work / "broker", max_inflight=args.inflight, tls=not args.no_tls, users=users) as broker:
             bare = None if args.skip_bare else run_bare(broker, nodes, per_node, args.publishers)

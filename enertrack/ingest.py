@@ -102,7 +102,6 @@ class Daemon:
         self._conn_lock = threading.Lock()
         self._generation = 0  # bumped on every successful connection
         self._connections = 0
-        self._failures = 0
         self._outage_since: float | None = None
         self._in_commit = 0  # messages of the batch being committed, for the outage message
         self.failed = False
@@ -114,6 +113,13 @@ class Daemon:
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
         self.client.on_unsubscribe = self._on_unsubscribe
+        self.client.on_connect_fail = self._on_connect_fail
+        # paho's threaded mode (loop_start): acks from the writer thread are queued and written by
+        # paho's own thread, the only one touching the socket; it reconnects with exponential
+        # backoff, the first connection included.
+        self.client.reconnect_delay_set(int(RECONNECT_MIN_S), int(RECONNECT_MAX_S))
+        self.client.suppress_exceptions = True  # a failing callback is logged, the loop goes on
+        self.client.enable_logger(logging.getLogger("enertrack.ingest.paho"))
         self._unsubacks: set[int] = set()
         self._unsuback = threading.Condition()
 
@@ -122,14 +128,12 @@ class Daemon:
     def _on_connect(self, client: mqtt.Client, _userdata: object, flags: mqtt.ConnectFlags,
                     reason: mqtt.ReasonCode, _props: object) -> None:
         if reason.is_failure:
-            self._failures += 1
             log.error("broker %s:%s refused the connection: %s (check MQTT_USR/MQTT_PASS and the "
                       "broker's password file)", self.settings.mqtt_host, self.settings.mqtt_port, reason)
             return
         with self._conn_lock:
             self._generation += 1
             self._connections += 1
-        self._failures = 0
         log.info("connected to %s:%s as %s (session present: %s)", self.settings.mqtt_host,
                  self.settings.mqtt_port, self.settings.mqtt_client_id, flags.session_present)
         # Subscribing again on a present session is harmless and covers a broker that lost it.
@@ -188,28 +192,14 @@ class Daemon:
                     log.warning("queue full (%d): waiting for the writer; the broker keeps the rest",
                                 self.settings.ingest_queue_max)
 
-    def _network(self) -> None:
-        """Connect, run paho's loop until the connection ends, back off, repeat until stopped."""
-        host, port = self.settings.mqtt_host, self.settings.mqtt_port
-        while not self.stopping.is_set():
-            try:
-                self.client.connect(host, port, keepalive=KEEPALIVE_S)
-            except Exception as exc:  # noqa: BLE001 - OSError, ssl errors, bad host names: all retried
-                self._failures += 1
-                delay = reconnect_delay_s(self._failures)
-                allowed, held = self.throttle.allow("connect-failed", self.clock())
-                if allowed or self._failures <= 3:
-                    log.warning("cannot connect to %s:%s: %s; retrying in %.0f s", host, port, exc, delay)
-                self.stopping.wait(delay)
-                continue
-            try:
-                self.client.loop_forever(retry_first_connection=False)
-            except Exception:  # noqa: BLE001 - a failing callback must not end the network thread
-                log.exception("network loop failed; reconnecting")
-                self.client.disconnect()
-            if not self.stopping.is_set():
-                self._failures += 1
-                self.stopping.wait(reconnect_delay_s(self._failures))
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
+        # paho calls this inside its `except OSError`, so the exception is at hand.
+        error = sys.exc_info()[1] or "connection failed"
+        allowed, held = self.throttle.allow("connect-failed", self.clock())
+        if allowed:
+            more = f" ({held} more failures since the last line)" if held else ""
+            log.warning("cannot connect to %s:%s: %s; retrying with backoff up to %.0f s%s",
+                        self.settings.mqtt_host, self.settings.mqtt_port, error, RECONNECT_MAX_S, more)
 
     # ---- writer thread ----------------------------------------------------------------
 
@@ -362,15 +352,15 @@ class Daemon:
                  "%d ms, queue %d", self.settings.mqtt_host, self.settings.mqtt_port, self.prefix,
                  self.batcher.max_size, self.settings.ingest_batch_ms, self.settings.ingest_queue_max)
         writer = threading.Thread(target=self._writer, name="ingest-writer", daemon=True)
-        network = threading.Thread(target=self._network, name="ingest-network", daemon=True)
         writer.start()
-        network.start()
+        self.client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=KEEPALIVE_S)
+        self.client.loop_start()
         while not self.writer_done.wait(1.0):
             pass
         writer.join()
         self._flush_acks()
         self.client.disconnect()
-        network.join(timeout=10)
+        self.client.loop_stop()
         log.info(self._stats_line(self.clock(), total=True))
         log.info("ingest stopped")
         return 1 if self.failed else 0
