@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     ingest_batch_size: PositiveInt = Field(500, alias="INGEST_BATCH_SIZE")
     ingest_batch_ms: PositiveInt = Field(200, alias="INGEST_BATCH_MS")
     ingest_queue_max: PositiveInt = Field(10_000, alias="INGEST_QUEUE_MAX")
+    # The broker's max_inflight_messages (deploy/mosquitto.conf ships 1000; Mosquitto's default is 20):
+    # a manual-ack subscriber never holds more unacknowledged messages, so no batch can be larger.
+    mqtt_max_inflight: PositiveInt = Field(1000, alias="MQTT_MAX_INFLIGHT")
 
     @property
     def is_production(self) -> bool:

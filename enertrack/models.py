@@ -19,6 +19,9 @@ DEFAULT_LANGUAGE = "es"
 DEFAULT_INTERVAL_S = 10
 INTERVAL_MIN_S = 1
 INTERVAL_MAX_S = 86_400
+NODE_STATUSES = ("online", "offline")
+REJECTED_KEEP = 1000  # the dead-letter list keeps the newest this many messages overall
+REJECTED_TEXT_MAX = 200
 
 # Stable constraint names so Alembic migrations are identical on SQLite and MariaDB.
 NAMING = {
@@ -28,6 +31,10 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# MQTT topics are case-sensitive, so node ids are too (binary collation on MariaDB).
+NodeIdType = String(64).with_variant(mysql.VARCHAR(64, collation="utf8mb4_bin"), "mysql", "mariadb")
 
 
 def utcnow() -> datetime:
@@ -65,15 +72,29 @@ class Node(Base):
     __tablename__ = "nodes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # MQTT topics are case-sensitive, so node ids are too (binary collation on MariaDB).
-    node_id: Mapped[str] = mapped_column(
-        String(64).with_variant(mysql.VARCHAR(64, collation="utf8mb4_bin"), "mysql", "mariadb"),
-        unique=True,
-    )
+    node_id: Mapped[str] = mapped_column(NodeIdType, unique=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     description: Mapped[str] = mapped_column(String(DESCRIPTION_MAX), default="")
     location: Mapped[str] = mapped_column(String(LOCATION_MAX), default="")
     interval_s: Mapped[int] = mapped_column(Integer, default=DEFAULT_INTERVAL_S)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, server_default=func.now())
+    # The node's own announcement on <prefix>/<node_id>/status (its MQTT Last Will says offline).
+    last_status: Mapped[str | None] = mapped_column(String(7), default=None)
+    last_status_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
     owner: Mapped[User] = relationship(back_populates="nodes")
+
+
+class RejectedMessage(Base):
+    """A dead letter: a message the ingest daemon refused, why, and what it said (newest kept)."""
+
+    __tablename__ = "rejected_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    # Not a foreign key: unknown and deleted nodes are exactly what gets rejected.
+    node_id: Mapped[str | None] = mapped_column(NodeIdType, index=True)
+    topic: Mapped[str] = mapped_column(String(REJECTED_TEXT_MAX))
+    reason: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(String(400))
+    excerpt: Mapped[str] = mapped_column(String(REJECTED_TEXT_MAX))

@@ -1,0 +1,427 @@
+"""The MQTT ingest daemon: broker -> validated readings -> time-series store, acked after the durable write.
+
+I/O edges only. Three threads:
+- network: paho's loop; on_message only tags the message and puts it in a bounded queue;
+- writer: batches (telemetry.batcher), decodes (telemetry.payload), writes the store and
+  the users database with retries, then acknowledges; it also prints the stats line;
+- main: signals, then an orderly stop (commit what is in hand, ack, disconnect, exit 0).
+docs/operations.md explains the knobs and the log lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from types import FrameType
+
+import paho.mqtt.client as mqtt
+from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception_type, wait_exponential
+
+from enertrack import telemetry_db
+from enertrack.config import ConfigError, Settings, load_settings
+from enertrack.db import make_engine, make_session_factory
+from enertrack.mqtt import make_client
+from enertrack.store.base import StoreUnavailable, TimeseriesStore
+from enertrack.telemetry.batcher import Batcher, Inbound, Plan, ackable, node_ids_in, plan_batch
+from enertrack.telemetry.directory import NodeDirectory
+from enertrack.telemetry.payload import printable
+from enertrack.telemetry.stats import IngestStats, Throttle
+
+log = logging.getLogger("enertrack.ingest")
+
+STATS_EVERY_S = 60.0
+SAY_ONCE_EVERY_S = 60.0  # outages and rejections are logged at most once a minute per kind
+STOP_GRACE_S = 20.0  # on SIGTERM, how long to keep retrying an unavailable store before leaving
+KEEPALIVE_S = 30
+RECONNECT_MIN_S = 1.0
+RECONNECT_MAX_S = 60.0
+TRANSIENT = (StoreUnavailable, OperationalError, InterfaceError)
+
+
+def reconnect_delay_s(failures: int) -> float:
+    """Exponential backoff for connection attempts: 1, 2, 4 ... 60 s."""
+    return min(RECONNECT_MAX_S, RECONNECT_MIN_S * 2 ** max(failures - 1, 0))
+
+
+def batch_limit(settings: Settings) -> int:
+    """The batch size actually used: never above the broker's in-flight window."""
+    return min(settings.ingest_batch_size, settings.mqtt_max_inflight)
+
+
+def config_warnings(settings: Settings) -> list[str]:
+    """Knob combinations that work but not as the operator probably meant."""
+    found = []
+    if settings.ingest_batch_size > settings.mqtt_max_inflight:
+        found.append(
+            f"INGEST_BATCH_SIZE={settings.ingest_batch_size} exceeds the broker's in-flight window "
+            f"MQTT_MAX_INFLIGHT={settings.mqtt_max_inflight}: a manual-ack subscriber never holds more "
+            f"unacknowledged messages, so batches are capped at {settings.mqtt_max_inflight}. Raise the "
+            "broker's max_inflight_messages (and MQTT_MAX_INFLIGHT) or lower INGEST_BATCH_SIZE."
+        )
+    if settings.ingest_queue_max < settings.mqtt_max_inflight:
+        found.append(
+            f"INGEST_QUEUE_MAX={settings.ingest_queue_max} is below MQTT_MAX_INFLIGHT="
+            f"{settings.mqtt_max_inflight}: the network thread will wait for the writer (backpressure "
+            "through TCP) instead of the broker holding the backlog."
+        )
+    return found
+
+
+class Daemon:
+    """One subscription, one writer; every message acknowledged only after it is durably handled."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: TimeseriesStore,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.sessions = sessions
+        self.clock = clock
+        self.prefix = settings.mqtt_topic_prefix.rstrip("/")
+        self.queue: queue.Queue[Inbound] = queue.Queue(maxsize=settings.ingest_queue_max)
+        self.batcher = Batcher(batch_limit(settings), settings.ingest_batch_ms / 1000)
+        self.directory = NodeDirectory()
+        self.stats = IngestStats(clock())
+        self.throttle = Throttle(SAY_ONCE_EVERY_S)
+        self.stopping = threading.Event()
+        self.writer_done = threading.Event()
+        self._stop_deadline = float("inf")
+        self._conn_lock = threading.Lock()
+        self._generation = 0  # bumped on every successful connection
+        self._connections = 0
+        self._outage_since: float | None = None
+        self._in_commit = 0  # messages of the batch being committed, for the outage message
+        self.failed = False
+        self._abandoned = False  # a stop gave up on an unavailable store: leave the rest to the broker
+        self._next_stats = clock() + STATS_EVERY_S
+        self.client = make_client(settings, settings.mqtt_client_id, persistent=True, manual_ack=True)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_unsubscribe = self._on_unsubscribe
+        self.client.on_connect_fail = self._on_connect_fail
+        # paho's threaded mode (loop_start): acks from the writer thread are queued and written by
+        # paho's own thread, the only one touching the socket; it reconnects with exponential
+        # backoff, the first connection included.
+        self.client.reconnect_delay_set(int(RECONNECT_MIN_S), int(RECONNECT_MAX_S))
+        self.client.suppress_exceptions = True  # a failing callback is logged, the loop goes on
+        self.client.enable_logger(logging.getLogger("enertrack.ingest.paho"))
+        self._unsubacks: set[int] = set()
+        self._unsuback = threading.Condition()
+
+    # ---- network thread -------------------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, _userdata: object, flags: mqtt.ConnectFlags,
+                    reason: mqtt.ReasonCode, _props: object) -> None:
+        if reason.is_failure:
+            log.error("broker %s:%s refused the connection: %s (check MQTT_USR/MQTT_PASS and the "
+                      "broker's password file)", self.settings.mqtt_host, self.settings.mqtt_port, reason)
+            return
+        with self._conn_lock:
+            self._generation += 1
+            self._connections += 1
+        log.info("connected to %s:%s as %s (session present: %s)", self.settings.mqtt_host,
+                 self.settings.mqtt_port, self.settings.mqtt_client_id, flags.session_present)
+        # Subscribing again on a present session is harmless and covers a broker that lost it.
+        client.subscribe([(f"{self.prefix}/+/telemetry", 1), (f"{self.prefix}/+/status", 1)])
+
+    def _on_subscribe(self, _client: mqtt.Client, _userdata: object, _mid: int,
+                      reasons: list[mqtt.ReasonCode], _props: object) -> None:
+        if any(r.is_failure for r in reasons):
+            log.error("the broker refused the subscription to %s/+/telemetry and /status: give user "
+                      "%s read access to %s/# in the broker's ACL", self.prefix, self.settings.mqtt_user,
+                      self.prefix)
+
+    def _on_unsubscribe(self, _client: mqtt.Client, _userdata: object, mid: int,
+                        _reasons: list[mqtt.ReasonCode], _props: object) -> None:
+        with self._unsuback:
+            self._unsubacks.add(mid)
+            self._unsuback.notify_all()
+
+    def _flush_acks(self, timeout: float = 5.0) -> None:
+        """Make sure the broker has processed every PUBACK sent so far, before disconnecting.
+
+        A broker handles one client's packets in order, so its answer to a harmless
+        request sent after the acks proves it has them. Without this round trip, closing
+        the socket while the broker is still sending can reset the connection (TCP RST)
+        and make the broker lose acks it had not read yet: they would be redelivered.
+        """
+        rc, mid = self.client.unsubscribe(f"{self.prefix}/ingest/flush")  # never subscribed: a no-op
+        if rc != mqtt.MQTT_ERR_SUCCESS or mid is None:
+            return  # not connected: nothing in flight to lose
+        with self._unsuback:
+            if not self._unsuback.wait_for(lambda: mid in self._unsubacks, timeout):
+                log.warning("the broker did not confirm the last acknowledgements within %.0f s; "
+                            "it may redeliver a few messages (stored once anyway)", timeout)
+
+    def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object,
+                       reason: mqtt.ReasonCode, _props: object) -> None:
+        if not self.stopping.is_set():
+            log.warning("disconnected from the broker (%s); unacknowledged messages will be "
+                        "redelivered after reconnecting", reason)
+
+    def _on_message(self, _client: mqtt.Client, _userdata: object, msg: mqtt.MQTTMessage) -> None:
+        if self.stopping.is_set():
+            return  # not acked: the broker redelivers it to the next run
+        try:
+            topic = msg.topic
+        except UnicodeDecodeError:
+            topic = msg._topic.decode("utf-8", errors="replace")  # noqa: SLF001 - paho exposes no raw accessor
+        item = Inbound(msg.mid, topic, bytes(msg.payload), time.time(), bool(msg.retain), self._generation, msg.qos)
+        while not self.stopping.is_set():
+            try:
+                self.queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                allowed, held = self.throttle.allow("queue-full", self.clock())
+                if allowed:
+                    log.warning("queue full (%d): waiting for the writer; the broker keeps the rest",
+                                self.settings.ingest_queue_max)
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
+        # paho calls this inside its `except OSError`, so the exception is at hand.
+        error = sys.exc_info()[1] or "connection failed"
+        allowed, held = self.throttle.allow("connect-failed", self.clock())
+        if allowed:
+            more = f" ({held} more failures since the last line)" if held else ""
+            log.warning("cannot connect to %s:%s: %s; retrying with backoff up to %.0f s%s",
+                        self.settings.mqtt_host, self.settings.mqtt_port, error, RECONNECT_MAX_S, more)
+
+    # ---- writer thread ----------------------------------------------------------------
+
+    def _writer(self) -> None:
+        try:
+            while True:
+                now = self.clock()
+                if self._abandoned:
+                    break
+                if self.stopping.is_set() and self.queue.empty():
+                    if len(self.batcher):
+                        self._commit(self.batcher.take())
+                    break
+                wait = self.batcher.wait_s(now)
+                try:
+                    item = self.queue.get(timeout=1.0 if wait is None else min(wait, 1.0))
+                except queue.Empty:
+                    pass
+                else:
+                    self.stats.queue_depth(self.queue.qsize() + 1)
+                    self._take(item)
+                    while not self.batcher.full():
+                        try:
+                            self._take(self.queue.get_nowait())
+                        except queue.Empty:
+                            break
+                if self.batcher.due(self.clock()) or (self.stopping.is_set() and len(self.batcher)):
+                    self._commit(self.batcher.take())
+                self._maybe_stats()
+        except Exception:
+            log.exception("writer failed; nothing it held was acknowledged, the broker will redeliver")
+            self.failed = True
+            self.stopping.set()
+        finally:
+            self.writer_done.set()
+
+    def _take(self, item: Inbound) -> None:
+        self.batcher.add(item, self.clock())
+        self.stats.received()
+
+    def _refresh_directory(self, messages: list[Inbound]) -> None:
+        names = node_ids_in(messages, self.prefix)
+        if not self.directory.needs_refresh(names, self.clock()):
+            return
+        try:
+            self.directory.replace(telemetry_db.load_node_intervals(self.sessions), self.clock())
+        except TRANSIENT as exc:
+            if not self.directory.loaded:
+                raise  # with no node list at all, nothing can be judged: retry the batch
+            allowed, _ = self.throttle.allow("directory", self.clock())
+            if allowed:
+                log.warning("cannot refresh the node list (%s); using the one loaded before", exc)
+
+    def _write(self, messages: list[Inbound]) -> Plan:
+        """One attempt: decode against a fresh-enough node list, write readings, then side records."""
+        self._refresh_directory(messages)
+        plan = plan_batch(messages, self.prefix, self.directory.known)
+        params = self.directory.params({r.node_id for r in plan.readings})
+        if plan.readings:
+            result = self.store.write(plan.readings, params)
+            plan.stored, plan.duplicates_in_batch = result.stored, plan.duplicates_in_batch + result.duplicates
+        telemetry_db.record(self.sessions, plan.dead_letters, plan.statuses)
+        return plan
+
+    def _before_retry(self, state: RetryCallState) -> None:
+        self.stats.store_retry()
+        now = self.clock()
+        if self._outage_since is None:
+            self._outage_since = now
+        allowed, _ = self.throttle.allow("store-unavailable", now)
+        if allowed:
+            error = state.outcome.exception() if state.outcome else None
+            log.error("store unavailable for %.0f s (%s); holding %d messages unacknowledged and "
+                      "retrying, nothing is lost", now - self._outage_since, error,
+                      len(self.batcher) + self.queue.qsize() + self._in_commit)
+
+    def _give_up(self, _state: RetryCallState) -> bool:
+        return self.stopping.is_set() and self.clock() >= self._stop_deadline
+
+    def _commit(self, messages: list[Inbound]) -> None:
+        started = self.clock()
+        self._in_commit = len(messages)
+        retrying = Retrying(
+            retry=retry_if_exception_type(TRANSIENT),
+            wait=wait_exponential(multiplier=0.25, min=0.25, max=5),
+            stop=self._give_up,
+            before_sleep=self._before_retry,
+            reraise=False,
+        )
+        try:
+            plan = retrying(self._write, messages)
+        except RetryError:
+            held = len(messages) + len(self.batcher) + self.queue.qsize()
+            log.warning("stopping with the store still unavailable: %d messages left unacknowledged "
+                        "for the broker to redeliver", held)
+            self._abandoned = True
+            return
+        finally:
+            self._in_commit = 0
+        if self._outage_since is not None:
+            log.info("store available again after %.0f s; draining the backlog", self.clock() - self._outage_since)
+            self._outage_since = None
+        with self._conn_lock:
+            for mid in ackable(messages, self._generation):
+                self.client.ack(mid, 1)
+        self._log_rejections(plan)
+        self.stats.committed(
+            stored=plan.stored, duplicates=plan.duplicates_in_batch, statuses=len(plan.statuses),
+            ignored_keys=plan.ignored_keys,
+            rejected=Counter(d.rejection.reason.value for d in plan.dead_letters),
+            latency_s=self.clock() - started,
+        )
+
+    def _log_rejections(self, plan: Plan) -> None:
+        now = self.clock()
+        for letter in plan.dead_letters:
+            r = letter.rejection
+            allowed, held = self.throttle.allow(f"reject:{r.node_id}:{r.reason}", now)
+            if allowed:
+                more = f" (+{held} more like it since the last line)" if held else ""
+                log.warning("rejected %s from node %s on %s: %s; payload: %s%s", r.reason, r.node_id or "-",
+                            printable(letter.topic, 120), r.message, r.excerpt, more)
+
+    def _maybe_stats(self) -> None:
+        now = self.clock()
+        if now >= self._next_stats:
+            self._next_stats = now + STATS_EVERY_S
+            log.info(self._stats_line(now))
+
+    def _stats_line(self, now: float, *, total: bool = False) -> str:
+        reconnects = max(self._connections - 1, 0)
+        while self.stats.totals.reconnects < reconnects:
+            self.stats.reconnected()
+        return self.stats.line(now, self.queue.qsize(), self.settings.ingest_queue_max, total=total)
+
+    # ---- main thread ------------------------------------------------------------------
+
+    def stop(self, reason: str = "stop requested") -> None:
+        """Stop taking messages; the writer commits and acks what it holds."""
+        if not self.stopping.is_set():
+            log.info("%s: committing what is in hand, then disconnecting", reason)
+            self._stop_deadline = self.clock() + STOP_GRACE_S
+            self.stopping.set()
+
+    def run(self) -> int:
+        """Run until stop(); 0 after a clean stop."""
+        for warning in config_warnings(self.settings):
+            log.warning(warning)
+        log.info("ingest starting: broker %s:%s, topics %s/+/telemetry and /status, batch %d msg or "
+                 "%d ms, queue %d", self.settings.mqtt_host, self.settings.mqtt_port, self.prefix,
+                 self.batcher.max_size, self.settings.ingest_batch_ms, self.settings.ingest_queue_max)
+        writer = threading.Thread(target=self._writer, name="ingest-writer", daemon=True)
+        writer.start()
+        self.client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=KEEPALIVE_S)
+        self.client.loop_start()
+        while not self.writer_done.wait(1.0):
+            pass
+        writer.join()
+        self._flush_acks()
+        self.client.disconnect()
+        self.client.loop_stop()
+        log.info(self._stats_line(self.clock(), total=True))
+        log.info("ingest stopped")
+        return 1 if self.failed else 0
+
+
+def _settings() -> Settings:
+    settings = load_settings(check=False)
+    # The daemon serves no web pages, so it does not need FLASK_SECRET_KEY.
+    problems = [p for p in settings.problems() if not p.startswith("FLASK_SECRET_KEY")]
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _wait_for_schema(engine: Engine, stopping: threading.Event) -> bool:
+    """True once the users database answers with the ingest tables; False when it lacks them."""
+    failures = 0
+    while not stopping.is_set():
+        try:
+            return telemetry_db.schema_ready(engine)
+        except TRANSIENT as exc:
+            failures += 1
+            log.error("users database unavailable (%s); retrying", exc)
+            stopping.wait(reconnect_delay_s(failures))
+    return True
+
+
+def main() -> int:
+    """Entry point of `ingest.py` and `enertrack ingest`."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = _settings()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            log.error("configuration: %s", problem)
+        return 2
+    from enertrack.store.factory import open_store
+
+    engine = make_engine(settings.sqlalchemy_url)
+    early_stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: early_stop.set())
+    signal.signal(signal.SIGINT, lambda *_: early_stop.set())
+    if not _wait_for_schema(engine, early_stop):
+        log.error("the users database has no ingest tables: run `enertrack db upgrade` first")
+        return 2
+    if early_stop.is_set():
+        return 0
+    store = open_store(settings)
+    daemon = Daemon(settings, store, make_session_factory(engine))
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        daemon.stop(f"{signal.Signals(signum).name} received")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        return daemon.run()
+    finally:
+        store.close()
+        engine.dispose()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

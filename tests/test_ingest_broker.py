@@ -1,0 +1,241 @@
+"""The ingest daemon as a real process against a real Mosquitto over TLS: storage, security, bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+import ssl
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from enertrack.db import make_engine, make_session_factory
+from enertrack.models import Node
+from enertrack.store.sqlite import SQLiteStore
+from enertrack.telemetry.payload import MAX_PAYLOAD_BYTES, Reason
+from enertrack.telemetry.reading import Reading
+from enertrack.telemetry_db import recent_rejections
+from tests.ingest_process import IngestProcess, add_node, make_users_db
+from tests.mqtt_broker import (
+    INGEST_PASSWORD,
+    INGEST_USER,
+    ROOT,
+    Broker,
+    broker_fixture,
+    make_pki,
+    publish_all,
+)
+from tests.test_payload import REJECTED
+
+pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
+
+NODES = ["n1", "n2"]
+USERS = {INGEST_USER: INGEST_PASSWORD, "n1": "n1-password-x", "n2": "n2-password-x",
+         "ghost": "ghost-password", "bad.id": "bad-id-password"}
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    yield from broker_fixture(tmp_path_factory, users=dict(USERS))
+
+
+@pytest.fixture
+def ingest(tmp_path: Path, broker: Broker, request: pytest.FixtureRequest) -> Iterator[IngestProcess]:
+    # A client id per test: each test gets its own persistent session on the shared broker.
+    process = IngestProcess(tmp_path, broker, extra_env={"MQTT_CLIENT_ID": f"ingest-{request.node.name[:40]}"})
+    make_users_db(process.users_url, NODES)
+    yield process
+    process.kill()
+
+
+def totals(process: IngestProcess) -> str:
+    return process.wait_for(r"totals: .*").group(0)
+
+
+def test_canonical_and_alias_payloads_are_stored_over_tls(broker: Broker, ingest: IngestProcess) -> None:
+    ingest.start()
+    now = int(time.time())
+    client = broker.client("n1")
+    publish_all(client, [
+        ("enertrack/n1/telemetry", json.dumps({"ts": now - 2, "voltage": 230.5, "current": 1.25, "power": 280,
+                                                "energy": 12.5, "power_factor": 0.97, "frequency": 50.02})),
+        ("enertrack/n1/telemetry", json.dumps({"ts": (now - 1) * 1000, "v": 229.0, "i": 0.5, "p": 110.5,
+                                                "e": 12.51, "pf": 0.9, "f": 49.98, "node_id": "n2"})),
+    ])
+    client.disconnect()
+    rows = ingest.wait_stored(["n1", "n2"], 2)
+    assert rows == [("n1", now - 2), ("n1", now - 1)]
+    with SQLiteStore(ingest.tsdb) as store:
+        assert list(store.readings("n1")) == [
+            Reading("n1", now - 2, 230.5, 1.25, 280.0, 12.5, 0.97, 50.02),
+            Reading("n1", now - 1, 229.0, 0.5, 110.5, 12.51, 0.9, 49.98),
+        ]
+    assert ingest.stop() == 0
+
+
+def test_enertrack_ingest_command_runs_the_same_daemon(broker: Broker, tmp_path: Path) -> None:
+    process = IngestProcess(tmp_path, broker, command=("-m", "enertrack.cli", "ingest"),
+                            extra_env={"MQTT_CLIENT_ID": "ingest-cli-command"})
+    make_users_db(process.users_url, NODES)
+    process.start()
+    try:
+        client = broker.client("n2")
+        publish_all(client, [("enertrack/n2/telemetry", '{"p": 42}')])
+        client.disconnect()
+        assert [node for node, _ts in process.wait_stored(NODES, 1)] == ["n2"]
+        assert process.stop() == 0
+    finally:
+        process.kill()
+
+
+def test_status_messages_update_the_node(broker: Broker, ingest: IngestProcess) -> None:
+    ingest.start()
+    client = broker.client("n2")
+    publish_all(client, [("enertrack/n2/status", "online")], retain=True)
+    engine = make_engine(ingest.users_url)
+    sessions = make_session_factory(engine)
+
+    def status() -> tuple[str | None, object]:
+        with sessions() as session:
+            node = session.query(Node).filter_by(node_id="n2").one()
+            return node.last_status, node.last_status_at
+
+    deadline = time.monotonic() + 10
+    while status()[0] != "online" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert status()[0] == "online"
+    publish_all(client, [("enertrack/n2/status", "offline")], retain=True)
+    deadline = time.monotonic() + 10
+    while status()[0] != "offline" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert status()[0] == "offline" and status()[1] is not None
+    publish_all(client, [("enertrack/n2/status", b"", )], retain=True)  # clear the retained message
+    client.disconnect()
+    engine.dispose()
+    assert ingest.stop() == 0
+
+
+def test_a_client_trusting_another_ca_is_refused(broker: Broker, tmp_path: Path) -> None:
+    other = make_pki(tmp_path / "other", "other")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        broker.client("n1", ca_file=other.ca_cert)
+
+
+def test_the_daemon_says_why_it_cannot_connect_to_an_untrusted_broker(
+    broker: Broker, ingest: IngestProcess, tmp_path: Path
+) -> None:
+    other = make_pki(tmp_path / "other", "other")
+    ingest.env["MQTT_CA_FILE"] = str(other.ca_cert)
+    ingest.start(wait=False)
+    ingest.wait_for(r"cannot connect to 127\.0\.0\.1:\d+: .*certificate verify failed")
+    assert ingest.stop() == 0
+
+
+def test_the_daemon_says_when_its_password_is_refused_and_keeps_trying(
+    broker: Broker, ingest: IngestProcess
+) -> None:
+    ingest.env["MQTT_PASS"] = "wrong-password"
+    ingest.start(wait=False)
+    ingest.wait_for(r"refused the connection: Not authorized \(check MQTT_USR/MQTT_PASS", count=2, timeout=30)
+    assert ingest.stop() == 0
+
+
+def test_wrong_password_and_anonymous_clients_are_refused(broker: Broker) -> None:
+    broker.users["impostor"] = "not-registered"
+    with pytest.raises(ConnectionError, match="Not authorized|Bad user name or password"):
+        broker.client("impostor")
+    anonymous = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    anonymous.tls_set_context(ssl.create_default_context(cafile=str(broker.pki.ca_cert)))
+    refused: list[mqtt.ReasonCode] = []
+    anonymous.on_connect = lambda _c, _u, _f, reason, _p: refused.append(reason)
+    anonymous.connect("127.0.0.1", broker.port)
+    deadline = time.monotonic() + 5
+    while not refused and time.monotonic() < deadline:
+        anonymous.loop(0.1)
+    assert refused and refused[0].is_failure
+
+
+def test_a_node_cannot_publish_to_another_nodes_topic(broker: Broker, ingest: IngestProcess) -> None:
+    ingest.start()
+    now = int(time.time())
+    client = broker.client("n1")
+    # MQTT 3.1.1 has no way to tell the publisher: the broker acks and silently drops it.
+    publish_all(client, [("enertrack/n2/telemetry", json.dumps({"ts": now - 5, "p": 666})),
+                         ("enertrack/n1/telemetry", json.dumps({"ts": now - 4, "p": 1}))])
+    client.disconnect()
+    assert ingest.wait_stored(NODES, 1) == [("n1", now - 4)]
+    assert ingest.stop() == 0
+    assert ingest.stored(NODES) == [("n1", now - 4)]
+    assert "rejected 0" in totals(ingest) and "received 1," in totals(ingest)
+
+
+def test_a_node_registered_while_the_daemon_runs_is_accepted_within_seconds(
+    broker: Broker, ingest: IngestProcess
+) -> None:
+    ingest.start()
+    client = broker.client("ghost")
+    now = int(time.time())
+    publish_all(client, [("enertrack/ghost/telemetry", json.dumps({"ts": now - 10, "p": 1}))])
+    ingest.wait_for(r"rejected unknown_node from node ghost")
+    add_node(ingest.users_url, "ghost")
+    time.sleep(5.5)  # the node list is re-read on a miss at most every 5 s
+    publish_all(client, [("enertrack/ghost/telemetry", json.dumps({"ts": now - 9, "p": 2}))])
+    client.disconnect()
+    assert ingest.wait_stored(["ghost"], 1) == [("ghost", now - 9)]
+    assert ingest.stop() == 0
+
+
+def _bad_cases() -> list[tuple[str, str, bytes, Reason]]:
+    """(publishing user, topic, payload, reason) for every reason a broker lets through."""
+    cases = []
+    for name, topic, payload, reason, _hint in REJECTED:
+        raw = payload.encode() if isinstance(payload, str) else payload
+        if reason == Reason.BAD_TOPIC or len(raw) > MAX_PAYLOAD_BYTES:
+            continue  # the ACL and message_size_limit stop these at the broker
+        if "ahead" in name:
+            continue  # relative to the table's fixed clock: replaced below by the real one
+        cases.append(("n1", topic.replace("meter-1", "n1"), raw, reason))
+    ahead = int(time.time()) + 600
+    cases.append(("n1", "enertrack/n1/telemetry", f'{{"ts": {ahead}, "p": 1}}'.encode(), Reason.TS_FUTURE))
+    cases.append(("n1", "enertrack/n1/telemetry", f'{{"ts": {ahead * 1000}, "p": 1}}'.encode(), Reason.TS_FUTURE))
+    cases.append(("ghost", "enertrack/ghost/telemetry", b'{"p": 1}', Reason.UNKNOWN_NODE))
+    cases.append(("bad.id", "enertrack/bad.id/telemetry", b'{"p": 1}', Reason.BAD_TOPIC))
+    return cases
+
+
+def test_bad_input_is_counted_by_reason_and_valid_readings_around_it_are_stored(
+    broker: Broker, ingest: IngestProcess
+) -> None:
+    ingest.start()
+    cases = _bad_cases()
+    clients = {user: broker.client(user) for user in {c[0] for c in cases} | {"n2"}}
+    base = int(time.time()) - 1000
+    valid = []
+    for i, (user, topic, payload, _reason) in enumerate([*cases, (None, "", b"", None)]):
+        publish_all(clients["n2"], [("enertrack/n2/telemetry", json.dumps({"ts": base + i, "p": i}))])
+        valid.append(("n2", base + i))
+        if user is not None:
+            publish_all(clients[user], [(topic, payload)])
+    for client in clients.values():
+        client.disconnect()
+    assert ingest.wait_stored(NODES, len(valid)) == valid
+    expected = Counter(reason.value for *_, reason in cases)
+    assert ingest.stop() == 0
+    line = totals(ingest)
+    counted = dict((r, int(n)) for r, n in re.findall(r"(\w+) (\d+)", line.split("rejected ", 1)[1].split(")")[0]))
+    assert counted == dict(expected), line
+    assert set(expected) == {r.value for r in Reason} - {Reason.TOO_LARGE.value}
+    # Every rejection is in the dead-letter list that `enertrack ingest errors` prints.
+    engine = make_engine(ingest.users_url)
+    letters = recent_rejections(make_session_factory(engine), limit=1000)
+    engine.dispose()
+    assert Counter(letter.reason for letter in letters) == expected
+    out = subprocess.run([sys.executable, "-m", "enertrack.cli", "ingest", "errors", "--node", "ghost"],
+                         cwd=ROOT, env=ingest.env, capture_output=True, text=True, check=True).stdout
+    assert "ghost  unknown_node  enertrack/ghost/telemetry" in out and "enertrack node add" in out

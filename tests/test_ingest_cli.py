@@ -1,0 +1,55 @@
+"""`enertrack ingest errors`: the dead-letter list from the command line, and its failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from enertrack.cli import main
+from enertrack.db import make_engine, make_session_factory
+from enertrack.telemetry.batcher import DeadLetter
+from enertrack.telemetry.payload import Reason, Rejection
+from enertrack.telemetry_db import record
+from tests.ingest_process import make_users_db
+
+
+@pytest.fixture
+def users_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'users.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    return url
+
+
+def test_errors_lists_newest_first_and_filters_by_node(users_url: str) -> None:
+    make_users_db(users_url, ["n1"])
+    engine = make_engine(users_url)
+    sessions = make_session_factory(engine)
+    record(sessions, [
+        DeadLetter(Rejection(Reason.BAD_JSON, "payload is not valid JSON", "n1", "{oops"), "enertrack/n1/telemetry",
+                   1_750_000_000.0),
+        DeadLetter(Rejection(Reason.UNKNOWN_NODE, "node 'x' is not registered", "x", '{"p": 1}'),
+                   "enertrack/x/telemetry", 1_750_000_060.0),
+    ], [])
+    engine.dispose()
+    runner = CliRunner()
+    out = runner.invoke(main, ["ingest", "errors"]).output
+    assert out.index("x  unknown_node") < out.index("n1  bad_json")
+    assert "2025-06-15T15:07:40Z  x  unknown_node  enertrack/x/telemetry" in out
+    assert "    payload: {oops" in out
+    only = runner.invoke(main, ["ingest", "errors", "--node", "n1", "--limit", "5"]).output
+    assert "bad_json" in only and "unknown_node" not in only
+    assert runner.invoke(main, ["ingest", "errors", "--node", "n9"]).output == "no rejected messages for node n9\n"
+
+
+def test_errors_on_an_unmigrated_database_says_what_to_do(users_url: str) -> None:
+    result = CliRunner().invoke(main, ["ingest", "errors"])
+    assert result.exit_code == 2
+    assert "enertrack db upgrade" in result.output
+
+
+def test_errors_refuses_a_silly_limit(users_url: str) -> None:
+    result = CliRunner().invoke(main, ["ingest", "errors", "--limit", "0"])
+    assert result.exit_code == 2 and "--limit" in result.output

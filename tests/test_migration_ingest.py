@@ -1,0 +1,76 @@
+"""Migration 0002 (node status, dead letters) agrees with the models, on SQLite and MariaDB."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from enertrack.db import make_engine
+from enertrack.migrate import alembic_config, upgrade
+from enertrack.models import Base
+from tests.services import need, port_open
+
+MARIADB_ROOT = "mysql+mysqldb://root@127.0.0.1:3306/"
+
+
+def _diff(engine: Engine) -> list[object]:
+    with engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn), Base.metadata)
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    cfg = alembic_config()
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, revision)
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'users.sqlite3'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def mariadb_engine() -> Iterator[Engine]:
+    need(port_open("127.0.0.1", 3306), "MariaDB is not listening on 127.0.0.1:3306")
+    name = f"enertrack_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(MARIADB_ROOT)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+    engine = make_engine(f"{MARIADB_ROOT}{name}?charset=utf8mb4")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP DATABASE {name}"))
+        admin.dispose()
+
+
+def _check(engine: Engine) -> None:
+    upgrade(engine, "head")
+    assert _diff(engine) == []
+    columns = {c["name"] for c in inspect(engine).get_columns("nodes")}
+    assert {"last_status", "last_status_at"} <= columns
+    _downgrade(engine, "0001")
+    assert "rejected_messages" not in inspect(engine).get_table_names()
+    upgrade(engine, "head")
+    assert _diff(engine) == []
+
+
+def test_migrations_match_models_on_sqlite(sqlite_engine: Engine) -> None:
+    _check(sqlite_engine)
+
+
+@pytest.mark.mariadb
+def test_migrations_match_models_on_mariadb(mariadb_engine: Engine) -> None:
+    _check(mariadb_engine)

@@ -1,0 +1,57 @@
+"""Dead letters and node status in the users database: bounded list, retained status rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from enertrack.db import make_engine, make_session_factory
+from enertrack.models import Node
+from enertrack.telemetry.batcher import DeadLetter
+from enertrack.telemetry.payload import Reason, Rejection, StatusUpdate
+from enertrack.telemetry_db import load_node_intervals, recent_rejections, record, schema_ready
+from tests.ingest_process import make_users_db
+
+T0 = 1_750_000_000.0
+
+
+def letter(i: int, node: str | None = "n1") -> DeadLetter:
+    return DeadLetter(Rejection(Reason.BAD_JSON, f"message {i} " + "m" * 600, node, "x" * 300),
+                      "enertrack/n1/telemetry" + "/x" * 200, T0 + i)
+
+
+def test_dead_letters_are_kept_newest_first_bounded_and_truncated(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'u.sqlite3'}"
+    make_users_db(url, ["n1", "n2"], interval_s=20)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    assert schema_ready(engine)
+    assert load_node_intervals(sessions) == {"n1": 20, "n2": 20}
+    record(sessions, [letter(i) for i in range(8)], [], keep=5)
+    record(sessions, [letter(8, None), letter(9, "n2")], [], keep=5)
+    rows = recent_rejections(sessions, limit=100)
+    assert [r.message.split()[1] for r in rows] == ["9", "8", "7", "6", "5"]
+    assert len(rows[0].excerpt) == 200 and len(rows[0].topic) == 200 and len(rows[0].message) == 400
+    assert [r.node_id for r in recent_rejections(sessions, "n2")] == ["n2"]
+    assert len(recent_rejections(sessions, limit=2)) == 2
+    engine.dispose()
+
+
+def test_status_updates_and_a_repeated_retained_status_keeps_its_time(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'u.sqlite3'}"
+    make_users_db(url, ["n1"])
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+
+    def node() -> Node:
+        with sessions() as session:
+            return session.query(Node).filter_by(node_id="n1").one()
+
+    record(sessions, [], [StatusUpdate("n1", "offline", T0, retained=False)])
+    first = node().last_status_at
+    assert node().last_status == "offline" and first is not None
+    record(sessions, [], [StatusUpdate("n1", "offline", T0 + 100, retained=True)])  # resent on resubscribe
+    assert node().last_status_at == first
+    record(sessions, [], [StatusUpdate("n1", "online", T0 + 200, retained=True),
+                          StatusUpdate("gone", "online", T0 + 200)])
+    assert node().last_status == "online" and (node().last_status_at - first).total_seconds() == 200
+    engine.dispose()
