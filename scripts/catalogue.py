@@ -40,7 +40,9 @@ def main() -> int:
     for lang in LANGS:
         path = LOCALE / lang / "LC_MESSAGES" / "messages.po"
         catalog = read_po(path.open("rb"), locale=lang) if path.exists() else Catalog(locale=lang, project="EnerTrack")
+        created = catalog.creation_date  # keep the header stable: no diff when nothing changed
         catalog.update(template, no_fuzzy_matching=True)
+        catalog.creation_date = created
         for message in catalog:
             if message.id and not message.string and message.id in seed:
                 message.string = seed[message.id]
