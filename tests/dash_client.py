@@ -56,7 +56,8 @@ class DashClient:
     def body(self, spec: dict[str, Any], inputs: list[Any], state: list[Any] | None = None,
              pattern_ids: dict[int, list[dict[str, Any]]] | None = None,
              triggered: int | None = 0) -> dict[str, Any]:
-        """Request body; pattern_ids[i] gives the concrete ids of the i-th (ALL) input."""
+        """Request body; pattern_ids[i] gives the concrete ids of the i-th (ALL) input, [100 + i] of
+        the i-th state, [-1 - k] of the k-th output (the components on the page)."""
         pattern_ids = pattern_ids or {}
 
         def entries(deps: list[dict[str, Any]], values: list[Any], offset: int = 0) -> list[Any]:
@@ -69,10 +70,12 @@ class DashClient:
                     out.append({"id": dep["id"], "property": dep["property"], "value": value})
             return out
 
-        outputs = parse_outputs(spec["output"])
+        outputs: list[Any] = [
+            [{"id": cid, "property": out["property"]} for cid in pattern_ids.get(-1 - k, [])]
+            if isinstance(out["id"], dict) else out
+            for k, out in enumerate(parse_outputs(spec["output"]))
+        ]
         out_field: Any = outputs if spec["output"].startswith("..") else outputs[0]
-        if isinstance(out_field, dict) and isinstance(out_field["id"], dict):
-            out_field = [{"id": cid, "property": out_field["property"]} for cid in pattern_ids.get(-1, [])]
         ins = entries(spec["inputs"], inputs)
         changed: list[str] = []
         if triggered is not None and spec["inputs"]:
