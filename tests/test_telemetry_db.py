@@ -56,3 +56,16 @@ def test_status_updates_and_a_repeated_retained_status_keeps_its_time(tmp_path: 
                           StatusUpdate("gone", "online", T0 + 200)])
     assert node().last_status == "online" and (node().last_status_at - first).total_seconds() == 200
     engine.dispose()
+
+
+def test_node_params_carry_the_per_node_glitch_bound(tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from enertrack.models import Node
+
+    url = f"sqlite:///{tmp_path / 'u.sqlite3'}"
+    make_users_db(url, ["n1", "n2"], interval_s=60)
+    sessions = make_session_factory(make_engine(url))
+    with sessions.begin() as db:
+        db.execute(update(Node).where(Node.node_id == "n2").values(max_power_w=250_000.0))
+    assert load_node_params(sessions) == {"n1": EnergyParams(60, 30_000.0), "n2": EnergyParams(60, 250_000.0)}
