@@ -146,4 +146,5 @@ ES = {
 'Leave it empty to hide costs.': 'Déjalo vacío para no mostrar costes.',
 'Currency': 'Moneda',
 'Cost': 'Coste',
+'Something went wrong on our side. Try again; if it keeps happening, tell your administrator.': 'Algo ha fallado por nuestra parte. Inténtalo de nuevo; si vuelve a pasar, avisa a quien administre EnerTrack.',
 }
