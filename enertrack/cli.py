@@ -92,14 +92,18 @@ def _owner_id(db: object, username: str) -> int:
 @click.option("--description", default="", help="Up to 200 characters.")
 @click.option("--location", default="", help="Up to 120 characters.")
 @click.option("--interval", "interval_s", default="10", show_default=True, help="Reporting interval in seconds.")
-def node_add(username: str, node_id: str, description: str, location: str, interval_s: str) -> None:
+@click.option("--max-power", "max_power_w", default=None,
+              help="Glitch bound in W for the energy rules [default: 30000, docs/energy.md].")
+def node_add(username: str, node_id: str, description: str, location: str, interval_s: str,
+             max_power_w: str | None) -> None:
     """Register a node for a user."""
     from enertrack import nodes
     from enertrack.i18n import tr
     from enertrack.validation import MESSAGES
 
     settings = settings_or_exit()
-    fields = {"node_id": node_id, "description": description, "location": location, "interval_s": interval_s}
+    fields = {"node_id": node_id, "description": description, "location": location, "interval_s": interval_s,
+              "max_power_w": max_power_w}
     try:
         with sessions(settings).begin() as db:
             nodes.create_node(db, _owner_id(db, username), fields)
@@ -157,23 +161,28 @@ def node_remove(username: str, node_id: str, yes: bool) -> None:
 @click.option("--host", default=None, help="Address to listen on [default: ENERTRACK_HOST or 0.0.0.0].")
 @click.option("--port", default=None, type=int, help="Port [default: ENERTRACK_PORT or 8006].")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str | None, port: int | None, workers: int) -> None:
+@click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log every request.")
+def serve(host: str | None, port: int | None, workers: int, access_log: bool) -> None:
     """Serve the web app with gunicorn (production: needs FLASK_SECRET_KEY)."""
     from enertrack.server import run_gunicorn
 
     settings = settings_or_exit(check=True)
-    run_gunicorn(settings, host=host or settings.host, port=port or settings.port, workers=workers)
+    run_gunicorn(settings, host=host or settings.host, port=port or settings.port, workers=workers,
+                 extra=None if access_log else {"accesslog": None})
 
 
 @main.command()
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="[default: ENERTRACK_PORT or 8006].")
-def demo(port: int | None) -> None:
+@click.option("--broker", type=click.Choice(["auto", "none"]), default="auto", show_default=True,
+              help="none: no MQTT at all, the simulator writes straight into the store.")
+def demo(port: int | None, broker: str) -> None:
     """Start the demo (what `make run` does): web, ingest and simulated nodes, with a demo login."""
     from enertrack.demo import run_demo
 
     settings = settings_or_exit(ENERTRACK_ENV="development")
     configured = "mqtt_host" in settings.model_fields_set  # DOMINIO set in the environment or .env
-    sys.exit(run_demo(settings, port=port or settings.port, configured_broker=configured))
+    sys.exit(run_demo(settings, port=port or settings.port, configured_broker=configured,
+                      use_broker=broker == "auto"))
 
 
 main.add_command(export_readings)

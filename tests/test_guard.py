@@ -59,7 +59,7 @@ def test_router_serves_only_public_pages_to_anonymous_visitors(dash: DashClient)
 
 
 def test_session_callback_gives_anonymous_visitors_public_content_only(dash: DashClient) -> None:
-    response = dash.call("nav-user.children", ["/enertrack/login", "es"])
+    response = dash.call("nav-user.children", ["/enertrack/login", None], ["es"])
     assert response.status_code == 200
     body = response.get_json()["response"]
     assert body["nav-user"]["children"] is None and body["nav-links"]["children"] == []
@@ -91,3 +91,19 @@ def test_csrf_exemption_still_targets_dashs_callback_endpoint(app: Flask) -> Non
     view = app.view_functions["/enertrack/_dash-update-component"]
     csrf = app.extensions["csrf"]
     assert f"{view.__module__}.{view.__name__}" in csrf._exempt_views
+
+
+def test_an_unexpected_callback_failure_becomes_a_friendly_toast(client: FlaskClient, dash: DashClient,
+                                                                 app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    create_user(app, "ana")
+    login(client, dash, "ana")
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    import enertrack.nodes
+
+    monkeypatch.setattr(enertrack.nodes, "list_nodes", broken)
+    response = dash.call("nodes-table.children", [1])
+    assert response.status_code == 200
+    assert "Algo ha fallado por nuestra parte" in response.get_data(as_text=True)
