@@ -92,6 +92,12 @@ class DashClient:
             "changedPropIds": changed,
         }
 
+    def on_page(self, fragment: str, key: str, values: list[Any]) -> dict[int, list[dict[str, Any]]]:
+        """pattern_ids of a callback's wildcard outputs when the page shows one component per value of key."""
+        outputs = parse_outputs(self.spec(fragment)["output"])
+        return {-1 - k: [{**out["id"], key: value} for value in values]
+                for k, out in enumerate(outputs) if isinstance(out["id"], dict)}
+
     def call(self, fragment: str, inputs: list[Any], state: list[Any] | None = None, **kwargs: Any) -> Any:
         """POST the callback; returns the Flask test response."""
         spec = self.spec(fragment)

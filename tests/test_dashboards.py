@@ -17,7 +17,7 @@ from enertrack.calendar import today
 from enertrack.energy import EnergyParams
 from enertrack.telemetry.reading import Reading
 from tests.conftest import create_user, login
-from tests.dash_client import DashClient, parse_outputs
+from tests.dash_client import DashClient
 
 PANEL = "panel-updated.children"
 ANALYSIS = "analysis-chart.figure"
@@ -48,14 +48,6 @@ def card_value(response: dict, name: str) -> str:
     return response[f"panel-kpi-{name}"]["children"]
 
 
-def on_page(dash: DashClient, nodes_shown: list[str]) -> dict[int, list[dict[str, str]]]:
-    """The row cells the browser has on the page for these nodes, per wildcard output of the panel."""
-    spec = dash.spec(PANEL)
-    outputs = parse_outputs(spec["output"])
-    return {-1 - k: [{**out["id"], "node": node} for node in nodes_shown]
-            for k, out in enumerate(outputs) if isinstance(out["id"], dict)}
-
-
 def test_panel_averages_active_nodes_and_shows_statuses(app: Flask, client: FlaskClient, dash: DashClient) -> None:
     seed(app, client, dash)
     first = ok(dash.call(PANEL, [0]))
@@ -80,7 +72,7 @@ def test_panel_ticks_set_numbers_in_place_instead_of_redrawing(app: Flask, clien
     shown = ["a-live", "b-live", "c-old", "d-new"]
     app.extensions["enertrack"].store.write([Reading("a-live", int(time.time()), voltage=230.0, current=2.0,
                                                      power=1400.0, energy=10.0, power_factor=0.9, frequency=50.0)])
-    tick = ok(dash.call(PANEL, [1], pattern_ids=on_page(dash, shown)))
+    tick = ok(dash.call(PANEL, [1], pattern_ids=dash.on_page(PANEL, "node", shown)))
     assert "panel-nodes-body" not in tick and "panel-kpis" not in tick  # no component is replaced
     assert card_value(tick, "power") == "1,100" and card_value(tick, "total_power") == "2,200"
     cells = {key: value for key, value in tick.items() if key.startswith("{")}
@@ -93,7 +85,7 @@ def test_panel_ticks_set_numbers_in_place_instead_of_redrawing(app: Flask, clien
     # Another node appears: the rows are rebuilt once, with it.
     with app.extensions["enertrack"].transaction() as db:
         nodes.create_node(db, seed_owner(app), {"node_id": "e-added", "interval_s": 10})
-    grown = ok(dash.call(PANEL, [2], pattern_ids=on_page(dash, shown)))
+    grown = ok(dash.call(PANEL, [2], pattern_ids=dash.on_page(PANEL, "node", shown)))
     assert [r["props"]["id"]["node"] for r in grown["panel-nodes-body"]["children"]] == [*shown, "e-added"]
     assert not any(key.startswith("{") for key in grown)  # the old rows' cells are left to the new rows
 

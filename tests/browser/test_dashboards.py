@@ -1,6 +1,6 @@
 """Panel and analysis in a real browser, on history written by the simulator's backfill.
 
-What only a browser shows: the cards and statuses drawn, numbers patched in place by a live
+What only a browser shows: the cards and statuses drawn, numbers set in place by a live
 tick, bars redrawn per granularity, a CSV that really lands on disk, dark charts, and no
 console errors on the way.
 """
@@ -34,7 +34,7 @@ ACTIVE, DISCONNECTED, SILENT = "casa-01", "taller-02", "nuevo-03"
 KPIS = (*KPI_NAMES, "total_power", "energy_today")
 
 
-def seed(duo: Any) -> int:
+def seed(duo: Any) -> None:
     """Three nodes of one user: one reporting until now, one silent for 6 hours, one never heard of."""
     app = duo.flask_app
     services = app.extensions["enertrack"]
@@ -44,7 +44,6 @@ def seed(duo: Any) -> int:
     now = int(time.time())
     backfill(services.store, specs[:1], STEP, now - DAYS * 86400, now)
     backfill(services.store, specs[1:2], STEP, now - DAYS * 86400, now - 6 * 3600)
-    return now
 
 
 def card(duo: Any, name: str) -> Any:
@@ -52,10 +51,14 @@ def card(duo: Any, name: str) -> Any:
     return duo.driver.find_element(By.CSS_SELECTOR, f"[id*='\"name\":\"{name}\"'] .kpi-value")
 
 
+def row(duo: Any, node: str) -> Any:
+    """A node's row in the panel's table."""
+    return duo.driver.find_element(By.CSS_SELECTOR, f"tr[id*='\"node\":\"{node}\"']")
+
+
 def status(duo: Any, node: str) -> str:
     """The status badge's class of a node's row."""
-    row = duo.driver.find_element(By.CSS_SELECTOR, f"[id*='\"node\":\"{node}\"']")
-    return row.find_element(By.CSS_SELECTOR, ".node-status").get_attribute("class")
+    return row(duo, node).find_element(By.CSS_SELECTOR, ".node-status").get_attribute("class")
 
 
 def attached(element: Any) -> bool:
@@ -82,17 +85,18 @@ def test_panel_shows_kpis_and_statuses_and_ticks_in_place(live: Any) -> None:
     assert "node-status-disconnected" in status(duo, DISCONNECTED)
     assert "node-status-no_data" in status(duo, SILENT)
 
-    # A new reading: the next tick patches the numbers; the cards and rows stay the same elements.
+    # A new reading: the next tick sets the numbers in place; cards and rows stay the same elements.
     cards = duo.driver.find_elements(By.CSS_SELECTOR, ".kpi-card")
     unchanged = card(duo, "frequency")
-    row = duo.driver.find_element(By.CSS_SELECTOR, f"[id*='\"node\":\"{SILENT}\"']")
+    rows = [row(duo, node) for node in (ACTIVE, DISCONNECTED, SILENT)]
     services = duo.flask_app.extensions["enertrack"]
     services.store.write([Reading(ACTIVE, int(time.time()), voltage=230.0, current=18.8, power=4321.0,
                                   power_factor=0.97, frequency=float(unchanged.text))])
     wait(duo, lambda _d: card(duo, "power").text == "4,321", timeout=12)
     assert card(duo, "total_power").text == "4,321" and card(duo, "current").text == "18.80"
     assert attached(unchanged) and unchanged.text == card(duo, "frequency").text
-    assert attached(row) and all(attached(c) for c in cards)
+    assert "4,321 W" in rows[0].text  # the active node's row, updated where it stands
+    assert all(attached(r) for r in rows) and all(attached(c) for c in cards)
     assert console_errors(duo) == []
 
 
