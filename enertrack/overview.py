@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +17,6 @@ from enertrack.models import Node
 from enertrack.status import NodeStatus, node_status
 from enertrack.store.base import TimeseriesStore
 from enertrack.telemetry.reading import Reading
-from zoneinfo import ZoneInfo
 
 KPI_NAMES: tuple[str, ...] = tuple(m.name for m in MAGNITUDES if m.kpi)
 

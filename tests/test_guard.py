@@ -107,3 +107,9 @@ def test_an_unexpected_callback_failure_becomes_a_friendly_toast(client: FlaskCl
     response = dash.call("nodes-table.children", [1])
     assert response.status_code == 200
     assert "Algo ha fallado por nuestra parte" in response.get_data(as_text=True)
+
+
+def test_theme_is_set_in_head_before_the_page_renders(client: FlaskClient) -> None:
+    html = client.get("/enertrack/login").get_data(as_text=True)
+    head, body = html.split("<body>", 1) if "<body>" in html else html.split("<body", 1)
+    assert "data-bs-theme" in head and "prefers-color-scheme" in head and "react-entry-point" in body

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import itertools
-import logging
 import json
+import logging
 import time
 from typing import Any
 

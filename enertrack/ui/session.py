@@ -17,11 +17,11 @@ from flask_wtf.csrf import generate_csrf
 from enertrack.config import URL_PREFIX
 from enertrack.context import services
 from enertrack.i18n import LANGUAGES, language, translator
-
-LANGUAGES_LIST = tuple(LANGUAGES)
 from enertrack.models import User
 from enertrack.ui import ids
 from enertrack.ui.toast import toast
+
+LANGUAGES_LIST = tuple(LANGUAGES)
 
 
 def logout_form(_: Any) -> dbc.Form:

@@ -149,3 +149,19 @@ def test_node_description_is_text_in_the_browser(live: Any) -> None:
     wait(duo, EC.text_to_be_present_in_element((By.ID, "nodes-list"), payload))
     assert duo.driver.find_elements(By.CSS_SELECTOR, "#nodes-list img") == []
     assert console_errors(duo) == []
+
+
+def test_theme_follows_the_os_until_chosen(live: Any) -> None:
+    duo = live
+    duo.driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                               {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    duo.driver.get(url(duo, "login"))
+    duo.driver.execute_script("window.localStorage.clear()")
+    duo.driver.get(url(duo, "login"))
+    assert theme(duo) == "dark"  # set by the <head> script, before the app renders
+    duo.wait_for_element("#login-submit")
+    duo.find_element("#theme-toggle").click()
+    wait(duo, lambda _d: theme(duo) == "light")
+    duo.driver.refresh()
+    assert theme(duo) == "light"  # the choice now wins over the OS
+    assert console_errors(duo) == []
