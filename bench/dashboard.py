@@ -88,7 +88,8 @@ def last_months(local_today: date, count: int) -> tuple[date, date]:
 # -- naive pandas over the raw readings -------------------------------------------------------
 
 
-def raw(db: Path, nodes: Sequence[str], start: int, end: int, columns: Sequence[str]) -> Iterator[tuple[str, pd.DataFrame]]:
+def raw(db: Path, nodes: Sequence[str], start: int, end: int,
+        columns: Sequence[str]) -> Iterator[tuple[str, pd.DataFrame]]:
     """Each node's raw readings in [start, end), oldest first, read with pandas."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         for node in nodes:
