@@ -46,7 +46,8 @@ ERRORS = {
     "bad_period": N_("Choose hour, day, month or year."),
     "bad_date": N_("Choose a start and an end date."),
     "end_before_start": N_("The end date must be after the start date."),
-    "too_many_periods": N_("That range has too many bars for this granularity: choose a shorter range or a coarser one."),
+    "too_many_periods": N_(
+        "That range has too many bars for this granularity: choose a shorter range or a coarser one."),
     "store": N_("The readings are not available right now. Try again in a minute."),
 }
 

@@ -28,9 +28,9 @@ from enertrack.node_dashboard import (
 )
 from enertrack.nodes import NodeNotFound, NodeView, owned
 from enertrack.store.base import Extreme, RangeSummary, StoreUnavailable
+from enertrack.telemetry_db import recent_rejections
 from enertrack.ui import charts, fmt, ids
 from enertrack.ui.live import Drawn, LiveState
-from enertrack.telemetry_db import recent_rejections
 from enertrack.ui.user import user_id, user_lang, user_timezone, user_translator
 
 dash.register_page(__name__, path_template="/nodes/<node_id>", title="EnerTrack")
@@ -113,7 +113,8 @@ def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
                     dbc.Row(
                         [
                             dbc.Col(dbc.RadioItems(
-                                id=PRESET, options=[{"label": _(label), "value": value} for value, label in PRESET_LABELS],
+                                id=PRESET,
+                                options=[{"label": _(label), "value": value} for value, label in PRESET_LABELS],
                                 value=DEFAULT_PRESET, inline=True, class_name="btn-group flex-wrap",
                                 input_class_name="btn-check", label_class_name="btn btn-outline-primary",
                                 label_checked_class_name="active"), width="auto"),

@@ -23,5 +23,6 @@ def callback_failed(error: Exception) -> None:
         message = tr(lang, "The readings are not available right now. Try again in a minute.")
     else:
         log.error("callback failed", exc_info=error)
-        message = tr(lang, "Something went wrong on our side. Try again; if it keeps happening, tell your administrator.")
+        message = tr(lang, "Something went wrong on our side. Try again; "
+                           "if it keeps happening, tell your administrator.")
     set_props(ids.TOASTS, {"children": [toast(message, "danger")]})
