@@ -11,6 +11,7 @@ store.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -28,6 +29,7 @@ import click
 
 from enertrack.config import Settings
 
+PR_SET_PDEATHSIG = 1  # prctl option: signal a child when its parent dies
 DEMO_USER = "demo"
 DEMO_PASSWORD = "enertrack-demo"
 DEMO_EMAIL = "demo@example.com"
@@ -106,7 +108,8 @@ def choose_broker(settings: Settings, data_dir: Path, configured: bool) -> Broke
         folder.mkdir(parents=True, exist_ok=True)
         conf = folder / "mosquitto.conf"
         conf.write_text(PRIVATE_BROKER_CONF.format(port=port, data=folder.resolve()))
-        process = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL)  # noqa: S603
+        process = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,  # noqa: S603
+                                   preexec_fn=_die_with_parent)
         deadline = time.monotonic() + 10
         while not _port_open("127.0.0.1", port):
             if process.poll() is not None or time.monotonic() > deadline:
@@ -133,8 +136,17 @@ def ensure_demo_user(settings: Settings) -> None:
                                                          settings.default_timezone, "es"))
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the demo process dies, even by SIGKILL (Linux)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux: the demo's own shutdown still stops its children
+
+
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "enertrack.cli", *args], env=env)  # noqa: S603
+    return subprocess.Popen([sys.executable, "-m", "enertrack.cli", *args], env=env,  # noqa: S603
+                            preexec_fn=_die_with_parent)
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> bool:

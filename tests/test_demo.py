@@ -108,3 +108,16 @@ def test_demo_without_a_broker_writes_live_readings_directly(tmp_path: Path,
     while time.monotonic() < deadline and readings(tmp_path) <= 5 * 90 * 8640:
         time.sleep(1)
     assert readings(tmp_path) > 5 * 90 * 8640
+
+
+def test_demo_children_stop_when_the_demo_is_killed(tmp_path: Path, stopper: list[subprocess.Popen[str]]) -> None:
+    import psutil
+
+    process, _port = start_demo(tmp_path, "--broker", "none")
+    stopper.append(process)
+    wait_banner(process, tmp_path / "demo.log")
+    children = psutil.Process(process.pid).children()
+    assert len(children) >= 2  # web and simulator
+    process.kill()  # no chance to clean up
+    gone, alive = psutil.wait_procs(children, timeout=30)
+    assert alive == [], [p.cmdline() for p in alive]
