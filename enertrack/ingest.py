@@ -31,7 +31,16 @@ from enertrack.config import ConfigError, Settings, load_settings
 from enertrack.db import make_engine, make_session_factory
 from enertrack.mqtt import make_client
 from enertrack.store.base import StoreUnavailable, TimeseriesStore
-from enertrack.telemetry.batcher import Batcher, Inbound, Plan, ackable, node_ids_in, plan_batch
+from enertrack.store.isolate import write_isolating
+from enertrack.telemetry.batcher import (
+    Batcher,
+    Inbound,
+    Plan,
+    ackable,
+    node_ids_in,
+    plan_batch,
+    refuse,
+)
 from enertrack.telemetry.directory import NodeDirectory
 from enertrack.telemetry.payload import printable
 from enertrack.telemetry.stats import IngestStats, Throttle
@@ -45,6 +54,10 @@ KEEPALIVE_S = 30
 RECONNECT_MIN_S = 1.0
 RECONNECT_MAX_S = 60.0
 TRANSIENT = (StoreUnavailable, OperationalError, InterfaceError)
+# SQLite page cache of the daemon's store connection. Appending touches every page of the file
+# once, so an unbounded cache grows with the file (the web app's 64 MiB default would be reached);
+# the writer only revisits each node's newest pages, and older ones stay in the OS's file cache.
+WRITER_CACHE_MIB = 8
 
 
 def reconnect_delay_s(failures: int) -> float:
@@ -259,8 +272,12 @@ class Daemon:
         plan = plan_batch(messages, self.prefix, self.directory.known)
         params = self.directory.params({r.node_id for r in plan.readings})
         if plan.readings:
-            result = self.store.write(plan.readings, params)
+            # Readings the store refuses (StoreRejected) would fail the same way on every retry:
+            # they are isolated, dead-lettered and acked with the rest; the rest is stored.
+            result = write_isolating(lambda part: self.store.write(part, params), plan.readings)
             plan.stored, plan.duplicates_in_batch = result.stored, plan.duplicates_in_batch + result.duplicates
+            for refusal in result.refused:
+                refuse(plan, refusal.index, str(refusal.error))
         telemetry_db.record(self.sessions, plan.dead_letters, plan.statuses)
         return plan
 
@@ -375,6 +392,13 @@ def _settings() -> Settings:
     return settings
 
 
+def open_daemon_store(settings: Settings) -> TimeseriesStore:
+    """The configured store, with the writer's bounded page cache when it is SQLite."""
+    from enertrack.store.factory import open_store
+
+    return open_store(settings, sqlite_cache_mib=WRITER_CACHE_MIB)
+
+
 def _wait_for_schema(engine: Engine, stopping: threading.Event) -> bool:
     """True once the users database answers with the ingest tables; False when it lacks them."""
     failures = 0
@@ -397,8 +421,6 @@ def main() -> int:
         for problem in exc.problems:
             log.error("configuration: %s", problem)
         return 2
-    from enertrack.store.factory import open_store
-
     engine = make_engine(settings.sqlalchemy_url)
     early_stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: early_stop.set())
@@ -408,7 +430,7 @@ def main() -> int:
         return 2
     if early_stop.is_set():
         return 0
-    store = open_store(settings)
+    store = open_daemon_store(settings)
     daemon = Daemon(settings, store, make_session_factory(engine))
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from enertrack.telemetry.payload import (
     StatusUpdate,
     decode,
     excerpt,
+    store_refused,
 )
 from enertrack.telemetry.reading import Reading
 
@@ -148,8 +150,22 @@ def test_rejected(case: str, topic: str, payload: bytes | str, reason: Reason, h
 
 
 def test_every_reason_is_exercised_by_the_table() -> None:
-    covered = {row[3] for row in REJECTED} | {Reason.UNKNOWN_NODE}
+    # unknown_node: the next test; store_rejected: the daemon's tests (test_ingest_logic.py).
+    covered = {row[3] for row in REJECTED} | {Reason.UNKNOWN_NODE, Reason.STORE_REJECTED}
     assert covered == set(Reason)
+
+
+def test_every_reason_is_documented_for_operators() -> None:
+    table = (Path(__file__).resolve().parents[1] / "docs" / "payload.md").read_text()
+    assert [r for r in Reason if f"| `{r.value}` |" not in table] == []
+
+
+def test_a_reading_the_store_refused_says_so_and_keeps_the_stores_words() -> None:
+    rejection = store_refused("meter-1", b'{"p": 1}', "InfluxDB rejected the request (422): beyond retention")
+    assert rejection.reason == Reason.STORE_REJECTED and rejection.node_id == "meter-1"
+    assert rejection.message.startswith("valid, but the time-series store refused it")
+    assert rejection.message.endswith("beyond retention")
+    assert rejection.excerpt == '{"p": 1}'
 
 
 def test_unknown_node_is_rejected_before_its_payload_is_read() -> None:

@@ -45,6 +45,7 @@ class Reason(StrEnum):
     CONFLICTING_ALIAS = "conflicting_alias"
     EMPTY = "empty"
     BAD_STATUS = "bad_status"
+    STORE_REJECTED = "store_rejected"  # valid, but the time-series store refused it (InfluxDB 4xx)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +230,17 @@ def parse_telemetry(node_id: str, payload: bytes, received_at: float) -> Accepte
         names = ", ".join(f"{m.name} ({m.alias})" for m in MAGNITUDES)
         return reject(Reason.EMPTY, f"payload carries no measurement; send at least one of {names}")
     return Accepted(Reading(node_id=node_id, ts=ts, **values), tuple(ignored))
+
+
+def store_refused(node_id: str, payload: bytes, detail: str) -> Rejection:
+    """A valid reading the time-series store refused on its own (detail: the store's words)."""
+    return Rejection(
+        Reason.STORE_REJECTED,
+        "valid, but the time-series store refused it (the rest of its batch was stored; it is not "
+        f"retried); fix what the store says, e.g. the bucket's retention or a field's type: {detail}",
+        node_id,
+        excerpt(payload),
+    )
 
 
 def parse_status(node_id: str, payload: bytes, received_at: float, retained: bool = False) -> StatusUpdate | Rejection:
