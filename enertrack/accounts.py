@@ -114,3 +114,29 @@ def update_preferences(session: Session, user_id: int, timezone: Any, language: 
     user.timezone = validation.text(timezone)
     user.language = str(language)
     return user
+
+
+def update_tariff(session: Session, user_id: int, price: Any, currency: Any) -> User:
+    """Save the user's price per kWh (empty: no costs) and currency; AccountError for bad values."""
+    amount, ok = validation.parse_price(price)
+    errors: dict[str, str] = {}
+    if not ok:
+        errors["price_per_kwh"] = "price_range"
+    if code := validation.currency_error(currency):
+        errors["currency"] = code
+    if errors:
+        raise AccountError(errors)
+    user = session.get(User, user_id)
+    if user is None:
+        raise AccountError({"user": "missing"})
+    user.price_per_kwh = amount
+    user.currency = str(currency).strip().upper()
+    return user
+
+
+def tariff(session: Session, user_id: int) -> tuple[float | None, str]:
+    """(price per kWh or None, currency) of the user."""
+    user = session.get(User, user_id)
+    if user is None or user.price_per_kwh is None:
+        return None, user.currency if user is not None else "EUR"
+    return float(user.price_per_kwh), user.currency

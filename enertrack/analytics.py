@@ -58,9 +58,17 @@ class EnergyStats:
     previous_kwh: float
     change: float | None  # fraction vs the previous range; None when that had no energy
 
-    def cost(self, kwh: float, price_per_kwh: float | None) -> float | None:
-        """kWh times the tariff, when there is one."""
-        return None if price_per_kwh is None else kwh * price_per_kwh
+
+@dataclass(frozen=True, slots=True)
+class Tariff:
+    """A user's price per kWh (None: costs are not shown) and currency."""
+
+    price: float | None
+    currency: str
+
+    def cost(self, kwh: float) -> float | None:
+        """kWh times the price, when there is one."""
+        return None if self.price is None else kwh * self.price
 
 
 def energy_stats(table: pd.DataFrame, previous_kwh: float) -> EnergyStats:

@@ -92,14 +92,18 @@ def _owner_id(db: object, username: str) -> int:
 @click.option("--description", default="", help="Up to 200 characters.")
 @click.option("--location", default="", help="Up to 120 characters.")
 @click.option("--interval", "interval_s", default="10", show_default=True, help="Reporting interval in seconds.")
-def node_add(username: str, node_id: str, description: str, location: str, interval_s: str) -> None:
+@click.option("--max-power", "max_power_w", default=None,
+              help="Glitch bound in W for the energy rules [default: 30000, docs/energy.md].")
+def node_add(username: str, node_id: str, description: str, location: str, interval_s: str,
+             max_power_w: str | None) -> None:
     """Register a node for a user."""
     from enertrack import nodes
     from enertrack.i18n import tr
     from enertrack.validation import MESSAGES
 
     settings = settings_or_exit()
-    fields = {"node_id": node_id, "description": description, "location": location, "interval_s": interval_s}
+    fields = {"node_id": node_id, "description": description, "location": location, "interval_s": interval_s,
+              "max_power_w": max_power_w}
     try:
         with sessions(settings).begin() as db:
             nodes.create_node(db, _owner_id(db, username), fields)

@@ -258,7 +258,7 @@ class Daemon:
         if not self.directory.needs_refresh(names, self.clock()):
             return
         try:
-            self.directory.replace(telemetry_db.load_node_intervals(self.sessions), self.clock())
+            self.directory.replace(telemetry_db.load_node_params(self.sessions), self.clock())
         except TRANSIENT as exc:
             if not self.directory.loaded:
                 raise  # with no node list at all, nothing can be judged: retry the batch

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, func
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, MetaData, Numeric, String, func
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -17,6 +18,10 @@ EMAIL_MAX = 254
 LANGUAGES = ("es", "en")
 DEFAULT_LANGUAGE = "es"
 DEFAULT_INTERVAL_S = 10
+DEFAULT_CURRENCY = "EUR"
+MAX_POWER_MIN_W = 100.0
+MAX_POWER_MAX_W = 10_000_000.0
+PRICE_MAX = 100
 INTERVAL_MIN_S = 1
 INTERVAL_MAX_S = 86_400
 NODE_STATUSES = ("online", "offline")
@@ -60,6 +65,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, server_default=func.now())
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Madrid")
     language: Mapped[str] = mapped_column(String(5), default=DEFAULT_LANGUAGE)
+    # Tariff: the price of one kWh in the user's currency (None: no costs shown).
+    price_per_kwh: Mapped[Decimal | None] = mapped_column(Numeric(10, 5), default=None)
+    currency: Mapped[str] = mapped_column(String(3), default=DEFAULT_CURRENCY, server_default=DEFAULT_CURRENCY)
 
     nodes: Mapped[list[Node]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
@@ -77,6 +85,8 @@ class Node(Base):
     description: Mapped[str] = mapped_column(String(DESCRIPTION_MAX), default="")
     location: Mapped[str] = mapped_column(String(LOCATION_MAX), default="")
     interval_s: Mapped[int] = mapped_column(Integer, default=DEFAULT_INTERVAL_S)
+    # Glitch bound of the energy rules for this meter (None: the default, docs/energy.md).
+    max_power_w: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, server_default=func.now())
     # The node's own announcement on <prefix>/<node_id>/status (its MQTT Last Will says offline).
     last_status: Mapped[str | None] = mapped_column(String(7), default=None)

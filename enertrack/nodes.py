@@ -35,11 +35,12 @@ class NodeView:
     description: str
     location: str
     interval_s: int
+    max_power_w: float | None = None  # the glitch bound, None for the default
 
 
 def view(node: Node) -> NodeView:
     """Detach a node into a NodeView."""
-    return NodeView(node.node_id, node.description, node.location, node.interval_s)
+    return NodeView(node.node_id, node.description, node.location, node.interval_s, node.max_power_w)
 
 
 def list_nodes(session: Session, user_id: int) -> list[NodeView]:
@@ -95,6 +96,7 @@ def create_node(session: Session, user_id: int, fields: Mapping[str, Any]) -> No
         location=validation.text(fields.get("location")),
         interval_s=validation.parse_interval(fields.get("interval_s", DEFAULT_INTERVAL_S))
         or DEFAULT_INTERVAL_S,
+        max_power_w=validation.parse_max_power(fields.get("max_power_w"))[0],
     )
     session.add(node)
     try:
@@ -114,6 +116,7 @@ def update_node(session: Session, user_id: int, node_id: Any, fields: Mapping[st
     node.description = validation.text(fields.get("description"))
     node.location = validation.text(fields.get("location"))
     node.interval_s = validation.parse_interval(fields.get("interval_s")) or node.interval_s
+    node.max_power_w = validation.parse_max_power(fields.get("max_power_w"))[0]
     session.flush()
     return view(node)
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, delete, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from enertrack.db import transaction
+from enertrack.energy import DEFAULT_MAX_POWER_W, EnergyParams
 from enertrack.models import REJECTED_KEEP, REJECTED_TEXT_MAX, Node, RejectedMessage
 from enertrack.telemetry.batcher import DeadLetter
 from enertrack.telemetry.payload import StatusUpdate
@@ -28,10 +29,12 @@ def schema_ready(engine: Engine) -> bool:
     return "last_status" in {c["name"] for c in inspector.get_columns("nodes")}
 
 
-def load_node_intervals(factory: sessionmaker[Session]) -> dict[str, int]:
-    """Every registered node id and its reporting interval in seconds."""
+def load_node_params(factory: sessionmaker[Session]) -> dict[str, EnergyParams]:
+    """Every registered node id and the energy rules' parameters for it."""
     with factory() as session:
-        return dict(session.execute(select(Node.node_id, Node.interval_s)).tuples().all())
+        rows = session.execute(select(Node.node_id, Node.interval_s, Node.max_power_w)).tuples().all()
+    return {node_id: EnergyParams(interval_s=interval, max_power_w=bound or DEFAULT_MAX_POWER_W)
+            for node_id, interval, bound in rows}
 
 
 def _naive_utc(epoch: float) -> datetime:

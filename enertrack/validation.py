@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+import math
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import available_timezones
 
+from babel.numbers import list_currencies
 from email_validator import EmailNotValidError, validate_email
 
 from enertrack.i18n_markers import N_
@@ -15,7 +18,10 @@ from enertrack.models import (
     INTERVAL_MIN_S,
     LANGUAGES,
     LOCATION_MAX,
+    MAX_POWER_MAX_W,
+    MAX_POWER_MIN_W,
     NODE_ID_RE,
+    PRICE_MAX,
     USERNAME_RE,
 )
 
@@ -39,6 +45,9 @@ MESSAGES: dict[str, str] = {
     "description_long": N_("The description can have at most 200 characters."),
     "location_long": N_("The location can have at most 120 characters."),
     "interval_range": N_("The interval must be a whole number of seconds between 1 and 86400."),
+    "max_power_range": N_("Leave the glitch bound empty (30 kW) or give a power between 100 and 10,000,000 W."),
+    "price_range": N_("The price must be a number between 0 and 100 per kWh, like 0.15."),
+    "currency": N_("Use a three-letter currency code such as EUR, USD or MXN."),
 }
 
 
@@ -109,6 +118,53 @@ def parse_interval(value: Any) -> int | None:
     return number if INTERVAL_MIN_S <= number <= INTERVAL_MAX_S else None
 
 
+def parse_number(value: Any) -> float | None:
+    """A finite number from untrusted input (a form may send '0,15' or ' 12 '), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str) and value.strip():
+        try:
+            number = float(value.strip().replace(",", "."))
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def parse_max_power(value: Any) -> tuple[float | None, bool]:
+    """(glitch bound in W or None for the default, valid?) from an optional form field."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, True
+    number = parse_number(value)
+    if number is None or not MAX_POWER_MIN_W <= number <= MAX_POWER_MAX_W:
+        return None, False
+    return number, True
+
+
+def parse_price(value: Any) -> tuple[Decimal | None, bool]:
+    """(price per kWh or None for no tariff, valid?) from an optional form field."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, True
+    number = parse_number(value)
+    if number is None or not 0 <= number <= PRICE_MAX:
+        return None, False
+    return Decimal(str(number)).quantize(Decimal("0.00001")), True
+
+
+@lru_cache(maxsize=1)
+def currencies() -> frozenset[str]:
+    """ISO 4217 codes Babel knows."""
+    return frozenset(list_currencies())
+
+
+def currency_error(value: Any) -> str | None:
+    """Error code unless value is a known three-letter currency code."""
+    return None if isinstance(value, str) and value.strip().upper() in currencies() else "currency"
+
+
 def node_field_errors(fields: dict[str, Any], *, check_id: bool = True) -> dict[str, str]:
     """Field -> error code for a node form (node_id, description, location, interval_s)."""
     errors: dict[str, str] = {}
@@ -120,4 +176,6 @@ def node_field_errors(fields: dict[str, Any], *, check_id: bool = True) -> dict[
         errors["location"] = "location_long"
     if parse_interval(fields.get("interval_s")) is None:
         errors["interval_s"] = "interval_range"
+    if not parse_max_power(fields.get("max_power_w"))[1]:
+        errors["max_power_w"] = "max_power_range"
     return errors

@@ -12,7 +12,15 @@ from enertrack import nodes as node_service
 from enertrack.config import URL_PREFIX
 from enertrack.context import services
 from enertrack.i18n import translator
-from enertrack.models import DEFAULT_INTERVAL_S, DESCRIPTION_MAX, INTERVAL_MAX_S, INTERVAL_MIN_S, LOCATION_MAX
+from enertrack.models import (
+    DEFAULT_INTERVAL_S,
+    DESCRIPTION_MAX,
+    INTERVAL_MAX_S,
+    INTERVAL_MIN_S,
+    LOCATION_MAX,
+    MAX_POWER_MAX_W,
+    MAX_POWER_MIN_W,
+)
 from enertrack.store.base import StoreUnavailable
 from enertrack.ui import ids
 from enertrack.ui.forms import field
@@ -30,7 +38,7 @@ FORM_TITLE = "node-form-title"
 FORM_MODE = "node-form-mode"
 FORM_SAVE = "node-form-save"
 FORM_CANCEL = "node-form-cancel"
-FIELDS = ("node_id", "description", "location", "interval_s")
+FIELDS = ("node_id", "description", "location", "interval_s", "max_power_w")
 INPUT = {name: f"node-form-{name}" for name in FIELDS}
 FEEDBACK = {name: f"node-form-{name}-feedback" for name in FIELDS}
 EDIT = "node-edit"
@@ -62,6 +70,11 @@ def _form_modal(_: Any) -> dbc.Modal:
                                     max=INTERVAL_MAX_S, step=1, value=DEFAULT_INTERVAL_S),
                           help_text=_("How often the device sends a reading. Used to tell whether it is connected."),
                           feedback_id=FEEDBACK["interval_s"]),
+                    field(_("Glitch bound (W, optional)"),
+                          dbc.Input(id=INPUT["max_power_w"], type="number", min=MAX_POWER_MIN_W,
+                                    max=MAX_POWER_MAX_W, step=1, placeholder="30000"),
+                          help_text=_("An energy jump implying more average power than this is treated as a meter glitch and ignored. Empty: 30 kW, right for any single-phase meter."),
+                          feedback_id=FEEDBACK["max_power_w"]),
                 ]
             ),
             dbc.ModalFooter(
@@ -172,11 +185,8 @@ def _clicked() -> bool:
     Output(FORM_MODAL, "is_open"),
     Output(FORM_TITLE, "children"),
     Output(FORM_MODE, "data"),
-    Output(INPUT["node_id"], "value"),
     Output(INPUT["node_id"], "disabled"),
-    Output(INPUT["description"], "value"),
-    Output(INPUT["location"], "value"),
-    Output(INPUT["interval_s"], "value"),
+    *[Output(INPUT[name], "value") for name in FIELDS],
     Output(ids.TOASTS, "children", allow_duplicate=True),
     Output(REFRESH, "data", allow_duplicate=True),
     Input(ADD, "n_clicks"),
@@ -184,42 +194,41 @@ def _clicked() -> bool:
     Input(FORM_CANCEL, "n_clicks"),
     Input(FORM_SAVE, "n_clicks"),
     State(FORM_MODE, "data"),
-    State(INPUT["node_id"], "value"),
-    State(INPUT["description"], "value"),
-    State(INPUT["location"], "value"),
-    State(INPUT["interval_s"], "value"),
+    *[State(INPUT[name], "value") for name in FIELDS],
     State(REFRESH, "data"),
     prevent_initial_call=True,
 )
-def node_form(_add: Any, _edit: Any, _cancel: Any, _save: Any, mode: Any, node_id: Any,
-              description: Any, location: Any, interval_s: Any, refresh: Any) -> tuple[Any, ...]:
+def node_form(_add: Any, _edit: Any, _cancel: Any, _save: Any, mode: Any, *rest: Any) -> tuple[Any, ...]:
     """Open the form to add or edit, close it, or save it."""
     _ = user_translator()
-    keep = (no_update,) * 10
+    values, refresh = dict(zip(FIELDS, rest[:-1], strict=True)), rest[-1]
+    unchanged = (no_update,) * len(FIELDS)
     trigger = ctx.triggered_id
     if not _clicked():
-        return keep
+        return (no_update,) * (6 + len(FIELDS))
     if trigger == ADD:
-        return (True, _("Add a node"), {"mode": "add"}, "", False, "", "", DEFAULT_INTERVAL_S,
-                no_update, no_update)
+        blank = {"node_id": "", "description": "", "location": "", "interval_s": DEFAULT_INTERVAL_S,
+                 "max_power_w": None}
+        return (True, _("Add a node"), {"mode": "add"}, False, *[blank[f] for f in FIELDS], no_update, no_update)
     if trigger == FORM_CANCEL:
-        return (False, *keep[1:])
+        return (False, no_update, no_update, no_update, *unchanged, no_update, no_update)
     if isinstance(trigger, dict) and trigger.get("type") == EDIT:
         try:
             with services().read() as db:
                 node = node_service.view(node_service.owned(db, user_id(), trigger.get("node")))
         except node_service.NodeNotFound:
-            return (False, *keep[1:8], [toast(_("That node does not exist."), "danger")], no_update)
-        return (True, _("Edit node {node}", node=node.node_id), {"mode": "edit", "node": node.node_id},
-                node.node_id, True, node.description, node.location, node.interval_s, no_update, no_update)
+            return (False, no_update, no_update, no_update, *unchanged,
+                    [toast(_("That node does not exist."), "danger")], no_update)
+        return (True, _("Edit node {node}", node=node.node_id), {"mode": "edit", "node": node.node_id}, True,
+                *[getattr(node, f) for f in FIELDS], no_update, no_update)
     if trigger == FORM_SAVE:
-        return _save_form(_, mode, node_id, description, location, interval_s, refresh)
-    return keep
+        toasts, bump, close = _save_form(_, mode, values, refresh)
+        return (False if close else no_update, no_update, no_update, no_update, *unchanged, toasts, bump)
+    return (no_update,) * (6 + len(FIELDS))
 
 
-def _save_form(_: Any, mode: Any, node_id: Any, description: Any, location: Any, interval_s: Any,
-               refresh: Any) -> tuple[Any, ...]:
-    fields = {"node_id": node_id, "description": description, "location": location, "interval_s": interval_s}
+def _save_form(_: Any, mode: Any, fields: dict[str, Any], refresh: Any) -> tuple[Any, Any, bool]:
+    """(toasts, refresh counter, close the form?) after creating or updating the node."""
     editing = isinstance(mode, dict) and mode.get("mode") == "edit"
     bump = (refresh or 0) + 1 if isinstance(refresh, int) else 1
     try:
@@ -232,10 +241,10 @@ def _save_form(_: Any, mode: Any, node_id: Any, description: Any, location: Any,
                 message = _("Node {node} added. Point your device at its topic to see data.", node=saved.node_id)
     except node_service.NodeError as exc:
         first = next(iter(exc.errors.values()))
-        return (no_update,) * 8 + ([toast(_("Check the form: {problem}", problem=_(MESSAGES[first])), "danger")], no_update)
+        return [toast(_("Check the form: {problem}", problem=_(MESSAGES[first])), "danger")], no_update, False
     except node_service.NodeNotFound:
-        return (False,) + (no_update,) * 7 + ([toast(_("That node does not exist."), "danger")], bump)
-    return (False,) + (no_update,) * 7 + ([toast(message, "success")], bump)
+        return [toast(_("That node does not exist."), "danger")], bump, True
+    return [toast(message, "success")], bump, True
 
 
 @callback(
@@ -246,14 +255,14 @@ def _save_form(_: Any, mode: Any, node_id: Any, description: Any, location: Any,
     State(FORM_MODE, "data"),
     prevent_initial_call=True,
 )
-def validate_form(node_id: Any, description: Any, location: Any, interval_s: Any, mode: Any) -> tuple[Any, ...]:
+def validate_form(*args: Any) -> tuple[Any, ...]:
     """Validation as you type, with the same rules the service applies on save."""
     _ = user_translator()
+    values, mode = dict(zip(FIELDS, args[:-1], strict=True)), args[-1]
     new = not (isinstance(mode, dict) and mode.get("mode") == "edit")
-    values = {"node_id": node_id, "description": description, "location": location, "interval_s": interval_s}
     with services().read() as db:
         errors = node_service.form_errors(db, values, new=new)
-    if new and not node_id:
+    if new and not values["node_id"]:
         errors.pop("node_id", None)  # an empty field is not an error until the user types
         blocked = True
     else:

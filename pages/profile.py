@@ -16,7 +16,7 @@ from enertrack.ui import ids
 from enertrack.ui.forms import field
 from enertrack.ui.toast import toast
 from enertrack.ui.user import user_id, user_translator
-from enertrack.validation import MESSAGES, timezones
+from enertrack.validation import MESSAGES, currencies, timezones
 
 dash.register_page(__name__, path="/profile", title="EnerTrack")
 
@@ -25,6 +25,8 @@ USERNAME = "profile-username"
 EMAIL = "profile-email"
 TIMEZONE = "profile-timezone"
 LANGUAGE = "profile-language"
+PRICE = "profile-price"
+CURRENCY = "profile-currency"
 SAVE = "profile-save"
 
 
@@ -48,6 +50,14 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
                         field(_("Language"), dbc.RadioItems(
                             id=LANGUAGE, options=[{"label": name, "value": code} for code, name in LANGUAGES.items()],
                             inline=True)),
+                        html.H2(_("Tariff"), className="h6 mt-4"),
+                        dbc.Row([
+                            dbc.Col(field(_("Price per kWh"), dbc.Input(id=PRICE, inputmode="decimal", maxLength=12,
+                                                                        placeholder="0.15"),
+                                          help_text=_("Leave it empty to hide costs.")), md=6),
+                            dbc.Col(field(_("Currency"), dcc.Dropdown(id=CURRENCY, options=sorted(currencies()),
+                                                                      clearable=False, searchable=True)), md=6),
+                        ]),
                         dbc.Button(_("Save"), id=SAVE, color="primary", n_clicks=0),
                     ]
                 ),
@@ -63,15 +73,18 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
     Output(EMAIL, "children"),
     Output(TIMEZONE, "value"),
     Output(LANGUAGE, "value"),
+    Output(PRICE, "value"),
+    Output(CURRENCY, "value"),
     Input(LOAD, "data"),
 )
-def load_profile(_load: Any) -> tuple[str, str, str, str]:
+def load_profile(_load: Any) -> tuple[str, ...]:
     """The logged-in user's current settings."""
     with services().read() as db:
         user = db.get(User, user_id())
         if user is None:
-            return "", "", "UTC", "es"
-        return user.username, user.email, user.timezone, user.language
+            return "", "", "UTC", "es", "", "EUR"
+        price = "" if user.price_per_kwh is None else f"{user.price_per_kwh.normalize():f}"
+        return user.username, user.email, user.timezone, user.language, price, user.currency
 
 
 @callback(
@@ -80,15 +93,18 @@ def load_profile(_load: Any) -> tuple[str, str, str, str]:
     Input(SAVE, "n_clicks"),
     State(TIMEZONE, "value"),
     State(LANGUAGE, "value"),
+    State(PRICE, "value"),
+    State(CURRENCY, "value"),
     prevent_initial_call=True,
 )
-def save_profile(clicks: Any, timezone: Any, language: Any) -> tuple[Any, Any]:
-    """Save timezone and language; the page switches language at once."""
+def save_profile(clicks: Any, timezone: Any, language: Any, price: Any, currency: Any) -> tuple[Any, Any]:
+    """Save timezone, language and tariff; the page switches language at once."""
     if not clicks:
         return no_update, no_update
     try:
         with services().transaction() as db:
             user = accounts.update_preferences(db, user_id(), timezone, language)
+            accounts.update_tariff(db, user_id(), price, currency)
             lang = user.language
     except accounts.AccountError as exc:
         _ = user_translator()

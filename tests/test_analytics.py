@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from enertrack.analytics import energy_stats, export_csv, load_energy, previous_range
+from enertrack.analytics import Tariff, energy_stats, export_csv, load_energy, previous_range
 from enertrack.calendar import boundaries, day_start
 from enertrack.energy import EnergyParams
 from enertrack.store.sqlite import SQLiteStore
@@ -121,7 +121,8 @@ def test_stats_and_previous_range(store: SQLiteStore) -> None:
     assert stats.shares == pytest.approx({"a": 0.25, "b": 0.75})
     assert stats.previous_kwh == pytest.approx(24)  # 31 Dec-2 Jan: only a's first day
     assert stats.change == pytest.approx((192 - 24) / 24)
-    assert stats.cost(stats.total_kwh, 0.15) == pytest.approx(28.8)
+    assert Tariff(0.15, 'EUR').cost(stats.total_kwh) == pytest.approx(28.8)
+    assert Tariff(None, 'EUR').cost(stats.total_kwh) is None
 
 
 def test_export_csv_is_exact(store: SQLiteStore) -> None:

@@ -54,6 +54,7 @@ def test_password_is_prompted_when_omitted(env: dict[str, str]) -> None:
         (("node", "add", "--user", "ana", "--id", "n1", "--description", "d" * 201), "description: The description"),
         (("node", "add", "--user", "ana", "--id", "taken"), "node_id: That node ID already exists"),
         (("node", "remove", "--user", "ana", "--id", "missing", "--yes"), "ana has no node 'missing'"),
+        (("node", "add", "--user", "ana", "--id", "n2", "--max-power", "50"), "max_power_w: Leave the glitch bound"),
     ],
 )
 def test_bad_input_is_a_clear_error_and_a_non_zero_exit(env: dict[str, str], args: tuple[str, ...], message: str) -> None:

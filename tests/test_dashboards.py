@@ -170,3 +170,24 @@ def test_period_defaults(app: Flask, client: FlaskClient, dash: DashClient) -> N
     month = ok(dash.call("analysis-range.start_date", ["month"]))
     assert month["analysis-range"] == {"start_date": date(local.year, 1, 1).isoformat(),
                                        "end_date": date(local.year + 1, 1, 1).isoformat()}
+
+
+def test_analysis_shows_costs_with_a_tariff(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from enertrack import accounts
+
+    uid = create_user(app, "ana", timezone="UTC")
+    services = app.extensions["enertrack"]
+    with services.transaction() as db:
+        nodes.create_node(db, uid, {"node_id": "a", "interval_s": 60})
+        accounts.update_tariff(db, uid, "0.2", "EUR")
+    start = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
+    services.store.write([Reading("a", start + 60 * i, energy=i / 60) for i in range(1440 + 1)], {"a": EnergyParams(60)})
+    login(client, dash, "ana")
+    result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-02", None, "light"]))
+    assert "4.80 EUR" in stats(result)  # 24 kWh x 0.20
+    assert "EUR" in str(result["analysis-chart"]["figure"]["data"][0]["hovertemplate"])
+    with services.read() as db:
+        assert accounts.tariff(db, uid) == (float(Decimal("0.2")), "EUR")

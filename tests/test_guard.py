@@ -59,7 +59,7 @@ def test_router_serves_only_public_pages_to_anonymous_visitors(dash: DashClient)
 
 
 def test_session_callback_gives_anonymous_visitors_public_content_only(dash: DashClient) -> None:
-    response = dash.call("nav-user.children", ["/enertrack/login", "es"])
+    response = dash.call("nav-user.children", ["/enertrack/login", None], ["es"])
     assert response.status_code == 200
     body = response.get_json()["response"]
     assert body["nav-user"]["children"] is None and body["nav-links"]["children"] == []

@@ -91,7 +91,7 @@ def test_plan_keeps_the_first_of_a_repeated_node_and_ts_and_sorts_outcomes() -> 
 def test_directory_refreshes_periodically_and_on_a_miss_at_most_every_few_seconds() -> None:
     directory = NodeDirectory(refresh_s=60, miss_refresh_s=5)
     assert directory.needs_refresh([], NOW)  # never loaded
-    directory.replace({"n1": 30}, NOW)
+    directory.replace({"n1": EnergyParams(interval_s=30)}, NOW)
     assert directory.known("n1") and not directory.known("n2")
     assert directory.params(["n1", "n2"]) == {"n1": EnergyParams(interval_s=30)}
     assert not directory.needs_refresh(["n1"], NOW + 10)

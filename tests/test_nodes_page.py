@@ -23,8 +23,9 @@ def response(resp) -> dict:  # type: ignore[no-untyped-def]
 
 
 def save(dash: DashClient, mode: object, node_id: str, description: str = "", location: str = "",
-         interval: object = 10):  # type: ignore[no-untyped-def]
-    return dash.call(FORM, [0, [], 0, 1], [mode, node_id, description, location, interval, 0], triggered=3)
+         interval: object = 10, max_power: object = None):  # type: ignore[no-untyped-def]
+    return dash.call(FORM, [0, [], 0, 1], [mode, node_id, description, location, interval, max_power, 0],
+                     triggered=3)
 
 
 def logged_in(app: Flask, client: FlaskClient, dash: DashClient, name: str = "ana", lang: str = "es") -> int:
@@ -35,7 +36,7 @@ def logged_in(app: Flask, client: FlaskClient, dash: DashClient, name: str = "an
 
 def test_add_then_list(app: Flask, client: FlaskClient, dash: DashClient) -> None:
     logged_in(app, client, dash)
-    opened = response(dash.call(FORM, [1, [], 0, 0], [None, None, None, None, None, 0]))
+    opened = response(dash.call(FORM, [1, [], 0, 0], [None, None, None, None, None, None, 0]))
     assert opened["node-form-modal"]["is_open"] is True
     assert opened["node-form-mode"]["data"] == {"mode": "add"}
     saved = response(save(dash, {"mode": "add"}, "casa-01", "Cocina", "Madrid", 15))
@@ -55,21 +56,21 @@ def test_validation_as_you_type(app: Flask, client: FlaskClient, dash: DashClien
         "x" * 65: "Usa de 1 a 64 letras",
     }
     for node_id, message in cases.items():
-        result = response(dash.call(VALIDATE, [node_id, "", "", 10], [{"mode": "add"}]))
+        result = response(dash.call(VALIDATE, [node_id, "", "", 10, None], [{"mode": "add"}]))
         assert result["node-form-node_id"]["invalid"] is True
         assert message in result["node-form-node_id-feedback"]["children"]
         assert result["node-form-save"]["disabled"] is True
-    long = response(dash.call(VALIDATE, ["ok-id", "d" * 201, "l" * 121, 0], [{"mode": "add"}]))
+    long = response(dash.call(VALIDATE, ["ok-id", "d" * 201, "l" * 121, 0, None], [{"mode": "add"}]))
     assert long["node-form-description"]["invalid"] and long["node-form-location"]["invalid"]
     assert "entre 1 y 86400" in long["node-form-interval_s-feedback"]["children"]
-    good = response(dash.call(VALIDATE, ["casa-02", "Salón", "", 10], [{"mode": "add"}]))
+    good = response(dash.call(VALIDATE, ["casa-02", "Salón", "", 10, None], [{"mode": "add"}]))
     assert good["node-form-save"]["disabled"] is False
     assert not any(good[f"node-form-{f}"]["invalid"] for f in ("node_id", "description", "location", "interval_s"))
 
 
 def test_messages_follow_the_users_language(app: Flask, client: FlaskClient, dash: DashClient) -> None:
     logged_in(app, client, dash, lang="en")
-    result = response(dash.call(VALIDATE, ["bad id!", "", "", 10], [{"mode": "add"}]))
+    result = response(dash.call(VALIDATE, ["bad id!", "", "", 10, None], [{"mode": "add"}]))
     assert "Use 1 to 64 letters" in result["node-form-node_id-feedback"]["children"]
 
 
@@ -85,7 +86,7 @@ def test_edit_keeps_the_id_and_saves_the_rest(app: Flask, client: FlaskClient, d
     uid = logged_in(app, client, dash)
     with app.extensions["enertrack"].transaction() as db:
         nodes.create_node(db, uid, {"node_id": "n1", "description": "old", "interval_s": 10})
-    opened = response(dash.call(FORM, [0, [1], 0, 0], [None, None, None, None, None, 0],
+    opened = response(dash.call(FORM, [0, [1], 0, 0], [None, None, None, None, None, None, 0],
                                 pattern_ids={1: [{"type": "node-edit", "node": "n1"}]}, triggered=1))
     assert opened["node-form-node_id"] == {"value": "n1", "disabled": True}
     assert opened["node-form-description"]["value"] == "old"
@@ -93,6 +94,14 @@ def test_edit_keeps_the_id_and_saves_the_rest(app: Flask, client: FlaskClient, d
     assert "Nodo n1 guardado" in str(result["toasts"]["children"])
     with app.extensions["enertrack"].read() as db:
         assert nodes.list_nodes(db, uid) == [nodes.NodeView("n1", "new", "Sevilla", 60)]
+    result = response(save(dash, {"mode": "edit", "node": "n1"}, "n1", "new", "Sevilla", "60", "100000"))
+    assert "guardado" in str(result["toasts"]["children"])
+    with app.extensions["enertrack"].read() as db:
+        assert nodes.list_nodes(db, uid)[0].max_power_w == 100_000.0
+    bad = response(dash.call(VALIDATE, ["n1", "", "", 10, 5], [{"mode": "edit", "node": "n1"}]))
+    assert bad["node-form-max_power_w"]["invalid"] is True
+    assert "entre 100 y 10.000.000 W" in bad["node-form-max_power_w-feedback"]["children"]
+    assert bad["node-form-save"]["disabled"] is True
 
 
 def test_delete_asks_first_then_removes_node_and_readings(app: Flask, client: FlaskClient, dash: DashClient) -> None:
@@ -132,9 +141,14 @@ def test_profile_saves_timezone_and_language(app: Flask, client: FlaskClient, da
     logged_in(app, client, dash)
     loaded = response(dash.call("profile-username.children", [True]))
     assert loaded["profile-timezone"]["value"] == "Europe/Madrid"
-    saved = response(dash.call("in:profile-save", [1], ["Asia/Kathmandu", "en"]))
+    saved = response(dash.call("in:profile-save", [1], ["Asia/Kathmandu", "en", "0,1875", "mxn"]))
     assert "Profile saved." in str(saved["toasts"]["children"]) and saved["lang-store"]["data"] == "en"
-    bad = response(dash.call("in:profile-save", [1], ["Mars/Olympus", "en"]))
+    bad = response(dash.call("in:profile-save", [1], ["Mars/Olympus", "en", "", "EUR"]))
     assert "timezone" in str(bad["toasts"]["children"]).lower()
+    for price, currency, message in (("-1", "EUR", "between 0 and 100"), ("abc", "EUR", "between 0 and 100"),
+                                     ("0.2", "EURO", "three-letter currency code")):
+        bad = response(dash.call("in:profile-save", [1], ["UTC", "en", price, currency]))
+        assert message in str(bad["toasts"]["children"])
     loaded = response(dash.call("profile-username.children", [True]))
     assert (loaded["profile-timezone"]["value"], loaded["profile-language"]["value"]) == ("Asia/Kathmandu", "en")
+    assert (loaded["profile-price"]["value"], loaded["profile-currency"]["value"]) == ("0.1875", "MXN")

@@ -8,7 +8,8 @@ from enertrack.db import make_engine, make_session_factory
 from enertrack.models import Node
 from enertrack.telemetry.batcher import DeadLetter
 from enertrack.telemetry.payload import Reason, Rejection, StatusUpdate
-from enertrack.telemetry_db import load_node_intervals, recent_rejections, record, schema_ready
+from enertrack.energy import EnergyParams
+from enertrack.telemetry_db import load_node_params, recent_rejections, record, schema_ready
 from tests.ingest_process import make_users_db
 
 T0 = 1_750_000_000.0
@@ -25,7 +26,7 @@ def test_dead_letters_are_kept_newest_first_bounded_and_truncated(tmp_path: Path
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     assert schema_ready(engine)
-    assert load_node_intervals(sessions) == {"n1": 20, "n2": 20}
+    assert load_node_params(sessions) == {"n1": EnergyParams(20), "n2": EnergyParams(20)}
     record(sessions, [letter(i) for i in range(8)], [], keep=5)
     record(sessions, [letter(8, None), letter(9, "n2")], [], keep=5)
     rows = recent_rejections(sessions, limit=100)
@@ -55,3 +56,16 @@ def test_status_updates_and_a_repeated_retained_status_keeps_its_time(tmp_path: 
                           StatusUpdate("gone", "online", T0 + 200)])
     assert node().last_status == "online" and (node().last_status_at - first).total_seconds() == 200
     engine.dispose()
+
+
+def test_node_params_carry_the_per_node_glitch_bound(tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from enertrack.models import Node
+
+    url = f"sqlite:///{tmp_path / 'u.sqlite3'}"
+    make_users_db(url, ["n1", "n2"], interval_s=60)
+    sessions = make_session_factory(make_engine(url))
+    with sessions.begin() as db:
+        db.execute(update(Node).where(Node.node_id == "n2").values(max_power_w=250_000.0))
+    assert load_node_params(sessions) == {"n1": EnergyParams(60, 30_000.0), "n2": EnergyParams(60, 250_000.0)}

@@ -28,9 +28,9 @@ class NodeDirectory:
             return True
         return age >= self.miss_refresh_s and any(n not in self._params for n in node_ids)
 
-    def replace(self, intervals: Mapping[str, int], now: float) -> None:
-        """Install a freshly loaded node list (node_id -> reporting interval in seconds)."""
-        self._params = {node_id: EnergyParams(interval_s=interval) for node_id, interval in intervals.items()}
+    def replace(self, params: Mapping[str, EnergyParams], now: float) -> None:
+        """Install a freshly loaded node list (node_id -> its energy rules' parameters)."""
+        self._params = dict(params)
         self._loaded_at = now
         self.loaded = True
 

@@ -1,6 +1,7 @@
 """Component ids shared across pages (page-local ids live in their page module)."""
 
-LANG = "lang-store"  # dcc.Store(local): the browser's language, routed into every layout
+LANG = "lang-store"  # dcc.Store(local): the language pages render in, routed into every layout
+LANG_PICK = "lang-pick"  # dcc.Store(memory): a choice made with the language menu just now
 THEME = "theme-store"  # dcc.Store(local): "light" | "dark" | None (follow the OS)
 THEME_TOGGLE = "theme-toggle"
 THEME_RESOLVED = "theme-resolved"  # dcc.Store(memory): "light" | "dark" as shown

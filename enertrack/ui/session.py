@@ -17,6 +17,8 @@ from flask_wtf.csrf import generate_csrf
 from enertrack.config import URL_PREFIX
 from enertrack.context import services
 from enertrack.i18n import LANGUAGES, language, translator
+
+LANGUAGES_LIST = tuple(LANGUAGES)
 from enertrack.models import User
 from enertrack.ui import ids
 from enertrack.ui.toast import toast
@@ -101,17 +103,24 @@ def register(app: Dash) -> None:
         Output(ids.LANG, "data"),
         Output(ids.TOASTS, "children"),
         Input("_pages_location", "pathname"),
-        Input(ids.LANG, "data"),
+        Input(ids.LANG_PICK, "data"),
+        State(ids.LANG, "data"),
     )
-    def session_state(_pathname: Any, stored_lang: Any) -> tuple[Any, ...]:
-        chosen = stored_lang if isinstance(stored_lang, str) and stored_lang in LANGUAGES else None
+    def session_state(_pathname: Any, picked: Any, stored: Any) -> tuple[Any, ...]:
+        """Navbar and language for this visitor: the profile's language once logged in.
+
+        Only a choice made with the language menu (LANG_PICK) changes the profile; what the
+        browser remembered from before logging in never overrides it.
+        """
+        choice = picked if ctx.triggered_id == ids.LANG_PICK and picked in LANGUAGES_LIST else None
+        remembered = stored if isinstance(stored, str) and stored in LANGUAGES else None
         if current_user.is_authenticated:
             effective = language(current_user.language)
-            if ctx.triggered_id == ids.LANG and chosen and chosen != effective:
-                _save_language(int(current_user.id), chosen)
-                effective = chosen
+            if choice and choice != effective:
+                _save_language(int(current_user.id), choice)
+                effective = choice
         else:
-            effective = chosen or language(None)
+            effective = choice or remembered or language(None)
         _ = translator(effective)
         flashed = [toast(str(message), kind if kind in ("success", "danger", "warning", "info") else "info")
                    for kind, message in get_flashed_messages(with_categories=True)]
@@ -119,7 +128,7 @@ def register(app: Dash) -> None:
             links, public, menu = nav_links(_), [], user_menu(_, str(current_user.username))
         else:
             links, public, menu = [], public_links(_), None
-        return (links, public, menu, effective if effective != stored_lang else no_update,
+        return (links, public, menu, effective if effective != stored else no_update,
                 flashed or no_update)
 
     @app.callback(
@@ -139,7 +148,7 @@ def register(app: Dash) -> None:
             return window.dash_clientside.no_update;
         }
         """,
-        Output(ids.LANG, "data", allow_duplicate=True),
+        Output(ids.LANG_PICK, "data"),
         Input("lang-pick-es", "n_clicks"),
         Input("lang-pick-en", "n_clicks"),
         prevent_initial_call=True,

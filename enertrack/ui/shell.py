@@ -61,6 +61,7 @@ def layout() -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.LANG, storage_type="local"),
+            dcc.Store(id=ids.LANG_PICK, storage_type="memory"),
             dcc.Store(id=ids.THEME, storage_type="local"),
             dcc.Store(id=ids.THEME_RESOLVED, storage_type="memory"),
             navbar(),

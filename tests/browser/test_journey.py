@@ -113,3 +113,19 @@ def test_language_switch_for_visitors(live: Any) -> None:
     duo.driver.refresh()
     wait(duo, EC.text_to_be_present_in_element((By.ID, "login-submit"), "Log in"))
     assert console_errors(duo) == []
+
+
+def test_profile_language_applies_after_login(live: Any) -> None:
+    from tests.conftest import create_user
+
+    duo = live
+    create_user(duo.flask_app, "bob", language="en")
+    duo.driver.get(url(duo, "login"))
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "login-submit"), "Iniciar sesión"))
+    fill(duo, "#login-username", "bob")
+    fill(duo, "#login-password", "correct horse battery staple")
+    duo.find_element("#login-submit").click()
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "nav-links"), "Nodes"))
+    duo.driver.refresh()
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "nav-links"), "Analysis"))
+    assert console_errors(duo) == []
