@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 import math
-from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Literal
 
 from enertrack.magnitudes import BY_ALIAS, BY_NAME, MAGNITUDES, Magnitude
