@@ -103,8 +103,9 @@ def bare_subscriber(port: int, ca: str | None, total: int, ready: mp.Event, out:
     client.on_message = on_message
     client.on_connect = lambda c, _u, _f, _r, _p: (c.subscribe("enertrack/+/telemetry", 1), ready.set())
     client.connect("127.0.0.1", port)
+    started_cpu = time.process_time()
     client.loop_forever()
-    out.put((count, first, last))
+    out.put((count, first, last, time.process_time() - started_cpu))
 
 
 def publish(broker: Broker, nodes: list[str], per_node: int, publishers: int) -> float:
@@ -132,9 +133,9 @@ def run_bare(broker: Broker, nodes: list[str], per_node: int, publishers: int) -
     ready.wait(10)
     time.sleep(0.3)
     publish(broker, nodes, per_node, publishers)
-    count, first, last = out.get(timeout=300)
+    count, first, last, cpu = out.get(timeout=300)
     sub.join(10)
-    return {"messages": count, "seconds": last - first, "rate": (count - 1) / (last - first)}
+    return {"messages": count, "seconds": last - first, "rate": (count - 1) / (last - first), "cpu_s": cpu}
 
 
 def stored_count(path: Path) -> int:
@@ -252,7 +253,8 @@ def main() -> None:
             bare = None if args.skip_bare else run_bare(broker, nodes, per_node, args.publishers)
             if bare:
                 print(f"bare paho subscriber (json.loads only): {bare['messages']} msgs in "
-                      f"{bare['seconds']:.1f} s = {bare['rate']:,.0f} msg/s", flush=True)
+                      f"{bare['seconds']:.1f} s = {bare['rate']:,.0f} msg/s; CPU {bare['cpu_s']:.1f} s "
+                      f"({bare['cpu_s'] / bare['messages'] * 1e6:.0f} us/msg)", flush=True)
             print(f"between: {load_note()}", flush=True)
             daemon = run_daemon(broker, work / "daemon", nodes, per_node, args.publishers, args.batch_size,
                                 args.profile)

@@ -11,7 +11,6 @@ docs/operations.md explains the knobs and the log lines.
 from __future__ import annotations
 
 import logging
-import queue
 import signal
 import sys
 import threading
@@ -42,6 +41,7 @@ from enertrack.telemetry.batcher import (
     refuse,
 )
 from enertrack.telemetry.directory import NodeDirectory
+from enertrack.telemetry.handover import Handover
 from enertrack.telemetry.payload import printable
 from enertrack.telemetry.stats import IngestStats, Throttle
 
@@ -104,7 +104,7 @@ class Daemon:
         self.sessions = sessions
         self.clock = clock
         self.prefix = settings.mqtt_topic_prefix.rstrip("/")
-        self.queue: queue.Queue[Inbound] = queue.Queue(maxsize=settings.ingest_queue_max)
+        self.queue: Handover[Inbound] = Handover(settings.ingest_queue_max)
         self.batcher = Batcher(batch_limit(settings), settings.ingest_batch_ms / 1000)
         self.directory = NodeDirectory()
         self.stats = IngestStats(clock())
@@ -196,14 +196,12 @@ class Daemon:
             topic = msg._topic.decode("utf-8", errors="replace")  # noqa: SLF001 - paho exposes no raw accessor
         item = Inbound(msg.mid, topic, bytes(msg.payload), time.time(), bool(msg.retain), self._generation, msg.qos)
         while not self.stopping.is_set():
-            try:
-                self.queue.put(item, timeout=0.5)
+            if self.queue.put(item, timeout=0.5):
                 return
-            except queue.Full:
-                allowed, held = self.throttle.allow("queue-full", self.clock())
-                if allowed:
-                    log.warning("queue full (%d): waiting for the writer; the broker keeps the rest",
-                                self.settings.ingest_queue_max)
+            allowed, held = self.throttle.allow("queue-full", self.clock())
+            if allowed:
+                log.warning("queue full (%d): waiting for the writer; the broker keeps the rest",
+                            self.settings.ingest_queue_max)
 
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
         # paho calls this inside its `except OSError`, so the exception is at hand.
@@ -222,23 +220,18 @@ class Daemon:
                 now = self.clock()
                 if self._abandoned:
                     break
-                if self.stopping.is_set() and self.queue.empty():
+                if self.stopping.is_set() and not len(self.queue):
                     if len(self.batcher):
                         self._commit(self.batcher.take())
                     break
                 wait = self.batcher.wait_s(now)
-                try:
-                    item = self.queue.get(timeout=1.0 if wait is None else min(wait, 1.0))
-                except queue.Empty:
-                    pass
-                else:
-                    self.stats.queue_depth(self.queue.qsize() + 1)
-                    self._take(item)
-                    while not self.batcher.full():
-                        try:
-                            self._take(self.queue.get_nowait())
-                        except queue.Empty:
-                            break
+                # All the open batch has room for, in one go (never more: a batch stays within
+                # the broker's window); waits for the first only until the batch is due.
+                items = self.queue.take(self.batcher.room(), 1.0 if wait is None else min(wait, 1.0))
+                if items:
+                    self.stats.queue_depth(len(self.queue) + len(items))
+                    self.batcher.extend(items, self.clock())
+                    self.stats.received(len(items))
                 if self.batcher.due(self.clock()) or (self.stopping.is_set() and len(self.batcher)):
                     self._commit(self.batcher.take())
                 self._maybe_stats()
@@ -248,10 +241,6 @@ class Daemon:
             self.stopping.set()
         finally:
             self.writer_done.set()
-
-    def _take(self, item: Inbound) -> None:
-        self.batcher.add(item, self.clock())
-        self.stats.received()
 
     def _refresh_directory(self, messages: list[Inbound]) -> None:
         names = node_ids_in(messages, self.prefix)
@@ -291,7 +280,7 @@ class Daemon:
             error = state.outcome.exception() if state.outcome else None
             log.error("store unavailable for %.0f s (%s); holding %d messages unacknowledged and "
                       "retrying, nothing is lost", now - self._outage_since, error,
-                      len(self.batcher) + self.queue.qsize() + self._in_commit)
+                      len(self.batcher) + len(self.queue) + self._in_commit)
 
     def _give_up(self, _state: RetryCallState) -> bool:
         return self.stopping.is_set() and self.clock() >= self._stop_deadline
@@ -309,7 +298,7 @@ class Daemon:
         try:
             plan = retrying(self._write, messages)
         except RetryError:
-            held = len(messages) + len(self.batcher) + self.queue.qsize()
+            held = len(messages) + len(self.batcher) + len(self.queue)
             log.warning("stopping with the store still unavailable: %d messages left unacknowledged "
                         "for the broker to redeliver", held)
             self._abandoned = True
@@ -350,7 +339,7 @@ class Daemon:
         reconnects = max(self._connections - 1, 0)
         while self.stats.totals.reconnects < reconnects:
             self.stats.reconnected()
-        return self.stats.line(now, self.queue.qsize(), self.settings.ingest_queue_max, total=total)
+        return self.stats.line(now, len(self.queue), self.settings.ingest_queue_max, total=total)
 
     # ---- main thread ------------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -19,6 +21,7 @@ from enertrack.store.influx import InfluxStore
 from enertrack.store.isolate import write_isolating
 from enertrack.telemetry.batcher import Batcher, Inbound, ackable, plan_batch
 from enertrack.telemetry.directory import NodeDirectory
+from enertrack.telemetry.handover import Handover
 from enertrack.telemetry.payload import Reason
 from enertrack.telemetry.reading import Reading
 from enertrack.telemetry.stats import IngestStats, Throttle
@@ -84,6 +87,44 @@ def test_plan_keeps_the_first_of_a_repeated_node_and_ts_and_sorts_outcomes() -> 
     assert [s.status for s in plan.statuses] == ["online"]
     assert [(d.rejection.reason, d.topic) for d in plan.dead_letters] == [
         (Reason.UNKNOWN_NODE, "enertrack/ghost/telemetry"), (Reason.NOT_OBJECT, "enertrack/n1/telemetry")]
+
+
+# ---- the hand-over between the network thread and the writer --------------------------------
+
+def test_handover_gives_items_in_order_at_most_as_many_as_asked() -> None:
+    handover: Handover[int] = Handover(maxsize=10)
+    assert all(handover.put(i, timeout=0) for i in range(7))
+    assert handover.take(5, timeout=0) == [0, 1, 2, 3, 4]
+    assert handover.take(5, timeout=0) == [5, 6]
+    assert handover.take(5, timeout=0) == [] and len(handover) == 0
+
+
+def test_handover_is_bounded_and_a_take_makes_room_for_a_waiting_put() -> None:
+    handover: Handover[int] = Handover(maxsize=3)
+    assert all(handover.put(i, timeout=0) for i in range(3))
+    assert not handover.put(3, timeout=0.05) and len(handover) == 3  # full: the caller is told
+    put_done = threading.Event()
+    waiter = threading.Thread(target=lambda: handover.put(3, timeout=10) and put_done.set())
+    waiter.start()
+    assert not put_done.wait(0.1)  # still waiting for room
+    assert handover.take(2, timeout=0) == [0, 1]
+    assert put_done.wait(5)
+    waiter.join()
+    assert handover.take(10, timeout=0) == [2, 3]
+
+
+def test_handover_take_waits_for_the_first_item_or_gives_up() -> None:
+    handover: Handover[str] = Handover(maxsize=3)
+    assert handover.take(3, timeout=0.05) == []
+    got: list[list[str]] = []
+    taker = threading.Thread(target=lambda: got.append(handover.take(3, timeout=30)))
+    taker.start()
+    deadline = time.monotonic() + 5
+    while not handover._taker_waiting and time.monotonic() < deadline:
+        time.sleep(0.01)
+    handover.put("late", timeout=0)
+    taker.join(5)  # woken by the put, not by its 30 s timeout
+    assert got == [["late"]]
 
 
 # ---- node directory -------------------------------------------------------------------------
@@ -221,12 +262,12 @@ def test_a_stop_during_an_outage_leaves_everything_unacknowledged(
     daemon, client, engine = make_daemon(url, store)
     daemon.stop("test")
     for i in range(3):
-        daemon.queue.put(msg(10 + i, {"p": i}))
+        assert daemon.queue.put(msg(10 + i, {"p": i}), timeout=0)
     daemon._commit([msg(1, {"p": 1})])
     assert client.acks == [] and store.batches == []
     daemon._writer()  # returns at once: the rest is left to the broker, not tried one batch at a time
     engine.dispose()
-    assert client.acks == [] and store.batches == [] and daemon.queue.qsize() == 3
+    assert client.acks == [] and store.batches == [] and len(daemon.queue) == 3
 
 
 # ---- readings the store refuses (StoreRejected): isolate them, store the rest, ack all ------

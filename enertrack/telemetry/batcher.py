@@ -127,6 +127,19 @@ class Batcher:
         self._items.append(item)
         self._last_at = now
 
+    def extend(self, items: Sequence[Inbound], now: float) -> None:
+        """Put several messages, arrived by now, in the open batch."""
+        if not items:
+            return
+        if not self._items:
+            self._opened_at = now
+        self._items.extend(items)
+        self._last_at = now
+
+    def room(self) -> int:
+        """How many more messages the open batch takes."""
+        return max(self.max_size - len(self._items), 0)
+
     def full(self) -> bool:
         """True when the batch has max_size messages."""
         return len(self._items) >= self.max_size
