@@ -99,6 +99,16 @@ def authenticate(session: Session, username: Any, password: Any) -> User | None:
     return user if check_password_hash(user.password_hash, secret) else None
 
 
+def _editable(session: Session, user_id: int, errors: dict[str, str]) -> User:
+    """The user to change, once the form had no errors; AccountError otherwise."""
+    if errors:
+        raise AccountError(errors)
+    user = session.get(User, user_id)
+    if user is None:
+        raise AccountError({"user": "missing"})
+    return user
+
+
 def update_preferences(session: Session, user_id: int, timezone: Any, language: Any) -> User:
     """Save timezone and language for the user; AccountError for bad values."""
     errors: dict[str, str] = {}
@@ -106,11 +116,7 @@ def update_preferences(session: Session, user_id: int, timezone: Any, language: 
         errors["timezone"] = code
     if code := validation.language_error(language):
         errors["language"] = code
-    if errors:
-        raise AccountError(errors)
-    user = session.get(User, user_id)
-    if user is None:
-        raise AccountError({"user": "missing"})
+    user = _editable(session, user_id, errors)
     user.timezone = validation.text(timezone)
     user.language = str(language)
     return user
@@ -124,11 +130,7 @@ def update_tariff(session: Session, user_id: int, price: Any, currency: Any) -> 
         errors["price_per_kwh"] = "price_range"
     if code := validation.currency_error(currency):
         errors["currency"] = code
-    if errors:
-        raise AccountError(errors)
-    user = session.get(User, user_id)
-    if user is None:
-        raise AccountError({"user": "missing"})
+    user = _editable(session, user_id, errors)
     user.price_per_kwh = amount
     user.currency = str(currency).strip().upper()
     return user

@@ -19,6 +19,7 @@ from enertrack.downloads import init_downloads
 from enertrack.store.base import TimeseriesStore
 from enertrack.store.factory import open_store
 from enertrack.ui import ids, session, shell, theme
+from enertrack.ui.errors import callback_failed
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
         title="EnerTrack",
         update_title=None,
         routing_callback_inputs={"lang": Input(ids.LANG, "data")},
+        on_error=callback_failed,
         head_script="<script>" + (ASSETS / THEME_INIT).read_text() + "</script>",
     )
     server.extensions["dash_app"] = dash_app

@@ -161,23 +161,28 @@ def node_remove(username: str, node_id: str, yes: bool) -> None:
 @click.option("--host", default=None, help="Address to listen on [default: ENERTRACK_HOST or 0.0.0.0].")
 @click.option("--port", default=None, type=int, help="Port [default: ENERTRACK_PORT or 8006].")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str | None, port: int | None, workers: int) -> None:
+@click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log every request.")
+def serve(host: str | None, port: int | None, workers: int, access_log: bool) -> None:
     """Serve the web app with gunicorn (production: needs FLASK_SECRET_KEY)."""
     from enertrack.server import run_gunicorn
 
     settings = settings_or_exit(check=True)
-    run_gunicorn(settings, host=host or settings.host, port=port or settings.port, workers=workers)
+    run_gunicorn(settings, host=host or settings.host, port=port or settings.port, workers=workers,
+                 extra=None if access_log else {"accesslog": None})
 
 
 @main.command()
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="[default: ENERTRACK_PORT or 8006].")
-def demo(port: int | None) -> None:
+@click.option("--broker", type=click.Choice(["auto", "none"]), default="auto", show_default=True,
+              help="none: no MQTT at all, the simulator writes straight into the store.")
+def demo(port: int | None, broker: str) -> None:
     """Start the demo (what `make run` does): web, ingest and simulated nodes, with a demo login."""
     from enertrack.demo import run_demo
 
     settings = settings_or_exit(ENERTRACK_ENV="development")
     configured = "mqtt_host" in settings.model_fields_set  # DOMINIO set in the environment or .env
-    sys.exit(run_demo(settings, port=port or settings.port, configured_broker=configured))
+    sys.exit(run_demo(settings, port=port or settings.port, configured_broker=configured,
+                      use_broker=broker == "auto"))
 
 
 main.add_command(export_readings)

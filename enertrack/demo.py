@@ -2,9 +2,11 @@
 
 No root and no external service: SQLite for everything, a demo account, five simulated
 nodes with 90 days of history, and live readings through a broker when one can be had.
-Broker, in order: the one configured with DOMINIO; one already running on 127.0.0.1:1883
-that accepts anonymous clients; a private `mosquitto` started on a free loopback port;
-otherwise none, and the simulator writes live readings straight into the store.
+Broker, in order: the one configured with DOMINIO; a private `mosquitto` started on a free
+loopback port (preferred to a shared one: fixed client ids such as the daemon's or a node's
+must not collide with other clients); one already running on 127.0.0.1:1883 that accepts
+anonymous clients; otherwise none, and the simulator writes live readings straight into the
+store.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,9 +96,9 @@ def choose_broker(settings: Settings, data_dir: Path, configured: bool) -> Broke
             return Broker(f"the configured broker {settings.mqtt_host}:{settings.mqtt_port}")
         click.echo(f"warning: the configured broker {settings.mqtt_host}:{settings.mqtt_port} is not reachable;"
                    " looking for another one", err=True)
-    plain = {"DOMINIO": "127.0.0.1", "MQTT_TLS": "false", "MQTT_USR": "", "MQTT_PASS": ""}
-    if _port_open("127.0.0.1", 1883) and _anonymous_broker_accepts("127.0.0.1", 1883):
-        return Broker("the local broker on 127.0.0.1:1883", env={**plain, "PUERTO_MQTTS": "1883"})
+    plain = {"DOMINIO": "127.0.0.1", "MQTT_TLS": "false", "MQTT_USR": "", "MQTT_PASS": "",
+             # one persistent session per demo installation, never another daemon's
+             "MQTT_CLIENT_ID": f"enertrack-ingest-demo-{zlib.crc32(str(data_dir).encode()):08x}"}
     binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/sbin")
     if binary:
         port = _free_port()
@@ -114,6 +117,8 @@ def choose_broker(settings: Settings, data_dir: Path, configured: bool) -> Broke
             return Broker(f"a private mosquitto on 127.0.0.1:{port}", env={**plain, "PUERTO_MQTTS": str(port)},
                           process=process)
         process.kill()
+    if _port_open("127.0.0.1", 1883) and _anonymous_broker_accepts("127.0.0.1", 1883):
+        return Broker("the local broker on 127.0.0.1:1883", env={**plain, "PUERTO_MQTTS": "1883"})
     return Broker("none found: the simulator writes live readings straight into the store", available=False)
 
 
@@ -156,7 +161,7 @@ def _stop(processes: list[subprocess.Popen[Any]]) -> None:
             process.kill()
 
 
-def run_demo(settings: Settings, *, port: int, configured_broker: bool) -> int:
+def run_demo(settings: Settings, *, port: int, configured_broker: bool, use_broker: bool = True) -> int:
     """Start everything, print how to log in, supervise until Ctrl-C; returns the exit code."""
     from enertrack.db import make_engine
     from enertrack.migrate import upgrade
@@ -175,10 +180,12 @@ def run_demo(settings: Settings, *, port: int, configured_broker: bool) -> int:
 
     env = {**os.environ, "ENERTRACK_ENV": "development", "ENERTRACK_DATA_DIR": str(data_dir),
            "ENERTRACK_PORT": str(port), "PYTHONUNBUFFERED": "1"}
-    broker = choose_broker(settings, data_dir, configured_broker)
+    broker = (choose_broker(settings, data_dir, configured_broker) if use_broker
+              else Broker("none (--broker none): the simulator writes live readings straight into the store",
+                          available=False))
     env.update(broker.env)
     processes: list[subprocess.Popen[Any]] = [broker.process] if broker.process else []
-    web = _spawn(["serve", "--port", str(port), "--workers", "2"], env)
+    web = _spawn(["serve", "--port", str(port), "--workers", "2", "--no-access-log"], env)
     processes.append(web)
     simulate = ["simulate", "--register-user", DEMO_USER, "--nodes", str(DEMO_NODES),
                 "--interval", str(DEMO_INTERVAL_S), "--backfill", str(DEMO_HISTORY_DAYS)]

@@ -133,7 +133,9 @@ def current_value(latest: Reading | None, name: str, summary: RangeSummary) -> E
     return summary.last
 
 
-def _numbers(store: TimeseriesStore, node_id: str, start: int, end: int) -> dict[str, tuple[RangeSummary, Extreme | None]]:
+def _numbers(
+    store: TimeseriesStore, node_id: str, start: int, end: int
+) -> dict[str, tuple[RangeSummary, Extreme | None]]:
     """Summary and current value of every magnitude in [start, end)."""
     latest = store.latest([node_id]).get(node_id)
     out = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +17,6 @@ from enertrack.models import Node
 from enertrack.status import NodeStatus, node_status
 from enertrack.store.base import TimeseriesStore
 from enertrack.telemetry.reading import Reading
-from zoneinfo import ZoneInfo
 
 KPI_NAMES: tuple[str, ...] = tuple(m.name for m in MAGNITUDES if m.kpi)
 
@@ -79,7 +79,7 @@ def overview(db: Session, store: TimeseriesStore, user_id: int, tz: str, now: fl
     active: list[Reading] = []
     for node in rows:
         reading = latest.get(node.node_id)
-        offline_at = _epoch(getattr(node, "last_status_at", None)) if getattr(node, "last_status", None) == "offline" else None
+        offline_at = _epoch(node.last_status_at) if node.last_status == "offline" else None
         status = node_status(now, reading.ts if reading else None, node.interval_s, offline_at)
         if status is NodeStatus.ACTIVE and reading is not None:
             active.append(reading)

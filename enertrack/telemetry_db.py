@@ -32,7 +32,7 @@ def schema_ready(engine: Engine) -> bool:
 def load_node_params(factory: sessionmaker[Session]) -> dict[str, EnergyParams]:
     """Every registered node id and the energy rules' parameters for it."""
     with factory() as session:
-        rows = session.execute(select(Node.node_id, Node.interval_s, Node.max_power_w)).tuples().all()
+        rows = session.execute(select(Node.node_id, Node.interval_s, Node.max_power_w)).all()
     return {node_id: EnergyParams(interval_s=interval, max_power_w=bound or DEFAULT_MAX_POWER_W)
             for node_id, interval, bound in rows}
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
 import math
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 from zoneinfo import available_timezones
 
 from babel.numbers import list_currencies

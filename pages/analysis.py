@@ -12,8 +12,8 @@ from enertrack import accounts
 from enertrack import nodes as node_service
 from enertrack.analytics import (
     AnalysisRequest,
-    Tariff,
     EnergyStats,
+    Tariff,
     default_range,
     energy_stats,
     export_csv,
@@ -40,12 +40,14 @@ STATS = "analysis-stats"
 MESSAGE = "analysis-message"
 DOWNLOAD = "analysis-download"
 DOWNLOAD_BUTTON = "analysis-download-button"
+NO_TARIFF = Tariff(None, "EUR")
 PERIODS = (("hour", N_("Hour")), ("day", N_("Day")), ("month", N_("Month")), ("year", N_("Year")))
 ERRORS = {
     "bad_period": N_("Choose hour, day, month or year."),
     "bad_date": N_("Choose a start and an end date."),
     "end_before_start": N_("The end date must be after the start date."),
-    "too_many_periods": N_("That range has too many bars for this granularity: choose a shorter range or a coarser one."),
+    "too_many_periods": N_(
+        "That range has too many bars for this granularity: choose a shorter range or a coarser one."),
     "store": N_("The readings are not available right now. Try again in a minute."),
 }
 
@@ -130,7 +132,7 @@ def money(tariff: Tariff, kwh: float) -> str:
     return "" if cost is None else fmt.money(cost, tariff.currency)
 
 
-def stats_view(stats: EnergyStats, period: str, _: Any, tariff: Tariff = Tariff(None, "EUR")) -> html.Div:
+def stats_view(stats: EnergyStats, period: str, _: Any, tariff: Tariff = NO_TARIFF) -> html.Div:
     """Total, average, peak, change and each node's share, with costs when there is a tariff."""
     peak = "—" if stats.peak_start is None else stats.peak_start.strftime(
         {"hour": "%Y-%m-%d %H:%M", "day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[period])

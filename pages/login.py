@@ -44,7 +44,8 @@ def layout(lang: Any = None, next: Any = None, username: Any = None, **_kwargs: 
                     prevent_default_on_submit=False,
                 ),
                 html.P(
-                    [_("No account yet?"), " ", dcc.Link(_("Sign up"), href=URL_PREFIX + "register", id="login-to-register")],
+                    [_("No account yet?"), " ",
+                     dcc.Link(_("Sign up"), href=URL_PREFIX + "register", id="login-to-register")],
                     className="mt-3 mb-0 text-center",
                 ),
             ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC
 from typing import Any
 
 import dash
@@ -27,9 +28,10 @@ from enertrack.node_dashboard import (
 )
 from enertrack.nodes import NodeNotFound, NodeView, owned
 from enertrack.store.base import Extreme, RangeSummary, StoreUnavailable
+from enertrack.telemetry_db import recent_rejections
 from enertrack.ui import charts, fmt, ids
 from enertrack.ui.live import Drawn, LiveState
-from enertrack.ui.user import user_id, user_lang, user_timezone
+from enertrack.ui.user import user_id, user_lang, user_timezone, user_translator
 
 dash.register_page(__name__, path_template="/nodes/<node_id>", title="EnerTrack")
 
@@ -47,6 +49,8 @@ MESSAGE = "node-message"
 DOWNLOAD = "node-download"
 CHART = {name: f"node-chart-{name}" for name in NAMES}
 STATS = {name: f"node-stats-{name}" for name in NAMES}
+REJECTIONS = "node-rejections"
+REJECTIONS_SHOWN = 20
 TICK_MS = 5000
 PRESET_LABELS = (("1h", N_("1 hour")), ("24h", N_("24 hours")), ("7d", N_("7 days")), ("30d", N_("30 days")),
                  ("1y", N_("1 year")), (CUSTOM, N_("Custom")))
@@ -109,7 +113,8 @@ def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
                     dbc.Row(
                         [
                             dbc.Col(dbc.RadioItems(
-                                id=PRESET, options=[{"label": _(label), "value": value} for value, label in PRESET_LABELS],
+                                id=PRESET,
+                                options=[{"label": _(label), "value": value} for value, label in PRESET_LABELS],
                                 value=DEFAULT_PRESET, inline=True, class_name="btn-group flex-wrap",
                                 input_class_name="btn-check", label_class_name="btn btn-outline-primary",
                                 label_checked_class_name="active"), width="auto"),
@@ -128,6 +133,7 @@ def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
                     ),
                     dbc.Alert(id=MESSAGE, color="warning", is_open=False),
                     dbc.Row([_chart_card(m, _) for m in MAGNITUDES], class_name="g-3"),
+                    html.Div(id=REJECTIONS, className="mt-4"),
                 ],
                 id=FRAME,
                 style=HIDDEN,
@@ -334,3 +340,34 @@ def retheme(theme: Any, node_id: Any) -> tuple[Any, ...]:
         charts.retheme(patch, theme)
         patches.append(patch)
     return tuple(patches)
+
+
+def rejections_view(rows: list[Any], tz: str, _: Any) -> Any:
+    """The node's newest dead letters: when, why, and the start of what it sent (as text)."""
+    if not rows:
+        return html.Small([html.I(className="bi bi-check2-circle me-1"),
+                           _("The ingest daemon has rejected no message from this node.")],
+                          className="text-body-secondary")
+    table = dbc.Table(
+        [html.Thead(html.Tr([html.Th(_("Received")), html.Th(_("Reason")), html.Th(_("What to do")),
+                             html.Th(_("Payload"))])),
+         html.Tbody([html.Tr([html.Td(fmt.local_time(int(row.received_at.replace(tzinfo=UTC).timestamp()), tz)),
+                              html.Td(html.Code(row.reason)), html.Td(row.message),
+                              html.Td(html.Code(row.excerpt, className="text-break-all"))]) for row in rows])],
+        size="sm", responsive=True, id="node-rejections-table",
+    )
+    title = _("Messages the ingest daemon rejected ({count}, newest first)", count=len(rows))
+    return dbc.Accordion([dbc.AccordionItem(table, title=title)], start_collapsed=True)
+
+
+@callback(Output(REJECTIONS, "children"), Input(NODE, "data"))
+def rejections(node_id: Any) -> Any:
+    """Dead letters of the user's node (nothing for anyone else's)."""
+    _ = user_translator()
+    try:
+        with services().read() as db:
+            mine = owned(db, user_id(), node_id).node_id
+    except NodeNotFound:
+        return None
+    rows = recent_rejections(services().sessions, mine, REJECTIONS_SHOWN)
+    return rejections_view(rows, user_timezone(), _)

@@ -73,7 +73,8 @@ def _form_modal(_: Any) -> dbc.Modal:
                     field(_("Glitch bound (W, optional)"),
                           dbc.Input(id=INPUT["max_power_w"], type="number", min=MAX_POWER_MIN_W,
                                     max=MAX_POWER_MAX_W, step=1, placeholder="30000"),
-                          help_text=_("An energy jump implying more average power than this is treated as a meter glitch and ignored. Empty: 30 kW, right for any single-phase meter."),
+                          help_text=_("An energy jump implying more average power than this is treated as a "
+                                      "meter glitch and ignored. Empty: 30 kW, right for any single-phase meter."),
                           feedback_id=FEEDBACK["max_power_w"]),
                 ]
             ),
@@ -312,9 +313,11 @@ def delete_node(_delete: Any, _cancel: Any, _confirm: Any, pending: Any, refresh
             return False, no_update, None, [toast(_("That node does not exist."), "danger")], bump
         except StoreUnavailable:
             return (False, no_update, None,
-                    [toast(_("The readings could not be deleted right now. Nothing was deleted; try again in a minute."), "danger")],
+                    [toast(_("The readings could not be deleted right now. Nothing was deleted; "
+                             "try again in a minute."), "danger")],
                     no_update)
         return (False, no_update, None,
-                [toast(_("Node {node} and its {count} readings were deleted.", node=pending, count=deleted), "success")],
+                [toast(_("Node {node} and its {count} readings were deleted.", node=pending, count=deleted),
+                       "success")],
                 bump)
     return (no_update,) * 5

@@ -1,13 +1,13 @@
-"""Panel: the installation at a glance, live (numbers are patched, the page is not redrawn)."""
+"""Panel: the installation at a glance, live (numbers change in place, the page is not redrawn)."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, State, callback, dcc, html
+from dash import ALL, Input, Output, callback, ctx, dcc, html, no_update
 
 from enertrack.config import URL_PREFIX
 from enertrack.context import services
@@ -21,20 +21,75 @@ from enertrack.ui.user import user_id, user_lang, user_timezone
 dash.register_page(__name__, path="/", title="EnerTrack")
 
 TICK = "panel-tick"
-STATE = "panel-state"
 UPDATED = "panel-updated"
 KPIS = "panel-kpis"
 TBODY = "panel-nodes-body"
 TABLE = "panel-nodes"
 EMPTY = "panel-empty"
+CELL = "panel-cell"  # pattern-matching type of the row cells a tick updates: {"type", "node", "cell"}
 REFRESH_MS = 5000
 STATUS_LABEL = {NodeStatus.ACTIVE: N_("Active"), NodeStatus.DISCONNECTED: N_("Disconnected"),
                 NodeStatus.NO_DATA: N_("No data")}
 STATUS_COLOR = {NodeStatus.ACTIVE: "success", NodeStatus.DISCONNECTED: "danger", NodeStatus.NO_DATA: "secondary"}
+ICONS = {"voltage": "bi-lightning", "current": "bi-activity", "power": "bi-speedometer",
+         "power_factor": "bi-percent", "frequency": "bi-soundwave"}
+
+
+class CardSpec(NamedTuple):  # not a dataclass: Dash imports pages outside sys.modules
+    """One KPI card: what it shows and how it is labelled (the value arrives with each tick)."""
+
+    name: str
+    label: str  # catalogue msgid
+    unit: str
+    icon: str
+
+
+CARDS: tuple[CardSpec, ...] = (
+    *(CardSpec(name, BY_NAME[name].label, BY_NAME[name].unit, ICONS.get(name, "bi-dot")) for name in KPI_NAMES),
+    CardSpec("total_power", N_("Total power now"), "W", "bi-plug"),
+    CardSpec("energy_today", N_("Energy today"), "kWh", "bi-calendar-day"),
+)
+# What a tick sets in each row, as (cell, property): the rows themselves stay on the page.
+ROW_OUTPUTS: tuple[tuple[str, str], ...] = (
+    ("status", "color"), ("status", "class_name"), ("label", "children"), ("description", "children"),
+    ("seen", "children"), ("power", "children"),
+)
+
+
+def value_id(name: str) -> str:
+    """Id of a KPI card's number."""
+    return f"panel-kpi-{name}"
+
+
+def unit_id(name: str) -> str:
+    """Id of a KPI card's unit."""
+    return f"panel-kpi-unit-{name}"
+
+
+def cell_id(node_id: str, cell: str) -> dict[str, str]:
+    """Pattern-matching id of one of a row's updatable parts."""
+    return {"type": CELL, "node": node_id, "cell": cell}
+
+
+def _card(spec: CardSpec, _: Any) -> dbc.Col:
+    return dbc.Col(
+        dbc.Card(
+            dbc.CardBody(
+                [
+                    html.Div([html.I(className=f"bi {spec.icon} me-1"), _(spec.label)], className="kpi-label"),
+                    html.Div([html.Span("—", id=value_id(spec.name), className="kpi-value"),
+                              html.Span(spec.unit, id=unit_id(spec.name), className="kpi-unit")]),
+                ]
+            ),
+            class_name="kpi-card h-100 shadow-sm",
+            id={"type": "kpi", "name": spec.name},
+        ),
+        xs=6, md=4, xl=True,
+    )
 
 
 def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
-    """Frame of the panel; the numbers arrive from the refresh callback."""
+    """Frame of the panel with its cards; the numbers and rows arrive from the refresh callback."""
     _ = translator(lang)
     return html.Div(
         [
@@ -44,10 +99,9 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
                 className="d-flex justify-content-between align-items-baseline mb-3",
             ),
             dcc.Interval(id=TICK, interval=REFRESH_MS),
-            dcc.Store(id=STATE, data=None),
             html.P(_("Averages over your active nodes, total power and energy used today."),
                    className="text-body-secondary small mb-2"),
-            dbc.Row(id=KPIS, class_name="g-3 mb-4"),
+            dbc.Row([_card(spec, _) for spec in CARDS], id=KPIS, class_name="g-3 mb-4"),
             dbc.Alert(
                 [_("You have no nodes yet."), " ",
                  dcc.Link(_("Add your first node"), href=URL_PREFIX + "nodes", className="alert-link")],
@@ -59,107 +113,83 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
                                         html.Th(_("Last reading")), html.Th(_("Power"), className="text-end")])),
                     html.Tbody(id=TBODY),
                 ],
-                id=TABLE, hover=True, responsive=True,
+                id=TABLE, hover=True, responsive=True, style={"display": "none"},
             ),
         ]
     )
 
 
-def _card(name: str, label: str, value: str, unit: str, icon: str) -> dbc.Col:
-    return dbc.Col(
-        dbc.Card(
-            dbc.CardBody(
-                [
-                    html.Div([html.I(className=f"bi {icon} me-1"), label], className="kpi-label"),
-                    html.Div([html.Span(value, className="kpi-value"), html.Span(unit, className="kpi-unit")]),
-                ]
-            ),
-            class_name="kpi-card h-100 shadow-sm",
-            id={"type": "kpi", "name": name},
-        ),
-        xs=6, md=4, xl=True,
-    )
+def card_values(data: Overview) -> dict[str, tuple[str, str]]:
+    """(number, unit) of each card: averaged KPIs, total power, energy today."""
+    values = {name: (fmt.number(name, data.kpis.get(name)), BY_NAME[name].unit) for name in KPI_NAMES}
+    values["total_power"] = fmt.power(data.total_power)
+    values["energy_today"] = (fmt.energy(data.energy_today), "kWh")
+    return values
 
 
-ICONS = {"voltage": "bi-lightning", "current": "bi-activity", "power": "bi-speedometer",
-         "power_factor": "bi-percent", "frequency": "bi-soundwave"}
-
-
-def kpi_texts(data: Overview, _: Any) -> list[tuple[str, str, str, str, str]]:
-    """(name, label, value, unit, icon) of each card: averaged KPIs, total power, energy today."""
-    cards = []
-    for name in KPI_NAMES:
-        magnitude = BY_NAME[name]
-        cards.append((name, _(magnitude.label), fmt.number(name, data.kpis.get(name)), magnitude.unit, ICONS.get(name, "bi-dot")))
-    value, unit = fmt.power(data.total_power)
-    cards.append(("total_power", _("Total power now"), value, unit, "bi-plug"))
-    cards.append(("energy_today", _("Energy today"), fmt.energy(data.energy_today), "kWh", "bi-calendar-day"))
-    return cards
-
-
-def row_texts(node: NodeLive, now: float, _: Any, lang: str) -> tuple[str, str, str, str, str, str]:
-    """(node_id, status, status label, description, last seen, power) of one table row."""
+def row_cells(node: NodeLive, now: float, _: Any, lang: str) -> dict[tuple[str, str], str]:
+    """What one row shows, by (cell, property) of ROW_OUTPUTS."""
     value, unit = fmt.power(node.power if node.status is NodeStatus.ACTIVE else None)
-    seen = fmt.age(lang, now - node.last_ts) if node.last_ts is not None else _("never")
-    return (node.node_id, node.status.value, _(STATUS_LABEL[node.status]), node.description, seen,
-            f"{value} {unit}" if value != "—" else "—")
+    return {
+        ("status", "color"): STATUS_COLOR[node.status],
+        ("status", "class_name"): f"node-status node-status-{node.status.value}",
+        ("label", "children"): _(STATUS_LABEL[node.status]),
+        ("description", "children"): node.description,
+        ("seen", "children"): fmt.age(lang, now - node.last_ts) if node.last_ts is not None else _("never"),
+        ("power", "children"): f"{value} {unit}" if value != "—" else "—",
+    }
 
 
-def _row(texts: tuple[str, str, str, str, str, str]) -> html.Tr:
-    node_id, status, label, description, seen, power = texts
-    color = STATUS_COLOR[NodeStatus(status)]
+def _row(node_id: str, cells: dict[tuple[str, str], str]) -> html.Tr:
     return html.Tr(
         [
-            html.Td(dbc.Badge([html.I(className="bi bi-circle-fill me-1"), label], color=color,
-                              class_name=f"node-status node-status-{status}")),
+            html.Td(dbc.Badge([html.I(className="bi bi-circle-fill me-1"),
+                               html.Span(cells["label", "children"], id=cell_id(node_id, "label"))],
+                              id=cell_id(node_id, "status"), color=cells["status", "color"],
+                              class_name=cells["status", "class_name"])),
             html.Td(dcc.Link(node_id, href=f"{URL_PREFIX}nodes/{node_id}"), className="text-break-all"),
-            html.Td(description),
-            html.Td(seen),
-            html.Td(power, className="text-end"),
+            html.Td(cells["description", "children"], id=cell_id(node_id, "description")),
+            html.Td(cells["seen", "children"], id=cell_id(node_id, "seen")),
+            html.Td(cells["power", "children"], id=cell_id(node_id, "power"), className="text-end"),
         ],
         id={"type": "panel-row", "node": node_id},
     )
 
 
-def _valid_state(state: Any) -> bool:
-    return (isinstance(state, dict) and isinstance(state.get("nodes"), list)
-            and isinstance(state.get("cards"), list) and isinstance(state.get("rows"), list)
-            and len(state["rows"]) == len(state["nodes"]))
-
-
 @callback(
     Output(UPDATED, "children"),
-    Output(KPIS, "children"),
+    *[Output(value_id(spec.name), "children") for spec in CARDS],
+    Output(unit_id("total_power"), "children"),
     Output(TBODY, "children"),
     Output(EMPTY, "is_open"),
     Output(TABLE, "style"),
-    Output(STATE, "data"),
+    *[Output({"type": CELL, "node": ALL, "cell": cell}, prop) for cell, prop in ROW_OUTPUTS],
     Input(TICK, "n_intervals"),
-    State(STATE, "data"),
 )
-def refresh(_tick: Any, state: Any) -> tuple[Any, ...]:
-    """Full render the first time; afterwards patch only the cards and rows that changed."""
+def refresh(_tick: Any) -> tuple[Any, ...]:
+    """Numbers and row cells set in place; the rows are rebuilt only when the set of nodes changes.
+
+    Replacing a component, even through a Patch, makes React mount it anew; setting a text or
+    a prop of one already on the page does not, so nothing is redrawn on a tick.
+    """
     lang = user_lang()
     _ = translator(lang)
     now = time.time()
     app = services()
     with app.read() as db:
         data = overview(db, app.store, user_id(), user_timezone(), now)
-    cards = [list(c) for c in kpi_texts(data, _)]
-    rows = [list(row_texts(n, now, _, lang)) for n in data.nodes]
-    ids = [n.node_id for n in data.nodes]
+    values = card_values(data)
+    cells = {n.node_id: row_cells(n, now, _, lang) for n in data.nodes}
+    ids = list(cells)
     updated = (_("Updated {age}", age=fmt.age(lang, now - data.updated_ts)) if data.updated_ts is not None
                else _("No live data yet"))
-    new_state = {"nodes": ids, "cards": cards, "rows": rows}
-    hidden = {"display": "none"} if not ids else {}
-    if _valid_state(state) and state["nodes"] == ids and len(state["cards"]) == len(cards):
-        card_patch, row_patch = Patch(), Patch()
-        for i, card in enumerate(cards):
-            if state["cards"][i] != card:
-                card_patch[i] = _card(*card)
-        for j, row in enumerate(rows):
-            if state["rows"][j] != row:
-                row_patch[j] = _row(tuple(row))  # type: ignore[arg-type]
-        return updated, card_patch, row_patch, not ids, hidden, new_state
-    return (updated, [_card(*c) for c in cards], [_row(tuple(r)) for r in rows],  # type: ignore[arg-type]
-            not ids, hidden, new_state)
+    # The rows on the page, as the browser lists them for each wildcard output (untrusted).
+    on_page = [[entry["id"].get("node") for entry in outputs] for outputs in ctx.outputs_list[-len(ROW_OUTPUTS):]]
+    rebuild = on_page[0] != ids
+    tbody = [_row(node, cells[node]) for node in ids] if rebuild else no_update
+    row_values = [
+        [no_update if rebuild or node not in cells else cells[node][key] for node in nodes]
+        for key, nodes in zip(ROW_OUTPUTS, on_page, strict=True)
+    ]
+    return (updated, *(values[spec.name][0] for spec in CARDS), values["total_power"][1], tbody,
+            not ids, {"display": "none"} if not ids else {}, *row_values)

@@ -46,7 +46,8 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
                                 html.Span(id=EMAIL)]),
                         field(_("Timezone"), dcc.Dropdown(id=TIMEZONE, options=list(timezones()),
                                                           clearable=False, searchable=True),
-                              help_text=_("Days, months and years in the analysis start at midnight in this timezone.")),
+                              help_text=_("Days, months and years in the analysis start at midnight "
+                                          "in this timezone.")),
                         field(_("Language"), dbc.RadioItems(
                             id=LANGUAGE, options=[{"label": name, "value": code} for code, name in LANGUAGES.items()],
                             inline=True)),

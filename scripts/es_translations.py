@@ -146,4 +146,11 @@ ES = {
 'Leave it empty to hide costs.': 'Déjalo vacío para no mostrar costes.',
 'Currency': 'Moneda',
 'Cost': 'Coste',
+'Something went wrong on our side. Try again; if it keeps happening, tell your administrator.': 'Algo ha fallado por nuestra parte. Inténtalo de nuevo; si vuelve a pasar, avisa a quien administre EnerTrack.',
+'The ingest daemon has rejected no message from this node.': 'El servicio de ingesta no ha rechazado ningún mensaje de este nodo.',
+'Received': 'Recibido',
+'Reason': 'Motivo',
+'What to do': 'Qué hacer',
+'Payload': 'Contenido',
+'Messages the ingest daemon rejected ({count}, newest first)': 'Mensajes rechazados por el servicio de ingesta ({count}, los más recientes primero)',
 }

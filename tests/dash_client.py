@@ -56,7 +56,8 @@ class DashClient:
     def body(self, spec: dict[str, Any], inputs: list[Any], state: list[Any] | None = None,
              pattern_ids: dict[int, list[dict[str, Any]]] | None = None,
              triggered: int | None = 0) -> dict[str, Any]:
-        """Request body; pattern_ids[i] gives the concrete ids of the i-th (ALL) input."""
+        """Request body; pattern_ids[i] gives the concrete ids of the i-th (ALL) input, [100 + i] of
+        the i-th state, [-1 - k] of the k-th output (the components on the page)."""
         pattern_ids = pattern_ids or {}
 
         def entries(deps: list[dict[str, Any]], values: list[Any], offset: int = 0) -> list[Any]:
@@ -69,10 +70,12 @@ class DashClient:
                     out.append({"id": dep["id"], "property": dep["property"], "value": value})
             return out
 
-        outputs = parse_outputs(spec["output"])
+        outputs: list[Any] = [
+            [{"id": cid, "property": out["property"]} for cid in pattern_ids.get(-1 - k, [])]
+            if isinstance(out["id"], dict) else out
+            for k, out in enumerate(parse_outputs(spec["output"]))
+        ]
         out_field: Any = outputs if spec["output"].startswith("..") else outputs[0]
-        if isinstance(out_field, dict) and isinstance(out_field["id"], dict):
-            out_field = [{"id": cid, "property": out_field["property"]} for cid in pattern_ids.get(-1, [])]
         ins = entries(spec["inputs"], inputs)
         changed: list[str] = []
         if triggered is not None and spec["inputs"]:
@@ -88,6 +91,12 @@ class DashClient:
             "state": entries(spec.get("state", []), state or [], offset=100),
             "changedPropIds": changed,
         }
+
+    def on_page(self, fragment: str, key: str, values: list[Any]) -> dict[int, list[dict[str, Any]]]:
+        """pattern_ids of a callback's wildcard outputs when the page shows one component per value of key."""
+        outputs = parse_outputs(self.spec(fragment)["output"])
+        return {-1 - k: [{**out["id"], key: value} for value in values]
+                for k, out in enumerate(outputs) if isinstance(out["id"], dict)}
 
     def call(self, fragment: str, inputs: list[Any], state: list[Any] | None = None, **kwargs: Any) -> Any:
         """POST the callback; returns the Flask test response."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,7 +14,6 @@ from enertrack.calendar import boundaries, day_start
 from enertrack.energy import EnergyParams
 from enertrack.store.sqlite import SQLiteStore
 from enertrack.telemetry.reading import Reading
-from zoneinfo import ZoneInfo
 
 
 @pytest.fixture

@@ -116,8 +116,8 @@ def test_forms_require_the_csrf_token(client: FlaskClient, dash: DashClient, app
 
 
 def test_login_attempts_are_rate_limited_per_username(tmp_path: Path) -> None:
-    from enertrack.migrate import upgrade
     from enertrack.db import make_engine
+    from enertrack.migrate import upgrade
 
     settings = make_settings(tmp_path, ENERTRACK_LOGIN_LIMIT_USER="3 per minute", ENERTRACK_LOGIN_LIMIT_IP="100 per minute")
     upgrade(make_engine(settings.sqlalchemy_url))
@@ -137,8 +137,8 @@ def test_login_attempts_are_rate_limited_per_username(tmp_path: Path) -> None:
 
 
 def test_login_attempts_are_rate_limited_per_ip(tmp_path: Path) -> None:
-    from enertrack.migrate import upgrade
     from enertrack.db import make_engine
+    from enertrack.migrate import upgrade
 
     settings = make_settings(tmp_path, ENERTRACK_LOGIN_LIMIT_IP="3 per minute", ENERTRACK_LOGIN_LIMIT_USER="100 per minute")
     upgrade(make_engine(settings.sqlalchemy_url))
@@ -150,8 +150,8 @@ def test_login_attempts_are_rate_limited_per_ip(tmp_path: Path) -> None:
 
 
 def test_successful_logins_do_not_count_against_the_limit(tmp_path: Path) -> None:
-    from enertrack.migrate import upgrade
     from enertrack.db import make_engine
+    from enertrack.migrate import upgrade
 
     settings = make_settings(tmp_path, ENERTRACK_LOGIN_LIMIT_USER="2 per minute")
     upgrade(make_engine(settings.sqlalchemy_url))
@@ -176,8 +176,8 @@ def test_cookie_flags(client: FlaskClient, dash: DashClient, app: Flask) -> None
 
 
 def test_cookies_are_secure_when_configured_for_https(tmp_path: Path) -> None:
-    from enertrack.migrate import upgrade
     from enertrack.db import make_engine
+    from enertrack.migrate import upgrade
 
     settings = make_settings(tmp_path, ENERTRACK_HTTPS="true")
     upgrade(make_engine(settings.sqlalchemy_url))

@@ -168,3 +168,17 @@ def test_every_setting_is_documented_in_env_example() -> None:
     example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
     for field in Settings.model_fields.values():
         assert f"\n{field.alias}=" in example, field.alias
+
+
+def test_every_setting_is_in_the_readme_table() -> None:
+    from enertrack.config import Settings
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for field in Settings.model_fields.values():
+        assert f"`{field.alias}`" in readme, field.alias
+
+
+def test_readme_quick_start_is_exactly_two_commands() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    quick = readme.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    assert quick.split() == ["make", "run", "make", "test"]

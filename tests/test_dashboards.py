@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from datetime import date
 
@@ -44,47 +45,64 @@ def seed(app: Flask, client: FlaskClient, dash: DashClient, tz: str = "UTC") -> 
 
 
 def card_value(response: dict, name: str) -> str:
-    for col in response["panel-kpis"]["children"]:
-        card = col["props"]["children"]
-        if card["props"]["id"] == {"type": "kpi", "name": name}:
-            return card["props"]["children"]["props"]["children"][1]["props"]["children"][0]["props"]["children"]
-    raise AssertionError(name)
+    return response[f"panel-kpi-{name}"]["children"]
 
 
 def test_panel_averages_active_nodes_and_shows_statuses(app: Flask, client: FlaskClient, dash: DashClient) -> None:
     seed(app, client, dash)
-    first = ok(dash.call(PANEL, [0], [None]))
+    first = ok(dash.call(PANEL, [0]))
     assert card_value(first, "voltage") == "231.0"  # (230 + 232) / 2; the old node is left out
     assert card_value(first, "current") == "3.00"
     assert card_value(first, "power") == "600"
     assert card_value(first, "power_factor") == "0.85"
     assert card_value(first, "frequency") == "50.05"
-    assert card_value(first, "total_power") == "1,200"
+    assert card_value(first, "total_power") == "1,200" and first["panel-kpi-unit-total_power"]["children"] == "W"
     assert first["panel-updated"]["children"].startswith("Actualizado hace")
     rows = {r["props"]["id"]["node"]: r for r in first["panel-nodes-body"]["children"]}
+    assert list(rows) == ["a-live", "b-live", "c-old", "d-new"]
     status = {node: row["props"]["children"][0]["props"]["children"]["props"]["class_name"] for node, row in rows.items()}
     assert "node-status-active" in status["a-live"] and "node-status-active" in status["b-live"]
     assert "node-status-disconnected" in status["c-old"] and "node-status-no_data" in status["d-new"]
     assert first["panel-empty"]["is_open"] is False
 
 
-def test_panel_ticks_patch_instead_of_redrawing(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+def test_panel_ticks_set_numbers_in_place_instead_of_redrawing(app: Flask, client: FlaskClient,
+                                                                dash: DashClient) -> None:
     seed(app, client, dash)
-    first = ok(dash.call(PANEL, [0], [None]))
-    state = first["panel-state"]["data"]
+    shown = ["a-live", "b-live", "c-old", "d-new"]
     app.extensions["enertrack"].store.write([Reading("a-live", int(time.time()), voltage=230.0, current=2.0,
                                                      power=1400.0, energy=10.0, power_factor=0.9, frequency=50.0)])
-    second = ok(dash.call(PANEL, [1], [state]))
-    for output in ("panel-kpis", "panel-nodes-body"):
-        assert second[output]["children"]["__dash_patch_update"] == "__dash_patch_update"
-    patched_cards = {op["location"][0] for op in second["panel-kpis"]["children"]["operations"]}
-    assert patched_cards == {2, 5}  # mean power and total power changed, nothing else
+    tick = ok(dash.call(PANEL, [1], pattern_ids=dash.on_page(PANEL, "node", shown)))
+    assert "panel-nodes-body" not in tick and "panel-kpis" not in tick  # no component is replaced
+    assert card_value(tick, "power") == "1,100" and card_value(tick, "total_power") == "2,200"
+    cells = {key: value for key, value in tick.items() if key.startswith("{")}
+    power = {json.loads(key)["node"]: value["children"] for key, value in cells.items()
+             if json.loads(key)["cell"] == "power"}
+    assert power == {"a-live": "1,400 W", "b-live": "800 W", "c-old": "—", "d-new": "—"}
+    badges = {json.loads(key)["node"]: value for key, value in cells.items() if json.loads(key)["cell"] == "status"}
+    assert badges["c-old"] == {"color": "danger", "class_name": "node-status node-status-disconnected"}
+
+    # Another node appears: the rows are rebuilt once, with it.
+    with app.extensions["enertrack"].transaction() as db:
+        nodes.create_node(db, seed_owner(app), {"node_id": "e-added", "interval_s": 10})
+    grown = ok(dash.call(PANEL, [2], pattern_ids=dash.on_page(PANEL, "node", shown)))
+    assert [r["props"]["id"]["node"] for r in grown["panel-nodes-body"]["children"]] == [*shown, "e-added"]
+    assert not any(key.startswith("{") for key in grown)  # the old rows' cells are left to the new rows
+
+
+def seed_owner(app: Flask) -> int:
+    from sqlalchemy import select
+
+    from enertrack.models import User
+
+    with app.extensions["enertrack"].read() as db:
+        return db.scalars(select(User.id).where(User.username == "ana")).one()
 
 
 def test_panel_with_no_nodes_says_how_to_start(app: Flask, client: FlaskClient, dash: DashClient) -> None:
     create_user(app, "ana")
     login(client, dash, "ana")
-    result = ok(dash.call(PANEL, [0], [None]))
+    result = ok(dash.call(PANEL, [0]))
     assert result["panel-empty"]["is_open"] is True and result["panel-nodes"]["style"] == {"display": "none"}
 
 
@@ -97,7 +115,7 @@ def test_panel_energy_today(app: Flask, client: FlaskClient, dash: DashClient) -
     services.store.write([Reading("n1", now - 1800 + 60 * i, power=2000.0, energy=i / 30) for i in range(30)],
                          {"n1": EnergyParams(60)})
     login(client, dash, "ana")
-    result = ok(dash.call(PANEL, [0], [None]))
+    result = ok(dash.call(PANEL, [0]))
     from datetime import datetime
     from zoneinfo import ZoneInfo
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from zoneinfo import ZoneInfo
 
 from enertrack.calendar import day_start
 from enertrack.cli import main

@@ -91,3 +91,25 @@ def test_csrf_exemption_still_targets_dashs_callback_endpoint(app: Flask) -> Non
     view = app.view_functions["/enertrack/_dash-update-component"]
     csrf = app.extensions["csrf"]
     assert f"{view.__module__}.{view.__name__}" in csrf._exempt_views
+
+
+def test_an_unexpected_callback_failure_becomes_a_friendly_toast(client: FlaskClient, dash: DashClient,
+                                                                 app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    create_user(app, "ana")
+    login(client, dash, "ana")
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    import enertrack.nodes
+
+    monkeypatch.setattr(enertrack.nodes, "list_nodes", broken)
+    response = dash.call("nodes-table.children", [1])
+    assert response.status_code == 200
+    assert "Algo ha fallado por nuestra parte" in response.get_data(as_text=True)
+
+
+def test_theme_is_set_in_head_before_the_page_renders(client: FlaskClient) -> None:
+    html = client.get("/enertrack/login").get_data(as_text=True)
+    head, body = html.split("<body>", 1) if "<body>" in html else html.split("<body", 1)
+    assert "data-bs-theme" in head and "prefers-color-scheme" in head and "react-entry-point" in body

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import time
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -44,7 +46,8 @@ def seed_alice(app: Flask) -> None:
                           for i in range(30)])
 
 
-def test_user_b_gets_nothing_of_user_a_from_any_callback(client: FlaskClient, dash: DashClient, app: Flask) -> None:
+def test_user_b_gets_nothing_of_user_a_from_any_callback(client: FlaskClient, dash: DashClient, app: Flask,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
     seed_alice(app)
     create_user(app, "bob")
     assert login(client, dash, "bob").status_code == 303
@@ -72,6 +75,8 @@ def test_user_b_gets_nothing_of_user_a_from_any_callback(client: FlaskClient, da
             for secret in SECRETS:
                 assert secret not in text, (spec["output"], value, secret)
     assert calls > 100
+    failures = [r for r in caplog.records if r.name == "enertrack.web" and r.levelno >= logging.ERROR]
+    assert failures == [], [r.exc_info for r in failures][:3]  # garbage is refused, never a crash
     services = app.extensions["enertrack"]
     with services.read() as db:
         node = db.scalar(select(Node).where(Node.node_id == A_NODE))

@@ -21,7 +21,7 @@ from enertrack.node_dashboard import (
 )
 from enertrack.store.base import Extreme, RangeSummary, bucket_width
 from enertrack.telemetry.reading import Reading
-from enertrack.ui import charts
+from enertrack.ui import charts, plot_theme
 from enertrack.ui.live import SLOTS, Drawn, LiveState
 
 NOW = 1_767_225_600.4  # 2026-01-01T00:00:00.4Z
@@ -181,7 +181,7 @@ def test_dark_charts_are_dark_with_transparent_backgrounds() -> None:
     assert dark["template"]["layout"]["paper_bgcolor"] == "rgb(17,17,17)"  # plotly_dark
     assert light["template"]["layout"]["paper_bgcolor"] == "white"
     assert dark["font"]["color"] != light["font"]["color"]
-    assert charts.theme_name({"x": 1}) == "light"
+    assert plot_theme.theme_name({"x": 1}) == "light"
 
 
 def test_mark_empty_toggles_the_note_and_axes() -> None:

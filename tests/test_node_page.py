@@ -370,3 +370,35 @@ def test_the_page_itself_holds_only_the_node_id_from_the_url(seeded: Seeded, das
     assert '"id": "node-store"' in text and '"data": "n1"' in text
     assert "Kitchen" not in text and "230" not in text  # description and data come from callbacks
     assert '"node-frame"' in text and '{"display": "none"}' in text
+
+
+def test_the_node_page_lists_what_the_daemon_rejected(seeded: Seeded, dash: DashClient, app: Flask) -> None:
+    from enertrack.telemetry.batcher import DeadLetter
+    from enertrack.telemetry.payload import Reason, Rejection
+    from enertrack.telemetry_db import record
+
+    sessions = app.extensions["enertrack"].sessions
+    record(sessions, [DeadLetter(Rejection(Reason.OUT_OF_RANGE, "voltage 999 is outside 0-300 V", "n1",
+                                           '{"v": 999, "<b>": 1}'), "enertrack/n1/telemetry", time.time()),
+                      DeadLetter(Rejection(Reason.BAD_JSON, "not JSON", "other", "xx"), "enertrack/other/telemetry",
+                                 time.time())], [])
+    shown = json.dumps(response(dash.call("node-rejections.children", ["n1"])))
+    assert "out_of_range" in shown and "voltage 999 is outside 0-300 V" in shown
+    assert json.dumps('{"v": 999, "<b>": 1}')[1:-1] in shown  # the payload excerpt, as text
+    assert "not JSON" not in shown  # another node's dead letters are not listed
+    empty = response(dash.call("node-rejections.children", ["n2-missing"]))
+    assert empty["node-rejections"]["children"] is None
+
+
+def test_another_users_rejections_stay_hidden(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    from enertrack.telemetry.batcher import DeadLetter
+    from enertrack.telemetry.payload import Reason, Rejection
+    from enertrack.telemetry_db import record
+
+    Seeded(app)
+    create_user(app, "bob")
+    login(client, dash, "bob")
+    record(app.extensions["enertrack"].sessions,
+           [DeadLetter(Rejection(Reason.BAD_JSON, "secret-ish", "n1", "x"), "enertrack/n1/telemetry", time.time())], [])
+    result = response(dash.call("node-rejections.children", ["n1"]))
+    assert result["node-rejections"]["children"] is None

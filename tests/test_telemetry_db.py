@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from enertrack.db import make_engine, make_session_factory
+from enertrack.energy import EnergyParams
 from enertrack.models import Node
 from enertrack.telemetry.batcher import DeadLetter
 from enertrack.telemetry.payload import Reason, Rejection, StatusUpdate
-from enertrack.energy import EnergyParams
 from enertrack.telemetry_db import load_node_params, recent_rejections, record, schema_ready
 from tests.ingest_process import make_users_db
 

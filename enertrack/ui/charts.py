@@ -7,17 +7,15 @@ colours come from the magnitude's place in the magnitudes table, units from the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Patch
 from plotly.colors import hex_to_rgb, qualitative
 
 from enertrack.magnitudes import MAGNITUDES, Magnitude
-from enertrack.ui.plot_theme import apply_theme
+from enertrack.ui.plot_theme import themed_layout
 
 TRACE_MAX, TRACE_MIN, TRACE_MEAN = 0, 1, 2  # the band is drawn from max down to min, then the mean
 TRACES = (TRACE_MAX, TRACE_MIN, TRACE_MEAN)
@@ -107,17 +105,6 @@ def points(frame: pd.DataFrame | None, magnitude: Magnitude, tz: str, gap_s: int
     )
 
 
-@lru_cache(maxsize=4)
-def _themed_layout(theme: str) -> dict[str, Any]:
-    """The layout apply_theme gives, as a plain dict (built once per theme)."""
-    return apply_theme(go.Figure(), theme).to_plotly_json()["layout"]
-
-
-def theme_name(theme: Any) -> str:
-    """'dark' or 'light' from an untrusted store value."""
-    return "dark" if theme == "dark" else "light"
-
-
 @dataclass(frozen=True, slots=True)
 class Labels:
     """Translated words the figure shows."""
@@ -167,7 +154,7 @@ def magnitude_figure(data: Points, magnitude: Magnitude, labels: Labels, theme: 
         _trace(labels.mean, data.x, data.mean, line={"width": 1.5, "color": line}, hovertemplate=hover,
                customdata=_range_of(data)),
     ]
-    base = _themed_layout(theme_name(theme))
+    base = themed_layout(theme)
     empty = not len(data)
     layout = {
         **base,
@@ -212,7 +199,7 @@ def drop_oldest(patch: Patch, count: int) -> None:
 
 def retheme(patch: Patch, theme: Any) -> None:
     """Switch a drawn figure to the light or dark layout without touching its data."""
-    layout = _themed_layout(theme_name(theme))
+    layout = themed_layout(theme)
     for key in ("template", "font", "paper_bgcolor", "plot_bgcolor"):
         patch["layout"][key] = layout[key]
     for axis in ("xaxis", "yaxis"):

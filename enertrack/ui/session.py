@@ -17,11 +17,11 @@ from flask_wtf.csrf import generate_csrf
 from enertrack.config import URL_PREFIX
 from enertrack.context import services
 from enertrack.i18n import LANGUAGES, language, translator
-
-LANGUAGES_LIST = tuple(LANGUAGES)
 from enertrack.models import User
 from enertrack.ui import ids
 from enertrack.ui.toast import toast
+
+LANGUAGES_LIST = tuple(LANGUAGES)
 
 
 def logout_form(_: Any) -> dbc.Form:
@@ -40,12 +40,16 @@ def logout_form(_: Any) -> dbc.Form:
     )
 
 
+def _nav_item(icon: str, label: str, href: str, active: str) -> dbc.NavItem:
+    return dbc.NavItem(dbc.NavLink([html.I(className=f"bi {icon} me-1"), label], href=href, active=active))
+
+
 def nav_links(_: Any) -> list[dbc.NavItem]:
     """Main sections for a logged-in user."""
     return [
-        dbc.NavItem(dbc.NavLink([html.I(className="bi bi-speedometer2 me-1"), _("Panel")], href=URL_PREFIX, active="exact")),
-        dbc.NavItem(dbc.NavLink([html.I(className="bi bi-cpu me-1"), _("Nodes")], href=URL_PREFIX + "nodes", active="partial")),
-        dbc.NavItem(dbc.NavLink([html.I(className="bi bi-bar-chart-line me-1"), _("Analysis")], href=URL_PREFIX + "analysis", active="partial")),
+        _nav_item("bi-speedometer2", _("Panel"), URL_PREFIX, "exact"),
+        _nav_item("bi-cpu", _("Nodes"), URL_PREFIX + "nodes", "partial"),
+        _nav_item("bi-bar-chart-line", _("Analysis"), URL_PREFIX + "analysis", "partial"),
     ]
 
 
@@ -61,7 +65,8 @@ def user_menu(_: Any, username: str) -> dbc.DropdownMenu:
     """The user's menu: profile and logout."""
     return dbc.DropdownMenu(
         [
-            dbc.DropdownMenuItem([html.I(className="bi bi-person-gear me-2"), _("Profile")], href=URL_PREFIX + "profile"),
+            dbc.DropdownMenuItem([html.I(className="bi bi-person-gear me-2"), _("Profile")],
+                                 href=URL_PREFIX + "profile"),
             dbc.DropdownMenuItem(divider=True),
             logout_form(_),
         ],

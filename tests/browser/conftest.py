@@ -40,3 +40,27 @@ def url(duo: Any, path: str = "") -> str:
 def console_errors(duo: Any) -> list[dict[str, Any]]:
     """Severe browser console entries (errors), excluding none."""
     return [entry for entry in duo.get_logs() or [] if entry.get("level") == "SEVERE"]
+
+
+def wait(duo: Any, condition: Any, timeout: float = 15) -> Any:
+    """Wait until condition(driver) is truthy; its value."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(duo.driver, timeout).until(condition)
+
+
+def log_in(duo: Any, username: str, password: str) -> None:
+    """Log in through the real form and land on the panel."""
+    from selenium.webdriver.support import expected_conditions as EC
+
+    duo.driver.get(url(duo, "login"))
+    duo.wait_for_element("#login-username").send_keys(username)
+    duo.find_element("#login-password").send_keys(password)
+    duo.find_element("#login-submit").click()
+    wait(duo, EC.url_to_be(url(duo)))
+
+
+def luminance(css: str) -> float:
+    """0 (black) to 1 (white) from 'rgb(r, g, b)' or 'rgba(r, g, b, a)'."""
+    parts = [float(p) for p in css[css.index("(") + 1:css.index(")")].split(",")[:3]]
+    return sum(parts) / (3 * 255)

@@ -129,3 +129,39 @@ def test_profile_language_applies_after_login(live: Any) -> None:
     duo.driver.refresh()
     wait(duo, EC.text_to_be_present_in_element((By.ID, "nav-links"), "Analysis"))
     assert console_errors(duo) == []
+
+
+def test_node_description_is_text_in_the_browser(live: Any) -> None:
+    from enertrack import nodes
+    from tests.conftest import create_user
+
+    duo = live
+    payload = "<img src=x onerror=alert(1)>"
+    uid = create_user(duo.flask_app, "eve")
+    with duo.flask_app.extensions["enertrack"].transaction() as db:
+        nodes.create_node(db, uid, {"node_id": "n1", "description": payload, "location": payload, "interval_s": 10})
+    duo.driver.get(url(duo, "login"))
+    fill(duo, "#login-username", "eve")
+    fill(duo, "#login-password", "correct horse battery staple")
+    duo.find_element("#login-submit").click()
+    wait(duo, EC.url_to_be(url(duo)))
+    duo.driver.get(url(duo, "nodes"))
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "nodes-list"), payload))
+    assert duo.driver.find_elements(By.CSS_SELECTOR, "#nodes-list img") == []
+    assert console_errors(duo) == []
+
+
+def test_theme_follows_the_os_until_chosen(live: Any) -> None:
+    duo = live
+    duo.driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                               {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    duo.driver.get(url(duo, "login"))
+    duo.driver.execute_script("window.localStorage.clear()")
+    duo.driver.get(url(duo, "login"))
+    assert theme(duo) == "dark"  # set by the <head> script, before the app renders
+    duo.wait_for_element("#login-submit")
+    duo.find_element("#theme-toggle").click()
+    wait(duo, lambda _d: theme(duo) == "light")
+    duo.driver.refresh()
+    assert theme(duo) == "light"  # the choice now wins over the OS
+    assert console_errors(duo) == []

@@ -8,21 +8,16 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
 from enertrack import nodes
 from enertrack.i18n import tr
 from enertrack.magnitudes import NAMES
 from enertrack.telemetry.reading import Reading
-from tests.browser.conftest import console_errors, url
+from tests.browser.conftest import console_errors, log_in, luminance, url, wait
 from tests.conftest import PASSWORD, create_user
 
 pytestmark = pytest.mark.browser
 STEP = 60
-
-
-def wait(duo: Any, condition: Any, timeout: float = 15) -> Any:
-    return WebDriverWait(duo.driver, timeout).until(condition)
 
 
 def plot(duo: Any, name: str, expression: str) -> Any:
@@ -58,11 +53,7 @@ def seed(duo: Any) -> int:
 def test_node_dashboard_in_a_browser(live: Any) -> None:
     duo = live
     base = seed(duo)
-    duo.driver.get(url(duo, "login"))
-    duo.wait_for_element("#login-username").send_keys("ana")
-    duo.find_element("#login-password").send_keys(PASSWORD)
-    duo.find_element("#login-submit").click()
-    wait(duo, EC.url_to_be(url(duo)))
+    log_in(duo, "ana", PASSWORD)
 
     duo.driver.get(url(duo, "nodes/casa-01"))
     wait(duo, EC.text_to_be_present_in_element((By.ID, "node-title"), "casa-01"))
@@ -107,13 +98,8 @@ def test_node_dashboard_in_a_browser(live: Any) -> None:
     wait(duo, lambda _d: plot(duo, "power", "gd.layout.template.layout.paper_bgcolor") == "rgb(17,17,17)")
     dark = chart_colors()
     assert dark["svg"] in ("rgba(0, 0, 0, 0)", "transparent")
-    assert dark["card"] != light["card"] and _luminance(dark["card"]) < 0.2 < _luminance(light["card"])
-    assert _luminance(dark["tick"]) > 0.6 > _luminance(light["tick"])
+    assert dark["card"] != light["card"] and luminance(dark["card"]) < 0.2 < luminance(light["card"])
+    assert luminance(dark["tick"]) > 0.6 > luminance(light["tick"])
 
     assert console_errors(duo) == []
 
-
-def _luminance(css: str) -> float:
-    """0 (black) to 1 (white) from 'rgb(r, g, b)' or 'rgba(r, g, b, a)'."""
-    parts = [float(p) for p in css[css.index("(") + 1:css.index(")")].split(",")[:3]]
-    return sum(parts) / (3 * 255)
