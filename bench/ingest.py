@@ -33,6 +33,7 @@ from tests.ingest_process import IngestProcess, make_users_db  # noqa: E402
 from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, Broker  # noqa: E402
 
 BASE_TS = 1_700_000_000
+PROFILE_FLAGS = os.environ.get("BENCH_PY_SPY_FLAGS", "").split()  # e.g. "--gil": only the thread holding the GIL
 
 
 def node_name(i: int) -> str:
@@ -102,8 +103,9 @@ def bare_subscriber(port: int, ca: str | None, total: int, ready: mp.Event, out:
     client.on_message = on_message
     client.on_connect = lambda c, _u, _f, _r, _p: (c.subscribe("enertrack/+/telemetry", 1), ready.set())
     client.connect("127.0.0.1", port)
+    started_cpu = time.process_time()
     client.loop_forever()
-    out.put((count, first, last))
+    out.put((count, first, last, time.process_time() - started_cpu))
 
 
 def publish(broker: Broker, nodes: list[str], per_node: int, publishers: int) -> float:
@@ -131,9 +133,9 @@ def run_bare(broker: Broker, nodes: list[str], per_node: int, publishers: int) -
     ready.wait(10)
     time.sleep(0.3)
     publish(broker, nodes, per_node, publishers)
-    count, first, last = out.get(timeout=300)
+    count, first, last, cpu = out.get(timeout=300)
     sub.join(10)
-    return {"messages": count, "seconds": last - first, "rate": (count - 1) / (last - first)}
+    return {"messages": count, "seconds": last - first, "rate": (count - 1) / (last - first), "cpu_s": cpu}
 
 
 def stored_count(path: Path) -> int:
@@ -154,8 +156,20 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds_task(pid: int, tid: int) -> float:
+    """CPU time of one thread of a process."""
+    fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_daemon(broker: Broker, workdir: Path, nodes: list[str], per_node: int, publishers: int,
-               batch_size: int) -> dict[str, float]:
+               batch_size: int, profile: Path | None = None) -> dict[str, float]:
     total = len(nodes) * per_node
     ingest = IngestProcess(workdir, broker, extra_env={
         "INGEST_BATCH_SIZE": str(batch_size), "MQTT_MAX_INFLIGHT": str(broker.max_inflight),
@@ -164,6 +178,13 @@ def run_daemon(broker: Broker, workdir: Path, nodes: list[str], per_node: int, p
     ingest.start()
     assert ingest.process is not None
     pid = ingest.process.pid
+    cpu_at_start = cpu_seconds(pid)  # imports and connecting: not part of the per-message cost
+    spy = None
+    if profile is not None:  # py-spy (in the venv) samples every thread until the daemon exits
+        py_spy = Path(sys.executable).with_name("py-spy")
+        spy = subprocess.Popen([str(py_spy), "record", "--pid", str(pid), "--threads", "--rate", "200", *PROFILE_FLAGS,
+                                "--format", "raw", "--output", str(profile)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     publish_started = time.monotonic()
     pub = mp.Process(target=publish, args=(broker, nodes, per_node, publishers))
     pub.start()
@@ -182,8 +203,12 @@ def run_daemon(broker: Broker, workdir: Path, nodes: list[str], per_node: int, p
     pub.join()
     done_at = last_change
     rss = peak_rss_mb(pid)
+    cpu = cpu_seconds(pid) - cpu_at_start
+    threads = {int(t.name): cpu_seconds_task(pid, int(t.name)) for t in Path(f"/proc/{pid}/task").iterdir()}
     code = ingest.stop()
     totals = ingest.wait_for(r"totals: .*").group(0)
+    if spy is not None:
+        spy.wait(60)
     # Sustained: the steady middle of the run (10%..90% of the messages), free of start and end effects.
     lo = next(t for t, c in samples if c >= total * 0.1)
     hi = next((t for t, c in samples if c >= total * 0.9), done_at)
@@ -194,7 +219,7 @@ def run_daemon(broker: Broker, workdir: Path, nodes: list[str], per_node: int, p
         "seconds": done_at - (first_at or publish_started),
         "rate": count / max(done_at - (first_at or publish_started), 1e-9),
         "sustained_rate": (c_hi - c_lo) / max(hi - lo, 1e-9),
-        "peak_rss_mb": rss, "exit_code": code, "totals": totals,  # type: ignore[dict-item]
+        "peak_rss_mb": rss, "cpu_s": cpu, "thread_cpu_s": threads, "exit_code": code, "totals": totals,  # type: ignore[dict-item]
     }
 
 
@@ -215,6 +240,8 @@ def main() -> None:
     parser.add_argument("--no-tls", action="store_true", help="plain MQTT instead of the template's TLS")
     parser.add_argument("--skip-bare", action="store_true")
     parser.add_argument("--keep", type=Path, default=None, help="work in this directory and keep the logs")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="record the daemon with py-spy into this file (collapsed stacks)")
     args = parser.parse_args()
     nodes = [node_name(i) for i in range(args.nodes)]
     per_node = args.messages // args.nodes
@@ -226,13 +253,19 @@ def main() -> None:
             bare = None if args.skip_bare else run_bare(broker, nodes, per_node, args.publishers)
             if bare:
                 print(f"bare paho subscriber (json.loads only): {bare['messages']} msgs in "
-                      f"{bare['seconds']:.1f} s = {bare['rate']:,.0f} msg/s", flush=True)
+                      f"{bare['seconds']:.1f} s = {bare['rate']:,.0f} msg/s; CPU {bare['cpu_s']:.1f} s "
+                      f"({bare['cpu_s'] / bare['messages'] * 1e6:.0f} us/msg)", flush=True)
             print(f"between: {load_note()}", flush=True)
-            daemon = run_daemon(broker, work / "daemon", nodes, per_node, args.publishers, args.batch_size)
+            daemon = run_daemon(broker, work / "daemon", nodes, per_node, args.publishers, args.batch_size,
+                                args.profile)
     print(f"daemon: {daemon['stored']}/{daemon['messages']} stored in {daemon['seconds']:.1f} s = "
           f"{daemon['rate']:,.0f} msg/s overall, {daemon['sustained_rate']:,.0f} msg/s sustained (10-90%); "
-          f"lost {daemon['lost']}; peak RSS {daemon['peak_rss_mb']:.1f} MB; exit {daemon['exit_code']}")
+          f"lost {daemon['lost']}; peak RSS {daemon['peak_rss_mb']:.1f} MB; "
+          f"CPU {daemon['cpu_s']:.1f} s ({daemon['cpu_s'] / daemon['messages'] * 1e6:.0f} us/msg); "
+          f"exit {daemon['exit_code']}")
     print(f"daemon {daemon['totals']}")
+    print("daemon CPU by thread (tid: s; main, writer, paho's network loop in start order): "
+          + ", ".join(f"{tid}: {s:.1f}" for tid, s in sorted(daemon["thread_cpu_s"].items())))  # type: ignore[union-attr]
     if bare:
         print(f"ratio daemon/bare: {daemon['sustained_rate'] / bare['rate']:.2f}")
     print(f"after: {load_note()}")

@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     influx_token: OptSecret = Field(None, alias="INFLUX_TOKEN")
     influx_org: OptText = Field(None, alias="INFLUX_ORG")
     influx_bucket: OptText = Field(None, alias="INFLUX_BUCKET")
+    # The pre-write Flux query that keeps the first reading of a (node, ts), as SQLite does.
+    # Only for servers without Flux (victoria-metrics) is it turned off: see docs/influxdb.md.
+    influx_check_existing: Flag = Field(True, alias="INFLUX_CHECK_EXISTING")
 
     # MQTT broker the ingest daemon subscribes to (and the simulator publishes to).
     mqtt_host: str = Field("localhost", alias="DOMINIO")

@@ -11,7 +11,6 @@ docs/operations.md explains the knobs and the log lines.
 from __future__ import annotations
 
 import logging
-import queue
 import signal
 import sys
 import threading
@@ -31,8 +30,18 @@ from enertrack.config import ConfigError, Settings, load_settings
 from enertrack.db import make_engine, make_session_factory
 from enertrack.mqtt import make_client
 from enertrack.store.base import StoreUnavailable, TimeseriesStore
-from enertrack.telemetry.batcher import Batcher, Inbound, Plan, ackable, node_ids_in, plan_batch
+from enertrack.store.isolate import write_isolating
+from enertrack.telemetry.batcher import (
+    Batcher,
+    Inbound,
+    Plan,
+    ackable,
+    node_ids_in,
+    plan_batch,
+    refuse,
+)
 from enertrack.telemetry.directory import NodeDirectory
+from enertrack.telemetry.handover import Handover
 from enertrack.telemetry.payload import printable
 from enertrack.telemetry.stats import IngestStats, Throttle
 
@@ -45,6 +54,10 @@ KEEPALIVE_S = 30
 RECONNECT_MIN_S = 1.0
 RECONNECT_MAX_S = 60.0
 TRANSIENT = (StoreUnavailable, OperationalError, InterfaceError)
+# SQLite page cache of the daemon's store connection. Appending touches every page of the file
+# once, so an unbounded cache grows with the file (the web app's 64 MiB default would be reached);
+# the writer only revisits each node's newest pages, and older ones stay in the OS's file cache.
+WRITER_CACHE_MIB = 8
 
 
 def reconnect_delay_s(failures: int) -> float:
@@ -91,7 +104,7 @@ class Daemon:
         self.sessions = sessions
         self.clock = clock
         self.prefix = settings.mqtt_topic_prefix.rstrip("/")
-        self.queue: queue.Queue[Inbound] = queue.Queue(maxsize=settings.ingest_queue_max)
+        self.queue: Handover[Inbound] = Handover(settings.ingest_queue_max)
         self.batcher = Batcher(batch_limit(settings), settings.ingest_batch_ms / 1000)
         self.directory = NodeDirectory()
         self.stats = IngestStats(clock())
@@ -183,14 +196,12 @@ class Daemon:
             topic = msg._topic.decode("utf-8", errors="replace")  # noqa: SLF001 - paho exposes no raw accessor
         item = Inbound(msg.mid, topic, bytes(msg.payload), time.time(), bool(msg.retain), self._generation, msg.qos)
         while not self.stopping.is_set():
-            try:
-                self.queue.put(item, timeout=0.5)
+            if self.queue.put(item, timeout=0.5):
                 return
-            except queue.Full:
-                allowed, held = self.throttle.allow("queue-full", self.clock())
-                if allowed:
-                    log.warning("queue full (%d): waiting for the writer; the broker keeps the rest",
-                                self.settings.ingest_queue_max)
+            allowed, held = self.throttle.allow("queue-full", self.clock())
+            if allowed:
+                log.warning("queue full (%d): waiting for the writer; the broker keeps the rest",
+                            self.settings.ingest_queue_max)
 
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
         # paho calls this inside its `except OSError`, so the exception is at hand.
@@ -209,23 +220,18 @@ class Daemon:
                 now = self.clock()
                 if self._abandoned:
                     break
-                if self.stopping.is_set() and self.queue.empty():
+                if self.stopping.is_set() and not len(self.queue):
                     if len(self.batcher):
                         self._commit(self.batcher.take())
                     break
                 wait = self.batcher.wait_s(now)
-                try:
-                    item = self.queue.get(timeout=1.0 if wait is None else min(wait, 1.0))
-                except queue.Empty:
-                    pass
-                else:
-                    self.stats.queue_depth(self.queue.qsize() + 1)
-                    self._take(item)
-                    while not self.batcher.full():
-                        try:
-                            self._take(self.queue.get_nowait())
-                        except queue.Empty:
-                            break
+                # All the open batch has room for, in one go (never more: a batch stays within
+                # the broker's window); waits for the first only until the batch is due.
+                items = self.queue.take(self.batcher.room(), 1.0 if wait is None else min(wait, 1.0))
+                if items:
+                    self.stats.queue_depth(len(self.queue) + len(items))
+                    self.batcher.extend(items, self.clock())
+                    self.stats.received(len(items))
                 if self.batcher.due(self.clock()) or (self.stopping.is_set() and len(self.batcher)):
                     self._commit(self.batcher.take())
                 self._maybe_stats()
@@ -235,10 +241,6 @@ class Daemon:
             self.stopping.set()
         finally:
             self.writer_done.set()
-
-    def _take(self, item: Inbound) -> None:
-        self.batcher.add(item, self.clock())
-        self.stats.received()
 
     def _refresh_directory(self, messages: list[Inbound]) -> None:
         names = node_ids_in(messages, self.prefix)
@@ -259,8 +261,12 @@ class Daemon:
         plan = plan_batch(messages, self.prefix, self.directory.known)
         params = self.directory.params({r.node_id for r in plan.readings})
         if plan.readings:
-            result = self.store.write(plan.readings, params)
+            # Readings the store refuses (StoreRejected) would fail the same way on every retry:
+            # they are isolated, dead-lettered and acked with the rest; the rest is stored.
+            result = write_isolating(lambda part: self.store.write(part, params), plan.readings)
             plan.stored, plan.duplicates_in_batch = result.stored, plan.duplicates_in_batch + result.duplicates
+            for refusal in result.refused:
+                refuse(plan, refusal.index, str(refusal.error))
         telemetry_db.record(self.sessions, plan.dead_letters, plan.statuses)
         return plan
 
@@ -274,7 +280,7 @@ class Daemon:
             error = state.outcome.exception() if state.outcome else None
             log.error("store unavailable for %.0f s (%s); holding %d messages unacknowledged and "
                       "retrying, nothing is lost", now - self._outage_since, error,
-                      len(self.batcher) + self.queue.qsize() + self._in_commit)
+                      len(self.batcher) + len(self.queue) + self._in_commit)
 
     def _give_up(self, _state: RetryCallState) -> bool:
         return self.stopping.is_set() and self.clock() >= self._stop_deadline
@@ -292,7 +298,7 @@ class Daemon:
         try:
             plan = retrying(self._write, messages)
         except RetryError:
-            held = len(messages) + len(self.batcher) + self.queue.qsize()
+            held = len(messages) + len(self.batcher) + len(self.queue)
             log.warning("stopping with the store still unavailable: %d messages left unacknowledged "
                         "for the broker to redeliver", held)
             self._abandoned = True
@@ -333,7 +339,7 @@ class Daemon:
         reconnects = max(self._connections - 1, 0)
         while self.stats.totals.reconnects < reconnects:
             self.stats.reconnected()
-        return self.stats.line(now, self.queue.qsize(), self.settings.ingest_queue_max, total=total)
+        return self.stats.line(now, len(self.queue), self.settings.ingest_queue_max, total=total)
 
     # ---- main thread ------------------------------------------------------------------
 
@@ -375,6 +381,13 @@ def _settings() -> Settings:
     return settings
 
 
+def open_daemon_store(settings: Settings) -> TimeseriesStore:
+    """The configured store, with the writer's bounded page cache when it is SQLite."""
+    from enertrack.store.factory import open_store
+
+    return open_store(settings, sqlite_cache_mib=WRITER_CACHE_MIB)
+
+
 def _wait_for_schema(engine: Engine, stopping: threading.Event) -> bool:
     """True once the users database answers with the ingest tables; False when it lacks them."""
     failures = 0
@@ -397,8 +410,6 @@ def main() -> int:
         for problem in exc.problems:
             log.error("configuration: %s", problem)
         return 2
-    from enertrack.store.factory import open_store
-
     engine = make_engine(settings.sqlalchemy_url)
     early_stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: early_stop.set())
@@ -408,7 +419,7 @@ def main() -> int:
         return 2
     if early_stop.is_set():
         return 0
-    store = open_store(settings)
+    store = open_daemon_store(settings)
     daemon = Daemon(settings, store, make_session_factory(engine))
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

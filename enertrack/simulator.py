@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import queue
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -22,7 +21,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
-import certifi
 import paho.mqtt.client as mqtt
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -32,6 +30,7 @@ from enertrack.db import make_engine, make_session_factory, transaction
 from enertrack.energy import EnergyParams
 from enertrack.magnitudes import NAMES
 from enertrack.models import Node, User
+from enertrack.mqtt import tls_context
 from enertrack.simulation.fleet import NodeSpec
 from enertrack.simulation.meter import NodeSimulator
 from enertrack.store.base import TimeseriesStore
@@ -83,20 +82,6 @@ def node_settings(settings: Settings, node_id: str) -> Settings:
     return settings.model_copy(update=update) if update else settings
 
 
-def tls_context(settings: Settings) -> ssl.SSLContext:
-    """A verifying TLS context: MQTT_CA_FILE, else the system store, else certifi's."""
-    context = ssl.create_default_context(cafile=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None)
-    if not settings.mqtt_ca_file and context.cert_store_stats().get("x509_ca", 0) == 0:
-        context.load_verify_locations(certifi.where())  # minimal images ship no system store
-    if settings.mqtt_cert_file and settings.mqtt_key_file:
-        context.load_cert_chain(str(settings.mqtt_cert_file), str(settings.mqtt_key_file))
-    if settings.mqtt_tls_insecure:
-        log.warning("MQTT_TLS_INSECURE=true: the broker's certificate is NOT verified")
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 @dataclass
 class _Link:
     """One node's connection and its QoS 1 bookkeeping."""
@@ -125,6 +110,9 @@ class NodePublisher:
     def __init__(self, settings: Settings, node_ids: Sequence[str]) -> None:
         self.settings = settings
         self.prefix = settings.mqtt_topic_prefix
+        # One context for every node: the CA and client certificate are the same for all (only the
+        # user name and password differ), and an insecure setting is then warned about once.
+        self._tls = tls_context(settings) if settings.mqtt_tls else None
         self.links = {node_id: self._link(node_id) for node_id in node_ids}
 
     def _link(self, node_id: str) -> _Link:
@@ -132,8 +120,8 @@ class NodePublisher:
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=node_id, protocol=mqtt.MQTTv311)
         if own.mqtt_user:
             client.username_pw_set(own.mqtt_user, own.mqtt_password.get_secret_value() if own.mqtt_password else None)
-        if own.mqtt_tls:
-            client.tls_set_context(tls_context(own))
+        if self._tls is not None:
+            client.tls_set_context(self._tls)
         client.will_set(topic(self.prefix, node_id, "status"), "offline", qos=1, retain=True)
         link = _Link(node_id, client)
         client.on_connect = lambda c, _u, _f, code, _p: self._on_connect(link, code)

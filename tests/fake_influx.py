@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -58,6 +58,7 @@ class FakeInflux:
     def __init__(self) -> None:
         self.requests: list[Request] = []
         self._answers: dict[str, list[Answer]] = {}
+        self._responders: dict[str, Callable[[Request], Answer]] = {}
         self._lock = threading.Lock()
         fake = self
 
@@ -109,10 +110,18 @@ class FakeInflux:
         with self._lock:
             self._answers.setdefault(path, []).extend(answers)
 
+    def respond(self, path: str, responder: Callable[[Request], Answer]) -> None:
+        """Answer every request on a path with what responder makes of it (scripted answers win)."""
+        with self._lock:
+            self._responders[path] = responder
+
     def _next_answer(self, request: Request) -> Answer:
         with self._lock:
             self.requests.append(request)
             queue = self._answers.get(request.path)
+            responder = self._responders.get(request.path)
+            if not queue and responder is not None:
+                return responder(request)
             if not queue:
                 return Answer(404, b'{"code":"not found","message":"no scripted answer"}')
             return queue.pop(0) if len(queue) > 1 else queue[0]

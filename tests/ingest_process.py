@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from enertrack.db import make_engine, make_session_factory, transaction
 from enertrack.migrate import upgrade
 from enertrack.models import Node, User
-from tests.mqtt_broker import ROOT, Broker, environ_without_mqtt
+from tests.mqtt_broker import ROOT, Broker, environ_without_mqtt, publish_all
 
 
 def make_users_db(url: str, node_ids: Iterable[str], interval_s: int = 10) -> None:
@@ -122,3 +124,61 @@ class IngestProcess:
             time.sleep(0.1)
             rows = self.stored(nodes)
         return rows
+
+
+def default_payload(ts: int, i: int) -> str:
+    """A small reading with ts, voltage, power and a growing counter."""
+    return json.dumps({"ts": ts, "v": 230.0, "p": float(i), "e": i / 1000})
+
+
+class Stream:
+    """Publishes count readings per node (one per second of ts) at about rate messages/s, QoS 1, in a thread.
+
+    Each publish waits for the broker's PUBACK, so `sent` counts messages the broker holds.
+    """
+
+    def __init__(self, broker: Broker, count: int, nodes: Sequence[str], rate: float = 1500.0,
+                 start_ts: int | None = None, payload: Callable[[int, int], str] = default_payload) -> None:
+        self.broker = broker
+        self.count = count
+        self.nodes = list(nodes)
+        self.rate = rate
+        self.payload = payload
+        self.base = start_ts if start_ts is not None else int(time.time()) - 3 * count
+        self.expected = sorted((node, self.base + i) for node in self.nodes for i in range(count))
+        self.sent = 0
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            clients = {node: self.broker.client(node) for node in self.nodes}
+            started = time.monotonic()
+            for i in range(self.count):
+                for node in self.nodes:
+                    publish_all(clients[node], [(f"enertrack/{node}/telemetry", self.payload(self.base + i, i))],
+                                timeout=60)
+                    self.sent += 1
+                time.sleep(max(0.0, started + self.sent / self.rate - time.monotonic()))
+            for client in clients.values():
+                client.disconnect()
+        except BaseException as exc:  # noqa: BLE001 - reported by join()
+            self.error = exc
+
+    def __enter__(self) -> Stream:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.join()
+
+    def join(self, timeout: float = 90) -> None:
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "publisher did not finish"
+        if self.error:
+            raise self.error
+
+    def wait_sent(self, count: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while self.sent < count and time.monotonic() < deadline:
+            time.sleep(0.02)

@@ -115,6 +115,7 @@ class Broker:
     workdir: Path
     max_inflight: int = 1000
     tls: bool = True
+    log_all: bool = False  # debug logging: every packet, so tests can count the daemon's PUBACKs
     port: int = field(default_factory=free_port)
     users: dict[str, str] = field(default_factory=lambda: {INGEST_USER: INGEST_PASSWORD})
     process: subprocess.Popen[bytes] | None = None
@@ -158,6 +159,7 @@ class Broker:
             "log_dest": f"file {self.log_file}",
             # Benchmarks may measure the same broker without TLS.
             **(tls if self.tls else dict.fromkeys(tls)),
+            **({"log_type": "all"} if self.log_all else {}),
         })
         if os.geteuid() == 0:
             config += "user root\n"  # as root, mosquitto would switch to a user that cannot read tmp dirs
@@ -202,6 +204,13 @@ class Broker:
         """Stop and start on the same port with the same persistence."""
         self.stop()
         self.start()
+
+    def pubacks_from(self, client_id: str) -> int:
+        """How many PUBACKs the broker has received from client_id (needs log_all=True)."""
+        if not self.log_all:
+            raise RuntimeError("start the broker with log_all=True to count acknowledgements")
+        text = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+        return text.count(f"Received PUBACK from {client_id} (")
 
     def settings_env(self, user: str = INGEST_USER) -> dict[str, str]:
         """Environment variables that point EnerTrack at this broker."""

@@ -60,6 +60,23 @@ def test_influx_names(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (settings.influx_org, settings.influx_bucket) == ("casa", "energia")
 
 
+@pytest.mark.parametrize(("value", "checks"), [(None, True), ("false", False), ("true", True)])
+def test_influx_duplicate_check_is_on_unless_turned_off(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, checks: bool
+) -> None:
+    from enertrack.store.factory import open_store
+
+    for name, setting in {"INFLUX_URL": "http://127.0.0.1:9", "INFLUX_TOKEN": "tok", "INFLUX_ORG": "casa",
+                          "INFLUX_BUCKET": "energia", "INFLUX_CHECK_EXISTING": value}.items():
+        if setting is not None:
+            monkeypatch.setenv(name, setting)
+    store = open_store(load_settings(**DEV))
+    try:
+        assert store.check_existing is checks  # type: ignore[attr-defined]
+    finally:
+        store.close()
+
+
 def test_influx_needs_all_four(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INFLUX_URL", "http://influx:8086")
     with pytest.raises(ConfigError) as info:

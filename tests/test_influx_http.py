@@ -206,6 +206,17 @@ def test_a_refused_write_raises_and_is_never_reported_stored(
     assert len(fake.sent(WRITE)) == 1  # no hidden retries: the daemon owns the retry loop
 
 
+def test_a_refused_duplicate_check_holds_the_batch_instead_of_blaming_its_readings(
+    fake: FakeInflux, store: InfluxStore
+) -> None:
+    # victoria-metrics answers every Flux query 400: that says nothing about the readings, so
+    # it must not be StoreRejected (which the daemon dead-letters) but a condition to fix.
+    fake.answer(QUERY, error_answer(400, "invalid", "unsupported path requested: '/api/v2/query'"))
+    with pytest.raises(StoreUnavailable, match="400.*INFLUX_CHECK_EXISTING=false"):
+        store.write([Reading("n1", T, voltage=230.0)])
+    assert fake.sent(WRITE) == []
+
+
 def test_the_retried_batch_is_sent_again_byte_for_byte(
     fake: FakeInflux, store: InfluxStore
 ) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping, Sequence
 
 import pytest
 
@@ -17,37 +16,12 @@ from enertrack.energy import EnergyParams
 from enertrack.magnitudes import NAMES
 from enertrack.store.base import StoreUnavailable, WriteResult
 from enertrack.telemetry.reading import Reading
-from tests.victoria import Sample, Victoria
+from tests.victoria import Victoria, expected_samples
 
 pytest_plugins = ["tests.victoria"]  # the victoria fixture
 
 T = 1_767_225_600  # 2026-01-01T00:00:00Z
 NODES = ["node-1", "casa norte", "a,b=c", "ñandú"]
-
-
-def expected_samples(
-    readings: Sequence[Reading], params: Mapping[str, EnergyParams] | None = None
-) -> dict[tuple[str, str], list[Sample]]:
-    """What the export must show: one sample per finite value, first reading per (node, ts)."""
-    out: dict[tuple[str, str], list[Sample]] = {}
-    seen: set[tuple[str, int]] = set()
-    for r in readings:
-        if (r.node_id, r.ts) in seen:
-            continue
-        values = {name: getattr(r, name) for name in NAMES}
-        finite = {k: v for k, v in values.items() if v is not None and math.isfinite(v)}
-        if not finite:
-            continue
-        seen.add((r.node_id, r.ts))
-        knobs = (params or {}).get(r.node_id)
-        if knobs is not None and ("energy" in finite or "power" in finite):
-            finite |= {
-                "rule_interval_s": float(knobs.interval_s),
-                "rule_max_power_w": knobs.max_power_w,
-            }
-        for name, value in finite.items():
-            out.setdefault((f"energy_{name}", r.node_id), []).append((r.ts * 1000, float(value)))
-    return {key: sorted(samples) for key, samples in out.items()}
 
 
 def stream(count: int, seed: int = 7) -> list[Reading]:

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from enertrack.config import load_settings
 from enertrack.db import make_engine, make_session_factory
 from enertrack.energy import EnergyParams
 from enertrack.ingest import Daemon, batch_limit, config_warnings, reconnect_delay_s
-from enertrack.store.base import StoreUnavailable, WriteResult
+from enertrack.store.base import StoreRejected, StoreUnavailable, WriteResult
+from enertrack.store.influx import InfluxStore
+from enertrack.store.isolate import write_isolating
 from enertrack.telemetry.batcher import Batcher, Inbound, ackable, plan_batch
 from enertrack.telemetry.directory import NodeDirectory
+from enertrack.telemetry.handover import Handover
 from enertrack.telemetry.payload import Reason
 from enertrack.telemetry.reading import Reading
 from enertrack.telemetry.stats import IngestStats, Throttle
+from enertrack.telemetry_db import recent_rejections
+from tests.fake_influx import Answer, Request, serve
 from tests.ingest_process import make_users_db
 
 NOW = 1_750_000_000.0
@@ -79,6 +87,44 @@ def test_plan_keeps_the_first_of_a_repeated_node_and_ts_and_sorts_outcomes() -> 
     assert [s.status for s in plan.statuses] == ["online"]
     assert [(d.rejection.reason, d.topic) for d in plan.dead_letters] == [
         (Reason.UNKNOWN_NODE, "enertrack/ghost/telemetry"), (Reason.NOT_OBJECT, "enertrack/n1/telemetry")]
+
+
+# ---- the hand-over between the network thread and the writer --------------------------------
+
+def test_handover_gives_items_in_order_at_most_as_many_as_asked() -> None:
+    handover: Handover[int] = Handover(maxsize=10)
+    assert all(handover.put(i, timeout=0) for i in range(7))
+    assert handover.take(5, timeout=0) == [0, 1, 2, 3, 4]
+    assert handover.take(5, timeout=0) == [5, 6]
+    assert handover.take(5, timeout=0) == [] and len(handover) == 0
+
+
+def test_handover_is_bounded_and_a_take_makes_room_for_a_waiting_put() -> None:
+    handover: Handover[int] = Handover(maxsize=3)
+    assert all(handover.put(i, timeout=0) for i in range(3))
+    assert not handover.put(3, timeout=0.05) and len(handover) == 3  # full: the caller is told
+    put_done = threading.Event()
+    waiter = threading.Thread(target=lambda: handover.put(3, timeout=10) and put_done.set())
+    waiter.start()
+    assert not put_done.wait(0.1)  # still waiting for room
+    assert handover.take(2, timeout=0) == [0, 1]
+    assert put_done.wait(5)
+    waiter.join()
+    assert handover.take(10, timeout=0) == [2, 3]
+
+
+def test_handover_take_waits_for_the_first_item_or_gives_up() -> None:
+    handover: Handover[str] = Handover(maxsize=3)
+    assert handover.take(3, timeout=0.05) == []
+    got: list[list[str]] = []
+    taker = threading.Thread(target=lambda: got.append(handover.take(3, timeout=30)))
+    taker.start()
+    deadline = time.monotonic() + 5
+    while not handover._taker_waiting and time.monotonic() < deadline:
+        time.sleep(0.01)
+    handover.put("late", timeout=0)
+    taker.join(5)  # woken by the put, not by its 30 s timeout
+    assert got == [["late"]]
 
 
 # ---- node directory -------------------------------------------------------------------------
@@ -159,12 +205,12 @@ class FlakyStore:
 
 
 class RecordingClient:
-    def __init__(self, store: FlakyStore) -> None:
-        self.store = store
-        self.acks: list[tuple[int, int, int]] = []  # (mid, qos, batches stored when acked)
+    def __init__(self, progress: Callable[[], int]) -> None:
+        self.progress = progress
+        self.acks: list[tuple[int, int, int]] = []  # (mid, qos, writes done when acked)
 
     def ack(self, mid: int, qos: int) -> None:
-        self.acks.append((mid, qos, len(self.store.batches)))
+        self.acks.append((mid, qos, self.progress()))
 
 
 @pytest.fixture
@@ -174,18 +220,29 @@ def daemon_parts(tmp_path: Path) -> tuple[str, Path]:
     return url, tmp_path
 
 
+def make_daemon(
+    url: str, store: object, progress: Callable[[], int] | None = None
+) -> tuple[Daemon, RecordingClient, Engine]:
+    """A daemon on the users database at url and store, acking into a RecordingClient.
+
+    progress counts the writes done so far (default: the batches a FlakyStore took).
+    """
+    settings = load_settings(check=False, DATABASE_URL=url, MQTT_TLS=False)
+    engine = make_engine(url)
+    daemon = Daemon(settings, store, make_session_factory(engine))  # type: ignore[arg-type]
+    client = RecordingClient(progress or (lambda: len(store.batches)))  # type: ignore[attr-defined]
+    daemon.client = client  # type: ignore[assignment]
+    daemon._generation = 1
+    return daemon, client, engine
+
+
 def test_commit_retries_an_unavailable_store_and_acks_only_after_the_write(
     daemon_parts: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, _ = daemon_parts
     monkeypatch.setattr("enertrack.ingest.wait_exponential", lambda **_kw: lambda _state: 0.0)
-    settings = load_settings(check=False, DATABASE_URL=url, MQTT_TLS=False)
     store = FlakyStore(failures=3)
-    engine = make_engine(url)
-    daemon = Daemon(settings, store, make_session_factory(engine))  # type: ignore[arg-type]
-    client = RecordingClient(store)
-    daemon.client = client  # type: ignore[assignment]
-    daemon._generation = 1
+    daemon, client, engine = make_daemon(url, store)
     daemon._commit([msg(1, {"ts": 1_749_999_000, "p": 1}), msg(2, b"NaN"), msg(3, {"p": 2}, node="ghost")])
     engine.dispose()
     assert [len(b) for b in store.batches] == [1]
@@ -201,17 +258,145 @@ def test_a_stop_during_an_outage_leaves_everything_unacknowledged(
     url, _ = daemon_parts
     monkeypatch.setattr("enertrack.ingest.wait_exponential", lambda **_kw: lambda _state: 0.0)
     monkeypatch.setattr("enertrack.ingest.STOP_GRACE_S", 0.0)
-    settings = load_settings(check=False, DATABASE_URL=url, MQTT_TLS=False)
     store = FlakyStore(failures=10**9)
-    engine = make_engine(url)
-    daemon = Daemon(settings, store, make_session_factory(engine))  # type: ignore[arg-type]
-    client = RecordingClient(store)
-    daemon.client = client  # type: ignore[assignment]
+    daemon, client, engine = make_daemon(url, store)
     daemon.stop("test")
     for i in range(3):
-        daemon.queue.put(msg(10 + i, {"p": i}))
+        assert daemon.queue.put(msg(10 + i, {"p": i}), timeout=0)
     daemon._commit([msg(1, {"p": 1})])
     assert client.acks == [] and store.batches == []
     daemon._writer()  # returns at once: the rest is left to the broker, not tried one batch at a time
     engine.dispose()
-    assert client.acks == [] and store.batches == [] and daemon.queue.qsize() == 3
+    assert client.acks == [] and store.batches == [] and len(daemon.queue) == 3
+
+
+# ---- readings the store refuses (StoreRejected): isolate them, store the rest, ack all ------
+
+SERVER_REFUSAL = "failure writing points to database: partial write: points beyond retention policy dropped=1"
+REFUSAL = f"InfluxDB rejected the request (422) while writing 1 readings to bucket 'b': {SERVER_REFUSAL}"
+
+
+@pytest.mark.parametrize(("size", "refused"), [
+    (1, set()), (1, {0}), (8, set()), (8, {3}), (8, {0, 7}), (9, {1, 2, 3}), (16, set(range(16))),
+    (500, {17, 250, 251, 499}),
+])
+def test_write_isolating_stores_all_but_the_refused_readings_once_each_in_order(
+    size: int, refused: set[int]
+) -> None:
+    readings = [Reading("n1", 1_749_999_000 + i, power=float(i)) for i in range(size)]
+    written: list[Reading] = []
+
+    def write(part: Sequence[Reading]) -> WriteResult:
+        if any(int(r.power or 0) in refused for r in part):
+            raise StoreRejected(REFUSAL)
+        written.extend(part)
+        return WriteResult(len(part), 0)
+
+    outcome = write_isolating(write, readings)
+    assert written == [r for i, r in enumerate(readings) if i not in refused]
+    assert [f.index for f in outcome.refused] == sorted(refused)
+    assert all(str(f.error) == REFUSAL for f in outcome.refused)
+    assert (outcome.stored, outcome.duplicates) == (size - len(refused), 0)
+    assert outcome.writes == 1 if not refused else outcome.writes <= 2 * size - 1
+
+
+def test_one_refusal_in_a_batch_costs_two_writes_per_halving() -> None:
+    readings = [Reading("n1", 1_749_999_000 + i, power=float(i)) for i in range(512)]
+
+    def write(part: Sequence[Reading]) -> WriteResult:
+        if any(r.power == 300.0 for r in part):
+            raise StoreRejected(REFUSAL)
+        return WriteResult(len(part), 0)
+
+    outcome = write_isolating(write, readings)
+    assert [f.index for f in outcome.refused] == [300]
+    assert outcome.writes == 1 + 2 * 9  # 512 -> 1 in nine halvings
+
+
+def test_write_isolating_leaves_an_unavailable_store_to_the_caller() -> None:
+    calls: list[int] = []
+
+    def write(part: Sequence[Reading]) -> WriteResult:
+        calls.append(len(part))
+        raise StoreRejected(REFUSAL) if len(calls) == 1 else StoreUnavailable("down")
+
+    with pytest.raises(StoreUnavailable):
+        write_isolating(write, [Reading("n1", 1_749_999_000 + i, power=1.0) for i in range(4)])
+    assert calls == [4, 2]
+    assert write_isolating(write, []).writes == 0
+
+
+class RefusingStore(FlakyStore):
+    """Refuses (StoreRejected) every write holding a reading whose power is in `refused`."""
+
+    def __init__(self, refused: set[float]) -> None:
+        super().__init__(failures=0)
+        self.refused = refused
+
+    def write(self, readings: Sequence[Reading], params: Mapping[str, EnergyParams] | None = None) -> WriteResult:
+        if any(r.power in self.refused for r in readings):
+            raise StoreRejected(REFUSAL)
+        return super().write(readings, params)
+
+
+def test_readings_the_store_refuses_are_dead_lettered_the_rest_stored_and_every_message_acked(
+    daemon_parts: tuple[str, Path],
+) -> None:
+    url, _ = daemon_parts
+    store = RefusingStore({666.0, 667.0})
+    daemon, client, engine = make_daemon(url, store)
+    powers = {1: 1.0, 2: 2.0, 3: 666.0, 4: 4.0, 5: 5.0, 6: 667.0, 7: 7.0, 8: 8.0}
+    messages = [msg(mid, {"ts": 1_749_999_000 + mid, "p": p}) for mid, p in powers.items()]
+    daemon._commit([*messages, msg(9, b"NaN")])  # would raise StoreRejected and kill the writer
+    rejections = recent_rejections(make_session_factory(engine))
+    engine.dispose()
+    stored = sorted((r.ts, r.power) for batch in store.batches for r in batch)
+    assert stored == [(1_749_999_000 + mid, p) for mid, p in powers.items() if p < 600]
+    writes_done = len(store.batches)
+    assert client.acks == [(mid, 1, writes_done) for mid in range(1, 10)]  # all, after every write
+    refused = [r for r in rejections if r.reason == "store_rejected"]
+    assert sorted((r.node_id, r.topic, r.excerpt) for r in refused) == [
+        ("n1", "enertrack/n1/telemetry", json.dumps({"ts": 1_749_999_003, "p": 666.0})),
+        ("n1", "enertrack/n1/telemetry", json.dumps({"ts": 1_749_999_006, "p": 667.0})),
+    ]
+    assert all(r.message.startswith("valid, but the time-series store refused it") and r.message.endswith(REFUSAL) for r in refused)
+    assert daemon.stats.totals.rejected == Counter({"store_rejected": 2, "bad_json": 1})
+    assert daemon.stats.totals.stored == 6
+
+
+def test_influxdb_refusing_some_points_through_the_real_client(daemon_parts: tuple[str, Path]) -> None:
+    # The same through InfluxStore and influxdb-client: a server that answers 422 to any write
+    # holding a point it will not take, and 204 otherwise, as InfluxDB does for retention.
+    url, _ = daemon_parts
+    fake = serve()
+    server = next(fake)
+    try:
+        def answer_write(request: Request) -> Answer:
+            if b"power=666" in request.body:
+                return Answer(422, json.dumps({"code": "unprocessable entity", "message": SERVER_REFUSAL}).encode(),
+                              {"Content-Type": "application/json"})
+            return Answer(204)
+
+        server.respond("/api/v2/write", answer_write)
+        server.answer("/api/v2/query", Answer(200, b"\r\n", {"Content-Type": "text/csv; charset=utf-8"}))
+        store = InfluxStore(server.url, "token", "org", "bucket", timeout_ms=2000)
+        daemon, client, engine = make_daemon(url, store, lambda: len(server.sent("/api/v2/write")))
+        powers = [float(p) for p in range(1, 41)]
+        powers[12] = 666.0
+        daemon._commit([msg(mid, {"ts": 1_749_999_000 + mid, "p": p}) for mid, p in enumerate(powers, 1)])
+        rejections = recent_rejections(make_session_factory(engine))
+        engine.dispose()
+        store.close()
+        accepted = [line for r in server.sent("/api/v2/write") if b"power=666" not in r.body
+                    for line in r.body.decode().splitlines()]
+    finally:
+        next(fake, None)
+    stamps = sorted(int(line.rsplit(" ", 1)[1]) for line in accepted)
+    assert stamps == [1_749_999_000 + mid for mid in range(1, 41) if mid != 13]  # each once
+    writes_done = len(server.sent("/api/v2/write"))
+    assert client.acks == [(mid, 1, writes_done) for mid in range(1, 41)]  # all, after every write
+    assert [(r.reason, r.node_id) for r in rejections] == [("store_rejected", "n1")]
+    assert rejections[0].message.endswith(f"InfluxDB rejected the request (422) while writing 1 readings "
+                                          f"to bucket 'bucket': {SERVER_REFUSAL}")
+    assert rejections[0].excerpt == json.dumps({"ts": 1_749_999_013, "p": 666.0})
+    assert daemon.stats.totals.rejected == Counter({"store_rejected": 1})

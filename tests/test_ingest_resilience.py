@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.ingest_process import IngestProcess, make_users_db
-from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, Broker, broker_fixture, publish_all
+from tests.ingest_process import IngestProcess, Stream, make_users_db
+from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, Broker, broker_fixture
 
 pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
 
@@ -35,53 +32,6 @@ def ingest(tmp_path: Path, broker: Broker) -> Iterator[IngestProcess]:
     process.kill()
 
 
-class Stream:
-    """Publishes count readings per node at about rate messages/s in a thread, QoS 1."""
-
-    def __init__(self, broker: Broker, count: int, rate: float = 1500.0, start_ts: int | None = None) -> None:
-        self.broker = broker
-        self.count = count
-        self.rate = rate
-        self.base = start_ts if start_ts is not None else int(time.time()) - 3 * count
-        self.expected = sorted((node, self.base + i) for node in NODES for i in range(count))
-        self.sent = 0
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        try:
-            clients = {node: self.broker.client(node) for node in NODES}
-            started = time.monotonic()
-            for i in range(self.count):
-                for node in NODES:
-                    payload = json.dumps({"ts": self.base + i, "v": 230.0, "p": float(i), "e": i / 1000})
-                    publish_all(clients[node], [(f"enertrack/{node}/telemetry", payload)], timeout=60)
-                    self.sent += 1
-                time.sleep(max(0.0, started + self.sent / self.rate - time.monotonic()))
-            for client in clients.values():
-                client.disconnect()
-        except BaseException as exc:  # noqa: BLE001 - reported by join()
-            self.error = exc
-
-    def __enter__(self) -> Stream:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.join()
-
-    def join(self, timeout: float = 90) -> None:
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), "publisher did not finish"
-        if self.error:
-            raise self.error
-
-    def wait_sent(self, count: int, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while self.sent < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-
-
 def assert_exactly_once(ingest: IngestProcess, stream: Stream, timeout: float = 60) -> None:
     rows = ingest.wait_stored(NODES, len(stream.expected), timeout=timeout)
     assert rows == stream.expected  # sorted (node, ts): every message once, none missing, none twice
@@ -91,7 +41,7 @@ def test_sigkill_mid_stream_then_restart_stores_every_message_exactly_once(
     broker: Broker, ingest: IngestProcess
 ) -> None:
     ingest.start()
-    with Stream(broker, 1500) as stream:
+    with Stream(broker, 1500, NODES) as stream:
         ingest.wait_stored(NODES, 600)
         ingest.kill()  # no commit, no ack of what it held: the broker keeps it for the session
         stored_at_kill = len(ingest.stored(NODES))
@@ -110,14 +60,14 @@ def test_broker_restart_mid_stream_the_daemon_reconnects_and_nothing_is_lost(
     broker: Broker, ingest: IngestProcess
 ) -> None:
     ingest.start()
-    first = Stream(broker, 1000, rate=4000)
+    first = Stream(broker, 1000, NODES, rate=4000)
     with first:
         pass
     ingest.wait_stored(NODES, 300)
     broker.restart()  # persistence keeps the daemon's session and what was queued for it
     ingest.wait_for(r"disconnected from the broker")
     ingest.wait_for(r"connected to .*session present: True", timeout=30)
-    with Stream(broker, 500, start_ts=first.base + 1000) as second:
+    with Stream(broker, 500, NODES, start_ts=first.base + 1000) as second:
         pass
     rows = ingest.wait_stored(NODES, len(first.expected) + len(second.expected), timeout=60)
     assert rows == sorted(first.expected + second.expected)
@@ -127,13 +77,13 @@ def test_broker_restart_mid_stream_the_daemon_reconnects_and_nothing_is_lost(
 
 def test_store_unavailable_then_restored_nothing_lost(broker: Broker, ingest: IngestProcess) -> None:
     ingest.start()
-    with Stream(broker, 100, rate=2000) as warmup:
+    with Stream(broker, 100, NODES, rate=2000) as warmup:
         pass
     ingest.wait_stored(NODES, len(warmup.expected))
     blocker = sqlite3.connect(ingest.tsdb, timeout=1, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")  # another process holding the write lock: the store is unavailable
     try:
-        with Stream(broker, 300, rate=2000, start_ts=warmup.base + 100) as during:
+        with Stream(broker, 300, NODES, rate=2000, start_ts=warmup.base + 100) as during:
             pass
         ingest.wait_for(r"store unavailable for \d+ s .*holding \d+ messages unacknowledged", timeout=30)
         assert len(ingest.stored(NODES)) == len(warmup.expected)  # readers still work; nothing new
@@ -149,7 +99,7 @@ def test_store_unavailable_then_restored_nothing_lost(broker: Broker, ingest: In
 
 def test_sigterm_commits_and_acks_what_it_holds_then_exits_0(broker: Broker, ingest: IngestProcess) -> None:
     ingest.start()
-    with Stream(broker, 1500) as stream:
+    with Stream(broker, 1500, NODES) as stream:
         ingest.wait_stored(NODES, 500)
         code = ingest.stop()
         stored_at_stop = len(ingest.stored(NODES))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from enertrack.telemetry.payload import (
     StatusUpdate,
     decode,
     excerpt,
+    store_refused,
 )
 from enertrack.telemetry.reading import Reading
 
@@ -49,6 +51,10 @@ ACCEPTED: list[tuple[str, str, Reading]] = [
     ("ts null means time of receipt", '{"ts": null, "p": 1}', Reading("meter-1", NOW_S, power=1.0)),
     ("ts just under 5 minutes ahead", f'{{"ts": {NOW_S + 299}, "p": 1}}', Reading("meter-1", NOW_S + 299, power=1.0)),
     ("ts exactly 2020-01-01", '{"ts": 1577836800, "p": 1}', Reading("meter-1", 1_577_836_800, power=1.0)),
+    ("ts exactly 5 minutes ahead (whole seconds)", f'{{"ts": {NOW_S + 300}, "p": 1}}',
+     Reading("meter-1", NOW_S + 300, power=1.0)),
+    ("float values at the bounds", '{"v": 300.0, "f": 70.0, "pf": 1.0}',
+     Reading("meter-1", NOW_S, voltage=300.0, power_factor=1.0, frequency=70.0)),
     ("range bounds inclusive", '{"v": 0, "i": 200, "p": 50000, "pf": -1, "f": 40}',
      Reading("meter-1", NOW_S, voltage=0.0, current=200.0, power=50000.0, power_factor=-1.0, frequency=40.0)),
     ("null field is not measured", '{"v": null, "p": 5}', Reading("meter-1", NOW_S, power=5.0)),
@@ -108,6 +114,7 @@ REJECTED: list[tuple[str, str, bytes | str, Reason, str]] = [
     ("ts object", TOPIC, '{"ts": {}, "p": 1}', Reason.BAD_TS, "epoch seconds"),
     ("ts overflowing float", TOPIC, '{"ts": 1e400, "p": 1}', Reason.BAD_TS, "finite"),
     ("ts over 5 minutes ahead", TOPIC, f'{{"ts": {NOW_S + 302}, "p": 1}}', Reason.TS_FUTURE, "NTP"),
+    ("ts one second past 5 minutes ahead", TOPIC, f'{{"ts": {NOW_S + 301}, "p": 1}}', Reason.TS_FUTURE, "NTP"),
     ("ts ms over 5 minutes ahead", TOPIC, f'{{"ts": {(NOW_S + 400) * 1000}, "p": 1}}', Reason.TS_FUTURE, "NTP"),
     ("ts huge integer", TOPIC, '{"ts": ' + "9" * 400 + ', "p": 1}', Reason.TS_FUTURE, "NTP"),
     ("ts ISO ahead", TOPIC, '{"ts": "2025-06-15T16:00:00Z", "p": 1}', Reason.TS_FUTURE, "NTP"),
@@ -119,6 +126,8 @@ REJECTED: list[tuple[str, str, bytes | str, Reason, str]] = [
     ("value bool", TOPIC, '{"v": true}', Reason.BAD_VALUE, "must be a number"),
     ("value list", TOPIC, '{"v": [230]}', Reason.BAD_VALUE, "must be a number"),
     ("value overflowing float", TOPIC, '{"e": 1e400}', Reason.BAD_VALUE, "must be a number"),
+    ("value overflowing float, negative", TOPIC, '{"p": -1e400}', Reason.BAD_VALUE, "must be a number"),
+    ("float just above range", TOPIC, '{"f": 70.000001}', Reason.OUT_OF_RANGE, "40..70 Hz"),
     ("voltage above range", TOPIC, '{"v": 300.1}', Reason.OUT_OF_RANGE, "0..300 V"),
     ("negative power", TOPIC, '{"power": -1}', Reason.OUT_OF_RANGE, "0..50000 W"),
     ("power factor above 1", TOPIC, '{"pf": 1.01}', Reason.OUT_OF_RANGE, "-1..1;"),
@@ -148,8 +157,22 @@ def test_rejected(case: str, topic: str, payload: bytes | str, reason: Reason, h
 
 
 def test_every_reason_is_exercised_by_the_table() -> None:
-    covered = {row[3] for row in REJECTED} | {Reason.UNKNOWN_NODE}
+    # unknown_node: the next test; store_rejected: the daemon's tests (test_ingest_logic.py).
+    covered = {row[3] for row in REJECTED} | {Reason.UNKNOWN_NODE, Reason.STORE_REJECTED}
     assert covered == set(Reason)
+
+
+def test_every_reason_is_documented_for_operators() -> None:
+    table = (Path(__file__).resolve().parents[1] / "docs" / "payload.md").read_text()
+    assert [r for r in Reason if f"| `{r.value}` |" not in table] == []
+
+
+def test_a_reading_the_store_refused_says_so_and_keeps_the_stores_words() -> None:
+    rejection = store_refused("meter-1", b'{"p": 1}', "InfluxDB rejected the request (422): beyond retention")
+    assert rejection.reason == Reason.STORE_REJECTED and rejection.node_id == "meter-1"
+    assert rejection.message.startswith("valid, but the time-series store refused it")
+    assert rejection.message.endswith("beyond retention")
+    assert rejection.excerpt == '{"p": 1}'
 
 
 def test_unknown_node_is_rejected_before_its_payload_is_read() -> None:

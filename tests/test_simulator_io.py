@@ -370,3 +370,20 @@ def test_over_tls_each_node_logs_in_with_its_own_account(tmp_path: Path) -> None
         reader.disconnect()
         reader.loop_stop()
         broker.stop()
+
+
+def test_simulated_nodes_share_one_verified_tls_setup_and_warn_once_when_insecure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The simulator builds its TLS context with the daemon's builder (enertrack.mqtt): the
+    # same verification rules and the same actionable warning, once per run rather than per node.
+    from enertrack.config import load_settings
+    from enertrack.simulator import NodePublisher
+
+    settings = load_settings(check=False, MQTT_TLS=True, MQTT_TLS_INSECURE=True)
+    with caplog.at_level("WARNING"):
+        publisher = NodePublisher(settings, ["t-01", "t-02", "t-03"])
+    warnings = [r.getMessage() for r in caplog.records if "MQTT_TLS_INSECURE" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert "Set MQTT_CA_FILE to the broker's CA" in warnings[0]
+    assert len(publisher.links) == 3

@@ -4,7 +4,8 @@ VictoriaMetrics accepts influxdb-client's synchronous writes on /api/v2/write (a
 bucket and token) and shows what it stored on /api/v1/export, one JSON line per series
 named ``<measurement>_<field>`` with the tags as labels. It answers Flux queries with 400,
 so an InfluxStore pointed at it must be built with ``check_existing=False`` (use
-``victoria.store()``). Usage in a test module::
+``victoria.store()``; a daemon gets INFLUX_CHECK_EXISTING=false from ``settings_env()``).
+``expected_samples()`` says what the export must show for some readings. Usage in a test module::
 
     pytest_plugins = ["tests.victoria"]  # the fixture
 
@@ -17,20 +18,49 @@ so an InfluxStore pointed at it must be built with ``check_existing=False`` (use
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
+from enertrack.energy import EnergyParams
+from enertrack.magnitudes import NAMES
 from enertrack.store.influx import InfluxStore
+from enertrack.telemetry.reading import Reading
 from tests.services import free_port, need_binary
 
 Sample = tuple[int, float]  # epoch milliseconds, value
+
+
+def expected_samples(
+    readings: Sequence[Reading], params: Mapping[str, EnergyParams] | None = None
+) -> dict[tuple[str, str], list[Sample]]:
+    """What the export must show: one sample per finite value, first reading per (node, ts)."""
+    out: dict[tuple[str, str], list[Sample]] = {}
+    seen: set[tuple[str, int]] = set()
+    for r in readings:
+        if (r.node_id, r.ts) in seen:
+            continue
+        values = {name: getattr(r, name) for name in NAMES}
+        finite = {k: v for k, v in values.items() if v is not None and math.isfinite(v)}
+        if not finite:
+            continue
+        seen.add((r.node_id, r.ts))
+        knobs = (params or {}).get(r.node_id)
+        if knobs is not None and ("energy" in finite or "power" in finite):
+            finite |= {
+                "rule_interval_s": float(knobs.interval_s),
+                "rule_max_power_w": knobs.max_power_w,
+            }
+        for name, value in finite.items():
+            out.setdefault((f"energy_{name}", r.node_id), []).append((r.ts * 1000, float(value)))
+    return {key: sorted(samples) for key, samples in out.items()}
 
 
 class Victoria:
@@ -98,6 +128,11 @@ class Victoria:
         return InfluxStore(
             self.url, "any-token", "any-org", "any-bucket", check_existing=False, **kwargs
         )  # type: ignore[arg-type]
+
+    def settings_env(self) -> dict[str, str]:
+        """Environment variables that point EnerTrack's store here (as the daemon must: no Flux)."""
+        return {"ENERTRACK_STORE": "influx", "INFLUX_URL": self.url, "INFLUX_TOKEN": "any-token",
+                "INFLUX_ORG": "any-org", "INFLUX_BUCKET": "any-bucket", "INFLUX_CHECK_EXISTING": "false"}
 
     def export(self, match: str = '{__name__=~"energy_.*"}') -> dict[tuple[str, str], list[Sample]]:
         """Every stored sample by (series name, node_id), oldest first."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # only queries build frames: the ingest daemon never loads pandas (~34 MB)
+    import pandas as pd
 
 from enertrack.energy import QUARTER_S, EnergyParams
 from enertrack.telemetry.reading import Reading
@@ -58,6 +60,13 @@ class RangeSummary:
     minimum: Extreme | None
     maximum: Extreme | None
     last: Extreme | None
+
+
+def empty_energy_frame() -> pd.DataFrame:
+    """An ENERGY_COLUMNS frame with no rows."""
+    import pandas as pd  # lazy: the ingest daemon never builds a frame
+
+    return pd.DataFrame(columns=ENERGY_COLUMNS)
 
 
 def bucket_width(start: int, end: int, max_points: int, raw_interval_s: int = 1) -> int:

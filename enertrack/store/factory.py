@@ -6,8 +6,12 @@ from enertrack.config import Settings
 from enertrack.store.base import TimeseriesStore
 
 
-def open_store(settings: Settings) -> TimeseriesStore:
-    """SQLiteStore on the data directory by default, InfluxStore when INFLUX_* select it."""
+def open_store(settings: Settings, *, sqlite_cache_mib: int | None = None) -> TimeseriesStore:
+    """SQLiteStore on the data directory by default, InfluxStore when INFLUX_* select it.
+
+    sqlite_cache_mib bounds SQLite's page cache per connection (the ingest daemon's writer
+    needs far less than the web app's queries); None keeps the store's default.
+    """
     if settings.store_kind == "influx":
         from enertrack.store.influx import InfluxStore
 
@@ -16,7 +20,9 @@ def open_store(settings: Settings) -> TimeseriesStore:
             token=settings.influx_token.get_secret_value() if settings.influx_token else "",
             org=settings.influx_org or "",
             bucket=settings.influx_bucket or "",
+            check_existing=settings.influx_check_existing,
         )
-    from enertrack.store.sqlite import SQLiteStore
+    from enertrack.store.sqlite import DEFAULT_CACHE_MIB, SQLiteStore
 
-    return SQLiteStore(settings.tsdb_file)
+    cache_mib = DEFAULT_CACHE_MIB if sqlite_cache_mib is None else sqlite_cache_mib
+    return SQLiteStore(settings.tsdb_file, cache_mib=cache_mib)

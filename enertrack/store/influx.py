@@ -15,9 +15,9 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import urllib3
 from influxdb_client import InfluxDBClient, WritePrecision
 from influxdb_client.client.flux_csv_parser import FluxCsvParserException, FluxQueryException
@@ -40,9 +40,13 @@ from enertrack.store.base import (
     WriteResult,
     bucket_width,
     check_boundaries,
+    empty_energy_frame,
 )
 from enertrack.store.line_protocol import MEASUREMENT, RULE_FIELDS, render_batch
 from enertrack.telemetry.reading import Reading
+
+if TYPE_CHECKING:  # imported where a query builds a frame: the ingest daemon never loads it
+    import pandas as pd
 
 DELETE_START = "1970-01-01T00:00:00Z"
 DELETE_STOP = "2262-04-11T00:00:00Z"  # the largest instant InfluxDB stores
@@ -173,10 +177,18 @@ class InfluxStore:
         nodes = list(dict.fromkeys(r.node_id for r in readings))
         stamps = [int(r.ts) for r in readings]
         query = flux.existing_query(self.bucket, nodes, min(stamps), max(stamps) + 1)
-        return {
-            (record.values["node_id"], _epoch(record.get_time()))
-            for record in self._records(query, "checking which readings are already stored")
-        }
+        try:
+            return {
+                (record.values["node_id"], _epoch(record.get_time()))
+                for record in self._records(query, "checking which readings are already stored")
+            }
+        except StoreRejected as exc:
+            # The query is ours, not the readings': refusing it says nothing about the data, so
+            # the batch must be held (and retried), never dead-lettered as refused readings.
+            raise StoreUnavailable(
+                f"{exc}. This check is a Flux query; a server that does not run Flux (such as "
+                "victoria-metrics) refuses it: there, set INFLUX_CHECK_EXISTING=false"
+            ) from exc
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -261,7 +273,7 @@ class InfluxStore:
         bounds = check_boundaries(boundaries).tolist()
         nodes = list(dict.fromkeys(node_ids))
         if not nodes or len(bounds) < 2:
-            return pd.DataFrame(columns=ENERGY_COLUMNS)
+            return empty_energy_frame()
         start, end = bounds[0], bounds[-1]
         edges = self._energy_edges(nodes, start, end)
         rows_by_node: dict[str, list[EnergyRow]] = {}
@@ -379,6 +391,8 @@ def edge_row(fields: Sequence[tuple[int, str, float]], *, newest: bool) -> Energ
 
 def series_frame(buckets: Mapping[int, Mapping[str, float]], width: int) -> pd.DataFrame:
     """SERIES_COLUMNS, one row per bucket that has readings, oldest first."""
+    import pandas as pd  # lazy: the ingest daemon never builds a frame
+
     ordered = sorted(ts for ts, aggs in buckets.items() if aggs.get("count"))
     frame = pd.DataFrame(
         {
@@ -401,6 +415,8 @@ def energy_frame(
 
     Sorted by period_start then node_id; periods with no energy are left out (as in SQLiteStore).
     """
+    import pandas as pd  # lazy: the ingest daemon never builds a frame
+
     series, ts, energy, power, interval, max_power = [], [], [], [], [], []
     for index, node_id in enumerate(nodes):
         rows = sorted(rows_by_node.get(node_id, ()), key=lambda row: row[0])

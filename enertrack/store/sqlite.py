@@ -12,10 +12,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from enertrack.energy import EnergyParams
 from enertrack.magnitudes import NAMES
@@ -31,10 +30,14 @@ from enertrack.store.base import (
     WriteResult,
     bucket_width,
     check_boundaries,
+    empty_energy_frame,
 )
 from enertrack.store.cover import RAW, ROLLUP_LEVELS_S, Segment, cover, levels_dividing
 from enertrack.telemetry.columns import ReadingColumns
 from enertrack.telemetry.reading import Reading
+
+if TYPE_CHECKING:  # imported where a query builds a frame: the ingest daemon never loads it
+    import pandas as pd
 
 SCHEMA_VERSION = 1
 PAGE_SIZE = 4096
@@ -45,6 +48,7 @@ POWER_I = NAMES.index("power")
 TS_BITS = 34  # (series << TS_BITS) | ts is a unique int64 key up to the year 2514
 CHUNK = 300  # nodes per statement, well under SQLite's bound-variable limit
 STREAM_ROWS = 1000  # rows fetched at a time by readings()
+DEFAULT_CACHE_MIB = 64  # page cache per connection: year-long queries of the web app stay in memory
 
 _NODE_ID, _TS = attrgetter("node_id"), attrgetter("ts")
 _VALUES = tuple(attrgetter(name) for name in NAMES)
@@ -150,9 +154,12 @@ class _Batch:
 class SQLiteStore:
     """TimeseriesStore on one SQLite file; one connection per thread, safe for many processes."""
 
-    def __init__(self, path: Path | str, *, busy_timeout_ms: int = 5000) -> None:
+    def __init__(
+        self, path: Path | str, *, busy_timeout_ms: int = 5000, cache_mib: int = DEFAULT_CACHE_MIB
+    ) -> None:
         self.path = Path(path)
         self._busy_timeout_ms = busy_timeout_ms
+        self._cache_kib = int(cache_mib * 1024)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
@@ -181,7 +188,8 @@ class SQLiteStore:
         conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode=WAL")  # readers never block the writer, nor it them
         conn.execute("PRAGMA synchronous=FULL")  # a returned write() survives power loss
-        conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
+        # Up to cache_mib of page cache per connection, allocated as pages are read.
+        conn.execute(f"PRAGMA cache_size=-{self._cache_kib}")
         conn.execute("PRAGMA temp_store=MEMORY")
         return conn
 
@@ -516,7 +524,7 @@ class SQLiteStore:
         bounds = check_boundaries(boundaries)
         sids = {sid: n for n in dict.fromkeys(node_ids) if (sid := self._series_id(n)) is not None}
         if not sids or bounds.size < 2:
-            return pd.DataFrame(columns=ENERGY_COLUMNS)
+            return empty_energy_frame()
         by_level: dict[int, list[tuple[int, int, int]]] = {}
         for period, (a, b) in enumerate(
             zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
@@ -590,6 +598,8 @@ class SQLiteStore:
 
 def _series_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     """SERIES_COLUMNS from (bucket, count, sum, min, max) rows; repeated buckets combined."""
+    import pandas as pd  # lazy: the ingest daemon never builds a frame
+
     if not rows:
         return pd.DataFrame(
             {
@@ -624,6 +634,8 @@ def _energy_frame(
     rows: list[tuple[int, int, float]], names: Mapping[int, str], bounds: np.ndarray
 ) -> pd.DataFrame:
     """Add up (series, period, kWh) rows from every level; drop periods with no energy."""
+    import pandas as pd  # lazy: the ingest daemon never builds a frame
+
     frame = pd.DataFrame(rows, columns=["series", "period", "energy_kwh"])
     frame = frame.groupby(["series", "period"], as_index=False)["energy_kwh"].sum()
     frame = frame[frame["energy_kwh"].abs() > ENERGY_EPSILON_KWH]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Literal
 
 from enertrack.magnitudes import BY_ALIAS, BY_NAME, MAGNITUDES, Magnitude
@@ -22,6 +23,7 @@ EXCERPT_CHARS = 200
 FUTURE_TOLERANCE_S = 300  # a node's clock may run at most 5 minutes ahead
 EPOCH_MIN = int(datetime(2020, 1, 1, tzinfo=UTC).timestamp())
 MS_THRESHOLD = 100_000_000_000  # larger epoch numbers are milliseconds (1e11 s is the year 5138)
+TOPIC_CACHE = 4096  # parsed topics kept: two per node (telemetry, status)
 
 # Keys a payload may carry that are deliberately not data (the topic is the node's identity).
 IGNORED_ON_PURPOSE = frozenset({"node_id", "ts"})
@@ -45,6 +47,7 @@ class Reason(StrEnum):
     CONFLICTING_ALIAS = "conflicting_alias"
     EMPTY = "empty"
     BAD_STATUS = "bad_status"
+    STORE_REJECTED = "store_rejected"  # valid, but the time-series store refused it (InfluxDB 4xx)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,7 @@ def excerpt(payload: bytes) -> str:
     return printable(payload[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace"))
 
 
+@lru_cache(maxsize=TOPIC_CACHE)  # a fleet uses few topics; bounded against a flood of new ones
 def parse_topic(topic: str, prefix: str) -> tuple[str, Kind] | Rejection:
     """`<prefix>/<node_id>/telemetry|status` -> (node_id, kind), or a bad_topic Rejection."""
     head = prefix.rstrip("/") + "/"
@@ -139,6 +143,8 @@ def parse_ts(value: Any, received_at: float) -> int | tuple[Reason, str]:
     """A payload `ts` as whole epoch seconds, or (reason, message)."""
     if value is None:
         return int(received_at)
+    if type(value) is int and EPOCH_MIN <= value <= received_at + FUTURE_TOLERANCE_S:
+        return value  # the usual case, whole epoch seconds: what the checks below would return
     if _is_number(value):
         if isinstance(value, float) and not math.isfinite(value):
             return Reason.BAD_TS, "ts must be a finite number"
@@ -169,8 +175,9 @@ def parse_ts(value: Any, received_at: float) -> int | tuple[Reason, str]:
 
 # Every accepted payload key, canonical name or alias, to its magnitude: one lookup per key.
 _BY_KEY: dict[str, Magnitude] = {**BY_ALIAS, **BY_NAME}
+# The same, reduced to what the loop below needs per key: (canonical name, minimum, maximum).
+_BOUNDS: dict[str, tuple[str, float, float]] = {k: (m.name, m.minimum, m.maximum) for k, m in _BY_KEY.items()}
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
-_NUMBER_TYPES = (int, float)  # exact types: json gives no subclasses, and bool must not pass
 
 
 def parse_telemetry(node_id: str, payload: bytes, received_at: float) -> Accepted | Rejection:
@@ -204,31 +211,45 @@ def parse_telemetry(node_id: str, payload: bytes, received_at: float) -> Accepte
     values: dict[str, float] = {}
     seen_as: dict[str, str] = {}
     ignored: list[str] = []
-    for key, value in data.items():
-        magnitude = _BY_KEY.get(key)
-        if magnitude is None:
+    for key, value in data.items():  # every message passes here: the happy path is kept short
+        bounds = _BOUNDS.get(key)
+        if bounds is None:
             if key not in IGNORED_ON_PURPOSE:
                 ignored.append(key)
             continue
-        if magnitude.name in seen_as:
-            return reject(Reason.CONFLICTING_ALIAS, f"{seen_as[magnitude.name]!r} and {key!r} both "
-                          f"give {magnitude.name}; send only one of them")
-        seen_as[magnitude.name] = key
+        name, low, high = bounds
+        if name in seen_as:
+            return reject(Reason.CONFLICTING_ALIAS, f"{seen_as[name]!r} and {key!r} both "
+                          f"give {name}; send only one of them")
+        seen_as[name] = key
         if value is None:
             continue  # ArduinoJson writes a NaN reading as null: "not measured"
-        kind = type(value)
-        if kind not in _NUMBER_TYPES or (kind is float and not math.isfinite(value)):
-            return reject(Reason.BAD_VALUE, f"{key} must be a number, got {json.dumps(value)[:40]}; "
-                          "send numbers without quotes")
-        if not magnitude.minimum <= value <= magnitude.maximum:
+        kind = type(value)  # exact types: json gives no subclasses, and bool must not pass
+        if (kind is float or kind is int) and low <= value <= high:  # NaN and inf fail this too
+            values[name] = float(value)
+            continue
+        if kind is int or (kind is float and math.isfinite(value)):
+            magnitude = _BY_KEY[key]
             return reject(Reason.OUT_OF_RANGE, f"{key}={value} is outside the plausible range "
                           f"{magnitude.minimum:g}..{magnitude.maximum:g} {magnitude.unit}".rstrip()
                           + "; check the sensor and its wiring")
-        values[magnitude.name] = float(value)
+        return reject(Reason.BAD_VALUE, f"{key} must be a number, got {json.dumps(value)[:40]}; "
+                      "send numbers without quotes")
     if not values:
         names = ", ".join(f"{m.name} ({m.alias})" for m in MAGNITUDES)
         return reject(Reason.EMPTY, f"payload carries no measurement; send at least one of {names}")
     return Accepted(Reading(node_id=node_id, ts=ts, **values), tuple(ignored))
+
+
+def store_refused(node_id: str, payload: bytes, detail: str) -> Rejection:
+    """A valid reading the time-series store refused on its own (detail: the store's words)."""
+    return Rejection(
+        Reason.STORE_REJECTED,
+        "valid, but the time-series store refused it (the rest of its batch was stored; it is not "
+        f"retried); fix what the store says, e.g. the bucket's retention or a field's type: {detail}",
+        node_id,
+        excerpt(payload),
+    )
 
 
 def parse_status(node_id: str, payload: bytes, received_at: float, retained: bool = False) -> StatusUpdate | Rejection:

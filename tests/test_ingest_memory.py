@@ -1,0 +1,55 @@
+"""The daemon's memory: pandas (~34 MB) never loaded on its path, SQLite's page cache bounded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from enertrack.config import load_settings
+from enertrack.ingest import WRITER_CACHE_MIB, open_daemon_store
+from enertrack.store.sqlite import DEFAULT_CACHE_MIB, SQLiteStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Everything the daemon imports and runs per batch, in a fresh interpreter: decode, the node
+# directory, the SQLite write with its rollups, the InfluxDB line protocol, the dead letters.
+DAEMON_PATH = """
+import json, sys
+from pathlib import Path
+import enertrack.ingest, enertrack.store.factory, enertrack.store.influx, enertrack.telemetry_db
+from enertrack.store.line_protocol import render_batch
+from enertrack.store.sqlite import SQLiteStore
+from enertrack.telemetry.batcher import Inbound, plan_batch
+from enertrack.energy import EnergyParams
+
+messages = [Inbound(i, "enertrack/n1/telemetry", json.dumps({"ts": 1_749_999_000 + i, "v": 230,
+            "p": 100 + i, "e": 1 + i / 1000}).encode(), 1_750_000_000.0) for i in range(50)]
+plan = plan_batch(messages, "enertrack", lambda node: True)
+with SQLiteStore(Path(sys.argv[1]), cache_mib=8) as store:
+    store.write(plan.readings, {"n1": EnergyParams(interval_s=10)})
+    stored = len(list(store.readings("n1")))
+render_batch(plan.readings)
+print(json.dumps({"stored": stored, "pandas": sorted(m for m in sys.modules if m.split(".")[0] == "pandas")}))
+"""
+
+
+def test_the_daemons_path_never_imports_pandas(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", DAEMON_PATH, str(tmp_path / "ts.sqlite3")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(done.stdout) == {"stored": 50, "pandas": []}
+
+
+def test_the_daemons_sqlite_store_has_a_bounded_page_cache_and_the_web_keeps_its_own(tmp_path: Path) -> None:
+    settings = load_settings(check=False, ENERTRACK_STORE="sqlite", ENERTRACK_TSDB_PATH=str(tmp_path / "t.sqlite3"))
+    daemon_store = open_daemon_store(settings)
+    web_store = SQLiteStore(tmp_path / "t.sqlite3")
+    try:
+        assert isinstance(daemon_store, SQLiteStore)
+        cache_kib = -daemon_store._conn().execute("PRAGMA cache_size").fetchone()[0]
+        assert cache_kib == WRITER_CACHE_MIB * 1024 < DEFAULT_CACHE_MIB * 1024
+        assert -web_store._conn().execute("PRAGMA cache_size").fetchone()[0] == DEFAULT_CACHE_MIB * 1024
+    finally:
+        daemon_store.close()
+        web_store.close()
