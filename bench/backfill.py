@@ -56,7 +56,8 @@ def generate(nodes: int, days: float, interval: int) -> None:
                     columns.readings()
                 count += len(columns)
         seconds = time.perf_counter() - began
-        print(f"generation, {label:<26} {count:>12,} readings in {seconds:7.2f} s = {count / seconds:>12,.0f} readings/s"
+        print(f"generation, {label:<26} {count:>12,} readings in {seconds:7.2f} s = "
+              f"{count / seconds:>12,.0f} readings/s"
               f"  ({load()})")
 
 
@@ -73,7 +74,8 @@ def backfill_into(db: Path, nodes: int, days: float, interval: int) -> None:
         store.close()
     size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 1e9
     print(f"backfill into SQLite: {result.readings:,} readings ({result.stored:,} new) in {result.seconds:.1f} s = "
-          f"{result.rate:,.0f} readings/s; peak RSS {peak_rss_mb():.0f} MB; file {size:.2f} GB  ({before}, then {load()})")
+          f"{result.rate:,.0f} readings/s; peak RSS {peak_rss_mb():.0f} MB; file {size:.2f} GB  "
+          f"({before}, then {load()})")
 
 
 def dataset(db: Path, nodes: int, days: float, interval: int) -> None:

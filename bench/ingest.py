@@ -46,7 +46,9 @@ def payload(ts: int, i: int) -> bytes:
             f'"p": {200 + i % 500:.1f}, "e": {1000 + i / 1000:.3f}, "pf": 0.95, "f": 50.01}}').encode()
 
 
-def publisher(broker_env: dict[str, str], ca: str | None, nodes: list[str], per_node: int, passwords: dict[str, str]) -> None:
+def publisher(
+    broker_env: dict[str, str], ca: str | None, nodes: list[str], per_node: int, passwords: dict[str, str]
+) -> None:
     """One process: a connection per node, round-robin QoS 1 publishing, waits for every PUBACK."""
     import ssl
 

@@ -7,6 +7,7 @@ MQTT_PASS, FLASK_SECRET_KEY) keep working; every other knob is ENERTRACK_* or MQ
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,17 +30,22 @@ class ConfigError(ValueError):
         self.problems = problems
 
 
+def _invalid(kind: str, rule: str, got: object) -> PydanticCustomError:
+    """An error read as "<VARIABLE> <rule>, got '<value>'" by load_settings."""
+    return PydanticCustomError(kind, rule + ", got '{got}'", {"got": str(got)})
+
+
 def _port(value: Any) -> int:
     text = str(value).strip()
     if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise PydanticCustomError("port", "must be a port number, got '{got}'", {"got": str(value)})
+        raise _invalid("port", "must be a port number", str(value))
     return int(text)
 
 
 def _positive_int(value: Any) -> int:
     text = str(value).strip()
     if not text.isdigit() or int(text) < 1:
-        raise PydanticCustomError("positive", "must be a whole number of at least 1, got '{got}'", {"got": str(value)})
+        raise _invalid("positive", "must be a whole number of at least 1", str(value))
     return int(text)
 
 
@@ -55,7 +61,7 @@ def _flag(value: Any) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise PydanticCustomError("flag", "must be true or false (1/0, yes/no), got '{got}'", {"got": str(value)})
+    raise _invalid("flag", "must be true or false (1/0, yes/no)", str(value))
 
 
 def _http_url(value: Any) -> str | None:
@@ -63,7 +69,7 @@ def _http_url(value: Any) -> str | None:
         return None
     text = str(value).strip()
     if not text.startswith(("http://", "https://")):
-        raise PydanticCustomError("url", "must start with http:// or https://, got '{got}'", {"got": text})
+        raise _invalid("url", "must start with http:// or https://", text)
     return text.rstrip("/")
 
 
@@ -72,7 +78,7 @@ def _timezone(value: Any) -> str:
     try:
         ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
-        raise PydanticCustomError("tz", "must be an IANA timezone such as Europe/Madrid, got '{got}'", {"got": text}) from None
+        raise _invalid("tz", "must be an IANA timezone such as Europe/Madrid", text) from None
     return text
 
 
@@ -82,7 +88,7 @@ def _database_url(value: Any) -> str | None:
     try:
         make_url(str(value).strip())
     except Exception:  # noqa: BLE001 - SQLAlchemy raises several types for a bad URL
-        raise PydanticCustomError("dburl", "must be a SQLAlchemy URL such as sqlite:///data/enertrack.sqlite3, got '{got}'", {"got": str(value)}) from None
+        raise _invalid("dburl", "must be a SQLAlchemy URL such as sqlite:///data/enertrack.sqlite3", str(value)) from None
     return str(value).strip()
 
 
@@ -95,11 +101,13 @@ def _optional_text(value: Any) -> str | None:
 
 def _existing_file(value: Path | None) -> Path | None:
     if value is not None and not value.is_file():
-        raise PydanticCustomError("file", "must name an existing file, got '{got}'", {"got": str(value)})
+        raise _invalid("file", "must name an existing file", str(value))
     return value
 
 
 Port = Annotated[int, BeforeValidator(_port)]
+Timezone = Annotated[str, BeforeValidator(_timezone)]
+Count = Annotated[int, BeforeValidator(lambda v: 0 if str(v).strip() in ("", "0") else _positive_int(v))]
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 OptText = Annotated[str | None, BeforeValidator(_optional_text)]
@@ -118,12 +126,12 @@ class Settings(BaseSettings):
     port: Port = Field(8006, alias="ENERTRACK_PORT")
     https: Flag = Field(False, alias="ENERTRACK_HTTPS")
     secret_key: OptSecret = Field(None, alias="FLASK_SECRET_KEY")
-    default_timezone: Annotated[str, BeforeValidator(_timezone)] = Field("Europe/Madrid", alias="ENERTRACK_DEFAULT_TIMEZONE")
+    default_timezone: Timezone = Field("Europe/Madrid", alias="ENERTRACK_DEFAULT_TIMEZONE")
     ratelimit_storage_uri: str = Field("memory://", alias="RATELIMIT_STORAGE_URI")
     login_limit_ip: str = Field("20 per 15 minutes", alias="ENERTRACK_LOGIN_LIMIT_IP")
     login_limit_user: str = Field("5 per 15 minutes", alias="ENERTRACK_LOGIN_LIMIT_USER")
     register_limit_ip: str = Field("10 per hour", alias="ENERTRACK_REGISTER_LIMIT_IP")
-    trusted_proxies: Annotated[int, BeforeValidator(lambda v: 0 if str(v).strip() in ("", "0") else _positive_int(v))] = Field(0, alias="ENERTRACK_TRUSTED_PROXIES")
+    trusted_proxies: Count = Field(0, alias="ENERTRACK_TRUSTED_PROXIES")
 
     # Users and nodes: DATABASE_URL, else the original MYSQL_* names, else SQLite in data_dir.
     database_url: Annotated[str | None, BeforeValidator(_database_url)] = Field(None, alias="DATABASE_URL")
@@ -233,7 +241,7 @@ class Settings(BaseSettings):
         return path.read_text().strip()
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: Mapping[str, Any]) -> str:
     """One line for one pydantic error, named by the environment variable."""
     name = ".".join(str(part) for part in error.get("loc", ())) or "configuration"
     kind = error.get("type", "")

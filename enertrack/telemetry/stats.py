@@ -101,7 +101,8 @@ class IngestStats:
             f"rejected {rejected}" + (f" ({reasons})" if reasons else "") + ", "
             f"ignored keys {w.ignored_keys}, batches {w.batches} (avg {avg_batch:.1f} msg, "
             f"latency avg {avg_latency:.1f} ms max {w.batch_latency_max_s * 1000:.1f} ms), "
-            f"queue {queue_depth}/{queue_max} (peak {w.queue_peak}), reconnects {w.reconnects}, store retries {w.store_retries}"
+            f"queue {queue_depth}/{queue_max} (peak {w.queue_peak}), reconnects {w.reconnects}, "
+            f"store retries {w.store_retries}"
         )
         if not total:
             self.window = Window()
