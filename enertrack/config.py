@@ -7,8 +7,8 @@ MQTT_PASS, FLASK_SECRET_KEY) keep working; every other knob is ENERTRACK_* or MQ
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -88,7 +88,8 @@ def _database_url(value: Any) -> str | None:
     try:
         make_url(str(value).strip())
     except Exception:  # noqa: BLE001 - SQLAlchemy raises several types for a bad URL
-        raise _invalid("dburl", "must be a SQLAlchemy URL such as sqlite:///data/enertrack.sqlite3", str(value)) from None
+        rule = "must be a SQLAlchemy URL such as sqlite:///data/enertrack.sqlite3"
+        raise _invalid("dburl", rule, str(value)) from None
     return str(value).strip()
 
 
