@@ -1,12 +1,12 @@
 """Re-extract the catalogue and merge it into every language (what `make i18n` runs).
 
-Usage: python scripts/catalogue.py [--seed scripts/es_translations.py]
-Prints the msgids that still lack a translation.
+Usage: python scripts/catalogue.py
+Adds new msgids to enertrack/locale/<lang>/LC_MESSAGES/messages.po (translate them there),
+drops the ones no longer used, and prints the msgids that still lack a translation (exit 1).
 """
 
 from __future__ import annotations
 
-import runpy
 import sys
 from pathlib import Path
 
@@ -32,9 +32,6 @@ def extract() -> Catalog:
 
 
 def main() -> int:
-    seed: dict[str, str] = {}
-    if "--seed" in sys.argv:
-        seed = runpy.run_path(sys.argv[sys.argv.index("--seed") + 1])["ES"]
     template = extract()
     missing = 0
     for lang in LANGS:
@@ -44,8 +41,6 @@ def main() -> int:
         catalog.update(template, no_fuzzy_matching=True)
         catalog.creation_date = created
         for message in catalog:
-            if message.id and not message.string and message.id in seed:
-                message.string = seed[message.id]
             if message.id and (not message.string or message.fuzzy):
                 missing += 1
                 print(f"{lang}: missing translation: {message.id!r}")
