@@ -104,13 +104,18 @@ def node_add(username: str, node_id: str, description: str, location: str, inter
     settings = settings_or_exit()
     fields = {"node_id": node_id, "description": description, "location": location, "interval_s": interval_s,
               "max_power_w": max_power_w}
+    from enertrack.store.factory import open_store
+
+    store = open_store(settings)
     try:
         with sessions(settings).begin() as db:
-            nodes.create_node(db, _owner_id(db, username), fields)
+            nodes.create_node(db, _owner_id(db, username), fields, store)
     except nodes.NodeError as exc:
         for name, code in exc.errors.items():
             click.echo(f"error: {name}: {tr('en', MESSAGES.get(code, code))}", err=True)
         sys.exit(2)
+    finally:
+        store.close()
     click.echo(f"node {node_id} added for {username}")
 
 
@@ -167,6 +172,9 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
     from enertrack.server import run_gunicorn
 
     settings = settings_or_exit(check=True)
+    if workers > 1 and settings.ratelimit_storage_uri.startswith("memory://"):
+        click.echo(f"warning: {workers} workers with RATELIMIT_STORAGE_URI=memory:// count login attempts per "
+                   "worker: set it to a shared store such as redis://localhost:6379", err=True)
     run_gunicorn(settings, host=host or settings.host, port=port or settings.port, workers=workers,
                  extra=None if access_log else {"accesslog": None})
 

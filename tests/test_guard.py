@@ -113,3 +113,15 @@ def test_theme_is_set_in_head_before_the_page_renders(client: FlaskClient) -> No
     html = client.get("/enertrack/login").get_data(as_text=True)
     head, body = html.split("<body>", 1) if "<body>" in html else html.split("<body", 1)
     assert "data-bs-theme" in head and "prefers-color-scheme" in head and "react-entry-point" in body
+
+
+def test_healthz_never_tells_why_the_database_failed(app: Flask, client: FlaskClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("Access denied for user 'enertrack_app'@'10.0.0.5'"))
+
+    monkeypatch.setattr("sqlalchemy.orm.Session.execute", refuse)
+    response = client.get("/enertrack/healthz")
+    assert response.status_code == 503 and response.get_json() == {"status": "error", "database": "unavailable"}
+    assert b"enertrack_app" not in response.data

@@ -96,3 +96,32 @@ def test_node_description_is_shown_as_text(client: FlaskClient, dash: DashClient
     # Dash sends text as JSON strings that React renders as text nodes, never as HTML.
     assert json.dumps(payload)[1:-1] in cells.replace("\\\\", "\\")
     assert "dangerously_allow_html" not in cells and "DangerouslySetInnerHTML" not in cells
+
+
+def test_a_reused_node_id_starts_empty(app: Flask) -> None:
+    """A device's data under an id never reaches whoever registers that id after it was freed."""
+    from enertrack.models import RejectedMessage
+    from enertrack.telemetry.batcher import DeadLetter
+    from enertrack.telemetry.payload import Reason, Rejection
+    from enertrack.telemetry_db import record, recent_rejections
+
+    services = app.extensions["enertrack"]
+    alice, bob = create_user(app, "alice"), create_user(app, "bob")
+    with services.transaction() as db:
+        nodes.create_node(db, alice, {"node_id": "shared-id", "interval_s": 10}, services.store)
+    now = int(time.time())
+    services.store.write([Reading("shared-id", now - 60, voltage=230.0)])
+    record(services.sessions, [DeadLetter(Rejection(Reason.BAD_JSON, "alice's device", "shared-id", "x"),
+                                          "enertrack/shared-id/telemetry", now)], [])
+    with services.transaction() as db:
+        nodes.delete_node(db, services.store, alice, "shared-id")
+    with services.read() as db:
+        assert db.query(RejectedMessage).count() == 0  # dead letters go with the node
+    # The daemon refreshes its node list every minute: a late reading still lands after the delete.
+    services.store.write([Reading("shared-id", now - 5, voltage=231.0)])
+    record(services.sessions, [DeadLetter(Rejection(Reason.UNKNOWN_NODE, "refused before anyone owned it",
+                                                    "shared-id", "y"), "enertrack/shared-id/telemetry", now)], [])
+    with services.transaction() as db:
+        nodes.create_node(db, bob, {"node_id": "shared-id", "interval_s": 10}, services.store)
+    assert list(services.store.readings("shared-id")) == []
+    assert recent_rejections(services.sessions, "shared-id") == []
