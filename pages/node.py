@@ -31,6 +31,7 @@ from enertrack.store.base import Extreme, RangeSummary, StoreUnavailable
 from enertrack.telemetry_db import recent_rejections
 from enertrack.ui import charts, fmt, ids
 from enertrack.ui.live import Drawn, LiveState
+from enertrack.ui.reasons import EXPLANATIONS
 from enertrack.ui.user import user_id, user_lang, user_timezone, user_translator
 
 dash.register_page(__name__, path_template="/nodes/<node_id>", title="EnerTrack")
@@ -352,7 +353,9 @@ def rejections_view(rows: list[Any], tz: str, _: Any) -> Any:
         [html.Thead(html.Tr([html.Th(_("Received")), html.Th(_("Reason")), html.Th(_("What to do")),
                              html.Th(_("Payload"))])),
          html.Tbody([html.Tr([html.Td(fmt.local_time(int(row.received_at.replace(tzinfo=UTC).timestamp()), tz)),
-                              html.Td(html.Code(row.reason)), html.Td(row.message),
+                              html.Td(html.Code(row.reason)),
+                              html.Td([_(EXPLANATIONS[row.reason]) if row.reason in EXPLANATIONS else "",
+                                       html.Div(row.message, className="small text-body-secondary")]),
                               html.Td(html.Code(row.excerpt, className="text-break-all"))]) for row in rows])],
         size="sm", responsive=True, id="node-rejections-table",
     )

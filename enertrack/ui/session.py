@@ -81,9 +81,10 @@ def language_picker() -> dbc.DropdownMenu:
     """ES / EN for everyone; a logged-in user's choice is saved to their profile."""
     return dbc.DropdownMenu(
         [
-            dbc.DropdownMenuItem(name, id=f"lang-pick-{code}", n_clicks=0)
-            for code, name in LANGUAGES.items()
+            dbc.DropdownMenuItem(name, id=pick_id, n_clicks=0)
+            for pick_id, name in ((ids.LANG_PICK_ES, LANGUAGES["es"]), (ids.LANG_PICK_EN, LANGUAGES["en"]))
         ],
+        # In both languages on purpose: whoever cannot read the current one must find the way out.
         label=html.I(className="bi bi-translate", title="Idioma / Language"),
         nav=True,
         align_end=True,
@@ -107,6 +108,7 @@ def register(app: Dash) -> None:
         Output(ids.NAV_USER, "children"),
         Output(ids.LANG, "data"),
         Output(ids.TOASTS, "children"),
+        Output(ids.THEME_TOGGLE, "title"),
         Input("_pages_location", "pathname"),
         Input(ids.LANG_PICK, "data"),
         State(ids.LANG, "data"),
@@ -134,7 +136,7 @@ def register(app: Dash) -> None:
         else:
             links, public, menu = [], public_links(_), None
         return (links, public, menu, effective if effective != stored else no_update,
-                flashed or no_update)
+                flashed or no_update, _("Light or dark theme"))
 
     @app.callback(
         Output({"type": ids.CSRF, "form": ALL}, "value"),
@@ -145,17 +147,17 @@ def register(app: Dash) -> None:
         return [token for _ in found]
 
     app.clientside_callback(
-        """
-        function(es, en) {
+        f"""
+        function(es, en) {{
             var id = window.dash_clientside.callback_context.triggered_id;
-            if (id === "lang-pick-es") { return "es"; }
-            if (id === "lang-pick-en") { return "en"; }
+            if (id === "{ids.LANG_PICK_ES}") {{ return "es"; }}
+            if (id === "{ids.LANG_PICK_EN}") {{ return "en"; }}
             return window.dash_clientside.no_update;
-        }
+        }}
         """,
         Output(ids.LANG_PICK, "data"),
-        Input("lang-pick-es", "n_clicks"),
-        Input("lang-pick-en", "n_clicks"),
+        Input(ids.LANG_PICK_ES, "n_clicks"),
+        Input(ids.LANG_PICK_EN, "n_clicks"),
         prevent_initial_call=True,
     )
 
