@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from enertrack.calendar import boundaries as calendar_boundaries
 from enertrack.calendar import local_iso
 from enertrack.store.base import TimeseriesStore
 
@@ -39,10 +40,27 @@ def load_energy(store: TimeseriesStore, node_ids: Sequence[str], boundaries: Seq
     return energy_table(store.energy(list(node_ids), list(boundaries)), node_ids, boundaries, tz)
 
 
-def previous_range(boundaries: Sequence[int]) -> list[int]:
-    """The range of the same length just before [first, last): the comparison baseline."""
-    first, last = boundaries[0], boundaries[-1]
-    return [first - (last - first), first]
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def previous_dates(period: str, start: date, end: date) -> tuple[date, date]:
+    """The same number of calendar units just before [start, end): the comparison baseline.
+
+    Whole months (or years) compare with as many months before; anything else with as many
+    days before. Local dates, so a DST change or a leap day never shifts the comparison.
+    """
+    if period in ("month", "year") and start.day == 1 and end.day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month
+        return _add_months(start, -months), start
+    return start - (end - start), start
+
+
+def previous_range(period: str, start: date, end: date, tz: str) -> list[int]:
+    """[first, last] epoch seconds of the previous_dates range in tz."""
+    marks = calendar_boundaries(*previous_dates(period, start, end), "day", tz)
+    return [marks[0], marks[-1]]
 
 
 @dataclass(frozen=True, slots=True)

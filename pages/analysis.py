@@ -113,7 +113,8 @@ def _compute(request: AnalysisRequest, node_ids: list[str]) -> tuple[Any, float]
     marks = boundaries(request.start, request.end, request.period, tz)
     store = services().store
     table = load_energy(store, node_ids, marks, tz)
-    previous = float(store.energy(node_ids, previous_range(marks))["energy_kwh"].sum()) if node_ids else 0.0
+    before = previous_range(request.period, request.start, request.end, tz)
+    previous = float(store.energy(node_ids, before)["energy_kwh"].sum()) if node_ids else 0.0
     return table, previous
 
 
@@ -152,7 +153,8 @@ def stats_view(stats: EnergyStats, period: str, _: Any, tariff: Tariff = NO_TARI
             _stat(_("Peak period"), f"{fmt.energy(stats.peak_kwh)} kWh", peak, stat_id="analysis-peak",
                   cost=money(tariff, stats.peak_kwh)),
             _stat(_("Change vs previous period"), change,
-                  _("previous: {kwh} kWh", kwh=fmt.energy(stats.previous_kwh)), stat_id="analysis-change"),
+                  _("previous: {kwh} kWh", kwh=fmt.energy(stats.previous_kwh)), stat_id="analysis-change",
+                  cost=money(tariff, stats.previous_kwh)),
         ], class_name="g-3 mb-3"),
         dbc.Table([html.Thead(html.Tr([html.Th(_("Node ID")), html.Th(_("Energy"), className="text-end"),
                                        html.Th(_("Cost") if tariff.price is not None else "", className="text-end"),
