@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from enertrack.calendar import boundaries as calendar_boundaries
-from enertrack.calendar import local_iso
+from enertrack.calendar import local_iso, parse_day
 from enertrack.store.base import TimeseriesStore
 
 KWH_DECIMALS = 3  # watt-hour resolution, the PZEM-004T's own
@@ -152,12 +152,8 @@ def parse_request(period: object, start: object, end: object) -> AnalysisRequest
     """An AnalysisRequest, or an error code: bad_period, bad_date, end_before_start, too_many_periods."""
     if not isinstance(period, str) or period not in MAX_PERIODS:
         return "bad_period"
-    try:
-        first = date.fromisoformat(str(start)[:10])
-        last = date.fromisoformat(str(end)[:10])
-    except ValueError:
-        return "bad_date"
-    if not date(2000, 1, 1) <= first <= date(2200, 1, 1) or not date(2000, 1, 1) <= last <= date(2200, 1, 1):
+    first, last = parse_day(start), parse_day(end)
+    if first is None or last is None:
         return "bad_date"
     if last <= first:
         return "end_before_start"

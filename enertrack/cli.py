@@ -6,14 +6,14 @@ import sys
 
 import click
 
-from enertrack.cli_common import fail, sessions, settings_or_exit
+from enertrack.cli_common import EnerTrackGroup, fail, sessions, settings_or_exit
 from enertrack.export_energy import export_energy
 from enertrack.export_readings import export_readings
 from enertrack.ingest_cli import ingest
 from enertrack.simulator_cli import simulate
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=EnerTrackGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="enertrack")
 def main() -> None:
     """EnerTrack: energy monitoring for ESP32 smart meters."""
