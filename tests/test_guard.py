@@ -38,6 +38,16 @@ def test_public_pages_are_served(client: FlaskClient) -> None:
         assert client.get("/enertrack" + path).status_code == 200
 
 
+def test_anonymous_visitors_may_run_exactly_three_callbacks(app: Flask) -> None:
+    # Written out by hand on purpose: a broader allow-list must fail here, not pass silently.
+    assert app.extensions["anonymous_callbacks"] == {
+        ".._pages_content.children..._pages_store.data..": True,  # the router (public paths only)
+        "..nav-links.children...nav-public.children...nav-user.children...lang-store.data...toasts.children"
+        "...theme-toggle.title..": False,  # navbar, language, flashed messages
+        '{"form":["ALL"],"type":"csrf"}.value': False,  # CSRF tokens for the forms
+    }
+
+
 def test_every_callback_refuses_anonymous_callers(client: FlaskClient, dash: DashClient, app: Flask) -> None:
     allowed = app.extensions["anonymous_callbacks"]
     refused = 0

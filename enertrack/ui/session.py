@@ -99,8 +99,9 @@ def _save_language(user_id: int, lang: str) -> None:
             user.language = lang
 
 
-def register(app: Dash) -> None:
-    """Register the session callbacks on app."""
+def register(app: Dash) -> set[str]:
+    """Register the session callbacks on app; returns the output keys of the two that run on the server."""
+    before = set(app.callback_map)
 
     @app.callback(
         Output(ids.NAV_LINKS, "children"),
@@ -146,6 +147,8 @@ def register(app: Dash) -> None:
         token = generate_csrf()
         return [token for _ in found]
 
+    public = set(app.callback_map) - before  # exactly these two server callbacks, nothing else
+
     app.clientside_callback(
         f"""
         function(es, en) {{
@@ -168,3 +171,4 @@ def register(app: Dash) -> None:
         State("nav-collapse", "is_open"),
         prevent_initial_call=True,
     )
+    return public
