@@ -50,11 +50,15 @@ def age(lang: str, seconds: float | None) -> str:
 
 
 def local_time(epoch: int | None, tz: str, with_date: bool = True) -> str:
-    """Local date and time of an epoch second."""
+    """Local date and time of an epoch second, with its offset when clocks went back over it
+    (the repeated hour names two instants: '02:30:00 +02' and '02:30:00 +01')."""
     if epoch is None:
         return MISSING
     moment = datetime.fromtimestamp(epoch, ZoneInfo(tz))
-    return moment.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
+    text = moment.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
+    if moment.replace(fold=1 - moment.fold).utcoffset() != moment.utcoffset():
+        text += " " + utc_offset(moment.strftime("%z"))
+    return text
 
 
 def utc_offset(z: str) -> str:
