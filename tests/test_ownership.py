@@ -93,7 +93,7 @@ WRITE_CALLBACKS = {"save": "node-form-modal.is_open", "delete": "node-delete-mod
 NO_NODE = ("nav-links.children", '"type":"csrf"', "nodes-table.children", "node-form-node_id.invalid",
            "panel-updated.children", "profile-username.children", "lang-store.data@", "analysis-nodes.options",
            "analysis-range.start_date", "_pages_content.children")
-LIVE = ("node-chart-voltage.figure",)  # the live tick and retheme: need a drawn page, checked separately
+LIVE = ("node-chart-voltage.figure", "node-live.data")  # the retheme and the live tick: checked separately
 
 
 def fill(template: dict[str, Any], node_id: str) -> dict[str, Any]:
