@@ -3,6 +3,7 @@
     python bench/store_sqlite.py write                     # throughput on fresh temporary files
     python bench/store_sqlite.py build --db /work/bench-data/bench.sqlite3 [--nodes 50 --days 365]
     python bench/store_sqlite.py query --db /work/bench-data/bench.sqlite3
+    python bench/store_sqlite.py stale [--days 90 --step 10]  # batches holding one stale-clock reading
 
 Results and the commands that produced them go in docs/performance.md. Not a test: timings
 on a shared 2-core machine are noisy, so each figure is a median (and p95) of repeated calls.
@@ -11,6 +12,7 @@ on a shared 2-core machine are noisy, so each figure is a median (and p95) of re
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import tempfile
@@ -29,6 +31,7 @@ sys.path.insert(
 
 from enertrack.energy import EnergyParams
 from enertrack.store.sqlite import SQLiteStore
+from enertrack.telemetry.columns import ReadingColumns
 from enertrack.telemetry.reading import Reading
 
 DAY = 86_400
@@ -127,6 +130,51 @@ def bench_build(args: argparse.Namespace) -> None:
     print(f"file size {db.stat().st_size / 1e9:.2f} GB")
 
 
+def bench_stale(args: argparse.Namespace) -> None:
+    """Cost of a small batch holding one reading with a stale (old but valid) clock.
+
+    One node with `--days` of history every `--step` s, then 20-reading batches that continue
+    it in time, with and without one extra reading from far back in that history.
+    """
+    rng = np.random.default_rng(3)
+    count = args.days * DAY // args.step
+    ts = START + np.arange(count, dtype=np.int64) * args.step
+    power = rng.uniform(100.0, 3000.0, count)
+    energy = 1000.0 + np.cumsum(power * args.step / 3_600_000)
+    nan = np.full(count, np.nan)
+    params = {"n": EnergyParams(interval_s=args.step)}
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        store = SQLiteStore(Path(tmp) / "stale.sqlite3", cache_mib=8)  # the ingest daemon's cache
+        for i in range(0, count, 100_000):
+            part = slice(i, i + 100_000)
+            store.write(ReadingColumns("n", ts[part], nan[part], nan[part], power[part],
+                                       energy[part], nan[part], nan[part]), params)
+        print(f"history: {count:,} readings of one node, every {args.step} s over {args.days} days")
+        now, counter = int(ts[-1]), float(energy[-1])
+        for label, stale in (("20 in-order readings per write", False),
+                             ("the same + 1 reading from the first day", True)):
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            samples = []
+            for b in range(args.repeat):
+                batch = []
+                for _ in range(20):
+                    now += args.step
+                    counter += 0.001
+                    batch.append(Reading("n", now, power=500.0, energy=round(counter, 6)))
+                if stale:  # between two stored readings of the first day, never a duplicate
+                    old = int(ts[1000 + b]) + args.step // 2
+                    batch.append(Reading("n", old, power=500.0, energy=float(energy[1000 + b])))
+                begin = time.perf_counter()
+                store.write(batch, params)
+                samples.append((time.perf_counter() - begin) * 1000)
+            samples.sort()
+            grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_before
+            print(f"{label:45s} p50 {statistics.median(samples):8.2f} ms"
+                  f"  p95 {samples[int(0.95 * (len(samples) - 1))]:8.2f} ms"
+                  f"  peak RSS +{grown:.0f} MB")
+        store.close()
+
+
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, object]:
     """p50 and p95 in ms over `repeat` calls (after one warm-up call), and the last result."""
     result = fn()
@@ -217,8 +265,14 @@ def main() -> None:
     query.add_argument("--db", required=True)
     query.add_argument("--nodes", type=int, default=50)
     query.add_argument("--repeat", type=int, default=20)
+    stale = sub.add_parser("stale")
+    stale.add_argument("--days", type=int, default=90)
+    stale.add_argument("--step", type=int, default=10)
+    stale.add_argument("--repeat", type=int, default=20)
+    stale.add_argument("--tmp", default=None, help="directory for the temporary file")
     args = parser.parse_args()
-    {"write": bench_write, "build": bench_build, "query": bench_query}[args.command](args)
+    commands = {"write": bench_write, "build": bench_build, "query": bench_query, "stale": bench_stale}
+    commands[args.command](args)
 
 
 if __name__ == "__main__":
