@@ -25,6 +25,7 @@ from enertrack.store.sqlite import (
     SCHEMA_VERSION,
     SQLiteStore,
 )
+from enertrack.telemetry.columns import ReadingColumns
 from enertrack.telemetry.reading import Reading
 from tests.store_contract import (
     DAY,
@@ -322,6 +323,56 @@ def test_readings_close_in_time_are_read_as_one_cluster(
     late = [Reading("n", T0 + 100 * 60 + 30 + i * 600, power=5.0) for i in range(3)]  # 10 min apart
     assert store.write(late).stored == 3
     assert fetched == [20 + 2]  # the 20 stored rows between the first and the last, 2 neighbours
+
+
+def _history(node: str, days: int, **magnitudes: float) -> ReadingColumns:
+    """A node's readings every 10 s for `days`, carrying only the given magnitudes."""
+    ts = np.arange(T0, T0 + days * DAY, 10, dtype=np.int64)
+    columns = {name: np.full(ts.size, magnitudes.get(name, np.nan)) for name in NAMES}
+    if "energy" in magnitudes:
+        columns["energy"] = magnitudes["energy"] + np.arange(ts.size) * 0.001
+    return ReadingColumns(node, ts, **columns)
+
+
+def _vm_steps(store: SQLiteStore, batch: list[Reading]) -> int:
+    """SQLite virtual-machine steps (in hundreds) a write takes: work, without a clock."""
+    conn = store._conn()
+    steps = [0]
+
+    def tick() -> int:
+        steps[0] += 1
+        return 0  # go on
+
+    conn.set_progress_handler(tick, 100)
+    try:
+        store.write(batch)
+    finally:
+        conn.set_progress_handler(None, 0)
+    return steps[0]
+
+
+@pytest.mark.parametrize(
+    ("magnitudes", "stale"),
+    [
+        ({"energy": 100.0, "power": 300.0}, True),  # a meter, one reading with a stale clock
+        ({"voltage": 230.0}, False),  # a voltage-only node: no energy rule window to look for
+        ({"voltage": 230.0}, True),
+    ],
+)
+def test_the_work_of_a_write_does_not_grow_with_the_history(
+    tmp_path: Path, magnitudes: dict[str, float], stale: bool
+) -> None:
+    steps = []
+    for days in (1, 12):
+        with SQLiteStore(tmp_path / f"{days}.sqlite3") as store:
+            store.write(_history("n", days, **magnitudes))
+            end = T0 + days * DAY
+            batch = [Reading("n", end + i * 10, **magnitudes) for i in range(20)]
+            if stale:
+                batch.append(Reading("n", T0 + 3605, **magnitudes))  # between two old readings
+            steps.append(_vm_steps(store, batch))
+    small, large = steps
+    assert large <= small * 1.2 + 5, steps  # 12x the history, (almost) the same work
 
 
 def test_a_writer_in_another_process_and_a_reader_here(store: SQLiteStore) -> None:

@@ -51,7 +51,7 @@ TS_BITS = 34  # (series << TS_BITS) | ts is a unique int64 key up to the year 25
 # further apart than this: one reading with a stale clock reads its own neighbours, never
 # the months of history between it and the rest of the batch.
 CLUSTER_GAP_S = 900
-CHUNK = 300  # nodes per statement, well under SQLite's bound-variable limit
+CHUNK = 300  # nodes (or clusters) per statement, well under SQLite's bound-variable limit
 STREAM_ROWS = 1000  # rows fetched at a time by readings()
 DEFAULT_CACHE_MIB = 64  # page cache per connection: year-long queries of the web app stay in memory
 
@@ -171,13 +171,24 @@ class _Knobs:
         return self.interval_s[code], self.max_power_w[code]
 
 
-def _clusters(series: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lo, hi, series) of each run of readings, sorted by (series, ts), at most CLUSTER_GAP_S apart."""
-    split = np.ones(ts.size, dtype=bool)
-    split[1:] = (series[1:] != series[:-1]) | (ts[1:] - ts[:-1] > CLUSTER_GAP_S)
-    starts = np.flatnonzero(split)
-    ends = np.r_[starts[1:], ts.size] - 1
-    return ts[starts], ts[ends], series[starts]
+@dataclass(frozen=True, slots=True)
+class _Clusters:
+    """Runs of a node's batch readings at most CLUSTER_GAP_S apart: what a write reads around."""
+
+    series: np.ndarray  # int64 series id of each cluster
+    lo: np.ndarray  # int64 first ts
+    hi: np.ndarray  # int64 last ts
+    rules: np.ndarray  # bool: holds a reading with energy or power, so the rules' window matters
+
+    @classmethod
+    def of(cls, series: np.ndarray, ts: np.ndarray, values: np.ndarray) -> _Clusters:
+        """Clusters of readings sorted by (series, ts)."""
+        split = np.ones(ts.size, dtype=bool)
+        split[1:] = (series[1:] != series[:-1]) | (ts[1:] - ts[:-1] > CLUSTER_GAP_S)
+        starts = np.flatnonzero(split)
+        ends = np.r_[starts[1:], ts.size] - 1
+        carries = ~np.isnan(values[:, ENERGY_I]) | ~np.isnan(values[:, POWER_I])
+        return cls(series[starts], ts[starts], ts[ends], np.logical_or.reduceat(carries, starts))
 
 
 def _energy_delta(
@@ -399,8 +410,7 @@ class SQLiteStore:
     ) -> int:
         """Insert the new readings and merge their rollups; return how many were new."""
         series = ids[batch.code]
-        lo, hi, cluster_series = _clusters(series, batch.ts)
-        existing = self._neighbourhood(conn, cluster_series, lo, hi)
+        existing = self._neighbourhood(conn, _Clusters.of(series, batch.ts, batch.values))
 
         # Readings already stored (a redelivery) are not new.
         new = np.ones(series.size, dtype=bool)
@@ -442,23 +452,29 @@ class SQLiteStore:
         return int(ts.size)
 
     @staticmethod
-    def _neighbourhood(
-        conn: sqlite3.Connection, series: np.ndarray, lo: np.ndarray, hi: np.ndarray
-    ) -> np.ndarray:
+    def _neighbourhood(conn: sqlite3.Connection, clusters: _Clusters) -> np.ndarray:
         """Stored rows around each cluster [lo, hi] of a node's batch readings.
 
         Columns: series, ts, energy, power, rule_interval_s, rule_max_power_w (NaN for NULL),
         where: 0 for every stored reading inside [lo, hi] (duplicates, window), 1 for the last
-        energy/power reading before lo, 2 for the first one after hi: the window of the rules.
-        A row may come twice (the neighbour of two clusters). Every lookup is a primary-key seek
-        or range, so the rows read are those of the clusters' spans plus two per cluster.
+        energy/power reading before lo, 2 for the first one after hi: the window of the rules,
+        looked up only for clusters with energy or power (a voltage-only node's search would
+        walk its whole history). A row may come twice (the neighbour of two clusters). The
+        rows read are those of the clusters' spans plus two per cluster.
         """
         columns = ", ".join(("r.series", "r.ts", "r.energy", "r.power", *(f"r.{c}" for c in RULE_COLUMNS)))
         rows: list[tuple[Any, ...]] = []
-        for part in _chunks(list(zip(series.tolist(), lo.tolist(), hi.tolist(), strict=True))):
-            marks = ", ".join("(?, ?, ?)" for _ in part)
+        table = zip(
+            clusters.series.tolist(),
+            clusters.lo.tolist(),
+            clusters.hi.tolist(),
+            clusters.rules.tolist(),
+            strict=True,
+        )
+        for part in _chunks(list(table)):
+            marks = ", ".join("(?, ?, ?, ?)" for _ in part)
             sql = f"""
-                WITH b(series, lo, hi) AS (VALUES {marks})
+                WITH b(series, lo, hi, rules) AS (VALUES {marks})
                 SELECT {columns}, 0 FROM b
                   JOIN readings r ON r.series = b.series AND r.ts BETWEEN b.lo AND b.hi
                 UNION ALL
@@ -466,13 +482,15 @@ class SQLiteStore:
                   JOIN readings r ON r.series = b.series AND r.ts = (
                     SELECT p.ts FROM readings p WHERE p.series = b.series AND p.ts < b.lo
                       AND (p.energy IS NOT NULL OR p.power IS NOT NULL) ORDER BY p.ts DESC LIMIT 1)
+                  WHERE b.rules
                 UNION ALL
                 SELECT {columns}, 2 FROM b
                   JOIN readings r ON r.series = b.series AND r.ts = (
                     SELECT n.ts FROM readings n WHERE n.series = b.series AND n.ts > b.hi
                       AND (n.energy IS NOT NULL OR n.power IS NOT NULL) ORDER BY n.ts ASC LIMIT 1)
+                  WHERE b.rules
             """
-            rows += conn.execute(sql, [v for triple in part for v in triple]).fetchall()
+            rows += conn.execute(sql, [v for row in part for v in row]).fetchall()
         if not rows:
             return np.empty((0, 7), dtype=np.float64)
         return np.array(rows, dtype=np.float64)  # ts < 2**53: exact in float64; None -> NaN
