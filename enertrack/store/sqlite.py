@@ -156,6 +156,15 @@ class _Batch:
         return cls(list(index), code[first], ts[first], values[first], int(ts.size - first.sum()))
 
 
+# Columns of the rows _neighbourhood() returns.
+_SERIES, _TS_COL, _ENERGY, _POWER, _INTERVAL, _BOUND, _WHERE = range(7)
+
+
+def _with_rules(values: np.ndarray) -> np.ndarray:
+    """Which readings (rows of a magnitudes matrix) the energy rules use: energy or power."""
+    return ~np.isnan(values[:, ENERGY_I]) | ~np.isnan(values[:, POWER_I])
+
+
 @dataclass(frozen=True, slots=True)
 class _Knobs:
     """The energy parameters a batch is written with, one per node of the batch (by code)."""
@@ -187,8 +196,8 @@ class _Clusters:
         split[1:] = (series[1:] != series[:-1]) | (ts[1:] - ts[:-1] > CLUSTER_GAP_S)
         starts = np.flatnonzero(split)
         ends = np.r_[starts[1:], ts.size] - 1
-        carries = ~np.isnan(values[:, ENERGY_I]) | ~np.isnan(values[:, POWER_I])
-        return cls(series[starts], ts[starts], ts[ends], np.logical_or.reduceat(carries, starts))
+        rules = np.logical_or.reduceat(_with_rules(values), starts)
+        return cls(series[starts], ts[starts], ts[ends], rules)
 
 
 def _energy_delta(
@@ -205,22 +214,22 @@ def _energy_delta(
     schema 2) stands for this batch's: what the old code applied, and what those readings were
     rolled up with unless the node's settings changed before the upgrade (docs/storage.md).
     """
-    carries = ~np.isnan(existing[:, 2]) | ~np.isnan(existing[:, 3])
-    window = existing[carries]
-    w_series, w_ts = window[:, 0].astype(np.int64), window[:, 1].astype(np.int64)
+    window = existing[~np.isnan(existing[:, _ENERGY]) | ~np.isnan(existing[:, _POWER])]
+    w_series, w_ts = window[:, _SERIES].astype(np.int64), window[:, _TS_COL].astype(np.int64)
     # A stored reading next to two clusters comes twice: keep it once.
     _, first = np.unique((w_series << TS_BITS) | w_ts, return_index=True)
     window, w_series, w_ts = window[first], w_series[first], w_ts[first]
+    w_energy, w_power = window[:, _ENERGY], window[:, _POWER]
     batch_interval, batch_bound = knobs.of_series(w_series)
-    w_interval = np.where(np.isnan(window[:, 4]), batch_interval, window[:, 4])
-    w_bound = np.where(np.isnan(window[:, 5]), batch_bound, window[:, 5])
-    old = rollups.make_points(w_series, w_ts, window[:, 2], window[:, 3], w_interval, w_bound)
-    fresh = ~np.isnan(values[:, ENERGY_I]) | ~np.isnan(values[:, POWER_I])
+    w_interval = np.where(np.isnan(window[:, _INTERVAL]), batch_interval, window[:, _INTERVAL])
+    w_bound = np.where(np.isnan(window[:, _BOUND]), batch_bound, window[:, _BOUND])
+    old = rollups.make_points(w_series, w_ts, w_energy, w_power, w_interval, w_bound)
+    fresh = _with_rules(values)
     new = rollups.make_points(
         np.concatenate([w_series, series[fresh]]),
         np.concatenate([w_ts, ts[fresh]]),
-        np.concatenate([window[:, 2], values[fresh, ENERGY_I]]),
-        np.concatenate([window[:, 3], values[fresh, POWER_I]]),
+        np.concatenate([w_energy, values[fresh, ENERGY_I]]),
+        np.concatenate([w_power, values[fresh, POWER_I]]),
         np.concatenate([w_interval, knobs.interval_s[code[fresh]]]),
         np.concatenate([w_bound, knobs.max_power_w[code[fresh]]]),
     )
@@ -414,9 +423,9 @@ class SQLiteStore:
 
         # Readings already stored (a redelivery) are not new.
         new = np.ones(series.size, dtype=bool)
-        inside = existing[:, 6] == 0
+        inside = existing[:, _WHERE] == 0
         if inside.any():
-            stored = existing[inside, :2].astype(np.int64)
+            stored = existing[inside][:, [_SERIES, _TS_COL]].astype(np.int64)
             keys = (stored[:, 0] << TS_BITS) | stored[:, 1]
             new = ~np.isin((series << TS_BITS) | batch.ts, keys)
         code, ts, values = batch.code[new], batch.ts[new], batch.values[new]
