@@ -136,7 +136,8 @@ def money(tariff: Tariff, kwh: float, lang: str) -> str:
 def stats_view(stats: EnergyStats, period: str, _: Any, tariff: Tariff = NO_TARIFF, *, lang: str) -> html.Div:
     """Total, average, peak, change and each node's share, with costs when there is a tariff."""
     peak = "—" if stats.peak_start is None else stats.peak_start.strftime(
-        {"hour": "%Y-%m-%d %H:%M", "day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[period])
+        # An hour carries its UTC offset: on the day clocks go back, 02:00 happens twice.
+        {"hour": "%Y-%m-%d %H:%M (UTC%z)", "day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[period])
     change = fmt.percent(lang, stats.change, signed=True) if stats.change is not None else "—"
     shares = [
         html.Tr([html.Td(node), html.Td(f"{fmt.energy(lang, stats.node_totals[node])} kWh", className="text-end"),
