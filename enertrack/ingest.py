@@ -11,13 +11,16 @@ docs/operations.md explains the knobs and the log lines.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import signal
 import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from types import FrameType
+from typing import TypeVar
 
 import paho.mqtt.client as mqtt
 from sqlalchemy import Engine
@@ -48,6 +51,7 @@ from enertrack.telemetry.payload import StatusUpdate, printable
 from enertrack.telemetry.stats import IngestStats, Throttle
 
 log = logging.getLogger("enertrack.ingest")
+T = TypeVar("T")
 
 STATS_EVERY_S = 60.0
 SAY_ONCE_EVERY_S = 60.0  # outages and rejections are logged at most once a minute per kind
@@ -465,12 +469,19 @@ def open_daemon_store(settings: Settings) -> TimeseriesStore:
     return open_store(settings, sqlite_cache_mib=WRITER_CACHE_MIB)
 
 
+def computed_apart(function: Callable[[], T]) -> T:
+    """function() run in a forked child process: what it imports stays out of the daemon's memory."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        return pool.submit(function).result()
+
+
 def _wait_for_schema(engine: Engine, stopping: threading.Event) -> str | None:
     """None once the users database answers at the newest migration; else what is wrong with it."""
+    head, known = computed_apart(telemetry_db.script_revisions)
     failures = 0
     while not stopping.is_set():
         try:
-            return telemetry_db.schema_problem(engine)
+            return telemetry_db.schema_problem(telemetry_db.current_revision(engine), head, known)
         except (OperationalError, InterfaceError) as exc:
             failures += 1
             delay = reconnect_delay_s(failures)

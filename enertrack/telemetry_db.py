@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, inspect, select, text
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,29 +25,39 @@ MESSAGE_MAX = 400
 MYSQL_DATA_ERRORS = frozenset({1048, 1264, 1265, 1292, 1300, 1366, 1367, 1406})
 
 
-def schema_problem(engine: Engine) -> str | None:
-    """None when the users database is at the newest migration (Alembic head); else what to do.
+def script_revisions() -> tuple[str, frozenset[str]]:
+    """The migrations' head revision and every revision they know.
 
-    The daemon reads and writes columns of every migration (nodes.max_power_w is 0003's), so
-    anything but the head revision would fail later, and forever, in the middle of a batch.
+    Imports Alembic (and Mako), about 10 MB the daemon would keep for nothing: it calls this
+    in a short-lived child process (ingest.computed_apart).
     """
-    from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
 
     from enertrack.migrate import alembic_config
 
     script = ScriptDirectory.from_config(alembic_config())
-    head = script.get_current_head()
+    return str(script.get_current_head()), frozenset(r.revision for r in script.walk_revisions())
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision recorded in the database's alembic_version table (None: never migrated)."""
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def schema_problem(current: str | None, head: str, known: frozenset[str]) -> str | None:
+    """None when the users database is at the newest migration (Alembic's head); else what to do.
+
+    The daemon reads and writes columns of every migration (nodes.max_power_w is 0003's), so
+    anything but the head revision would fail later, and forever, in the middle of a batch.
+    """
     if current == head:
         return None
     if current is None:
         return "the users database has no EnerTrack tables yet: run `enertrack db upgrade`"
-    try:
-        script.get_revision(current)
-    except CommandError:
+    if current not in known:
         return (f"the users database is at revision {current}, which this EnerTrack does not know "
                 f"(its newest is {head}): a newer EnerTrack migrated it; run that version")
     return (f"the users database is at revision {current} but this EnerTrack needs {head}: "
