@@ -186,7 +186,7 @@ def main() -> None:
             print(window(max_inflight, protocol, receive_maximum, args.messages, 500, 0.03, args.publishers),
                   flush=True)
     else:
-        for on_changes, interval in [(False, 60), (True, 10_000), (True, 1000), (True, 100)]:
+        for on_changes, interval in [(False, 60), (False, 10), (True, 10_000), (True, 1000), (True, 100)]:
             for connected in (True, False):
                 print(autosave(on_changes, interval, args.messages, args.publishers, connected), flush=True)
 
