@@ -11,19 +11,22 @@ docs/operations.md explains the knobs and the log lines.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import signal
 import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from types import FrameType
+from typing import TypeVar
 
 import paho.mqtt.client as mqtt
 from sqlalchemy import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception_type, wait_exponential
+from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception, wait_exponential
 
 from enertrack import telemetry_db
 from enertrack.config import ConfigError, Settings, load_settings
@@ -31,8 +34,10 @@ from enertrack.db import make_engine, make_session_factory
 from enertrack.mqtt import make_client
 from enertrack.store.base import StoreUnavailable, TimeseriesStore
 from enertrack.store.isolate import write_isolating
+from enertrack.telemetry.arrival import ArrivalSeconds
 from enertrack.telemetry.batcher import (
     Batcher,
+    DeadLetter,
     Inbound,
     Plan,
     ackable,
@@ -42,18 +47,24 @@ from enertrack.telemetry.batcher import (
 )
 from enertrack.telemetry.directory import NodeDirectory
 from enertrack.telemetry.handover import Handover
-from enertrack.telemetry.payload import printable
+from enertrack.telemetry.payload import StatusUpdate, printable
 from enertrack.telemetry.stats import IngestStats, Throttle
 
 log = logging.getLogger("enertrack.ingest")
+T = TypeVar("T")
 
 STATS_EVERY_S = 60.0
 SAY_ONCE_EVERY_S = 60.0  # outages and rejections are logged at most once a minute per kind
 STOP_GRACE_S = 20.0  # on SIGTERM, how long to keep retrying an unavailable store before leaving
-KEEPALIVE_S = 30
+# The network thread stops reading (and pinging) while the hand-over queue is full, which a
+# healthy writer ends within one batch commit (well under a second); the broker drops a client
+# silent for 1.5 keepalives, so 120 s rides out store hiccups too (docs/operations.md §4).
+KEEPALIVE_S = 120
 RECONNECT_MIN_S = 1.0
 RECONNECT_MAX_S = 60.0
-TRANSIENT = (StoreUnavailable, OperationalError, InterfaceError)
+# Side records waiting for the users database (best effort, retried with the next batches).
+UNRECORDED_LETTERS_MAX = 1000  # the dead-letter list keeps no more than this anyway
+UNRECORDED_STATUSES_MAX = 10_000
 # SQLite page cache of the daemon's store connection. Appending touches every page of the file
 # once, so an unbounded cache grows with the file (the web app's 64 MiB default would be reached);
 # the writer only revisits each node's newest pages, and older ones stay in the OS's file cache.
@@ -63,6 +74,16 @@ WRITER_CACHE_MIB = 8
 def reconnect_delay_s(failures: int) -> float:
     """Exponential backoff for connection attempts: 1, 2, 4 ... 60 s."""
     return min(RECONNECT_MAX_S, RECONNECT_MIN_S * 2 ** max(failures - 1, 0))
+
+
+def retryable(error: BaseException) -> bool:
+    """True when a batch failing with error is worth trying again as it is."""
+    return isinstance(error, StoreUnavailable) or telemetry_db.is_transient(error)
+
+
+def failing_side(error: BaseException | None) -> str:
+    """Which database a commit error came from, in the operator's words."""
+    return "time-series store" if isinstance(error, StoreUnavailable) else "users database"
 
 
 def batch_limit(settings: Settings) -> int:
@@ -107,6 +128,12 @@ class Daemon:
         self.queue: Handover[Inbound] = Handover(settings.ingest_queue_max)
         self.batcher = Batcher(batch_limit(settings), settings.ingest_batch_ms / 1000)
         self.directory = NodeDirectory()
+        # A store that cannot be queried (InfluxDB without Flux, INFLUX_CHECK_EXISTING=false) is
+        # not asked where a node's seconds continue after a restart.
+        can_ask = getattr(store, "check_existing", True)
+        self.arrivals = ArrivalSeconds(self._newest_stored_second) if can_ask else ArrivalSeconds()
+        self._unrecorded_letters: list[DeadLetter] = []
+        self._unrecorded_statuses: list[StatusUpdate] = []
         self.stats = IngestStats(clock())
         self.throttle = Throttle(SAY_ONCE_EVERY_S)
         self.stopping = threading.Event()
@@ -116,6 +143,7 @@ class Daemon:
         self._generation = 0  # bumped on every successful connection
         self._connections = 0
         self._outage_since: float | None = None
+        self._outage_side = ""
         self._in_commit = 0  # messages of the batch being committed, for the outage message
         self.failed = False
         self._abandoned = False  # a stop gave up on an unavailable store: leave the rest to the broker
@@ -248,17 +276,27 @@ class Daemon:
             return
         try:
             self.directory.replace(telemetry_db.load_node_params(self.sessions), self.clock())
-        except TRANSIENT as exc:
-            if not self.directory.loaded:
+        except SQLAlchemyError as exc:
+            if not self.directory.loaded or not telemetry_db.is_transient(exc):
                 raise  # with no node list at all, nothing can be judged: retry the batch
             allowed, _ = self.throttle.allow("directory", self.clock())
             if allowed:
                 log.warning("cannot refresh the node list (%s); using the one loaded before", exc)
 
-    def _write(self, messages: list[Inbound]) -> Plan:
-        """One attempt: decode against a fresh-enough node list, write readings, then side records."""
+    def _newest_stored_second(self, node_id: str) -> int | None:
+        """Where a node's ts-less seconds continue after a restart: its newest stored reading."""
+        newest = self.store.latest([node_id]).get(node_id)
+        return newest.ts if newest is not None else None
+
+    def _write(self, messages: list[Inbound]) -> tuple[Plan, ArrivalSeconds]:
+        """One attempt: decode against a fresh-enough node list, write the readings.
+
+        ts-less readings are stamped on a copy of the arrival seconds, kept only once the
+        batch is committed: a retried batch gets the same seconds again.
+        """
         self._refresh_directory(messages)
-        plan = plan_batch(messages, self.prefix, self.directory.known)
+        arrivals = self.arrivals.copy()
+        plan = plan_batch(messages, self.prefix, self.directory.known, arrivals)
         params = self.directory.params({r.node_id for r in plan.readings})
         if plan.readings:
             # Readings the store refuses (StoreRejected) would fail the same way on every retry:
@@ -267,19 +305,60 @@ class Daemon:
             plan.stored, plan.duplicates_in_batch = result.stored, plan.duplicates_in_batch + result.duplicates
             for refusal in result.refused:
                 refuse(plan, refusal.index, str(refusal.error))
-        telemetry_db.record(self.sessions, plan.dead_letters, plan.statuses)
-        return plan
+        return plan, arrivals
+
+    def _record_side(self, plan: Plan) -> None:
+        """Dead letters and statuses into the users database: best effort, never holding readings back.
+
+        The readings are stored by now. A users database that is away keeps the side records
+        in memory (bounded) for the next batch; one that refuses an item for good (a data
+        error) loses that item, logged with what it said.
+        """
+        letters = [*self._unrecorded_letters, *plan.dead_letters][-UNRECORDED_LETTERS_MAX:]
+        statuses = [*self._unrecorded_statuses, *plan.statuses][-UNRECORDED_STATUSES_MAX:]
+        self._unrecorded_letters, self._unrecorded_statuses = [], []
+        if not letters and not statuses:
+            return
+        try:
+            telemetry_db.record(self.sessions, letters, statuses)
+            return
+        except SQLAlchemyError as exc:
+            if telemetry_db.is_transient(exc):
+                self._keep_unrecorded(letters, statuses, exc)
+                return
+        try:
+            failed = telemetry_db.record_each(self.sessions, letters, statuses)
+        except SQLAlchemyError as exc:
+            self._keep_unrecorded(letters, statuses, exc)  # transient after all
+            return
+        for item, error in failed:
+            what = "dead letter" if isinstance(item, DeadLetter) else "status"
+            node = item.rejection.node_id if isinstance(item, DeadLetter) else item.node_id
+            allowed, held = self.throttle.allow(f"unrecordable:{what}", self.clock())
+            if allowed:
+                more = f" (+{held} more since the last line)" if held else ""
+                log.error("the users database refused a %s of node %s, dropped (the readings are stored "
+                          "and acknowledged): %s%s", what, node or "-", str(error.orig or error)[:300], more)
+
+    def _keep_unrecorded(self, letters: list[DeadLetter], statuses: list[StatusUpdate], error: Exception) -> None:
+        self._unrecorded_letters, self._unrecorded_statuses = letters, statuses
+        allowed, _ = self.throttle.allow("unrecorded", self.clock())
+        if allowed:
+            log.warning("users database unavailable (%s): %d dead letters and %d statuses kept in memory "
+                        "to record with the next batches; readings are stored and acknowledged meanwhile",
+                        str(error)[:300], len(letters), len(statuses))
 
     def _before_retry(self, state: RetryCallState) -> None:
         self.stats.store_retry()
         now = self.clock()
+        error = state.outcome.exception() if state.outcome else None
         if self._outage_since is None:
             self._outage_since = now
+        self._outage_side = failing_side(error)
         allowed, _ = self.throttle.allow("store-unavailable", now)
         if allowed:
-            error = state.outcome.exception() if state.outcome else None
-            log.error("store unavailable for %.0f s (%s); holding %d messages unacknowledged and "
-                      "retrying, nothing is lost", now - self._outage_since, error,
+            log.error("%s unavailable for %.0f s (%s); holding %d messages unacknowledged and "
+                      "retrying, nothing is lost", self._outage_side, now - self._outage_since, error,
                       len(self.batcher) + len(self.queue) + self._in_commit)
 
     def _give_up(self, _state: RetryCallState) -> bool:
@@ -289,14 +368,14 @@ class Daemon:
         started = self.clock()
         self._in_commit = len(messages)
         retrying = Retrying(
-            retry=retry_if_exception_type(TRANSIENT),
+            retry=retry_if_exception(retryable),
             wait=wait_exponential(multiplier=0.25, min=0.25, max=5),
             stop=self._give_up,
             before_sleep=self._before_retry,
             reraise=False,
         )
         try:
-            plan = retrying(self._write, messages)
+            plan, self.arrivals = retrying(self._write, messages)
         except RetryError:
             held = len(messages) + len(self.batcher) + len(self.queue)
             log.warning("stopping with the store still unavailable: %d messages left unacknowledged "
@@ -306,8 +385,10 @@ class Daemon:
         finally:
             self._in_commit = 0
         if self._outage_since is not None:
-            log.info("store available again after %.0f s; draining the backlog", self.clock() - self._outage_since)
+            log.info("%s available again after %.0f s; draining the backlog", self._outage_side,
+                     self.clock() - self._outage_since)
             self._outage_since = None
+        self._record_side(plan)
         with self._conn_lock:
             for mid in ackable(messages, self._generation):
                 self.client.ack(mid, 1)
@@ -316,7 +397,7 @@ class Daemon:
             stored=plan.stored, duplicates=plan.duplicates_in_batch, statuses=len(plan.statuses),
             ignored_keys=plan.ignored_keys,
             rejected=Counter(d.rejection.reason.value for d in plan.dead_letters),
-            latency_s=self.clock() - started,
+            latency_s=self.clock() - started, untimed=plan.untimed,
         )
 
     def _log_rejections(self, plan: Plan) -> None:
@@ -388,17 +469,25 @@ def open_daemon_store(settings: Settings) -> TimeseriesStore:
     return open_store(settings, sqlite_cache_mib=WRITER_CACHE_MIB)
 
 
-def _wait_for_schema(engine: Engine, stopping: threading.Event) -> bool:
-    """True once the users database answers with the ingest tables; False when it lacks them."""
+def computed_apart(function: Callable[[], T]) -> T:
+    """function() run in a forked child process: what it imports stays out of the daemon's memory."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        return pool.submit(function).result()
+
+
+def _wait_for_schema(engine: Engine, stopping: threading.Event) -> str | None:
+    """None once the users database answers at the newest migration; else what is wrong with it."""
+    head, known = computed_apart(telemetry_db.script_revisions)
     failures = 0
     while not stopping.is_set():
         try:
-            return telemetry_db.schema_ready(engine)
-        except TRANSIENT as exc:
+            return telemetry_db.schema_problem(telemetry_db.current_revision(engine), head, known)
+        except (OperationalError, InterfaceError) as exc:
             failures += 1
-            log.error("users database unavailable (%s); retrying", exc)
-            stopping.wait(reconnect_delay_s(failures))
-    return True
+            delay = reconnect_delay_s(failures)
+            log.error("users database unavailable (%s); retrying in %.0f s", exc, delay)
+            stopping.wait(delay)
+    return None
 
 
 def main() -> int:
@@ -414,8 +503,10 @@ def main() -> int:
     early_stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: early_stop.set())
     signal.signal(signal.SIGINT, lambda *_: early_stop.set())
-    if not _wait_for_schema(engine, early_stop):
-        log.error("the users database has no ingest tables: run `enertrack db upgrade` first")
+    problem = _wait_for_schema(engine, early_stop)
+    if problem is not None:
+        log.error("%s", problem)
+        engine.dispose()
         return 2
     if early_stop.is_set():
         return 0

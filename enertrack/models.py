@@ -38,6 +38,10 @@ NAMING = {
 }
 
 
+# Every table in utf8mb4 on MariaDB/MySQL (migration 0004), whatever the database's default:
+# text from the network (dead letters' excerpts) and from users may hold any character.
+MYSQL_TABLE_ARGS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
+
 # MQTT topics are case-sensitive, so node ids are too (binary collation on MariaDB).
 NodeIdType = String(64).with_variant(mysql.VARCHAR(64, collation="utf8mb4_bin"), "mysql", "mariadb")
 
@@ -57,6 +61,7 @@ class User(Base):
     """A person with an account; owns nodes."""
 
     __tablename__ = "users"
+    __table_args__ = MYSQL_TABLE_ARGS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(32), unique=True)
@@ -78,6 +83,7 @@ class Node(Base):
     """A measurement device; node_id is its MQTT identity, unique in the installation."""
 
     __tablename__ = "nodes"
+    __table_args__ = MYSQL_TABLE_ARGS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     node_id: Mapped[str] = mapped_column(NodeIdType, unique=True)
@@ -99,6 +105,7 @@ class RejectedMessage(Base):
     """A dead letter: a message the ingest daemon refused, why, and what it said (newest kept)."""
 
     __tablename__ = "rejected_messages"
+    __table_args__ = MYSQL_TABLE_ARGS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime)

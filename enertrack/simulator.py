@@ -41,6 +41,7 @@ log = logging.getLogger("enertrack.simulator")
 KEEPALIVE_S = 30
 BURST_BLOCK = 1000  # readings per node generated at a time by the load generator
 MAX_UNACKED_PER_NODE = 1000  # a fast publisher waits rather than queueing without bound
+STOP_CHECK_S = 0.2  # how often a publish waiting for the broker's acks looks at the stop event
 NODE_PLACEHOLDER = "{node_id}"  # in --username/--password: one broker account per node
 BACKFILL_CHUNK = 20_160  # readings per store.write: two weeks of one node at 60 s
 PREFETCH_DEPTH = 2  # chunks generated ahead of the store: bounded memory (a few tens of MB)
@@ -105,11 +106,15 @@ def _all_acked(link: _Link) -> bool:
 
 
 class NodePublisher:
-    """A connection per simulated node: retained `online` on connect, Last Will `offline`, QoS 1."""
+    """A connection per simulated node: retained `online` on connect, Last Will `offline`, QoS 1.
+
+    Setting `stop` (Ctrl-C) ends a publish that waits for acknowledgements from a broker that is away.
+    """
 
     def __init__(self, settings: Settings, node_ids: Sequence[str]) -> None:
         self.settings = settings
         self.prefix = settings.mqtt_topic_prefix
+        self.stop = threading.Event()
         # One context for every node: the CA and client certificate are the same for all (only the
         # user name and password differ), and an insecure setting is then warned about once.
         self._tls = tls_context(settings) if settings.mqtt_tls else None
@@ -183,18 +188,29 @@ class NodePublisher:
                     "check MQTT_USR/MQTT_PASS (or --username/--password, which may contain {node_id})"
                 )
 
-    def publish(self, node_id: str, payload: Mapping[str, Any]) -> None:
-        """Send one reading on the node's telemetry topic (QoS 1), waiting if too many are unacked."""
+    def publish(self, node_id: str, payload: Mapping[str, Any]) -> bool:
+        """Send one reading on the node's telemetry topic (QoS 1), waiting while too many are unacked.
+
+        False, with nothing sent, when `stop` is set while waiting (the broker is away and the
+        user pressed Ctrl-C): the wait is never longer than that.
+        """
         link = self.links[node_id]
         with link.changed:
-            link.changed.wait_for(lambda: link.published - link.acked < MAX_UNACKED_PER_NODE)
+            while link.published - link.acked >= MAX_UNACKED_PER_NODE:
+                if self.stop.is_set():
+                    return False
+                link.changed.wait(STOP_CHECK_S)
         self._send(link, topic(self.prefix, node_id, "telemetry"), encode(payload))
+        return True
 
     def publish_columns(self, columns: ReadingColumns) -> int:
-        """Send every reading of one node's columns; how many."""
+        """Send the readings of one node's columns until done or stopped; how many were sent."""
+        sent = 0
         for payload in payloads(columns):
-            self.publish(columns.node_id, payload)
-        return len(columns)
+            if not self.publish(columns.node_id, payload):
+                break
+            sent += 1
+        return sent
 
     def unacked(self) -> int:
         """Messages sent but not yet acknowledged by the broker, all nodes."""
@@ -320,7 +336,8 @@ def run_burst(
                     ahead = started + sent / rate - clock()
                     if ahead > 0:
                         time.sleep(ahead)
-                publisher.publish(node_id, rows[position])
+                if not publisher.publish(node_id, rows[position]):
+                    return BurstResult(sent, clock() - started)
                 sent += 1
     return BurstResult(sent, clock() - started)
 

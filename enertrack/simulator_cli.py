@@ -125,9 +125,9 @@ def simulate(
 
 
 @contextmanager
-def _stop_on_signals() -> Iterator[threading.Event]:
-    """An event set by Ctrl-C or SIGTERM (the loops finish what is in hand); old handlers restored after."""
-    stop = threading.Event()
+def _stop_on_signals(stop: threading.Event | None = None) -> Iterator[threading.Event]:
+    """An event (stop, or a new one) set by Ctrl-C or SIGTERM; old handlers restored after."""
+    stop = threading.Event() if stop is None else stop
     previous = {number: signal.signal(number, lambda *_: stop.set()) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield stop
@@ -220,7 +220,7 @@ def _publish(settings: Any, sims: list[Any], count: int | None, rate: float | No
         fail(str(exc))
     where = (f"{settings.mqtt_host}:{settings.mqtt_port} ({'TLS' if settings.mqtt_tls else 'plain MQTT'}), "
              f"topics {settings.mqtt_topic_prefix}/<node_id>/telemetry")
-    with _stop_on_signals() as stop:
+    with _stop_on_signals(publisher.stop) as stop:  # also ends a publish waiting for an absent broker
         if rate is not None:
             click.echo(f"sending {count:,} readings for each of {len(sims)} nodes to {where}", err=True)
             burst = run_burst(sims, publisher, stop, count or 0, rate)

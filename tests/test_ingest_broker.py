@@ -121,12 +121,6 @@ def test_status_messages_update_the_node(broker: Broker, ingest: IngestProcess) 
     assert ingest.stop() == 0
 
 
-def test_a_client_trusting_another_ca_is_refused(broker: Broker, tmp_path: Path) -> None:
-    other = make_pki(tmp_path / "other", "other")
-    with pytest.raises(ssl.SSLCertVerificationError):
-        broker.client("n1", ca_file=other.ca_cert)
-
-
 def test_the_daemon_says_why_it_cannot_connect_to_an_untrusted_broker(
     broker: Broker, ingest: IngestProcess, tmp_path: Path
 ) -> None:
@@ -231,8 +225,9 @@ def test_bad_input_is_counted_by_reason_and_valid_readings_around_it_are_stored(
     counted = dict((r, int(n)) for r, n in re.findall(r"(\w+) (\d+)", line.split("rejected ", 1)[1].split(")")[0]))
     assert counted == dict(expected), line
     # The broker drops too_large first; SQLite refuses no valid reading (store_rejected is
-    # tested with stores that do, in test_ingest_logic.py).
-    assert set(expected) == {r.value for r in Reason} - {Reason.TOO_LARGE.value, Reason.STORE_REJECTED.value}
+    # tested with stores that do, in test_ingest_logic.py); retained has its own test below.
+    assert set(expected) == {r.value for r in Reason} - {Reason.TOO_LARGE.value, Reason.STORE_REJECTED.value,
+                                                         Reason.RETAINED.value}
     # Every rejection is in the dead-letter list that `enertrack ingest errors` prints.
     engine = make_engine(ingest.users_url)
     letters = recent_rejections(make_session_factory(engine), limit=1000)
@@ -241,3 +236,50 @@ def test_bad_input_is_counted_by_reason_and_valid_readings_around_it_are_stored(
     out = subprocess.run([sys.executable, "-m", "enertrack.cli", "ingest", "errors", "--node", "ghost"],
                          cwd=ROOT, env=ingest.env, capture_output=True, text=True, check=True).stdout
     assert "ghost  unknown_node  enertrack/ghost/telemetry" in out and "enertrack node add" in out
+
+
+def test_a_burst_of_readings_without_ts_is_stored_in_full(broker: Broker, ingest: IngestProcess) -> None:
+    # A node flushing its buffer after a reconnect: 300 readings without ts within a second or two.
+    # Each used to get the second of receipt, and all but one per second were dropped as duplicates.
+    ingest.start()
+    client = broker.client("n1")
+    started = int(time.time())
+    publish_all(client, [("enertrack/n1/telemetry", json.dumps({"p": i})) for i in range(300)])
+    client.disconnect()
+    rows = ingest.wait_stored(["n1"], 300)
+    assert len(rows) == 300 and rows[0][1] >= started
+    assert [ts for _node, ts in rows] == list(range(rows[0][1], rows[0][1] + 300))  # one second each
+    with SQLiteStore(ingest.tsdb) as store:
+        assert sorted(r.power for r in store.readings("n1")) == [float(i) for i in range(300)]
+    assert ingest.stop() == 0
+    line = totals(ingest)
+    assert "stored 300, without ts 300, duplicates 0," in line, line
+
+
+def test_retained_telemetry_is_rejected_when_the_broker_replays_it(broker: Broker, ingest: IngestProcess) -> None:
+    now = int(time.time())
+    client = broker.client("n2")
+    try:
+        # Retained before the daemon subscribes: the broker replays it with the retain flag set.
+        publish_all(client, [("enertrack/n2/telemetry", json.dumps({"ts": now - 30, "p": 7}))], retain=True)
+        ingest.start()
+        ingest.wait_for(r"rejected retained from node n2 on enertrack/n2/telemetry: telemetry was published "
+                        r"with the retain flag")
+        # Published retained while the daemon is connected: it arrives live, without the flag, and is stored.
+        publish_all(client, [("enertrack/n2/telemetry", json.dumps({"ts": now - 20, "p": 8}))], retain=True)
+        assert ingest.wait_stored(["n2"], 1) == [("n2", now - 20)]
+        assert ingest.stop() == 0
+        ingest.start()  # subscribing again: the broker replays its retained copy, which is not stored again
+        ingest.wait_for(r"rejected retained from node n2")
+    finally:
+        publish_all(client, [("enertrack/n2/telemetry", b"")], retain=True)  # clears the broker's copy
+        client.disconnect()
+    ingest.wait_for(r"rejected bad_json from node n2")  # the clearing message, delivered live
+    assert ingest.stop() == 0
+    assert ingest.stored(["n2"]) == [("n2", now - 20)]
+    engine = make_engine(ingest.users_url)
+    letters = recent_rejections(make_session_factory(engine))
+    engine.dispose()
+    assert [(r.reason, r.excerpt) for r in reversed(letters)] == [
+        ("retained", json.dumps({"ts": now - 30, "p": 7})), ("retained", json.dumps({"ts": now - 20, "p": 8})),
+        ("bad_json", "")]

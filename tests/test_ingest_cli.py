@@ -53,3 +53,32 @@ def test_errors_on_an_unmigrated_database_says_what_to_do(users_url: str) -> Non
 def test_errors_refuses_a_silly_limit(users_url: str) -> None:
     result = CliRunner().invoke(main, ["ingest", "errors", "--limit", "0"])
     assert result.exit_code == 2 and "--limit" in result.output
+
+
+@pytest.mark.parametrize("revision", [None, "0002"])
+def test_the_daemon_refuses_to_start_on_a_database_behind_the_newest_migration(
+    tmp_path: Path, revision: str | None
+) -> None:
+    # At 0002 the daemon used to start, then retry every batch forever ("store unavailable")
+    # because it reads 0003's nodes.max_power_w. It must say what to do and exit 2 instead.
+    import subprocess
+    import sys
+
+    from enertrack.migrate import upgrade
+    from tests.mqtt_broker import ROOT, environ_without_mqtt
+    from tests.services import free_port
+
+    url = f"sqlite:///{tmp_path / 'users.sqlite3'}"
+    if revision is not None:
+        engine = make_engine(url)
+        upgrade(engine, revision)
+        engine.dispose()
+    env = {**environ_without_mqtt(), "DATABASE_URL": url, "ENERTRACK_DATA_DIR": str(tmp_path / "data"),
+           "DOMINIO": "127.0.0.1", "PUERTO_MQTTS": str(free_port()), "MQTT_TLS": "false"}
+    done = subprocess.run([sys.executable, "ingest.py"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "run `enertrack db upgrade`" in done.stderr
+    if revision is not None:
+        assert "the users database is at revision 0002 but this EnerTrack needs" in done.stderr
+    assert "connected" not in done.stderr and "cannot connect" not in done.stderr  # it never got that far

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -10,16 +12,19 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+from enertrack import telemetry_db
 from enertrack.config import load_settings
 from enertrack.db import make_engine, make_session_factory
 from enertrack.energy import EnergyParams
 from enertrack.ingest import Daemon, batch_limit, config_warnings, reconnect_delay_s
+from enertrack.models import Node
 from enertrack.store.base import StoreRejected, StoreUnavailable, WriteResult
 from enertrack.store.influx import InfluxStore
 from enertrack.store.isolate import write_isolating
-from enertrack.telemetry.batcher import Batcher, Inbound, ackable, plan_batch
+from enertrack.telemetry.batcher import Batcher, DeadLetter, Inbound, ackable, plan_batch
 from enertrack.telemetry.directory import NodeDirectory
 from enertrack.telemetry.handover import Handover
 from enertrack.telemetry.payload import Reason
@@ -40,12 +45,14 @@ def msg(mid: int, payload: object, node: str = "n1", *, generation: int = 1, kin
 
 # ---- batching -----------------------------------------------------------------------------
 
-def test_batch_closes_when_full() -> None:
+def test_batch_closes_when_full_and_says_how_much_room_is_left() -> None:
     batcher = Batcher(max_size=3, max_age_s=10, idle_s=10)
+    batcher.extend([], NOW)
+    assert batcher.wait_s(NOW) is None and batcher.room() == 3  # nothing added opens no batch
     for i in range(3):
         assert not batcher.due(NOW)
-        batcher.add(msg(i, {"p": i}), NOW)
-    assert batcher.full() and batcher.due(NOW)
+        batcher.extend([msg(i, {"p": i})], NOW)
+    assert batcher.full() and batcher.due(NOW) and batcher.room() == 0
     assert [m.mid for m in batcher.take()] == [0, 1, 2]
     assert len(batcher) == 0 and batcher.wait_s(NOW) is None
 
@@ -54,14 +61,14 @@ def test_batch_closes_when_old_even_if_messages_keep_coming() -> None:
     batcher = Batcher(max_size=100, max_age_s=0.2, idle_s=0.05)
     t = NOW
     for i in range(6):
-        batcher.add(msg(i, {"p": i}), t)
+        batcher.extend([msg(i, {"p": i})], t)
         t += 0.04  # faster than the idle gap
     assert batcher.due(NOW + 0.2) and not batcher.due(NOW + 0.19)
 
 
 def test_batch_closes_when_the_stream_pauses() -> None:
     batcher = Batcher(max_size=100, max_age_s=1.0, idle_s=0.02)
-    batcher.add(msg(1, {"p": 1}), NOW)
+    batcher.extend([msg(1, {"p": 1})], NOW)
     assert batcher.wait_s(NOW) == pytest.approx(0.02)
     assert not batcher.due(NOW + 0.01)
     assert batcher.due(NOW + 0.021)
@@ -152,17 +159,29 @@ def test_throttle_allows_one_per_interval_and_counts_the_rest() -> None:
     assert throttle.allow("a", NOW + 60) == (True, 2)
 
 
+def test_throttle_forgets_quiet_keys_and_their_held_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("enertrack.telemetry.stats.MAX_KEYS", 3)
+    throttle = Throttle(60)
+    for key in ("a", "b", "c"):  # node ids from the network: each a new key
+        throttle.allow(key, NOW)
+        throttle.allow(key, NOW + 1)  # held back
+    assert len(throttle._held) == 3
+    throttle.allow("d", NOW + 100)  # the fourth key: the quiet ones are forgotten, with what they held
+    assert set(throttle._last) == {"d"} and not throttle._held
+    assert throttle.allow("a", NOW + 101) == (True, 0)
+
+
 def test_stats_line_reports_rates_reasons_latency_queue_and_starts_a_new_window() -> None:
     stats = IngestStats(NOW)
     stats.received(120)
     stats.committed(stored=100, duplicates=5, statuses=1, ignored_keys=2,
-                    rejected=Counter({"bad_json": 10, "unknown_node": 4}), latency_s=0.010)
+                    rejected=Counter({"bad_json": 10, "unknown_node": 4}), latency_s=0.010, untimed=3)
     stats.committed(stored=0, duplicates=0, statuses=0, ignored_keys=0, rejected=Counter(), latency_s=0.030)
     stats.reconnected()
     stats.queue_depth(40)
     stats.queue_depth(12)
     line = stats.line(NOW + 60, 7, 10_000)
-    assert line == ("stats: 2.0 msg/s, received 120, stored 100, duplicates 5, statuses 1, rejected 14 "
+    assert line == ("stats: 2.0 msg/s, received 120, stored 100, without ts 3, duplicates 5, statuses 1, rejected 14 "
                     "(bad_json 10, unknown_node 4), ignored keys 2, batches 2 (avg 60.0 msg, latency avg "
                     "20.0 ms max 30.0 ms), queue 7/10000 (peak 40), reconnects 1, store retries 0")
     assert stats.line(NOW + 120, 0, 10_000).startswith("stats: 0.0 msg/s, received 0, stored 0")
@@ -190,10 +209,16 @@ def test_reconnect_backoff_doubles_up_to_a_minute() -> None:
 class FlakyStore:
     """A store that is unavailable for its first `failures` writes."""
 
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, newest: Mapping[str, int] | None = None) -> None:
         self.failures = failures
         self.batches: list[list[Reading]] = []
         self.params: list[Mapping[str, EnergyParams]] = []
+        self.newest = dict(newest or {})  # node -> ts of its newest stored reading, before this test
+        self.asked_latest: list[str] = []
+
+    def latest(self, node_ids: Sequence[str]) -> dict[str, Reading]:
+        self.asked_latest.extend(node_ids)
+        return {n: Reading(n, self.newest[n], power=1.0) for n in node_ids if n in self.newest}
 
     def write(self, readings: Sequence[Reading], params: Mapping[str, EnergyParams] | None = None) -> WriteResult:
         if self.failures:
@@ -400,3 +425,151 @@ def test_influxdb_refusing_some_points_through_the_real_client(daemon_parts: tup
                                           f"to bucket 'bucket': {SERVER_REFUSAL}")
     assert rejections[0].excerpt == json.dumps({"ts": 1_749_999_013, "p": 666.0})
     assert daemon.stats.totals.rejected == Counter({"store_rejected": 1})
+
+
+# ---- readings without ts through the commit ---------------------------------------------------
+
+def test_an_untimed_backlog_is_stored_in_full_with_the_same_seconds_on_a_retry(
+    daemon_parts: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = daemon_parts
+    monkeypatch.setattr("enertrack.ingest.wait_exponential", lambda **_kw: lambda _state: 0.0)
+    store = FlakyStore(failures=2, newest={"n1": int(NOW) + 3})  # a previous run stamped up to +3
+    daemon, client, engine = make_daemon(url, store)
+    daemon._commit([msg(mid, {"p": mid}) for mid in range(1, 101)])  # 100 messages, one second, no ts
+    daemon._commit([msg(101, {"p": 101})])
+    engine.dispose()
+    stored = [(r.ts, r.power) for batch in store.batches for r in batch]
+    assert stored == [(int(NOW) + 3 + mid, float(mid)) for mid in range(1, 102)]  # once each, in order
+    assert [mid for mid, _qos, _writes in client.acks] == list(range(1, 102))
+    assert store.asked_latest == ["n1"]  # where n1's seconds continue: asked once, not on each retry
+    assert daemon.arrivals.last("n1") == int(NOW) + 104
+    assert daemon.stats.totals.untimed == 101 and daemon.stats.totals.duplicates == 0
+
+
+def test_a_store_without_queries_is_not_asked_where_seconds_continue(daemon_parts: tuple[str, Path]) -> None:
+    url, _ = daemon_parts
+    store = FlakyStore(failures=0, newest={"n1": int(NOW) + 3})
+    store.check_existing = False  # type: ignore[attr-defined]  # InfluxDB without Flux
+    daemon, _client, engine = make_daemon(url, store)
+    daemon._commit([msg(1, {"p": 1})])
+    engine.dispose()
+    assert store.asked_latest == [] and store.batches[0][0].ts == int(NOW)
+
+
+# ---- the users database: side records are best effort, the node list is needed ------------
+
+def operational(code: int, text: str) -> OperationalError:
+    return OperationalError("INSERT INTO rejected_messages ...", {}, Exception(code, text))
+
+
+def test_side_records_wait_in_memory_while_the_users_database_is_away(
+    daemon_parts: tuple[str, Path], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    url, _ = daemon_parts
+    store = FlakyStore(failures=0)
+    daemon, client, engine = make_daemon(url, store)
+    real_record = telemetry_db.record
+    calls: list[int] = []
+
+    def record_once_away(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise operational(2006, "MySQL server has gone away")
+        real_record(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(telemetry_db, "record", record_once_away)
+    daemon._commit([msg(1, {"ts": 1_749_999_000, "p": 1}), msg(2, b"NaN"), msg(3, b"online", kind="status")])
+    assert [r.ts for r in store.batches[0]] == [1_749_999_000]
+    assert [mid for mid, *_ in client.acks] == [1, 2, 3]  # readings stored and every message acked
+    assert "users database unavailable" in caplog.text and "1 dead letters and 1 statuses kept" in caplog.text
+    sessions = make_session_factory(engine)
+    assert recent_rejections(sessions) == []
+    daemon._commit([msg(4, {"ts": 1_749_999_001, "p": 2})])  # the database is back
+    assert [r.reason for r in recent_rejections(sessions)] == ["bad_json"]
+    with sessions() as session:
+        assert session.scalars(select(Node.last_status).where(Node.node_id == "n1")).one() == "online"
+    engine.dispose()
+
+
+def test_a_side_record_the_database_refuses_for_good_is_dropped_and_the_rest_recorded(
+    daemon_parts: tuple[str, Path], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    url, _ = daemon_parts
+    store = FlakyStore(failures=0)
+    daemon, client, engine = make_daemon(url, store)
+    real_record = telemetry_db.record
+
+    def refuse_one_excerpt(factory: object, letters: list[DeadLetter], statuses: list[object], keep: int = 1000) -> None:
+        if any("refuse-me" in d.rejection.excerpt for d in letters):
+            raise operational(1366, "Incorrect string value: '\\xE4\\xB8\\xAD' for column `excerpt`")
+        real_record(factory, letters, statuses, keep)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(telemetry_db, "record", refuse_one_excerpt)
+    daemon._commit([msg(1, {"ts": 1_749_999_000, "p": 1}), msg(2, b'"refuse-me"'), msg(3, b"[1]")])
+    assert [r.ts for r in store.batches[0]] == [1_749_999_000]
+    assert [mid for mid, *_ in client.acks] == [1, 2, 3]
+    assert [r.reason for r in recent_rejections(make_session_factory(engine))] == ["not_object"]
+    assert "the users database refused a dead letter of node n1, dropped" in caplog.text
+    assert "Incorrect string value" in caplog.text
+    daemon._commit([msg(4, b"[2]")])  # nothing is carried over: the refused one is not tried again
+    assert len(recent_rejections(make_session_factory(engine))) == 2
+    engine.dispose()
+
+
+def test_without_a_node_list_the_batch_waits_for_the_users_database_and_says_which_side_failed(
+    daemon_parts: tuple[str, Path], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="enertrack.ingest")
+    url, _ = daemon_parts
+    monkeypatch.setattr("enertrack.ingest.wait_exponential", lambda **_kw: lambda _state: 0.0)
+    real_load = telemetry_db.load_node_params
+    failures = [operational(2003, "Can't connect to MySQL server")] * 2
+
+    def load_after_two_failures(factory: object) -> dict[str, EnergyParams]:
+        if failures:
+            raise failures.pop()
+        return real_load(factory)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(telemetry_db, "load_node_params", load_after_two_failures)
+    store = FlakyStore(failures=0)
+    daemon, client, engine = make_daemon(url, store)
+    daemon._commit([msg(1, {"ts": 1_749_999_000, "p": 1})])
+    assert "users database unavailable for" in caplog.text and "time-series store" not in caplog.text
+    assert "users database available again" in caplog.text
+    assert [r.ts for r in store.batches[0]] == [1_749_999_000] and client.acks == [(1, 1, 1)]
+    # With a node list loaded, a users database that goes away does not hold readings back.
+    failures.append(operational(2006, "MySQL server has gone away"))
+    daemon.directory._loaded_at = -1e18  # due for a refresh
+    caplog.clear()
+    daemon._commit([msg(2, {"ts": 1_749_999_001, "p": 2})])
+    engine.dispose()
+    assert "cannot refresh the node list" in caplog.text and "unavailable for" not in caplog.text
+    assert [r.ts for r in store.batches[1]] == [1_749_999_001] and client.acks[-1] == (2, 1, 2)
+
+
+def test_a_time_series_outage_is_named_as_such(
+    daemon_parts: tuple[str, Path], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="enertrack.ingest")
+    url, _ = daemon_parts
+    monkeypatch.setattr("enertrack.ingest.wait_exponential", lambda **_kw: lambda _state: 0.0)
+    daemon, _client, engine = make_daemon(url, FlakyStore(failures=1))
+    daemon._commit([msg(1, {"ts": 1_749_999_000, "p": 1})])
+    engine.dispose()
+    assert "time-series store unavailable for 0 s (disk full)" in caplog.text
+    assert "time-series store available again" in caplog.text
+
+
+@pytest.mark.parametrize(("error", "transient"), [
+    (operational(2006, "MySQL server has gone away"), True),
+    (operational(2013, "Lost connection to MySQL server during query"), True),
+    (OperationalError("x", {}, sqlite3.OperationalError("database is locked")), True),
+    (operational(1366, "Incorrect string value"), False),
+    (operational(1406, "Data too long"), False),
+    (DataError("x", {}, Exception(1406, "Data too long for column 'excerpt'")), False),
+    (IntegrityError("x", {}, Exception(1062, "Duplicate entry")), False),
+    (ValueError("not a database error"), False),
+])
+def test_transient_users_database_errors_are_told_from_data_errors(error: Exception, transient: bool) -> None:
+    assert telemetry_db.is_transient(error) is transient

@@ -157,9 +157,26 @@ def test_rejected(case: str, topic: str, payload: bytes | str, reason: Reason, h
 
 
 def test_every_reason_is_exercised_by_the_table() -> None:
-    # unknown_node: the next test; store_rejected: the daemon's tests (test_ingest_logic.py).
-    covered = {row[3] for row in REJECTED} | {Reason.UNKNOWN_NODE, Reason.STORE_REJECTED}
+    # unknown_node and retained: tests below; store_rejected: the daemon's tests (test_ingest_logic.py).
+    covered = {row[3] for row in REJECTED} | {Reason.UNKNOWN_NODE, Reason.RETAINED, Reason.STORE_REJECTED}
     assert covered == set(Reason)
+
+
+def test_telemetry_the_broker_replays_as_retained_is_rejected_but_a_retained_status_is_not() -> None:
+    outcome = run('{"ts": 1749999000, "p": 1}', retained=True)
+    assert isinstance(outcome, Rejection) and outcome.reason == Reason.RETAINED
+    assert outcome.node_id == "meter-1" and outcome.excerpt == '{"ts": 1749999000, "p": 1}'
+    assert "publish telemetry without retain" in outcome.message and "empty retained message" in outcome.message
+    assert isinstance(run('{"p": 1}', retained=False), Accepted)
+    unknown = run('{"p": 1}', retained=True, is_known=lambda _node_id: False)
+    assert isinstance(unknown, Rejection) and unknown.reason == Reason.UNKNOWN_NODE
+
+
+@pytest.mark.parametrize(("payload", "untimed"), [('{"p": 1}', True), ('{"ts": null, "p": 1}', True),
+                                                  ('{"ts": 1749999000, "p": 1}', False)])
+def test_a_reading_without_ts_is_marked_for_the_daemon_to_stamp(payload: str, untimed: bool) -> None:
+    outcome = run(payload)
+    assert isinstance(outcome, Accepted) and outcome.untimed is untimed
 
 
 def test_every_reason_is_documented_for_operators() -> None:

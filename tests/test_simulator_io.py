@@ -397,3 +397,30 @@ def test_simulated_nodes_share_one_verified_tls_setup_and_warn_once_when_insecur
     assert len(warnings) == 1, warnings
     assert "Set MQTT_CA_FILE to the broker's CA" in warnings[0]
     assert len(publisher.links) == 3
+
+
+@pytest.mark.mosquitto
+def test_ctrl_c_ends_a_burst_whose_broker_went_away(tmp_path: Path) -> None:
+    # With the broker gone, every node soon has its maximum of unacknowledged readings and
+    # publish() waits for acks that never come; Ctrl-C used to leave the simulator hanging there.
+    from tests.mqtt_broker import Broker
+
+    broker = Broker(tmp_path / "broker", tls=False, users={"t-01": "pw-t-01"})
+    broker.start()
+    proc = simulate("gone", tmp_path, "--port", str(broker.port), "--nodes", "1", "--count", "1000000",
+                    "--rate", "0", "--username", "{node_id}", "--password", "pw-{node_id}", "--drain-timeout", "1")
+    try:
+        time.sleep(3)  # connected and sending as fast as the broker acknowledges
+        assert proc.poll() is None, proc.communicate()[1]
+        broker.stop()
+        time.sleep(2)  # long enough to reach the limit of unacknowledged readings
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        broker.stop()
+    assert proc.returncode == 1, err
+    assert "were not acknowledged by the broker within 1 s" in err
+    assert "sent " in out

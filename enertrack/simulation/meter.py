@@ -146,10 +146,6 @@ class NodeSimulator:
         return ReadingColumns(self.spec.node_id, ts, shown.voltage[1:], shown.current[1:], shown.power[1:], energy,
                        shown.power_factor[1:], shown.frequency[1:])
 
-    def take_until(self, end_ts: int) -> ReadingColumns:
-        """Every reading due up to and including end_ts."""
-        return self.take(max((end_ts - self.next_ts) // self.interval_s + 1, 0))
-
     def chunks(self, end_ts: int, size: int) -> Iterator[ReadingColumns]:
         """Every reading up to end_ts, at most size at a time (bounded memory for long backfills)."""
         while self.next_ts <= end_ts:

@@ -6,9 +6,10 @@ Pure: the daemon feeds it messages and the clock, and acts on what it answers.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
+from enertrack.telemetry.arrival import ArrivalSeconds
 from enertrack.telemetry.payload import (
     Accepted,
     Rejection,
@@ -58,7 +59,7 @@ class Plan:
     ignored_keys: int = 0
     duplicates_in_batch: int = 0  # repeated (node, ts) in this batch, then also those already stored
     stored: int = 0  # new readings the store took
-    messages: list[Inbound] = field(default_factory=list)
+    untimed: int = 0  # readings sent without ts, stamped by telemetry.arrival
 
 
 def node_ids_in(messages: Sequence[Inbound], prefix: str) -> set[str]:
@@ -71,27 +72,47 @@ def node_ids_in(messages: Sequence[Inbound], prefix: str) -> set[str]:
     return found
 
 
-def plan_batch(messages: Sequence[Inbound], prefix: str, is_known: Callable[[str], bool]) -> Plan:
-    """Decode a batch; a repeated (node, ts) keeps the first reading, as the store would."""
-    plan = Plan(messages=list(messages))
+def plan_batch(
+    messages: Sequence[Inbound], prefix: str, is_known: Callable[[str], bool],
+    arrivals: ArrivalSeconds | None = None,
+) -> Plan:
+    """Decode a batch; a repeated (node, ts) keeps the first reading, as the store would.
+
+    A reading without ts is never a duplicate: it gets the next free second of its node from
+    arrivals (which it advances; a fresh ArrivalSeconds when None).
+    """
+    plan = Plan()
+    arrivals = ArrivalSeconds() if arrivals is None else arrivals
     seen: set[tuple[str, int]] = set()
     for message in messages:
         outcome = decode(message.topic, message.payload, message.received_at,
                          prefix=prefix, is_known=is_known, retained=message.retained)
         if isinstance(outcome, Accepted):
-            key = (outcome.reading.node_id, outcome.reading.ts)
+            reading = outcome.reading
             plan.ignored_keys += len(outcome.ignored_keys)
+            if outcome.untimed:
+                reading = _stamped(reading, arrivals, message.received_at, seen)
+                plan.untimed += 1
+            key = (reading.node_id, reading.ts)
             if key in seen:
                 plan.duplicates_in_batch += 1
                 continue
             seen.add(key)
-            plan.readings.append(outcome.reading)
+            plan.readings.append(reading)
             plan.sources.append(message)
         elif isinstance(outcome, StatusUpdate):
             plan.statuses.append(outcome)
         else:
             plan.dead_letters.append(DeadLetter(outcome, message.topic, message.received_at))
     return plan
+
+
+def _stamped(reading: Reading, arrivals: ArrivalSeconds, received_at: float, taken: set[tuple[str, int]]) -> Reading:
+    """reading with the next second of its node that no reading of this batch holds yet."""
+    ts = arrivals.assign(reading.node_id, received_at)
+    while (reading.node_id, ts) in taken:  # a reading with that ts came earlier in the batch
+        ts = arrivals.assign(reading.node_id, received_at)
+    return replace(reading, ts=ts)
 
 
 def refuse(plan: Plan, index: int, detail: str) -> None:
@@ -123,13 +144,6 @@ class Batcher:
 
     def __len__(self) -> int:
         return len(self._items)
-
-    def add(self, item: Inbound, now: float) -> None:
-        """Put a message in the open batch."""
-        if not self._items:
-            self._opened_at = now
-        self._items.append(item)
-        self._last_at = now
 
     def extend(self, items: Sequence[Inbound], now: float) -> None:
         """Put several messages, arrived by now, in the open batch."""

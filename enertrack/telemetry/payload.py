@@ -47,6 +47,7 @@ class Reason(StrEnum):
     CONFLICTING_ALIAS = "conflicting_alias"
     EMPTY = "empty"
     BAD_STATUS = "bad_status"
+    RETAINED = "retained"  # telemetry replayed by the broker on a (re)subscription
     STORE_REJECTED = "store_rejected"  # valid, but the time-series store refused it (InfluxDB 4xx)
 
 
@@ -62,10 +63,15 @@ class Rejection:
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """A valid telemetry message: the reading, and the extra keys that were ignored."""
+    """A valid telemetry message: the reading, the extra keys that were ignored, and whether it had no ts.
+
+    A reading without ts carries the second of receipt here; the daemon gives it its final
+    second (telemetry.arrival), so a burst of them is not taken for duplicates.
+    """
 
     reading: Reading
     ignored_keys: tuple[str, ...] = ()
+    untimed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +210,8 @@ def parse_telemetry(node_id: str, payload: bytes, received_at: float) -> Accepte
         return reject(Reason.NOT_OBJECT, f"payload is a JSON {type(data).__name__}, not an object; "
                       'send an object such as {"v": 230.1, "p": 120}')
 
-    ts = parse_ts(data.get("ts"), received_at)
+    raw_ts = data.get("ts")
+    ts = parse_ts(raw_ts, received_at)
     if isinstance(ts, tuple):
         return reject(*ts)
 
@@ -238,7 +245,7 @@ def parse_telemetry(node_id: str, payload: bytes, received_at: float) -> Accepte
     if not values:
         names = ", ".join(f"{m.name} ({m.alias})" for m in MAGNITUDES)
         return reject(Reason.EMPTY, f"payload carries no measurement; send at least one of {names}")
-    return Accepted(Reading(node_id=node_id, ts=ts, **values), tuple(ignored))
+    return Accepted(Reading(node_id=node_id, ts=ts, **values), tuple(ignored), raw_ts is None)
 
 
 def store_refused(node_id: str, payload: bytes, detail: str) -> Rejection:
@@ -281,4 +288,11 @@ def decode(
                          node_id, excerpt(payload))
     if kind == "status":
         return parse_status(node_id, payload, received_at, retained)
+    if retained:
+        # The broker sets the flag only when it replays its stored copy to a new (or renewed)
+        # subscription: every reconnect of the daemon would ingest the same reading again.
+        return Rejection(Reason.RETAINED, "telemetry was published with the retain flag, so the broker "
+                         "replays it on every reconnect; publish telemetry without retain, and clear the "
+                         "stored copy by publishing an empty retained message to this topic",
+                         node_id, excerpt(payload))
     return parse_telemetry(node_id, payload, received_at)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+MAX_KEYS = 10_000  # a throttle forgets keys quiet for an interval once it holds more than this
+
 
 class Throttle:
     """Allows one event per key per interval and counts the ones it held back."""
@@ -21,8 +23,9 @@ class Throttle:
             self._held[key] += 1
             return False, 0
         self._last[key] = now
-        if len(self._last) > 10_000:  # bounded: keys include node ids, which come from the network
+        if len(self._last) > MAX_KEYS:  # bounded: keys include node ids, which come from the network
             self._last = {k: v for k, v in self._last.items() if now - v < self.interval_s}
+            self._held = Counter({k: n for k, n in self._held.items() if k in self._last})
         return True, self._held.pop(key, 0)
 
 
@@ -32,6 +35,7 @@ class Window:
 
     received: int = 0
     stored: int = 0
+    untimed: int = 0  # readings that came without ts (stamped with their second of receipt)
     duplicates: int = 0
     statuses: int = 0
     ignored_keys: int = 0
@@ -75,10 +79,11 @@ class IngestStats:
         self.totals.store_retries += 1
 
     def committed(self, *, stored: int, duplicates: int, statuses: int, ignored_keys: int,
-                  rejected: Counter[str], latency_s: float) -> None:
+                  rejected: Counter[str], latency_s: float, untimed: int = 0) -> None:
         """One batch durably written and acknowledged."""
         for w in (self.window, self.totals):
             w.stored += stored
+            w.untimed += untimed
             w.duplicates += duplicates
             w.statuses += statuses
             w.ignored_keys += ignored_keys
@@ -97,7 +102,7 @@ class IngestStats:
         avg_latency = w.batch_latency_sum_s / w.batches * 1000 if w.batches else 0.0
         text = (
             f"{'totals' if total else 'stats'}: {w.received / elapsed:.1f} msg/s, received {w.received}, "
-            f"stored {w.stored}, duplicates {w.duplicates}, statuses {w.statuses}, "
+            f"stored {w.stored}, without ts {w.untimed}, duplicates {w.duplicates}, statuses {w.statuses}, "
             f"rejected {rejected}" + (f" ({reasons})" if reasons else "") + ", "
             f"ignored keys {w.ignored_keys}, batches {w.batches} (avg {avg_batch:.1f} msg, "
             f"latency avg {avg_latency:.1f} ms max {w.batch_latency_max_s * 1000:.1f} ms), "

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-
 revision = '0001'
 down_revision = None
 branch_labels = None

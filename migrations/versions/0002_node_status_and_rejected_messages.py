@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
