@@ -158,7 +158,8 @@ def serve() -> Iterator[FakeInflux]:
 
 Series = tuple[str, str]  # (measurement, node_id)
 _RANGE = re.compile(r"range\(start: (-?\d+), stop: (-?\d+)\)")
-_WINDOW = re.compile(r"aggregateWindow\(every: (\d+)s, offset: (\d+)s, fn: sum")
+_WINDOW = re.compile(r"aggregateWindow\(every: (\d+)s(?:, offset: (\d+)s)?, fn: (\w+)")
+_AGGREGATES = {"sum": sum, "min": min, "max": max, "count": len, "mean": lambda v: sum(v) / len(v)}
 _YIELD = re.compile(r'yield\(name: "(\w+)"\)')
 
 
@@ -308,27 +309,36 @@ class InfluxModel:
                 columns += [(f, "double", False) for f in names]
                 data = [[_rfc3339(ts), node, *(values.get(f) for f in names)] for ts, values in sorted(stamps.items())]
                 blocks.append(_block(name, columns, data, table + len(blocks)))
-        elif "|> last()" in pipeline or "|> first()" in pipeline:  # per node and field
-            pick = max if "|> last()" in pipeline else min
-            data = []
+        elif (selector := re.search(r"\|> (last|first|min|max)\(\)", pipeline)) is not None:
+            data = []  # one row per node and field: the selected row, the earliest one on ties
             for (_, node), stamps in sorted(rows.items()):
                 for f in sorted({f for values in stamps.values() for f in values}):
-                    ts = pick(t for t, values in stamps.items() if f in values)
-                    data.append([_rfc3339(ts), stamps[ts][f], f, node])
+                    found = sorted((ts, values[f]) for ts, values in stamps.items() if f in values)
+                    pick = {
+                        "last": found[-1],
+                        "first": found[0],
+                        "min": min(found, key=lambda row: (row[1], row[0])),
+                        "max": min(found, key=lambda row: (-row[1], row[0])),
+                    }[selector.group(1)]
+                    data.append([_rfc3339(pick[0]), pick[1], f, node])
             columns = [("_time", "dateTime:RFC3339", False), ("_value", "double", False),
                        ("_field", "string", True), ("node_id", "string", True)]
             if data:
                 blocks.append(_block(name, columns, data, table))
-        elif (window := _WINDOW.search(pipeline)) is not None:  # sum per window, _time its start
-            every, offset = (int(v) for v in window.groups())
+        elif (window := _WINDOW.search(pipeline)) is not None:  # per window, _time its clipped start
+            every, offset, fn = int(window.group(1)), int(window.group(2) or 0), window.group(3)
+            range_start = int(_RANGE.search(pipeline).group(1))  # type: ignore[union-attr]
             data = []
             for (_, node), stamps in sorted(rows.items()):
-                sums: dict[int, float] = {}
-                for ts, values in stamps.items():
-                    start = ts - (ts - offset) % every
-                    sums[start] = sums.get(start, 0.0) + sum(values.values())
-                data += [[_rfc3339(start), total, node] for start, total in sorted(sums.items())]
-            columns = [("_time", "dateTime:RFC3339", False), ("_value", "double", False), ("node_id", "string", True)]
+                for f in sorted({f for values in stamps.values() for f in values}):
+                    windows: dict[int, list[float]] = {}
+                    for ts, values in sorted(stamps.items()):
+                        if f in values:
+                            windows.setdefault(ts - (ts - offset) % every, []).append(values[f])
+                    data += [[_rfc3339(max(start, range_start)), float(_AGGREGATES[fn](found)), f, node]
+                             for start, found in sorted(windows.items())]
+            columns = [("_time", "dateTime:RFC3339", False), ("_value", "double", False),
+                       ("_field", "string", True), ("node_id", "string", True)]
             if data:
                 blocks.append(_block(name, columns, data, table))
         elif 'count(column: "_time")' in pipeline:  # distinct timestamps of the selection
