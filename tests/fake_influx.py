@@ -259,9 +259,11 @@ class InfluxModel:
                 if field_name in fields
             }
 
-    def delete(self, measurement: str, node_id: str) -> None:
+    def delete(self, measurement: str, node_id: str | None) -> None:
+        """Delete a node's points of one measurement (every node's when node_id is None)."""
         with self._lock:
-            self.points.pop((measurement, node_id), None)
+            for series in [key for key in self.points if key[0] == measurement and node_id in (None, key[1])]:
+                del self.points[series]
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -358,7 +360,7 @@ def _apply_order(parsed: tuple[str, str, dict[str, float], int]) -> tuple[str, s
     return measurement, node_id, ts, fields
 
 
-_PREDICATE = re.compile(r'^_measurement="([^"]*)" AND node_id="((?:[^"\\]|\\.)*)"$')
+_PREDICATE = re.compile(r'^_measurement="([^"]*)"(?: AND node_id="((?:[^"\\]|\\.)*)")?$')
 
 
 def install_model(fake: FakeInflux, model: InfluxModel | None = None) -> InfluxModel:
@@ -372,7 +374,8 @@ def install_model(fake: FakeInflux, model: InfluxModel | None = None) -> InfluxM
     def delete(request: Request) -> Answer:
         found = _PREDICATE.match(request.json()["predicate"])
         assert found, request.json()
-        model.delete(found.group(1), re.sub(r"\\(.)", r"\1", found.group(2)))
+        node = None if found.group(2) is None else re.sub(r"\\(.)", r"\1", found.group(2))
+        model.delete(found.group(1), node)
         return Answer(204)
 
     fake.respond("/api/v2/write", write)
