@@ -124,9 +124,9 @@ def naive_energy(db: Path, nodes: Sequence[str], marks: Sequence[int], tz: str) 
     return table
 
 
-def naive_analysis(db: Path, nodes: Sequence[str], marks: Sequence[int], tz: str) -> tuple[pd.DataFrame, float]:
+def naive_analysis(db: Path, nodes: Sequence[str], marks: Sequence[int], tz: str,
+                   before: Sequence[int]) -> tuple[pd.DataFrame, float]:
     """The analysis page's bars and its previous-range total."""
-    before = previous_range(marks)
     return naive_energy(db, nodes, marks, tz), float(naive_energy(db, nodes, before, tz).to_numpy().sum())
 
 
@@ -282,11 +282,12 @@ def analysis(bench: Bench, args: argparse.Namespace, ids: list[str], period: str
              label: str) -> Row:
     """The analysis page for all nodes over [first, last)."""
     marks = boundaries(first, last, period, TZ)
+    before = previous_range(period, first, last, TZ)
 
     def compare(answer: tuple[pd.DataFrame, float]) -> str:
         table, previous = answer
         shown = load_energy(bench.services.store, ids, marks, TZ)
-        shown_previous = float(bench.services.store.energy(ids, previous_range(marks))["energy_kwh"].sum())
+        shown_previous = float(bench.services.store.energy(ids, before)["energy_kwh"].sum())
         gap = float(np.abs(shown.to_numpy() - table.to_numpy()).max())
         same = gap <= 1e-6 and close(previous, shown_previous)
         return f"{'yes' if same else 'NO'}: {shown.to_numpy().sum():,.0f} kWh, largest difference {gap:.1e} kWh"
@@ -294,7 +295,7 @@ def analysis(bench: Bench, args: argparse.Namespace, ids: list[str], period: str
     return measure(f"analysis, {label} ({first} to {last})",
                    lambda: bench.call("analysis-chart.figure", [period, first.isoformat(), last.isoformat(), None,
                                                                "light"]),
-                   lambda: naive_analysis(args.db, ids, marks, TZ), compare, args.calls, args.naive_calls)
+                   lambda: naive_analysis(args.db, ids, marks, TZ, before), compare, args.calls, args.naive_calls)
 
 
 if __name__ == "__main__":

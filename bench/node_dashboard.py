@@ -92,7 +92,7 @@ def main() -> None:
         # A live tick of the 24 h view, as if the last minute had not been drawn yet.
         state = draw(bench, args.node, "24h").get_json()["response"]["node-state"]["data"]
         state["through"] -= 60
-        tick = timed(lambda: bench.call("in:node-tick", [1], [args.node, state]), args.calls)
+        tick = timed(lambda: bench.call("in:node-tick", [1], [args.node, state, "24h", "light"]), args.calls)
         print(f"live tick, 24 h view, 1 minute to append: {percentiles(tick)}")
     store.close()
 

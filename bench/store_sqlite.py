@@ -3,6 +3,8 @@
     python bench/store_sqlite.py write                     # throughput on fresh temporary files
     python bench/store_sqlite.py build --db /work/bench-data/bench.sqlite3 [--nodes 50 --days 365]
     python bench/store_sqlite.py query --db /work/bench-data/bench.sqlite3
+    python bench/store_sqlite.py stale [--days 90 --step 10]  # batches holding one stale-clock reading
+    python bench/store_sqlite.py upgrade --db COPY.sqlite3   # upgrades COPY in place: use a copy
 
 Results and the commands that produced them go in docs/performance.md. Not a test: timings
 on a shared 2-core machine are noisy, so each figure is a median (and p95) of repeated calls.
@@ -11,6 +13,7 @@ on a shared 2-core machine are noisy, so each figure is a median (and p95) of re
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import tempfile
@@ -29,6 +32,7 @@ sys.path.insert(
 
 from enertrack.energy import EnergyParams
 from enertrack.store.sqlite import SQLiteStore
+from enertrack.telemetry.columns import ReadingColumns
 from enertrack.telemetry.reading import Reading
 
 DAY = 86_400
@@ -85,19 +89,22 @@ def bench_write(args: argparse.Namespace) -> None:
             store = SQLiteStore(Path(tmp) / f"w{i}.sqlite3")
             params = params_for(nodes, 60)
             energy = np.full(nodes, 1000.0)
-            total, spent = 0, 0.0
+            total, spent, cpu = 0, 0.0, 0.0
             days = args.days if batch == 0 else 1
             for day in range(days):
                 readings = day_of_readings(nodes, day, 60, rng, energy)
                 size = batch or len(readings)
                 batches = [readings[j : j + size] for j in range(0, len(readings), size)]
                 for part in batches:
-                    begin = time.perf_counter()
+                    begin, begin_cpu = time.perf_counter(), time.process_time()
                     store.write(part, params)
                     spent += time.perf_counter() - begin
+                    cpu += time.process_time() - begin_cpu
                     total += len(part)
             store.close()
-            print(f"{label:45s} {total:>9,} readings  {total / spent:>10,.0f} readings/s")
+            # CPU time leaves out waiting for the disk and for the cores other jobs hold.
+            print(f"{label:45s} {total:>9,} readings  {total / spent:>10,.0f} readings/s"
+                  f"  ({total / cpu:>10,.0f} per CPU second)")
 
 
 def bench_build(args: argparse.Namespace) -> None:
@@ -125,6 +132,80 @@ def bench_build(args: argparse.Namespace) -> None:
             )
     store.close()
     print(f"file size {db.stat().st_size / 1e9:.2f} GB")
+
+
+def bench_stale(args: argparse.Namespace) -> None:
+    """Cost of small in-order batches on a node with a long history, and of one stale reading.
+
+    Two nodes with `--days` of history every `--step` s: a meter (power and its counter) and a
+    voltage-only monitor. Then 20-reading batches that continue them in time; for the meter
+    also with one extra reading from far back in its history (a clock that is months behind).
+    """
+    rng = np.random.default_rng(3)
+    count = args.days * DAY // args.step
+    ts = START + np.arange(count, dtype=np.int64) * args.step
+    power = rng.uniform(100.0, 3000.0, count)
+    energy = 1000.0 + np.cumsum(power * args.step / 3_600_000)
+    nan, volts = np.full(count, np.nan), np.full(count, 230.0)
+    params = {"meter": EnergyParams(interval_s=args.step), "volts": EnergyParams(interval_s=args.step)}
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        store = SQLiteStore(Path(tmp) / "stale.sqlite3", cache_mib=8)  # the ingest daemon's cache
+        for i in range(0, count, 100_000):
+            part = slice(i, i + 100_000)
+            store.write(ReadingColumns("meter", ts[part], nan[part], nan[part], power[part],
+                                       energy[part], nan[part], nan[part]), params)
+            store.write(ReadingColumns("volts", ts[part], volts[part], nan[part], nan[part],
+                                       nan[part], nan[part], nan[part]), params)
+        print(f"history: {count:,} readings per node, every {args.step} s over {args.days} days")
+        now, counter = int(ts[-1]), float(energy[-1])
+        cases = (("meter: 20 in-order readings per write", "meter", False),
+                 ("meter: the same + 1 reading from the first day", "meter", True),
+                 ("voltage only: 20 in-order readings per write", "volts", False))
+        for label, node, stale in cases:
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            samples = []
+            for b in range(args.repeat):
+                batch = []
+                for _ in range(20):
+                    now += args.step
+                    counter += 0.001
+                    values = {"voltage": 230.0} if node == "volts" else {"power": 500.0, "energy": counter}
+                    batch.append(Reading(node, now, **values))
+                if stale:  # between two stored readings of the first day, never a duplicate
+                    old = int(ts[1000 + b]) + args.step // 2
+                    batch.append(Reading(node, old, power=500.0, energy=float(energy[1000 + b])))
+                begin = time.perf_counter()
+                store.write(batch, params)
+                samples.append((time.perf_counter() - begin) * 1000)
+            samples.sort()
+            grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_before
+            print(f"{label:50s} p50 {statistics.median(samples):8.2f} ms"
+                  f"  p95 {samples[int(0.95 * (len(samples) - 1))]:8.2f} ms"
+                  f"  peak RSS +{grown:.0f} MB")
+        store.close()
+
+
+def bench_upgrade(args: argparse.Namespace) -> None:
+    """Open (so upgrade) an older file, then write one reading 200 days late and one live."""
+    begin = time.perf_counter()
+    store = SQLiteStore(args.db)
+    print(f"open, upgrade included: {(time.perf_counter() - begin) * 1000:.1f} ms")
+    node = f"node-{7:03d}"
+    last = store.latest([node])[node]
+    first, second = list(store.readings(node, last.ts - 200 * DAY, last.ts - 200 * DAY + 3600))[:2]
+    assert first.energy is not None and second.energy is not None and first.power is not None
+    late = Reading(node, (first.ts + second.ts) // 2, power=first.power,
+                   energy=(first.energy + second.energy) / 2)
+    day = first.ts // DAY * DAY
+    energy_before = store.energy([node], [day, day + DAY])["energy_kwh"].sum()
+    live = Reading(node, last.ts + args.step, power=500.0, energy=(last.energy or 0.0) + 0.008)
+    begin = time.perf_counter()
+    result = store.write([late, live], params_for(args.nodes, args.step))
+    print(f"write of a reading 200 days late and a live one: {(time.perf_counter() - begin) * 1000:.1f} ms,"
+          f" {result}")
+    energy_after = store.energy([node], [day, day + DAY])["energy_kwh"].sum()
+    print(f"that day's energy {energy_before:.6f} -> {energy_after:.6f} kWh (a counter value on the line)")
+    store.close()
 
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, object]:
@@ -217,8 +298,19 @@ def main() -> None:
     query.add_argument("--db", required=True)
     query.add_argument("--nodes", type=int, default=50)
     query.add_argument("--repeat", type=int, default=20)
+    upgrade = sub.add_parser("upgrade")
+    upgrade.add_argument("--db", required=True)
+    upgrade.add_argument("--nodes", type=int, default=50)
+    upgrade.add_argument("--step", type=int, default=60)
+    stale = sub.add_parser("stale")
+    stale.add_argument("--days", type=int, default=90)
+    stale.add_argument("--step", type=int, default=10)
+    stale.add_argument("--repeat", type=int, default=20)
+    stale.add_argument("--tmp", default=None, help="directory for the temporary file")
     args = parser.parse_args()
-    {"write": bench_write, "build": bench_build, "query": bench_query}[args.command](args)
+    commands = {"write": bench_write, "build": bench_build, "query": bench_query, "stale": bench_stale,
+                "upgrade": bench_upgrade}
+    commands[args.command](args)
 
 
 if __name__ == "__main__":

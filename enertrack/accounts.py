@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -77,7 +78,11 @@ def create_user(session: Session, form: NewAccount) -> User:
         language=form.language,
     )
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same username or email registered a moment ago
+        session.rollback()
+        raise AccountError(account_errors(session, form) or {"username": "username_taken"}) from None
     return user
 
 

@@ -13,7 +13,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from enertrack.calendar import local_iso
+from enertrack.calendar import boundaries as calendar_boundaries
+from enertrack.calendar import local_iso, parse_day
 from enertrack.store.base import TimeseriesStore
 
 KWH_DECIMALS = 3  # watt-hour resolution, the PZEM-004T's own
@@ -39,10 +40,27 @@ def load_energy(store: TimeseriesStore, node_ids: Sequence[str], boundaries: Seq
     return energy_table(store.energy(list(node_ids), list(boundaries)), node_ids, boundaries, tz)
 
 
-def previous_range(boundaries: Sequence[int]) -> list[int]:
-    """The range of the same length just before [first, last): the comparison baseline."""
-    first, last = boundaries[0], boundaries[-1]
-    return [first - (last - first), first]
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def previous_dates(period: str, start: date, end: date) -> tuple[date, date]:
+    """The same number of calendar units just before [start, end): the comparison baseline.
+
+    Whole months (or years) compare with as many months before; anything else with as many
+    days before. Local dates, so a DST change or a leap day never shifts the comparison.
+    """
+    if period in ("month", "year") and start.day == 1 and end.day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month
+        return _add_months(start, -months), start
+    return start - (end - start), start
+
+
+def previous_range(period: str, start: date, end: date, tz: str) -> list[int]:
+    """[first, last] epoch seconds of the previous_dates range in tz."""
+    marks = calendar_boundaries(*previous_dates(period, start, end), "day", tz)
+    return [marks[0], marks[-1]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,12 +152,8 @@ def parse_request(period: object, start: object, end: object) -> AnalysisRequest
     """An AnalysisRequest, or an error code: bad_period, bad_date, end_before_start, too_many_periods."""
     if not isinstance(period, str) or period not in MAX_PERIODS:
         return "bad_period"
-    try:
-        first = date.fromisoformat(str(start)[:10])
-        last = date.fromisoformat(str(end)[:10])
-    except ValueError:
-        return "bad_date"
-    if not date(2000, 1, 1) <= first <= date(2200, 1, 1) or not date(2000, 1, 1) <= last <= date(2200, 1, 1):
+    first, last = parse_day(start), parse_day(end)
+    if first is None or last is None:
         return "bad_date"
     if last <= first:
         return "end_before_start"

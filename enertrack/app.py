@@ -8,6 +8,7 @@ from pathlib import Path
 import dash_bootstrap_components  # noqa: F401 - registers the component suite before pages import it
 import plotly.io as pio
 from dash import Dash, Input
+from dash.dash import _ID_CONTENT, _ID_STORE
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -73,15 +74,15 @@ def _flask(settings: Settings) -> Flask:
     return server
 
 
-def _anonymous_callbacks(dash_app: Dash) -> dict[str, bool]:
-    """Output keys of the callbacks anonymous visitors may run -> whether it is the pages router."""
-    allowed: dict[str, bool] = {}
-    for key in dash_app.callback_map:
-        if "_pages_content.children" in key:
-            allowed[key] = True
-        elif ids.NAV_USER in key or f'"type":"{ids.CSRF}"' in key:
-            allowed[key] = False
-    return allowed
+ROUTER_KEY = f"..{_ID_CONTENT}.children...{_ID_STORE}.data.."  # Dash's pages router
+
+
+def _anonymous_callbacks(dash_app: Dash, public: set[str]) -> dict[str, bool]:
+    """Exact output keys of the callbacks anonymous visitors may run -> whether it is the router."""
+    missing = ({ROUTER_KEY} | public) - set(dash_app.callback_map)
+    if missing:  # Dash renamed something: refuse to start rather than guess
+        raise RuntimeError(f"callbacks the guard expects are missing: {sorted(missing)}")
+    return {ROUTER_KEY: True} | dict.fromkeys(public, False)
 
 
 def create_app(settings: Settings | None = None, *, store: TimeseriesStore | None = None) -> Flask:
@@ -112,7 +113,7 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     )
     server.extensions["dash_app"] = dash_app
     dash_app.layout = shell.layout
-    session.register(dash_app)
+    public = session.register(dash_app)
     theme.register(dash_app)
     init_auth(server)
     init_downloads(server)
@@ -121,6 +122,6 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     # so the guard knows every callback before anyone calls one.
     with server.test_request_context(URL_PREFIX):
         server.preprocess_request()
-    server.extensions[ANON_CALLBACKS] = _anonymous_callbacks(dash_app)
+    server.extensions[ANON_CALLBACKS] = _anonymous_callbacks(dash_app, public)
     assert URL_PREFIX + UPDATE_COMPONENT in server.view_functions
     return server

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -20,6 +21,8 @@ from enertrack.context import services
 from enertrack.i18n import DEFAULT_LANGUAGE, language, tr
 from enertrack.models import User
 from enertrack.validation import timezone_error
+
+log = logging.getLogger("enertrack.web")
 
 PUBLIC_PAGES = ("login", "register")
 # Dash internals every page (the public ones included) needs: the same for everyone, no user data.
@@ -161,9 +164,18 @@ def _failed() -> bool:
     return bool(g.get("auth_failed"))
 
 
+def _username(form_value: Any) -> str:
+    return str(form_value or "").strip().lower()[:64]
+
+
 def _username_key() -> str:
-    """Rate-limit key for the username being tried."""
-    return "user:" + str(request.form.get("username", "")).strip().lower()[:64]
+    """Rate-limit key for a username tried from one address (a stranger cannot lock anyone out)."""
+    return f"user:{_username(request.form.get('username'))}:{get_remote_address()}"
+
+
+def _username_total_key() -> str:
+    """Rate-limit key for a username whatever the address (a slow distributed guess)."""
+    return f"user-total:{_username(request.form.get('username'))}"
 
 
 def init_auth(server: Flask) -> Limiter:
@@ -190,6 +202,8 @@ def init_auth(server: Flask) -> Limiter:
     @bp.post("/login")
     @limiter.limit(lambda: settings.login_limit_ip, deduct_when=lambda _r: _failed())
     @limiter.limit(lambda: settings.login_limit_user, key_func=_username_key, deduct_when=lambda _r: _failed())
+    @limiter.limit(lambda: settings.login_limit_user_total, key_func=_username_total_key,
+                   deduct_when=lambda _r: _failed())
     def login() -> Response:
         form = request.form
         lang = language(form.get("lang"))
@@ -200,8 +214,8 @@ def init_auth(server: Flask) -> Limiter:
         if found is None:
             g.auth_failed = True
             flash(tr(lang, "Wrong username or password."), "danger")
-            return redirect(page_url("login", next=form.get("next", ""),
-                                     username=str(form.get("username", ""))[:64]), code=303)
+            # Not the username: a password typed into the wrong field would end up in URLs and logs.
+            return redirect(page_url("login", next=str(form.get("next", ""))[:512]), code=303)
         session.clear()  # a fresh session at login: nothing from before survives (fixation)
         login_user(found, remember=form.get("remember") in ("on", "true", "1", "y"))
         flash(tr(found.language, "Welcome, {name}.", name=found.username), "success")
@@ -222,7 +236,9 @@ def init_auth(server: Flask) -> Limiter:
                 user = accounts.create_user(db, new)
                 name = user.username
         except accounts.AccountError as exc:
-            return redirect(page_url("register", username=new.username[:32], email=new.email[:254],
+            # The username goes back to prefill the form; the email address does not (URLs get logged).
+            keep = new.username[:32] if "username" not in exc.errors else ""
+            return redirect(page_url("register", username=keep,
                                      errors=",".join(f"{k}:{v}" for k, v in exc.errors.items())), code=303)
         flash(tr(lang, "Your account is ready. Log in to start, {name}.", name=name), "success")
         return redirect(page_url("login", username=name), code=303)
@@ -240,8 +256,10 @@ def init_auth(server: Flask) -> Limiter:
         try:
             with services().read() as db:
                 db.execute(text("SELECT 1"))
-        except Exception as exc:  # noqa: BLE001 - a probe reports, it does not crash
-            return jsonify(status="error", database=str(exc)[:200]), 503  # type: ignore[return-value]
+        except Exception:  # noqa: BLE001 - a probe reports, it does not crash
+            # The reason goes to the log only: it can name database users and hosts.
+            log.exception("health check: the users database does not answer")
+            return jsonify(status="error", database="unavailable"), 503  # type: ignore[return-value]
         return jsonify(status="ok")
 
     server.register_blueprint(bp)

@@ -12,6 +12,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+EARLIEST = date(2000, 1, 1)  # readings are refused before 2020; ranges may start a little earlier
+LATEST = date(2200, 1, 1)
+
+
+def parse_day(value: object) -> date | None:
+    """A local date from untrusted input ('2026-01-02' or a picker's '2026-01-02T00:00:00'), in bounds."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        day = date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+    return day if EARLIEST <= day <= LATEST else None
+
 
 class Period(StrEnum):
     """The analysis granularities."""

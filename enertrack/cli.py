@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from enertrack.cli_common import fail, sessions, settings_or_exit
+from enertrack.cli_common import EnerTrackGroup, fail, sessions, settings_or_exit
 from enertrack.export_energy import export_energy
 from enertrack.export_readings import export_readings
 from enertrack.influx_cli import influx
@@ -14,7 +14,7 @@ from enertrack.ingest_cli import ingest
 from enertrack.simulator_cli import simulate
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=EnerTrackGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="enertrack")
 def main() -> None:
     """EnerTrack: energy monitoring for ESP32 smart meters."""
@@ -105,13 +105,18 @@ def node_add(username: str, node_id: str, description: str, location: str, inter
     settings = settings_or_exit()
     fields = {"node_id": node_id, "description": description, "location": location, "interval_s": interval_s,
               "max_power_w": max_power_w}
+    from enertrack.store.factory import open_store
+
+    store = open_store(settings)
     try:
         with sessions(settings).begin() as db:
-            nodes.create_node(db, _owner_id(db, username), fields)
+            nodes.create_node(db, _owner_id(db, username), fields, store)
     except nodes.NodeError as exc:
         for name, code in exc.errors.items():
             click.echo(f"error: {name}: {tr('en', MESSAGES.get(code, code))}", err=True)
         sys.exit(2)
+    finally:
+        store.close()
     click.echo(f"node {node_id} added for {username}")
 
 
@@ -168,6 +173,9 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
     from enertrack.server import run_gunicorn
 
     settings = settings_or_exit(check=True)
+    if workers > 1 and settings.ratelimit_storage_uri.startswith("memory://"):
+        click.echo(f"warning: {workers} workers with RATELIMIT_STORAGE_URI=memory:// count login attempts per "
+                   "worker: set it to a shared store such as redis://localhost:6379", err=True)
     run_gunicorn(settings, host=host or settings.host, port=port or settings.port, workers=workers,
                  extra=None if access_log else {"accesslog": None})
 

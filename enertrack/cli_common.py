@@ -27,6 +27,26 @@ def settings_or_exit(*, check: bool = False, **overrides: object) -> Settings:
         sys.exit(2)
 
 
+def missing_schema(error: BaseException) -> bool:
+    """True when a database error means the tables were never created (SQLite or MariaDB)."""
+    text = str(getattr(error, "orig", error)).lower()
+    return "no such table" in text or "doesn't exist" in text or "1146" in text
+
+
+class EnerTrackGroup(click.Group):
+    """The command group: database errors become one clear line and exit 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from sqlalchemy.exc import DBAPIError, OperationalError
+
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, DBAPIError) as exc:
+            if missing_schema(exc):
+                fail("the database has no EnerTrack tables yet: run `enertrack db upgrade` first", code=1)
+            fail(f"the users-and-nodes database failed: {getattr(exc, 'orig', exc)}", code=1)
+
+
 def sessions(settings: Settings) -> sessionmaker[Session]:
     """A session factory on the configured users/nodes database."""
     from enertrack.db import make_engine, make_session_factory

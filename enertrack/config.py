@@ -131,6 +131,7 @@ class Settings(BaseSettings):
     ratelimit_storage_uri: str = Field("memory://", alias="RATELIMIT_STORAGE_URI")
     login_limit_ip: str = Field("20 per 15 minutes", alias="ENERTRACK_LOGIN_LIMIT_IP")
     login_limit_user: str = Field("5 per 15 minutes", alias="ENERTRACK_LOGIN_LIMIT_USER")
+    login_limit_user_total: str = Field("50 per hour", alias="ENERTRACK_LOGIN_LIMIT_USER_TOTAL")
     register_limit_ip: str = Field("10 per hour", alias="ENERTRACK_REGISTER_LIMIT_IP")
     trusted_proxies: Count = Field(0, alias="ENERTRACK_TRUSTED_PROXIES")
 

@@ -197,7 +197,9 @@ def run_demo(settings: Settings, *, port: int, configured_broker: bool, use_brok
                           available=False))
     env.update(broker.env)
     processes: list[subprocess.Popen[Any]] = [broker.process] if broker.process else []
-    web = _spawn(["serve", "--port", str(port), "--workers", "2", "--no-access-log"], env)
+    # The demo's password is printed for all to see: listen on this machine only, unless told otherwise.
+    host = settings.host if "host" in settings.model_fields_set else "127.0.0.1"
+    web = _spawn(["serve", "--host", host, "--port", str(port), "--workers", "1", "--no-access-log"], env)
     processes.append(web)
     simulate = ["simulate", "--register-user", DEMO_USER, "--nodes", str(DEMO_NODES),
                 "--interval", str(DEMO_INTERVAL_S), "--backfill", str(DEMO_HISTORY_DAYS)]

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from enertrack.groups import sorted_groups
+
 QUARTER_S = 900  # every real UTC offset is a multiple of 15 minutes
 DEFAULT_MAX_POWER_W = 30_000.0  # above any single-phase PZEM-004T (100 A x 260 V = 26 kW)
 GAP_INTERVALS = 3  # power is never integrated across a gap longer than 3 reporting intervals
@@ -135,10 +137,7 @@ def bucket_energy(points: Points, bucket_s: int = QUARTER_S) -> tuple[np.ndarray
 def _sum_by_key(
     series: np.ndarray, bucket: np.ndarray, values: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Group-by-sum on (series, bucket) without pandas' per-call overhead."""
-    order = np.lexsort((bucket, series))
-    series, bucket, values = series[order], bucket[order], values[order]
-    new_group = np.ones(series.size, dtype=bool)
-    new_group[1:] = (series[1:] != series[:-1]) | (bucket[1:] != bucket[:-1])
-    starts = np.flatnonzero(new_group)
-    return series[starts], bucket[starts], np.add.reduceat(values, starts)
+    """Sum of values per (series, bucket), sorted by both."""
+    order, starts = sorted_groups(series, bucket)
+    first = order[starts]
+    return series[first], bucket[first], np.add.reduceat(values[order], starts)

@@ -7,14 +7,15 @@ from datetime import date
 
 import click
 
-from enertrack.calendar import Period, boundaries
+from enertrack.calendar import EARLIEST, LATEST, Period, boundaries, parse_day
 
 
 def _day(value: str, name: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-01-31", param_hint=name) from None
+    day = parse_day(value) if len(value) == 10 else None
+    if day is None:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-01-31 between {EARLIEST} and {LATEST}",
+                                 param_hint=name)
+    return day
 
 
 @click.command("export")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from enertrack.i18n_markers import N_
+from enertrack.numerals import decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +24,9 @@ class Magnitude:
     maximum: float
     kpi: bool  # averaged over active nodes on the panel
 
-    def format(self, value: float | None) -> str:
-        """Number with this magnitude's decimals, or an em dash when missing."""
-        if value is None:
-            return "—"
-        return f"{value:,.{self.decimals}f}"
+    def format(self, value: float | None, lang: str) -> str:
+        """Number with this magnitude's decimals in lang's separators, or an em dash when missing."""
+        return decimal(lang, value, self.decimals)
 
     def in_range(self, value: float) -> bool:
         """True when value lies in the documented plausible range."""

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from enertrack import validation
-from enertrack.models import DEFAULT_INTERVAL_S, Node
+from enertrack.models import DEFAULT_INTERVAL_S, Node, RejectedMessage
 from enertrack.store.base import TimeseriesStore
 
 
@@ -62,13 +62,13 @@ def owned(session: Session, user_id: int, node_id: Any) -> Node:
 
 
 def owned_ids(session: Session, user_id: int, node_ids: Any) -> list[str]:
-    """The subset of node_ids (untrusted) that belongs to the user, in the order given."""
+    """The subset of node_ids (untrusted) that belongs to the user, in the order given, each once."""
     if isinstance(node_ids, str):
         node_ids = [node_ids]
     if not isinstance(node_ids, list | tuple):
         return []
     mine = {n.node_id for n in list_nodes(session, user_id)}
-    return [n for n in node_ids if isinstance(n, str) and n in mine]
+    return list(dict.fromkeys(n for n in node_ids if isinstance(n, str) and n in mine))
 
 
 def node_id_taken(session: Session, node_id: Any) -> bool:
@@ -84,8 +84,19 @@ def form_errors(session: Session, fields: Mapping[str, Any], *, new: bool) -> di
     return errors
 
 
-def create_node(session: Session, user_id: int, fields: Mapping[str, Any]) -> NodeView:
-    """Add a node for the user (the caller commits); NodeError lists the problems."""
+def forget_node_data(session: Session, store: TimeseriesStore | None, node_id: str) -> int:
+    """Delete every reading and dead letter ever stored under node_id; returns the readings deleted.
+
+    Node ids are unique only among existing nodes: what a device sent under an id before (a
+    deleted node's late readings, messages refused as unknown) must never reach the next owner.
+    """
+    session.execute(delete(RejectedMessage).where(RejectedMessage.node_id == node_id))
+    return store.delete_node(node_id) if store is not None else 0
+
+
+def create_node(session: Session, user_id: int, fields: Mapping[str, Any],
+                store: TimeseriesStore | None = None) -> NodeView:
+    """Add a node for the user, with no data from any earlier use of its id (the caller commits)."""
     errors = form_errors(session, fields, new=True)
     if errors:
         raise NodeError(errors)
@@ -94,10 +105,10 @@ def create_node(session: Session, user_id: int, fields: Mapping[str, Any]) -> No
         owner_id=user_id,
         description=validation.text(fields.get("description")),
         location=validation.text(fields.get("location")),
-        interval_s=validation.parse_interval(fields.get("interval_s", DEFAULT_INTERVAL_S))
-        or DEFAULT_INTERVAL_S,
+        interval_s=validation.parse_interval(fields.get("interval_s")) or DEFAULT_INTERVAL_S,
         max_power_w=validation.parse_max_power(fields.get("max_power_w"))[0],
     )
+    forget_node_data(session, store, node.node_id)
     session.add(node)
     try:
         session.flush()
@@ -122,9 +133,9 @@ def update_node(session: Session, user_id: int, node_id: Any, fields: Mapping[st
 
 
 def delete_node(session: Session, store: TimeseriesStore | None, user_id: int, node_id: Any) -> int:
-    """Delete the user's node and all its readings; returns how many readings were deleted."""
+    """Delete the user's node, its readings and its dead letters; returns how many readings went."""
     node = owned(session, user_id, node_id)
-    deleted = store.delete_node(node.node_id) if store is not None else 0
+    deleted = forget_node_data(session, store, node.node_id)
     session.delete(node)
     session.flush()
     return deleted

@@ -113,7 +113,8 @@ def _compute(request: AnalysisRequest, node_ids: list[str]) -> tuple[Any, float]
     marks = boundaries(request.start, request.end, request.period, tz)
     store = services().store
     table = load_energy(store, node_ids, marks, tz)
-    previous = float(store.energy(node_ids, previous_range(marks))["energy_kwh"].sum()) if node_ids else 0.0
+    before = previous_range(request.period, request.start, request.end, tz)
+    previous = float(store.energy(node_ids, before)["energy_kwh"].sum()) if node_ids else 0.0
     return table, previous
 
 
@@ -126,33 +127,34 @@ def _stat(label: str, value: str, note: str = "", stat_id: str = "", cost: str =
     ]), class_name="kpi-card h-100 shadow-sm", id=stat_id or None), xs=12, sm=6, xl=3)
 
 
-def money(tariff: Tariff, kwh: float) -> str:
+def money(tariff: Tariff, kwh: float, lang: str) -> str:
     """The cost of kwh as text, or '' without a tariff."""
     cost = tariff.cost(kwh)
-    return "" if cost is None else fmt.money(cost, tariff.currency)
+    return "" if cost is None else fmt.money(lang, cost, tariff.currency)
 
 
-def stats_view(stats: EnergyStats, period: str, _: Any, tariff: Tariff = NO_TARIFF) -> html.Div:
+def stats_view(stats: EnergyStats, period: str, _: Any, tariff: Tariff = NO_TARIFF, *, lang: str) -> html.Div:
     """Total, average, peak, change and each node's share, with costs when there is a tariff."""
     peak = "—" if stats.peak_start is None else stats.peak_start.strftime(
         {"hour": "%Y-%m-%d %H:%M", "day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[period])
-    change = fmt.percent(stats.change, signed=True) if stats.change is not None else "—"
+    change = fmt.percent(lang, stats.change, signed=True) if stats.change is not None else "—"
     shares = [
-        html.Tr([html.Td(node), html.Td(f"{fmt.energy(stats.node_totals[node])} kWh", className="text-end"),
-                 html.Td(money(tariff, stats.node_totals[node]), className="text-end"),
-                 html.Td(fmt.percent(share), className="text-end")])
+        html.Tr([html.Td(node), html.Td(f"{fmt.energy(lang, stats.node_totals[node])} kWh", className="text-end"),
+                 html.Td(money(tariff, stats.node_totals[node], lang), className="text-end"),
+                 html.Td(fmt.percent(lang, share), className="text-end")])
         for node, share in sorted(stats.shares.items(), key=lambda item: -item[1])
     ]
     return html.Div([
         dbc.Row([
-            _stat(_("Total"), f"{fmt.energy(stats.total_kwh)} kWh", stat_id="analysis-total",
-                  cost=money(tariff, stats.total_kwh)),
-            _stat(_("Average per period"), f"{fmt.energy(stats.average_kwh)} kWh", stat_id="analysis-average",
-                  cost=money(tariff, stats.average_kwh)),
-            _stat(_("Peak period"), f"{fmt.energy(stats.peak_kwh)} kWh", peak, stat_id="analysis-peak",
-                  cost=money(tariff, stats.peak_kwh)),
+            _stat(_("Total"), f"{fmt.energy(lang, stats.total_kwh)} kWh", stat_id="analysis-total",
+                  cost=money(tariff, stats.total_kwh, lang)),
+            _stat(_("Average per period"), f"{fmt.energy(lang, stats.average_kwh)} kWh", stat_id="analysis-average",
+                  cost=money(tariff, stats.average_kwh, lang)),
+            _stat(_("Peak period"), f"{fmt.energy(lang, stats.peak_kwh)} kWh", peak, stat_id="analysis-peak",
+                  cost=money(tariff, stats.peak_kwh, lang)),
             _stat(_("Change vs previous period"), change,
-                  _("previous: {kwh} kWh", kwh=fmt.energy(stats.previous_kwh)), stat_id="analysis-change"),
+                  _("previous: {kwh} kWh", kwh=fmt.energy(lang, stats.previous_kwh)), stat_id="analysis-change",
+                  cost=money(tariff, stats.previous_kwh, lang)),
         ], class_name="g-3 mb-3"),
         dbc.Table([html.Thead(html.Tr([html.Th(_("Node ID")), html.Th(_("Energy"), className="text-end"),
                                        html.Th(_("Cost") if tariff.price is not None else "", className="text-end"),
@@ -186,8 +188,8 @@ def analyse(period: Any, start: Any, end: Any, requested: Any, theme: Any) -> tu
         return no_update, no_update, _(ERRORS["store"]), True
     with services().read() as db:
         tariff = Tariff(*accounts.tariff(db, user_id()))
-    figure = energy_figure(table, request.period, theme, _("Total"), tariff.price, tariff.currency)
-    return figure, stats_view(energy_stats(table, previous), request.period, _, tariff), "", False
+    figure = energy_figure(table, request.period, theme, _("Total"), tariff.price, tariff.currency, lang=lang)
+    return figure, stats_view(energy_stats(table, previous), request.period, _, tariff, lang=lang), "", False
 
 
 @callback(

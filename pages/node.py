@@ -21,16 +21,19 @@ from enertrack.node_dashboard import (
     DEFAULT_PRESET,
     MAX_CUSTOM_DAYS,
     Dashboard,
+    LiveUpdate,
     TimeRange,
     load,
     load_since,
+    preset_range,
     resolve_range,
 )
 from enertrack.nodes import NodeNotFound, NodeView, owned
 from enertrack.store.base import Extreme, RangeSummary, StoreUnavailable
 from enertrack.telemetry_db import recent_rejections
 from enertrack.ui import charts, fmt, ids
-from enertrack.ui.live import Drawn, LiveState
+from enertrack.ui.live import Drawn, LiveState, new_generation
+from enertrack.ui.reasons import EXPLANATIONS
 from enertrack.ui.user import user_id, user_lang, user_timezone, user_translator
 
 dash.register_page(__name__, path_template="/nodes/<node_id>", title="EnerTrack")
@@ -38,6 +41,7 @@ dash.register_page(__name__, path_template="/nodes/<node_id>", title="EnerTrack"
 NODE = "node-store"
 STATE = "node-state"
 TICK = "node-tick"
+LIVE = "node-live"  # a tick's answer, applied by the browser only if it still matches STATE
 MISSING = "node-missing"
 FRAME = "node-frame"
 TITLE = "node-title"
@@ -97,6 +101,7 @@ def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
         [
             dcc.Store(id=NODE, data=node_id if isinstance(node_id, str) else None),
             dcc.Store(id=STATE, data=None),
+            dcc.Store(id=LIVE, data=None),
             dcc.Interval(id=TICK, interval=TICK_MS, disabled=True),
             html.Div(id=MISSING),
             html.Div(
@@ -165,7 +170,7 @@ def stats_view(magnitude: Magnitude, summary: RangeSummary, current: Extreme | N
     unit = f" {magnitude.unit}" if magnitude.unit else ""
 
     def value(extreme: Extreme | None) -> str:
-        return "—" if extreme is None else magnitude.format(extreme.value) + unit
+        return "—" if extreme is None else magnitude.format(extreme.value, lang) + unit
 
     def when(extreme: Extreme | None) -> str:
         return "" if extreme is None else fmt.local_time(extreme.ts, tz)
@@ -202,13 +207,41 @@ def _subtitle(node: NodeView) -> str:
     return " · ".join(part for part in (node.description, node.location) if part)
 
 
-def _live_state(board: Dashboard, points: dict[str, charts.Points]) -> dict[str, Any] | None:
+def _counted(points: dict[str, charts.Points], preset: str) -> dict[str, Drawn]:
+    """What a live view has drawn of each magnitude, counted per slot."""
+    slot = LiveState.slot_of(preset)
+    return {name: Drawn().add(p.owner.tolist(), slot) for name, p in points.items()}
+
+
+def _live_state(board: Dashboard, points: dict[str, charts.Points], axis: charts.TimeAxis) -> dict[str, Any] | None:
+    """A fresh draw's live state (a new generation), or None for a range that does not tick."""
     rng = board.range
     if not rng.live:
         return None
-    slot = LiveState.slot_of(rng.preset)
-    drawn = {name: Drawn().add(p.owner.tolist(), slot) for name, p in points.items()}
-    return LiveState(board.node.node_id, rng.preset, rng.width, rng.chart_end, drawn).to_json()
+    return LiveState(board.node.node_id, rng.preset, rng.width, rng.chart_end, _counted(points, rng.preset),
+                     new_generation(), 0, axis.instants).to_json()
+
+
+def _axis(rng: TimeRange, tz: str) -> charts.TimeAxis:
+    """How the charts of rng draw time: fixed ranges show all of it, live ones follow the data."""
+    return charts.time_axis(tz, rng.start, rng.chart_end, rng.width, fixed=not rng.live)
+
+
+def _drawing(board: Dashboard, tz: str, lang: str, theme: Any,
+             now: float) -> tuple[list[Any], list[Any], dict[str, charts.Points], charts.TimeAxis]:
+    """The six figures and their numbers for a whole board, with the points and axis drawn."""
+    rng, node = board.range, board.node
+    _ = translator(lang)
+    axis = _axis(rng, tz)
+    clock = "utc" if axis.instants else "local"  # a zoom kept across a change of axis would be an hour off
+    uirevision = f"{node.node_id}:{rng.preset}:{rng.start}:{rng.end if not rng.live else ''}:{clock}"
+    gap = charts.gap_seconds(rng.width, node.interval_s)
+    points = {name: charts.points(data.series, BY_NAME[name], gap) for name, data in board.magnitudes.items()}
+    figures = [charts.magnitude_figure(points[name], BY_NAME[name], _labels(_), theme, uirevision, axis, lang)
+               for name in NAMES]
+    numbers = [stats_view(BY_NAME[name], data.summary, data.current, now, tz, lang)
+               for name, data in board.magnitudes.items()]
+    return figures, numbers, points, axis
 
 
 def _download(node_id: str, rng: TimeRange) -> str:
@@ -264,61 +297,99 @@ def draw(node_id: Any, preset: Any, start: Any, end: Any, theme: Any) -> tuple[A
         return _nothing_for(_)
     except StoreUnavailable:
         return _message(_(ERRORS["store"]), stop=False)
+    figures, numbers, points, axis = _drawing(board, tz, lang, theme, now)
     node = board.node
-    labels = _labels(_)
-    uirevision = f"{node.node_id}:{rng.preset}:{rng.start}:{rng.end if not rng.live else ''}"
-    gap = charts.gap_seconds(rng.width, node.interval_s)
-    points = {name: charts.points(data.series, BY_NAME[name], tz, gap) for name, data in board.magnitudes.items()}
-    span = None if rng.live else charts.time_span(rng.start, rng.end, tz)
-    figures = [charts.magnitude_figure(points[name], BY_NAME[name], labels, theme, uirevision, span)
-               for name in NAMES]
-    numbers = [stats_view(BY_NAME[name], data.summary, data.current, now, tz, lang)
-               for name, data in board.magnitudes.items()]
     return (None, {}, node.node_id, _subtitle(node), "", False, _download(node.node_id, rng),
-            _live_state(board, points), not rng.live, *figures, *numbers)
+            _live_state(board, points, axis), not rng.live, *figures, *numbers)
+
+
+def _tick_answer(state: LiveState, figures: list[Any], numbers: list[Any], after: LiveState,
+                 href: str) -> dict[str, Any]:
+    """What the browser applies only while its state is still the one this tick started from."""
+    return {"generation": state.generation, "seq": state.seq, "figures": figures, "stats": numbers,
+            "state": after.to_json(), "href": href}
+
+
+def _patches(state: LiveState, update: LiveUpdate, axis: charts.TimeAxis, window_start: int,
+             empty_text: str) -> tuple[list[Patch], dict[str, Drawn]]:
+    """Per magnitude: append the new buckets, drop those that left the window, and retick."""
+    gap = charts.gap_seconds(state.width, update.node.interval_s)
+    patches, drawn = [], {}
+    for name in NAMES:
+        before = state.drawn[name]
+        new = charts.points(update.series.get(name), BY_NAME[name], gap, after=before.last)
+        dropped, after = before.add(new.owner.tolist(), state.slot).trim(window_start, state.slot)
+        patch = Patch()
+        charts.append(patch, new, axis)
+        charts.drop_oldest(patch, dropped, axis)  # after the append, so the count is exact either way
+        charts.retick(patch, axis)
+        if (before.total == 0) != (after.total == 0):
+            charts.mark_empty(patch, after.total == 0, empty_text)
+        patches.append(patch)
+        drawn[name] = after
+    return patches, drawn
 
 
 @callback(
-    *[Output(CHART[name], "figure", allow_duplicate=True) for name in NAMES],
-    *[Output(STATS[name], "children", allow_duplicate=True) for name in NAMES],
-    Output(STATE, "data", allow_duplicate=True),
-    Output(DOWNLOAD, "href", allow_duplicate=True),
+    Output(LIVE, "data"),
     Input(TICK, "n_intervals"),
     State(NODE, "data"),
     State(STATE, "data"),
+    State(PRESET, "value"),
+    State(ids.THEME_RESOLVED, "data"),
     prevent_initial_call=True,
 )
-def tick(_n: Any, node_id: Any, raw_state: Any) -> tuple[Any, ...]:
+def tick(_n: Any, node_id: Any, raw_state: Any, preset: Any, theme: Any) -> dict[str, Any]:
     """Live presets: append the buckets completed since the last tick, drop those that left the
-    window, and refresh the numbers. The figures are patched, never redrawn."""
+    window, and refresh the numbers. The figures are patched, never redrawn, except once when
+    clocks go back under a wall-clock chart: it is redrawn on real instants (charts.TimeAxis).
+
+    The answer goes to LIVE, not to the charts: the browser applies it only if no redraw and
+    no other tick happened since this one started (see live.py)."""
     state = LiveState.from_json(raw_state)
-    if state is None or state.node != node_id:
-        raise PreventUpdate
+    if state is None or state.node != node_id or state.preset != preset:
+        raise PreventUpdate  # a tick that started before the range was changed, or a forged one
     lang, tz, now = user_lang(), user_timezone(), time.time()
+    window_start = int(now) + 1 - state.span
     app = services()
     try:
         with app.read() as db:
             update = load_since(db, app.store, user_id(), node_id, state.preset, state.width, state.through, now)
+            # From the last bucket drawn (a forged `through` is clamped to the window, like load_since).
+            last = max(state.through, window_start // state.width * state.width) - state.width
+            backwards = not state.instants and charts.time_axis(tz, last, update.through, state.width,
+                                                                fixed=False).instants
+            board = load(db, app.store, user_id(), node_id, preset_range(state.preset, now)) if backwards else None
     except (NodeNotFound, StoreUnavailable):
         raise PreventUpdate from None
-    _ = translator(lang)
-    gap = charts.gap_seconds(state.width, update.node.interval_s)
-    window_start = int(now) + 1 - state.span
-    patches, drawn = [], {}
-    for name in NAMES:
-        magnitude, before = BY_NAME[name], state.drawn[name]
-        new = charts.points(update.series.get(name), magnitude, tz, gap, after=before.last)
-        dropped, after = before.add(new.owner.tolist(), state.slot).trim(window_start, state.slot)
-        patch = Patch()
-        charts.append(patch, new)
-        charts.drop_oldest(patch, dropped)  # after the append, so the count is exact either way
-        if (before.total == 0) != (after.total == 0):
-            charts.mark_empty(patch, after.total == 0, _labels(_).empty)
-        patches.append(patch)
-        drawn[name] = after
+    href = readings_url(state.node, window_start, None)
+    if board is not None:  # clocks went back: the wall clock would step back, so draw instants
+        figures, numbers, points, axis = _drawing(board, tz, lang, theme, now)
+        after = state.ticked(board.range.chart_end, _counted(points, state.preset), axis.instants)
+        return _tick_answer(state, figures, numbers, after, href)
+    axis = charts.TimeAxis(tz, window_start, update.through, fixed=False, instants=state.instants)
+    patches, drawn = _patches(state, update, axis, window_start, _labels(translator(lang)).empty)
     numbers = [stats_view(BY_NAME[name], *update.numbers[name], now, tz, lang) for name in NAMES]
-    new_state = LiveState(state.node, state.preset, state.width, update.through, drawn)
-    return (*patches, *numbers, new_state.to_json(), readings_url(state.node, window_start, None))
+    return _tick_answer(state, patches, numbers, state.ticked(update.through, drawn, state.instants), href)
+
+
+clientside_callback(
+    """function(answer, state) {
+        // A tick's answer patches the charts it was computed from: apply it only while this
+        // page still shows that draw (generation) with no other tick applied since (seq).
+        if (!answer || !state || answer.generation !== state.generation || answer.seq !== state.seq) {
+            throw window.dash_clientside.PreventUpdate;
+        }
+        return answer.figures.concat(answer.stats, [answer.state, answer.href]);
+    }""",
+    *[Output(CHART[name], "figure", allow_duplicate=True) for name in NAMES],
+    *[Output(STATS[name], "children", allow_duplicate=True) for name in NAMES],
+    Output(STATE, "data", allow_duplicate=True),
+    Output(DOWNLOAD, "href", allow_duplicate=True),
+    Input(LIVE, "data"),
+    State(STATE, "data"),
+    prevent_initial_call=True,
+)
 
 
 @callback(
@@ -352,7 +423,9 @@ def rejections_view(rows: list[Any], tz: str, _: Any) -> Any:
         [html.Thead(html.Tr([html.Th(_("Received")), html.Th(_("Reason")), html.Th(_("What to do")),
                              html.Th(_("Payload"))])),
          html.Tbody([html.Tr([html.Td(fmt.local_time(int(row.received_at.replace(tzinfo=UTC).timestamp()), tz)),
-                              html.Td(html.Code(row.reason)), html.Td(row.message),
+                              html.Td(html.Code(row.reason)),
+                              html.Td([_(EXPLANATIONS[row.reason]) if row.reason in EXPLANATIONS else "",
+                                       html.Div(row.message, className="small text-body-secondary")]),
                               html.Td(html.Code(row.excerpt, className="text-break-all"))]) for row in rows])],
         size="sm", responsive=True, id="node-rejections-table",
     )

@@ -130,6 +130,11 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
     )
 
 
+def next_refresh(counter: Any) -> int:
+    """The table's refresh counter plus one; anything odd the browser sends starts again at 1."""
+    return counter + 1 if isinstance(counter, int) and not isinstance(counter, bool) and 0 <= counter < 2**31 else 1
+
+
 def _table(_: Any, rows: list[node_service.NodeView]) -> Any:
     if not rows:
         return dbc.Alert(
@@ -231,14 +236,14 @@ def node_form(_add: Any, _edit: Any, _cancel: Any, _save: Any, mode: Any, *rest:
 def _save_form(_: Any, mode: Any, fields: dict[str, Any], refresh: Any) -> tuple[Any, Any, bool]:
     """(toasts, refresh counter, close the form?) after creating or updating the node."""
     editing = isinstance(mode, dict) and mode.get("mode") == "edit"
-    bump = (refresh or 0) + 1 if isinstance(refresh, int) else 1
+    bump = next_refresh(refresh)
     try:
         with services().transaction() as db:
             if editing:
                 saved = node_service.update_node(db, user_id(), mode.get("node"), fields)
                 message = _("Node {node} saved.", node=saved.node_id)
             else:
-                saved = node_service.create_node(db, user_id(), fields)
+                saved = node_service.create_node(db, user_id(), fields, services().store)
                 message = _("Node {node} added. Point your device at its topic to see data.", node=saved.node_id)
     except node_service.NodeError as exc:
         first = next(iter(exc.errors.values()))
@@ -305,7 +310,7 @@ def delete_node(_delete: Any, _cancel: Any, _confirm: Any, pending: Any, refresh
         ]
         return True, text, owned[0], no_update, no_update
     if trigger == DELETE_CONFIRM and isinstance(pending, str):
-        bump = (refresh or 0) + 1 if isinstance(refresh, int) else 1
+        bump = next_refresh(refresh)
         try:
             with services().transaction() as db:
                 deleted = node_service.delete_node(db, services().store, user_id(), pending)

@@ -119,17 +119,17 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
     )
 
 
-def card_values(data: Overview) -> dict[str, tuple[str, str]]:
-    """(number, unit) of each card: averaged KPIs, total power, energy today."""
-    values = {name: (fmt.number(name, data.kpis.get(name)), BY_NAME[name].unit) for name in KPI_NAMES}
-    values["total_power"] = fmt.power(data.total_power)
-    values["energy_today"] = (fmt.energy(data.energy_today), "kWh")
+def card_values(data: Overview, lang: str) -> dict[str, tuple[str, str]]:
+    """(number, unit) of each card in lang's number format: averaged KPIs, total power, energy today."""
+    values = {name: (fmt.number(lang, name, data.kpis.get(name)), BY_NAME[name].unit) for name in KPI_NAMES}
+    values["total_power"] = fmt.power(lang, data.total_power)
+    values["energy_today"] = (fmt.energy(lang, data.energy_today), "kWh")
     return values
 
 
 def row_cells(node: NodeLive, now: float, _: Any, lang: str) -> dict[tuple[str, str], str]:
     """What one row shows, by (cell, property) of ROW_OUTPUTS."""
-    value, unit = fmt.power(node.power if node.status is NodeStatus.ACTIVE else None)
+    value, unit = fmt.power(lang, node.power if node.status is NodeStatus.ACTIVE else None)
     return {
         ("status", "color"): STATUS_COLOR[node.status],
         ("status", "class_name"): f"node-status node-status-{node.status.value}",
@@ -178,7 +178,7 @@ def refresh(_tick: Any) -> tuple[Any, ...]:
     app = services()
     with app.read() as db:
         data = overview(db, app.store, user_id(), user_timezone(), now)
-    values = card_values(data)
+    values = card_values(data, lang)
     cells = {n.node_id: row_cells(n, now, _, lang) for n in data.nodes}
     ids = list(cells)
     updated = (_("Updated {age}", age=fmt.age(lang, now - data.updated_ts)) if data.updated_ts is not None

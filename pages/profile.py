@@ -10,7 +10,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from enertrack import accounts
 from enertrack.context import services
-from enertrack.i18n import LANGUAGES, translator
+from enertrack.i18n import LANGUAGES, N_, translator
 from enertrack.models import User
 from enertrack.ui import ids
 from enertrack.ui.forms import field
@@ -28,6 +28,7 @@ LANGUAGE = "profile-language"
 PRICE = "profile-price"
 CURRENCY = "profile-currency"
 SAVE = "profile-save"
+CHECK_FORM = N_("Check the form.")
 
 
 def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
@@ -110,5 +111,5 @@ def save_profile(clicks: Any, timezone: Any, language: Any, price: Any, currency
     except accounts.AccountError as exc:
         _ = user_translator()
         code = next(iter(exc.errors.values()))
-        return [toast(_(MESSAGES.get(code, "Check the form.")), "danger")], no_update
+        return [toast(_(MESSAGES.get(code, CHECK_FORM)), "danger")], no_update
     return [toast(translator(lang)("Profile saved."), "success")], lang

@@ -78,9 +78,16 @@ def expected_series(
 
 
 def reference_energy(
-    readings: Sequence[Reading], params: Mapping[str, EnergyParams], bucket_s: int
+    readings: Sequence[Reading],
+    params: Mapping[str, EnergyParams],
+    bucket_s: int,
+    written_with: Mapping[tuple[str, int], EnergyParams] | None = None,
 ) -> dict[tuple[str, int], float]:
-    """kWh per (node, bucket) from all readings by the pure rules: the store-free truth."""
+    """kWh per (node, bucket) from all readings by the pure rules: the store-free truth.
+
+    Each pair counts with the parameters of its later reading: those it was written with
+    (`written_with`, by (node, ts)) when given, else the node's in `params`.
+    """
     nodes = sorted({r.node_id for r in readings})
     unique = {(r.node_id, r.ts): r for r in reversed(readings)}  # first occurrence of (node, ts)
     rows = sorted(
@@ -88,7 +95,11 @@ def reference_energy(
         for r in unique.values()
         if r.energy is not None or r.power is not None
     )
-    p = [params.get(nodes[code], EnergyParams()) for code, _, _ in rows]
+    knobs = written_with or {}
+    p = [
+        knobs.get((nodes[code], ts), params.get(nodes[code], EnergyParams()))
+        for code, ts, _ in rows
+    ]
     points = Points(
         np.array([code for code, _, _ in rows], dtype=np.int64),
         np.array([ts for _, ts, _ in rows], dtype=np.int64),
@@ -99,6 +110,18 @@ def reference_energy(
     )
     series, bucket, kwh = bucket_energy(points, bucket_s)
     return {(nodes[s], int(b)): float(k) for s, b, k in zip(series, bucket, kwh, strict=True)}
+
+
+def write_noting_params(
+    store: TimeseriesStore,
+    batch: Sequence[Reading],
+    params: Mapping[str, EnergyParams],
+    written_with: dict[tuple[str, int], EnergyParams],
+) -> None:
+    """Write a batch and note the parameters each reading is stored with (the first write wins)."""
+    store.write(batch, params)
+    for r in batch:
+        written_with.setdefault((r.node_id, r.ts), params.get(r.node_id, EnergyParams()))
 
 
 def energy_by_period(frame: pd.DataFrame) -> dict[tuple[str, int], float]:
@@ -418,6 +441,57 @@ class StoreContract:
         assert_energy_equal(
             energy_by_period(store.energy(["c", "w"], days)), reference_energy(data, params, DAY)
         )
+
+    def test_a_late_reading_counts_with_the_parameters_each_reading_was_stored_with(
+        self, store: TimeseriesStore
+    ) -> None:
+        low, high = {"m": EnergyParams(max_power_w=10_000.0)}, {"m": EnergyParams()}  # 10, 30 kW
+        store.write([Reading("m", T0, energy=0.0), Reading("m", T0 + 1000, energy=5.0)], low)
+        assert store.energy(["m"], [T0, T0 + HOUR]).empty  # 18 kW average: a glitch under 10 kW
+        store.write([Reading("m", T0 + 500, energy=4.5)], high)  # buffered, after the bound rose
+        # 0 -> 4.5 kWh in 500 s is 32.4 kW: a glitch under the 30 kW the late reading came with;
+        # 4.5 -> 5 kWh is 3.6 kW, within the 10 kW of the reading at T0 + 1000: 0.5 kWh.
+        got = energy_by_period(store.energy(["m"], [T0, T0 + HOUR]))
+        assert got == pytest.approx({("m", T0): 0.5}, abs=1e-12)
+
+    @pytest.mark.parametrize("seed", [1, 2])
+    def test_energy_after_settings_changes_and_late_readings(
+        self, store: TimeseriesStore, seed: int
+    ) -> None:
+        rng = random.Random(seed)
+        data: list[Reading] = []
+        energy, t = 50.0, T0 + 300
+        for _ in range(700):  # a counter whose increments are often near the glitch bounds below
+            t += rng.choice([30, 60, 60, 120, 400])
+            energy = rng.uniform(0.0, 0.2) if rng.random() < 0.02 else energy + rng.uniform(0, 0.6)
+            data.append(Reading("c", t, energy=round(energy, 6)))
+        t = T0 + 11
+        for _ in range(900):  # power only, with gaps around 3 x every interval below
+            t += rng.choice([10, 10, 20, 35, 50, 70, 95])
+            data.append(Reading("w", t, power=rng.uniform(0.0, 4000.0)))
+        settings = [  # what users set, one after the other
+            {"c": EnergyParams(60, 8_000.0), "w": EnergyParams(10)},
+            {"c": EnergyParams(60, 20_000.0), "w": EnergyParams(30)},
+            {"c": EnergyParams(120, 40_000.0), "w": EnergyParams(20)},
+        ]
+        arrival = data + rng.sample(data, 60)  # redeliveries too, possibly under other settings
+        rng.shuffle(arrival)
+        written_with: dict[tuple[str, int], EnergyParams] = {}
+        phase = 0
+        while arrival:
+            if rng.random() < 0.3:
+                phase += 1  # a user changes the node's settings between two batches
+            size = rng.choice([1, 3, 10, 50, 200])
+            write_noting_params(store, arrival[:size], settings[phase % 3], written_with)
+            arrival = arrival[size:]
+        assert phase >= 3
+
+        quarters = list(range(T0, T0 + 2 * DAY + 1, 900))
+        want = reference_energy(data, {}, 900, written_with)
+        assert_energy_equal(energy_by_period(store.energy(["c", "w"], quarters)), want)
+        days = [T0, T0 + DAY, T0 + 2 * DAY]
+        want = reference_energy(data, {}, DAY, written_with)
+        assert_energy_equal(energy_by_period(store.energy(["c", "w"], days)), want)
 
     def test_energy_rejects_unaligned_boundaries(self, store: TimeseriesStore) -> None:
         with pytest.raises(ValueError, match="15 minutes"):

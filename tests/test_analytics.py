@@ -114,7 +114,8 @@ def test_stats_and_previous_range(store: SQLiteStore) -> None:
     store.write(constant_load("b", utc(2026, 1, 2), utc(2026, 1, 4), watts=3000), {"b": EnergyParams(60)})
     marks = boundaries(date(2026, 1, 2), date(2026, 1, 4), "day", tz)
     table = load_energy(store, ["a", "b"], marks, tz)
-    previous = float(load_energy(store, ["a", "b"], previous_range(marks), tz).to_numpy().sum())
+    previous = float(load_energy(store, ["a", "b"], previous_range("day", date(2026, 1, 2), date(2026, 1, 4), tz),
+                                 tz).to_numpy().sum())
     stats = energy_stats(table, previous)
     assert stats.total_kwh == pytest.approx(48 + 144)
     assert stats.average_kwh == pytest.approx(96)
@@ -136,3 +137,29 @@ def test_export_csv_is_exact(store: SQLiteStore) -> None:
         "2026-02-01T00:00:00+05:45,k1,4.000\n"
         "2026-02-01T00:00:00+05:45,k2,0.000\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("period", "start", "end", "expected"),
+    [
+        ("month", date(2026, 1, 1), date(2027, 1, 1), (date(2025, 1, 1), date(2026, 1, 1))),
+        ("month", date(2024, 3, 1), date(2024, 4, 1), (date(2024, 2, 1), date(2024, 3, 1))),  # 29-day February
+        ("year", date(2022, 1, 1), date(2027, 1, 1), (date(2017, 1, 1), date(2022, 1, 1))),
+        ("day", date(2026, 3, 30), date(2026, 4, 6), (date(2026, 3, 23), date(2026, 3, 30))),
+        ("hour", date(2026, 10, 26), date(2026, 10, 27), (date(2026, 10, 25), date(2026, 10, 26))),
+        ("month", date(2026, 1, 15), date(2026, 2, 15), (date(2025, 12, 15), date(2026, 1, 15))),  # not whole months
+    ],
+)
+def test_previous_period_is_calendar_true(period: str, start: date, end: date, expected: tuple[date, date]) -> None:
+    from enertrack.analytics import previous_dates
+
+    assert previous_dates(period, start, end) == expected
+
+
+def test_previous_range_starts_at_local_midnight_across_dst() -> None:
+    from enertrack.analytics import previous_range
+    from enertrack.calendar import local_iso
+
+    first, last = previous_range("hour", date(2026, 10, 26), date(2026, 10, 27), "Europe/Madrid")
+    assert local_iso(first, "Europe/Madrid") == "2026-10-25T00:00:00+02:00"  # a 25-hour day, whole
+    assert local_iso(last, "Europe/Madrid") == "2026-10-26T00:00:00+01:00"

@@ -41,6 +41,14 @@ def test_register_creates_the_account_and_sends_to_login(client: FlaskClient, da
     assert logged_in(client)
 
 
+def test_failed_forms_keep_emails_and_typed_secrets_out_of_urls(client: FlaskClient, dash: DashClient, app: Flask) -> None:
+    create_user(app, "ana")
+    failed = login(client, dash, "a secret typed into the wrong field", "whatever")
+    assert "secret" not in failed.headers["Location"]
+    response = register(client, dash, username="bob", email="bob.private@example.com", password="short", confirm="short")
+    assert "bob.private" not in response.headers["Location"] and query(response)["username"] == ["bob"]
+
+
 def test_register_rejects_duplicates_and_weak_passwords(client: FlaskClient, dash: DashClient, app: Flask) -> None:
     create_user(app, "ana")
     response = register(client, dash, username="Ana", email="ANA@example.com")
@@ -134,6 +142,27 @@ def test_login_attempts_are_rate_limited_per_username(tmp_path: Path) -> None:
     assert "Demasiados intentos" in toast
     other = login(client, dash, "bob", "wrong password!!")  # another username is not blocked
     assert other.status_code == 303
+    # Someone else, from another address, can still log in as ana: no lockout by strangers.
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    assert login(elsewhere, DashClient(elsewhere, app.extensions["dash_app"]), "ana").status_code == 303
+
+
+def test_a_username_has_a_total_limit_across_addresses(tmp_path: Path) -> None:
+    from enertrack.db import make_engine
+    from enertrack.migrate import upgrade
+
+    settings = make_settings(tmp_path, ENERTRACK_LOGIN_LIMIT_USER_TOTAL="3 per minute",
+                             ENERTRACK_LOGIN_LIMIT_USER="100 per minute", ENERTRACK_LOGIN_LIMIT_IP="100 per minute")
+    upgrade(make_engine(settings.sqlalchemy_url))
+    app = create_app(settings)
+    create_user(app, "ana")
+    codes = []
+    for i in range(4):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"198.51.100.{i}"
+        codes.append(login(client, DashClient(client, app.extensions["dash_app"]), "ana", "wrong password!!").status_code)
+    assert codes == [303, 303, 303, 429]
 
 
 def test_login_attempts_are_rate_limited_per_ip(tmp_path: Path) -> None:

@@ -76,3 +76,16 @@ def test_serve_refuses_production_without_a_secret_key(tmp_path) -> None:  # typ
     result = run({"ENERTRACK_DATA_DIR": str(tmp_path), "ENERTRACK_ENV": "production", "FLASK_SECRET_KEY": ""}, "serve")
     assert result.exit_code == 2
     assert "FLASK_SECRET_KEY is required in production" in result.output
+
+
+def test_an_unmigrated_database_gets_one_clear_line(env: dict[str, str]) -> None:
+    result = run(env, "node", "list")
+    assert result.exit_code == 1
+    assert "run `enertrack db upgrade` first" in result.output and "Traceback" not in result.output
+
+
+def test_export_refuses_absurd_dates(env: dict[str, str]) -> None:
+    run(env, "db", "upgrade")
+    run(env, "user", "create", "--username", "ana", "--email", "ana@example.com", "--password", "a long enough password")
+    result = run(env, "export", "--user", "ana", "--period", "day", "--start", "0001-01-01", "--end", "2026-01-01")
+    assert result.exit_code == 2 and "is not a date like 2026-01-31 between 2000-01-01 and 2200-01-01" in result.output

@@ -28,8 +28,8 @@ def ok(resp) -> dict:  # type: ignore[no-untyped-def]
     return resp.get_json()["response"]
 
 
-def seed(app: Flask, client: FlaskClient, dash: DashClient, tz: str = "UTC") -> int:
-    uid = create_user(app, "ana", timezone=tz)
+def seed(app: Flask, client: FlaskClient, dash: DashClient, tz: str = "UTC", language: str = "es") -> int:
+    uid = create_user(app, "ana", timezone=tz, language=language)
     services = app.extensions["enertrack"]
     with services.transaction() as db:
         for node, interval in (("a-live", 10), ("b-live", 10), ("c-old", 10), ("d-new", 10)):
@@ -51,12 +51,13 @@ def card_value(response: dict, name: str) -> str:
 def test_panel_averages_active_nodes_and_shows_statuses(app: Flask, client: FlaskClient, dash: DashClient) -> None:
     seed(app, client, dash)
     first = ok(dash.call(PANEL, [0]))
-    assert card_value(first, "voltage") == "231.0"  # (230 + 232) / 2; the old node is left out
-    assert card_value(first, "current") == "3.00"
+    # Spanish numbers, the default: decimals after a comma, thousands grouped with a dot.
+    assert card_value(first, "voltage") == "231,0"  # (230 + 232) / 2; the old node is left out
+    assert card_value(first, "current") == "3,00"
     assert card_value(first, "power") == "600"
-    assert card_value(first, "power_factor") == "0.85"
-    assert card_value(first, "frequency") == "50.05"
-    assert card_value(first, "total_power") == "1,200" and first["panel-kpi-unit-total_power"]["children"] == "W"
+    assert card_value(first, "power_factor") == "0,85"
+    assert card_value(first, "frequency") == "50,05"
+    assert card_value(first, "total_power") == "1.200" and first["panel-kpi-unit-total_power"]["children"] == "W"
     assert first["panel-updated"]["children"].startswith("Actualizado hace")
     rows = {r["props"]["id"]["node"]: r for r in first["panel-nodes-body"]["children"]}
     assert list(rows) == ["a-live", "b-live", "c-old", "d-new"]
@@ -74,11 +75,11 @@ def test_panel_ticks_set_numbers_in_place_instead_of_redrawing(app: Flask, clien
                                                      power=1400.0, energy=10.0, power_factor=0.9, frequency=50.0)])
     tick = ok(dash.call(PANEL, [1], pattern_ids=dash.on_page(PANEL, "node", shown)))
     assert "panel-nodes-body" not in tick and "panel-kpis" not in tick  # no component is replaced
-    assert card_value(tick, "power") == "1,100" and card_value(tick, "total_power") == "2,200"
+    assert card_value(tick, "power") == "1.100" and card_value(tick, "total_power") == "2.200"
     cells = {key: value for key, value in tick.items() if key.startswith("{")}
     power = {json.loads(key)["node"]: value["children"] for key, value in cells.items()
              if json.loads(key)["cell"] == "power"}
-    assert power == {"a-live": "1,400 W", "b-live": "800 W", "c-old": "—", "d-new": "—"}
+    assert power == {"a-live": "1.400 W", "b-live": "800 W", "c-old": "—", "d-new": "—"}
     badges = {json.loads(key)["node"]: value for key, value in cells.items() if json.loads(key)["cell"] == "status"}
     assert badges["c-old"] == {"color": "danger", "class_name": "node-status node-status-disconnected"}
 
@@ -97,6 +98,14 @@ def seed_owner(app: Flask) -> int:
 
     with app.extensions["enertrack"].read() as db:
         return db.scalars(select(User.id).where(User.username == "ana")).one()
+
+
+def test_panel_numbers_in_english(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    seed(app, client, dash, language="en")
+    first = ok(dash.call(PANEL, [0]))
+    assert [card_value(first, name) for name in ("voltage", "current", "power_factor", "total_power")] == [
+        "231.0", "3.00", "0.85", "1,200"]
+    assert first["panel-updated"]["children"].startswith("Updated")
 
 
 def test_panel_with_no_nodes_says_how_to_start(app: Flask, client: FlaskClient, dash: DashClient) -> None:
@@ -122,7 +131,7 @@ def test_panel_energy_today(app: Flask, client: FlaskClient, dash: DashClient) -
     local = datetime.now(ZoneInfo("Asia/Kathmandu"))
     expected = 29 / 30 if local.hour * 60 + local.minute >= 31 else None  # all 29 increments are today
     if expected is not None:
-        assert card_value(result, "energy_today") == f"{expected:.2f}"
+        assert card_value(result, "energy_today") == f"{expected:.2f}".replace(".", ",")
 
 
 def values(array: object) -> list[float]:
@@ -155,16 +164,37 @@ def test_analysis_by_day_with_statistics(app: Flask, client: FlaskClient, dash: 
     bars = {trace["name"]: values(trace["y"]) for trace in figure["data"] if trace["type"] == "bar"}
     assert bars["a"] == pytest.approx([24.0, 24.0, 24.0]) and bars["b"] == pytest.approx([0.0, 72.0, 0.0])
     text = stats(result)
-    assert "144.0 kWh" in text  # 72 + 72
-    assert "48.00 kWh" in text  # average per period
-    assert "96.00 kWh" in text and "2026-01-02" in text  # the peak day
-    assert "50.0 %" in text  # each node's share
+    assert "144,0 kWh" in text  # 72 + 72, in Spanish
+    assert "48,00 kWh" in text  # average per period
+    assert "96,00 kWh" in text and "2026-01-02" in text  # the peak day
+    assert "50,0 %" in text  # each node's share
+    assert result["analysis-chart"]["figure"]["layout"]["separators"] == ",."
     only_b = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-04", ["b", "someone-elses"], "dark"]))
     assert [t["name"] for t in only_b["analysis-chart"]["figure"]["data"] if t["type"] == "bar"] == ["b"]
     assert only_b["analysis-chart"]["figure"]["layout"]["template"]["layout"]["paper_bgcolor"] is not None
     csv = ok(dash.call("analysis-download.data", [1], ["day", "2026-01-01", "2026-01-03", ["a"]]))
     assert csv["analysis-download"]["data"]["content"] == (
         "period_start,node_id,energy_kwh\n2026-01-01T00:00:00+00:00,a,24.000\n2026-01-02T00:00:00+00:00,a,24.000\n")
+
+
+def test_analysis_statistics_in_english(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    from datetime import UTC, datetime
+
+    from enertrack import accounts
+
+    uid = create_user(app, "ana", timezone="UTC", language="en")
+    services = app.extensions["enertrack"]
+    with services.transaction() as db:
+        nodes.create_node(db, uid, {"node_id": "a", "interval_s": 60})
+        accounts.update_tariff(db, uid, "0.2", "EUR")
+    start = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
+    services.store.write([Reading("a", start + 60 * i, energy=i / 2) for i in range(2 * 1440 + 1)],  # 30 kW
+                         {"a": EnergyParams(60)})
+    login(client, dash, "ana")
+    result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-03", None, "light"]))
+    text = stats(result)
+    assert "1,440.0 kWh" in text and "720.0 kWh" in text and "288.00 EUR" in text and "100.0 %" in text
+    assert result["analysis-chart"]["figure"]["layout"]["separators"] == ".,"
 
 
 def test_analysis_explains_bad_ranges(app: Flask, client: FlaskClient, dash: DashClient) -> None:
@@ -205,7 +235,7 @@ def test_analysis_shows_costs_with_a_tariff(app: Flask, client: FlaskClient, das
     services.store.write([Reading("a", start + 60 * i, energy=i / 60) for i in range(1440 + 1)], {"a": EnergyParams(60)})
     login(client, dash, "ana")
     result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-02", None, "light"]))
-    assert "4.80 EUR" in stats(result)  # 24 kWh x 0.20
+    assert "4,80 EUR" in stats(result)  # 24 kWh x 0.20, in Spanish
     assert "EUR" in str(result["analysis-chart"]["figure"]["data"][0]["hovertemplate"])
     with services.read() as db:
         assert accounts.tariff(db, uid) == (float(Decimal("0.2")), "EUR")

@@ -38,6 +38,16 @@ def test_public_pages_are_served(client: FlaskClient) -> None:
         assert client.get("/enertrack" + path).status_code == 200
 
 
+def test_anonymous_visitors_may_run_exactly_three_callbacks(app: Flask) -> None:
+    # Written out by hand on purpose: a broader allow-list must fail here, not pass silently.
+    assert app.extensions["anonymous_callbacks"] == {
+        ".._pages_content.children..._pages_store.data..": True,  # the router (public paths only)
+        "..nav-links.children...nav-public.children...nav-user.children...lang-store.data...toasts.children"
+        "...theme-toggle.title..": False,  # navbar, language, flashed messages
+        '{"form":["ALL"],"type":"csrf"}.value': False,  # CSRF tokens for the forms
+    }
+
+
 def test_every_callback_refuses_anonymous_callers(client: FlaskClient, dash: DashClient, app: Flask) -> None:
     allowed = app.extensions["anonymous_callbacks"]
     refused = 0
@@ -113,3 +123,15 @@ def test_theme_is_set_in_head_before_the_page_renders(client: FlaskClient) -> No
     html = client.get("/enertrack/login").get_data(as_text=True)
     head, body = html.split("<body>", 1) if "<body>" in html else html.split("<body", 1)
     assert "data-bs-theme" in head and "prefers-color-scheme" in head and "react-entry-point" in body
+
+
+def test_healthz_never_tells_why_the_database_failed(app: Flask, client: FlaskClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("Access denied for user 'enertrack_app'@'10.0.0.5'"))
+
+    monkeypatch.setattr("sqlalchemy.orm.Session.execute", refuse)
+    response = client.get("/enertrack/healthz")
+    assert response.status_code == 503 and response.get_json() == {"status": "error", "database": "unavailable"}
+    assert b"enertrack_app" not in response.data

@@ -46,3 +46,10 @@ def test_spanish_is_the_default_and_english_on_request() -> None:
     assert tr("fr", "Log in") == "Iniciar sesión"
     assert language({"not": "a string"}) == "es" and set(LANGUAGES) == {"es", "en"}
     assert tr("es", "Welcome, {name}.", name="Ana") == "Hola, Ana."
+
+
+def test_every_rejection_reason_is_explained() -> None:
+    from enertrack.telemetry.payload import Reason
+    from enertrack.ui.reasons import EXPLANATIONS
+
+    assert {r.value for r in Reason} <= set(EXPLANATIONS)

@@ -115,3 +115,28 @@ def test_a_user_reaches_only_their_nodes(engine: Engine) -> None:
         assert nodes.owned_ids(db, bob, ["ana-1"]) == []
     with factory() as db:
         assert nodes.owned(db, ana, "ana-1").description == ""
+
+
+def test_a_concurrent_duplicate_registration_is_a_clear_error(engine: Engine) -> None:
+    """Two requests pass the checks at once; the database's unique constraint decides, politely."""
+    factory = make_session_factory(engine)
+    with factory() as first, factory() as second:
+        accounts.create_user(first, new_account("ana"))
+        first.commit()
+        form = new_account("ana")
+        import enertrack.accounts as module
+
+        real = module.account_errors
+        calls = []
+
+        def stale(session, form):  # type: ignore[no-untyped-def]
+            calls.append(1)
+            return {} if len(calls) == 1 else real(session, form)  # the first check ran before ana existed
+
+        module.account_errors = stale
+        try:
+            with pytest.raises(accounts.AccountError) as info:
+                accounts.create_user(second, form)
+        finally:
+            module.account_errors = real
+        assert info.value.errors["username"] == "username_taken"

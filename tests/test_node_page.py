@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 import json
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -58,6 +60,21 @@ def by_class(tree: Any, cls: str) -> list[str]:
 
     walk(tree)
     return found
+
+
+def tick(dash: DashClient, node: Any, raw: Any, preset: Any = "1h", n: int = 1) -> Any:
+    """POST a live tick as the browser does: the state it holds and the preset chosen now."""
+    return dash.call(TICK, [n], [node, raw, preset, "light"])
+
+
+def answer(resp: Any) -> dict[str, Any]:
+    """A tick's answer (what the browser applies if its state still matches), by output."""
+    data = response(resp)["node-live"]["data"]
+    out: dict[str, Any] = {f"node-chart-{name}": {"figure": figure} for name, figure in zip(NAMES, data["figures"],
+                                                                                         strict=True)}
+    out |= {f"node-stats-{name}": {"children": stats} for name, stats in zip(NAMES, data["stats"], strict=True)}
+    return out | {"node-state": {"data": data["state"]}, "node-download": {"href": data["href"]},
+                  "expects": (data["generation"], data["seq"])}
 
 
 def local(ts: int) -> str:
@@ -214,14 +231,15 @@ def live_state(seeded: Seeded, dash: DashClient, drawn_ago: int) -> tuple[dict[s
         before = [r.ts // state.width * state.width for r in seeded.readings
                   if state.through - 3600 <= r.ts < through]
         drawn[name] = Drawn().add(before, state.slot)
-    old = LiveState("n1", "1h", state.width, through, drawn)
+    old = LiveState("n1", "1h", state.width, through, drawn, state.generation)
     return old.to_json(), old
 
 
 def test_live_tick_appends_only_the_new_buckets(seeded: Seeded, dash: DashClient) -> None:
     raw, old = live_state(seeded, dash, drawn_ago=600)
-    out = response(dash.call(TICK, [3], ["n1", raw]))
+    out = answer(tick(dash, "n1", raw, n=3))
     state = LiveState.from_json(out["node-state"]["data"])
+    assert out["expects"] == (old.generation, 0) and state is not None and state.seq == 1
     assert state is not None and state.through > old.through  # drawn up to the live cutoff now
     new = [r for r in seeded.readings if old.through <= r.ts < state.through]
     assert 8 <= len(new) <= 11
@@ -238,7 +256,7 @@ def test_live_tick_appends_only_the_new_buckets(seeded: Seeded, dash: DashClient
     # The numbers are fresh too.
     assert by_class(out["node-stats-voltage"]["children"], "node-stat-current") == ["230.0 V"]
     # A second tick right after has nothing new to append.
-    again = response(dash.call(TICK, [4], ["n1", out["node-state"]["data"]]))
+    again = answer(tick(dash, "n1", out["node-state"]["data"], n=4))
     assert not any(op["operation"] == "Extend" for op in again["node-chart-power"]["figure"]["operations"])
 
 
@@ -247,7 +265,7 @@ def test_live_tick_drops_buckets_that_left_the_window(seeded: Seeded, dash: Dash
     slot = old.slot
     # Pretend 7 more points were drawn ten minutes before the oldest: they left the window.
     stale = {name: [d.first - 10 * slot, [3, 4, *[0] * 8, *d.counts], d.last] for name, d in old.drawn.items()}
-    out = response(dash.call(TICK, [1], ["n1", {**raw, "drawn": stale}]))
+    out = answer(tick(dash, "n1", {**raw, "drawn": stale}))
     after = LiveState.from_json(out["node-state"]["data"])
     assert after is not None
     for name in NAMES:
@@ -262,14 +280,16 @@ def test_live_tick_refuses_other_nodes_and_forged_states(app: Flask, client: Fla
     seeded = Seeded(app)
     login(client, dash, "ana")
     raw, _old = live_state(seeded, dash, drawn_ago=600)
-    assert dash.call(TICK, [1], ["other", raw]).status_code == 204  # state for another node
-    assert dash.call(TICK, [1], ["n1", {**raw, "width": 7}]).status_code == 204
-    assert dash.call(TICK, [1], ["n1", None]).status_code == 204
+    assert tick(dash, "other", raw).status_code == 204  # state for another node
+    assert tick(dash, "n1", {**raw, "width": 7}).status_code == 204
+    assert tick(dash, "n1", {**raw, "generation": "1"}).status_code == 204
+    assert tick(dash, "n1", None).status_code == 204
+    assert tick(dash, "n1", {**raw, "through": 0}).status_code == 200  # clamped to the window: cheap
     create_user(app, "bob")
     bob = app.test_client()
     bob_dash = DashClient(bob, app.extensions["dash_app"])
     login(bob, bob_dash, "bob")
-    assert bob_dash.call(TICK, [1], ["n1", raw]).status_code == 204  # ana's node and state: nothing
+    assert tick(bob_dash, "n1", raw).status_code == 204  # ana's node and state: nothing
 
 
 def retheme(dash: DashClient, theme: Any, node: Any) -> Any:
@@ -402,3 +422,111 @@ def test_another_users_rejections_stay_hidden(app: Flask, client: FlaskClient, d
            [DeadLetter(Rejection(Reason.BAD_JSON, "secret-ish", "n1", "x"), "enertrack/n1/telemetry", time.time())], [])
     result = response(dash.call("node-rejections.children", ["n1"]))
     assert result["node-rejections"]["children"] is None
+
+
+# -- numbers in the user's language --------------------------------------------------------------
+
+def set_language(app: Flask, username: str, language: str) -> None:
+    from sqlalchemy import update
+
+    from enertrack.models import User
+
+    with app.extensions["enertrack"].transaction() as db:
+        db.execute(update(User).where(User.username == username).values(language=language))
+
+
+def test_numbers_follow_the_users_language(seeded: Seeded, dash: DashClient, app: Flask) -> None:
+    app.extensions["enertrack"].store.write([Reading("n1", seeded.base - 30, power=4321.0)])
+    english = draw(dash, "n1", "24h")
+    assert by_class(english["node-stats-voltage"]["children"], "node-stat-max") == ["251.3 V"]
+    assert by_class(english["node-stats-power"]["children"], "node-stat-current") == ["4,321 W"]
+    assert english["node-chart-power"]["figure"]["layout"]["separators"] == ".,"
+    set_language(app, "ana", "es")
+    spanish = draw(dash, "n1", "24h")
+    assert by_class(spanish["node-stats-voltage"]["children"], "node-stat-max") == ["251,3 V"]
+    assert by_class(spanish["node-stats-power"]["children"], "node-stat-current") == ["4.321 W"]
+    assert by_class(spanish["node-stats-frequency"]["children"], "node-stat-min") == ["50,00 Hz"]
+    assert spanish["node-chart-power"]["figure"]["layout"]["separators"] == ",."
+
+
+# -- a tick answered late ------------------------------------------------------------------------
+
+def test_a_tick_that_started_before_a_redraw_changes_nothing(seeded: Seeded, dash: DashClient) -> None:
+    hour = draw(dash, "n1", "1h")["node-state"]["data"]
+    day = draw(dash, "n1", "24h")["node-state"]["data"]
+    assert day["generation"] != hour["generation"] and day["seq"] == hour["seq"] == 0
+    # The browser sends what it holds: the 1 h state, but the preset is 24 h by now.
+    assert tick(dash, "n1", hour, preset="24h").status_code == 204
+    assert tick(dash, "n1", hour, preset="7d").status_code == 204
+    # Sent before the redraw (preset still 1 h), answered after it: the answer names the draw it
+    # patches, which is not the one on the page; the browser drops it (tests/browser).
+    late = answer(tick(dash, "n1", hour, preset="1h"))
+    again = draw(dash, "n1", "1h")["node-state"]["data"]
+    assert late["expects"] == (hour["generation"], 0) != (again["generation"], again["seq"])
+    # A tick of the current draw is applied, and the next one must start from its result.
+    fresh = answer(tick(dash, "n1", again))
+    assert fresh["expects"] == (again["generation"], 0) and fresh["node-state"]["data"]["seq"] == 1
+    assert answer(tick(dash, "n1", fresh["node-state"]["data"]))["expects"] == (again["generation"], 1)
+
+
+# -- the day clocks go back ------------------------------------------------------------------------
+
+AUTUMN_START = int(datetime(2026, 10, 25, tzinfo=ZoneInfo(TZ)).timestamp())  # 2026-10-24T22:00Z
+
+
+def autumn(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    """ana in Madrid, whose node reported every minute around 2026-10-25 (25 hours long)."""
+    uid = create_user(app, "ana", language="en", timezone=TZ)
+    with app.extensions["enertrack"].transaction() as db:
+        nodes.create_node(db, uid, {"node_id": "n1", "interval_s": STEP})
+    app.extensions["enertrack"].store.write([
+        Reading("n1", ts, voltage=230.0, power=400.0 + ts % 7) for ts in range(AUTUMN_START - 86400,
+                                                                             AUTUMN_START + 2 * 86400, STEP)])
+    assert login(client, dash, "ana").status_code == 303
+
+
+def test_the_autumn_day_is_drawn_in_time_order(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    autumn(app, client, dash)
+    figure = draw(dash, "n1", "custom", "2026-10-25", "2026-10-26", triggered=3)["node-chart-power"]["figure"]
+    mean = figure["data"][2]
+    instants = [int(datetime.fromisoformat(x + "+00:00").timestamp()) for x in mean["x"]]
+    assert instants == list(range(AUTUMN_START, AUTUMN_START + 25 * 3600, STEP))  # every minute once, in order
+    ticks = dict(zip(figure["layout"]["xaxis"]["tickvals"], figure["layout"]["xaxis"]["ticktext"], strict=True))
+    assert ticks["2026-10-24T22:00:00"] == "00:00<br>2026-10-25" and ticks["2026-10-25T11:00:00"] == "12:00"
+    assert {mean["text"][150], mean["text"][210]} == {"2026-10-25 02:30:00 +02", "2026-10-25 02:30:00 +01"}
+
+
+def page_clock(app: Flask, monkeypatch: pytest.MonkeyPatch, now: float) -> None:
+    """The node page's callbacks see `now` as the time (the session, the guard and the store do not)."""
+    dash_app = app.extensions["dash_app"]
+    entry = next(v for k, v in dash_app.callback_map.items() if "node-live.data" in k)
+    module = inspect.unwrap(entry["callback"]).__globals__
+    monkeypatch.setitem(module, "time", SimpleNamespace(time=lambda: now))
+
+
+def test_a_live_chart_is_redrawn_on_instants_when_clocks_go_back(app: Flask, client: FlaskClient,
+                                                                 dash: DashClient,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    autumn(app, client, dash)
+    change = AUTUMN_START + 3 * 3600  # 01:00Z: 03:00 CEST becomes 02:00 CET
+    page_clock(app, monkeypatch, change - 20 * 60 + 0.5)  # 02:40 CEST
+    drawn = draw(dash, "n1", "1h")
+    state = LiveState.from_json(drawn["node-state"]["data"])
+    assert state is not None and not state.instants  # the last hour moved forward: the wall clock
+    assert drawn["node-chart-voltage"]["figure"]["data"][2]["x"][-1] == "2026-10-25T02:39:00"  # wall clock
+    page_clock(app, monkeypatch, change + 10 * 60 + 0.5)  # 02:10 CET, after 02:59 CEST
+    out = answer(tick(dash, "n1", drawn["node-state"]["data"]))
+    figure = out["node-chart-voltage"]["figure"]
+    assert "operations" not in figure  # redrawn whole, once
+    x = [int(datetime.fromisoformat(v + "+00:00").timestamp()) for v in figure["data"][2]["x"]]
+    assert x == sorted(x) and len(set(x)) == len(x) and x[-1] > change  # in time order across the change
+    assert figure["data"][2]["text"][-1].endswith("+01") and figure["data"][2]["text"][0].endswith("+02")
+    after = LiveState.from_json(out["node-state"]["data"])
+    assert after is not None and after.instants and after.seq == 1 and after.generation == state.generation
+    # From then on ticks patch again, with local hover text for each new point.
+    page_clock(app, monkeypatch, change + 11 * 60 + 0.5)
+    app.extensions["enertrack"].store.write([Reading("n1", change + 10 * 60 + s, voltage=231.0) for s in (0, 2)])
+    patched = answer(tick(dash, "n1", out["node-state"]["data"]))
+    ops = {tuple(op["location"]) for op in patched["node-chart-voltage"]["figure"]["operations"]
+           if op["operation"] == "Extend"}
+    assert ("data", 2, "text") in ops and patched["expects"] == (state.generation, 1)

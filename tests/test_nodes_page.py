@@ -152,3 +152,9 @@ def test_profile_saves_timezone_and_language(app: Flask, client: FlaskClient, da
     loaded = response(dash.call("profile-username.children", [True]))
     assert (loaded["profile-timezone"]["value"], loaded["profile-language"]["value"]) == ("Asia/Kathmandu", "en")
     assert (loaded["profile-price"]["value"], loaded["profile-currency"]["value"]) == ("0.1875", "MXN")
+
+
+def test_an_absurd_refresh_counter_from_the_browser_is_no_crash(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    logged_in(app, client, dash)
+    result = response(dash.call(FORM, [0, [], 0, 1], [{"mode": "add"}, "n9", "", "", 10, None, 10**30], triggered=3))
+    assert result["nodes-refresh"]["data"] == 1

@@ -103,12 +103,22 @@ def listener(prefix: str) -> Iterator[Listener]:
     started.stop()
 
 
+def node_prefix(prefix: str) -> str:
+    """Node ids (the simulator's MQTT client ids) of this test alone: the local broker is shared."""
+    return "t" + prefix[-6:] + "-"
+
+
+def node(prefix: str, number: int) -> str:
+    """The id of simulated node `number` (1-based) in this test."""
+    return f"{node_prefix(prefix)}{number:02d}"
+
+
 def simulate(prefix: str, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
     """`enertrack simulate` as its own process, talking plain MQTT to the local broker."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MQTT_", "ENERTRACK_", "DOMINIO", "PUERTO"))}
     env.update(ENERTRACK_DATA_DIR=str(tmp_path), PYTHONPATH=str(REPO))
     command = [sys.executable, "-m", "enertrack.cli", "simulate", "--host", BROKER_HOST, "--port", str(BROKER_PORT),
-               "--no-tls", "--topic-prefix", prefix, "--node-prefix", "t-", *args]
+               "--no-tls", "--topic-prefix", prefix, "--node-prefix", node_prefix(prefix), *args]
     return subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -132,7 +142,7 @@ def test_publishes_exactly_as_the_firmware_does(prefix: str, listener: Listener,
     assert proc.returncode == 0, err
     assert "sent 6 readings, every one acknowledged by the broker" in out
     assert listener.wait_for(lambda ms: sum(m.payload == b"offline" for m in ms) == 2)
-    for node_id in ("t-01", "t-02"):
+    for node_id in (node(prefix, 1), node(prefix, 2)):
         telemetry = listener.on(f"{prefix}/{node_id}/telemetry")
         assert len(telemetry) == 3
         stamps = []
@@ -152,7 +162,7 @@ def test_publishes_exactly_as_the_firmware_does(prefix: str, listener: Listener,
     try:
         assert late.wait_for(lambda ms: len(ms) == 2, timeout=5)
         assert {(m.topic, m.payload, m.retain) for m in late.messages} == {
-            (f"{prefix}/t-01/status", b"offline", True), (f"{prefix}/t-02/status", b"offline", True)}
+            (f"{prefix}/{node(prefix, 1)}/status", b"offline", True), (f"{prefix}/{node(prefix, 2)}/status", b"offline", True)}
     finally:
         late.stop()
 
@@ -162,7 +172,7 @@ def test_the_last_will_says_offline_when_the_process_dies(prefix: str, listener:
     proc = simulate(prefix, tmp_path, "--nodes", "2", "--interval", "1")
     try:
         assert listener.wait_for(lambda ms: {m.topic for m in ms if m.topic.endswith("telemetry")} == {
-            f"{prefix}/t-01/telemetry", f"{prefix}/t-02/telemetry"}, timeout=30), proc.stderr
+            f"{prefix}/{node(prefix, 1)}/telemetry", f"{prefix}/{node(prefix, 2)}/telemetry"}, timeout=30), proc.stderr
         joining = Listener(prefix)  # joins while the nodes run: gets their retained `online`
         try:
             assert joining.wait_for(lambda ms: sum(m.retain and m.payload == b"online" for m in ms) == 2, 5)
@@ -171,8 +181,8 @@ def test_the_last_will_says_offline_when_the_process_dies(prefix: str, listener:
     finally:
         proc.kill()  # SIGKILL: no chance to say goodbye, so only the Last Will can say offline
         proc.wait(10)
-    assert listener.wait_for(lambda ms: statuses(listener, "t-01")[-1:] == ["offline"]
-                             and statuses(listener, "t-02")[-1:] == ["offline"], timeout=15)
+    assert listener.wait_for(lambda ms: statuses(listener, node(prefix, 1))[-1:] == ["offline"]
+                             and statuses(listener, node(prefix, 2))[-1:] == ["offline"], timeout=15)
     late = Listener(prefix)
     try:
         assert late.wait_for(lambda ms: len(ms) == 2, timeout=5)

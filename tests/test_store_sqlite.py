@@ -6,16 +6,26 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from enertrack.energy import EnergyParams
 from enertrack.magnitudes import NAMES
 from enertrack.store.base import StoreUnavailable, WriteResult
 from enertrack.store.cover import RAW, cover, levels_dividing
-from enertrack.store.sqlite import PAGE_SIZE, ROLLUP_TABLES, SCHEMA_VERSION, SQLiteStore
+from enertrack.store.sqlite import (
+    PAGE_SIZE,
+    ROLLUP_TABLES,
+    RULE_COLUMNS,
+    SCHEMA_VERSION,
+    SQLiteStore,
+)
+from enertrack.telemetry.columns import ReadingColumns
 from enertrack.telemetry.reading import Reading
 from tests.store_contract import (
     DAY,
@@ -72,6 +82,7 @@ def test_schema_columns_come_from_the_magnitudes_table(store: SQLiteStore) -> No
         "series",
         "ts",
         *NAMES,
+        *RULE_COLUMNS,
     ]
     for table in ROLLUP_TABLES.values():
         columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
@@ -100,6 +111,63 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
     with pytest.raises(StoreUnavailable, match="upgrade EnerTrack"):
         SQLiteStore(path)
+
+
+def test_each_reading_keeps_the_energy_parameters_it_was_written_with(store: SQLiteStore) -> None:
+    store.write([Reading("a", T0, power=1.0), Reading("b", T0, power=2.0)], {"a": EnergyParams(60, 5e3)})
+    store.write([Reading("a", T0 + 60, power=1.0), Reading("a", T0, power=9.0)], {"a": EnergyParams(30)})
+    rows = store._conn().execute(
+        f"SELECT s.node_id, r.ts, {', '.join(RULE_COLUMNS)} FROM readings r"
+        " JOIN series s ON s.id = r.series ORDER BY s.node_id, r.ts"
+    )
+    assert rows.fetchall() == [
+        ("a", T0, 60, 5000.0),  # the redelivery under new settings changed nothing
+        ("a", T0 + 60, 30, 30_000.0),
+        ("b", T0, 10, 30_000.0),  # a node without settings: the defaults, as the rules applied
+    ]
+
+
+def _make_version_1(path: Path) -> None:
+    """Turn a store file into what EnerTrack with schema version 1 wrote: no rule columns."""
+    with sqlite3.connect(path) as conn:
+        for column in RULE_COLUMNS:
+            conn.execute(f"ALTER TABLE readings DROP COLUMN {column}")
+        conn.execute("PRAGMA user_version=1")
+        assert [row[1] for row in conn.execute("PRAGMA table_info(readings)")] == [
+            "series",
+            "ts",
+            *NAMES,
+        ]
+    conn.close()
+
+
+def test_a_version_1_file_is_upgraded_in_place_and_stays_exact(tmp_path: Path) -> None:
+    path = tmp_path / "ts.sqlite3"
+    params = {"n1": EnergyParams(interval_s=60, max_power_w=20_000.0)}
+    data = meter("n1", T0, 2 * DAY // 60, 60)
+    old, late = data[::2], data[1::2]  # every other reading arrives after the upgrade
+    with SQLiteStore(path) as first:
+        first.write(old, params)
+    _make_version_1(path)
+
+    with SQLiteStore(path) as upgraded:
+        conn = upgraded._conn()
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert [row[1] for row in conn.execute("PRAGMA table_info(readings)")][-2:] == list(
+            RULE_COLUMNS
+        )
+        assert list(upgraded.readings("n1")) == old  # nothing lost nor changed
+        assert upgraded.write(late[:700], params) == WriteResult(700, 0)
+    with SQLiteStore(path) as reopened:  # a second open does not upgrade again
+        assert reopened.write(late[700:] + old[:3], params) == WriteResult(len(late) - 700, 3)
+        assert list(reopened.readings("n1")) == data
+        nulls = reopened._conn().execute(
+            "SELECT count(*) FROM readings WHERE rule_interval_s IS NULL"
+        )
+        assert nulls.fetchone()[0] == len(old)  # rows from before: NULL, read as the batch's
+        want = reference_energy(data, params, 900)
+        got = reopened.energy(["n1"], list(range(T0, T0 + 2 * DAY + 1, 900)))
+        assert_energy_equal(energy_by_period(got), want)
 
 
 def test_an_unusable_path_is_store_unavailable(tmp_path: Path) -> None:
@@ -208,6 +276,105 @@ def test_readers_in_other_threads_while_writing(store: SQLiteStore) -> None:
     assert store.series("n1", "voltage", T0, T0 + DAY, 1)["count"].tolist() == [3000]
 
 
+@pytest.fixture
+def fetched(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many stored rows each write read around its batch (one entry per write)."""
+    counts: list[int] = []
+    original = SQLiteStore._neighbourhood
+
+    def counting(*args: object) -> np.ndarray:
+        rows = original(*args)  # type: ignore[arg-type]
+        counts.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(SQLiteStore, "_neighbourhood", staticmethod(counting))
+    return counts
+
+
+def test_a_stale_clock_reads_the_neighbours_only_and_stays_exact(
+    store: SQLiteStore, fetched: list[int]
+) -> None:
+    params = {"n": EnergyParams(interval_s=60)}
+    history = meter("n", T0, 20 * DAY // 60, 60)  # 28,800 readings
+    store.write(history, params)
+    fetched.clear()
+    live = meter("n", T0 + 20 * DAY, 10, 60, seed=2)
+    stale = Reading("n", T0 + DAY + 30, energy=history[24 * 60].energy, power=800.0)  # 19 days old
+    redelivered = history[5 * 24 * 60]  # an exact duplicate from 15 days ago
+    batch = [*live[:5], stale, redelivered, *live[5:]]
+    assert store.write(batch, params) == WriteResult(stored=11, duplicates=1)
+    # The old code read the 19 days in between (27,000 rows). Now: the live cluster's
+    # neighbour before it, the stale reading's two neighbours, and the duplicate's own row
+    # with its two neighbours.
+    assert fetched == [6]
+
+    everything = history + live + [stale]
+    assert list(store.readings("n")) == sorted(everything, key=lambda r: r.ts)
+    quarters = list(range(T0, T0 + 21 * DAY, 900))
+    want = reference_energy(everything, params, 900)
+    assert_energy_equal(energy_by_period(store.energy(["n"], quarters)), want)
+
+
+def test_readings_close_in_time_are_read_as_one_cluster(
+    store: SQLiteStore, fetched: list[int]
+) -> None:
+    store.write(meter("n", T0, 600, 60))
+    fetched.clear()
+    late = [Reading("n", T0 + 100 * 60 + 30 + i * 600, power=5.0) for i in range(3)]  # 10 min apart
+    assert store.write(late).stored == 3
+    assert fetched == [20 + 2]  # the 20 stored rows between the first and the last, 2 neighbours
+
+
+def _history(node: str, days: int, **magnitudes: float) -> ReadingColumns:
+    """A node's readings every 10 s for `days`, carrying only the given magnitudes."""
+    ts = np.arange(T0, T0 + days * DAY, 10, dtype=np.int64)
+    columns = {name: np.full(ts.size, magnitudes.get(name, np.nan)) for name in NAMES}
+    if "energy" in magnitudes:
+        columns["energy"] = magnitudes["energy"] + np.arange(ts.size) * 0.001
+    return ReadingColumns(node, ts, **columns)
+
+
+def _vm_steps(store: SQLiteStore, batch: list[Reading]) -> int:
+    """SQLite virtual-machine steps (in hundreds) a write takes: work, without a clock."""
+    conn = store._conn()
+    steps = [0]
+
+    def tick() -> int:
+        steps[0] += 1
+        return 0  # go on
+
+    conn.set_progress_handler(tick, 100)
+    try:
+        store.write(batch)
+    finally:
+        conn.set_progress_handler(None, 0)
+    return steps[0]
+
+
+@pytest.mark.parametrize(
+    ("magnitudes", "stale"),
+    [
+        ({"energy": 100.0, "power": 300.0}, True),  # a meter, one reading with a stale clock
+        ({"voltage": 230.0}, False),  # a voltage-only node: no energy rule window to look for
+        ({"voltage": 230.0}, True),
+    ],
+)
+def test_the_work_of_a_write_does_not_grow_with_the_history(
+    tmp_path: Path, magnitudes: dict[str, float], stale: bool
+) -> None:
+    steps = []
+    for days in (1, 12):
+        with SQLiteStore(tmp_path / f"{days}.sqlite3") as store:
+            store.write(_history("n", days, **magnitudes))
+            end = T0 + days * DAY
+            batch = [Reading("n", end + i * 10, **magnitudes) for i in range(20)]
+            if stale:
+                batch.append(Reading("n", T0 + 3605, **magnitudes))  # between two old readings
+            steps.append(_vm_steps(store, batch))
+    small, large = steps
+    assert large <= small * 1.2 + 5, steps  # 12x the history, (almost) the same work
+
+
 def test_a_writer_in_another_process_and_a_reader_here(store: SQLiteStore) -> None:
     script = f"""
 import sys
@@ -221,14 +388,17 @@ for i in range(0, len(data), 50):
 store.close()
 """
     writer = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 60
+    while "other" not in store.latest(["other"]):  # the other process has to start first
+        assert writer.poll() is None and time.monotonic() < deadline, "the writer never wrote"
+        time.sleep(0.005)
     mine = meter("here", T0, 2000, 10, seed=3)
-    seen = 0
+    seen = T0
     for i in range(0, len(mine), 50):  # this process writes too: the two take turns on the lock
         store.write(mine[i : i + 50])
-        latest = store.latest(["other"])
-        if "other" in latest:
-            assert latest["other"].ts >= seen
-            seen = latest["other"].ts
+        latest = store.latest(["other"])["other"]  # once there, never gone
+        assert latest.ts >= seen  # and never backwards
+        seen = latest.ts
     assert writer.wait(timeout=120) == 0
     assert list(store.readings("other")) == meter("other", T0, 2000, 10)
     assert list(store.readings("here")) == mine

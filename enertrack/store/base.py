@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # only queries build frames: the ingest daemon never loads pa
     import pandas as pd
 
 from enertrack.energy import QUARTER_S, EnergyParams
+from enertrack.magnitudes import NAMES
 from enertrack.telemetry.reading import Reading
 
 DEFAULT_MAX_POINTS = 2000
@@ -67,6 +68,35 @@ def empty_energy_frame() -> pd.DataFrame:
     import pandas as pd  # lazy: the ingest daemon never builds a frame
 
     return pd.DataFrame(columns=ENERGY_COLUMNS)
+
+
+def energy_frame(
+    node_ids: Sequence[str] | np.ndarray, period_start: np.ndarray, energy_kwh: np.ndarray
+) -> pd.DataFrame:
+    """ENERGY_COLUMNS from partial rows: kWh summed per (node, period), as energy() answers.
+
+    Periods with no energy (|kWh| <= ENERGY_EPSILON_KWH) are left out; rows are sorted by
+    period_start, then node_id.
+    """
+    import pandas as pd  # lazy: the ingest daemon never builds a frame
+
+    parts = pd.DataFrame(
+        {
+            "node_id": np.asarray(node_ids, dtype=object),
+            "period_start": np.asarray(period_start, dtype=np.int64),
+            "energy_kwh": np.asarray(energy_kwh, dtype=np.float64),
+        }
+    )
+    totals = parts.groupby(["period_start", "node_id"], as_index=False, sort=True)["energy_kwh"].sum()
+    totals = totals[totals["energy_kwh"].abs() > ENERGY_EPSILON_KWH]
+    return totals.reset_index(drop=True)[ENERGY_COLUMNS]
+
+
+def check_magnitude(magnitude: str) -> str:
+    """The magnitude's name, or ValueError for anything outside the magnitudes table."""
+    if magnitude not in NAMES:
+        raise ValueError(f"unknown magnitude {magnitude!r}; expected one of {', '.join(NAMES)}")
+    return magnitude
 
 
 def bucket_width(start: int, end: int, max_points: int, raw_interval_s: int = 1) -> int:

@@ -7,19 +7,12 @@ raw reading, whatever order the readings arrived in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from enertrack.energy import (
-    DEFAULT_PARAMS,
-    QUARTER_S,
-    EnergyParams,
-    Points,
-    pair_increments,
-    spread,
-)
+from enertrack.energy import QUARTER_S, Points, pair_increments, spread
+from enertrack.groups import sorted_groups
 from enertrack.magnitudes import NAMES
 
 WIDTH = len(NAMES)
@@ -53,14 +46,11 @@ def group(
     """Combine rows with the same (series, bucket): counts, sums and energy add, min/max combine."""
     if series.size == 0:
         return Aggregates(series, bucket, count, total, low, high, energy_kwh)
-    order = np.lexsort((bucket, series))
-    series, bucket = series[order], bucket[order]
-    new_group = np.ones(series.size, dtype=bool)
-    new_group[1:] = (series[1:] != series[:-1]) | (bucket[1:] != bucket[:-1])
-    starts = np.flatnonzero(new_group)
+    order, starts = sorted_groups(series, bucket)
+    first = order[starts]
     return Aggregates(
-        series[starts],
-        bucket[starts],
+        series[first],
+        bucket[first],
         np.add.reduceat(count[order], starts, axis=0),
         np.add.reduceat(total[order], starts, axis=0),
         np.fmin.reduceat(low[order], starts, axis=0),  # fmin/fmax skip NaN (a missing value)
@@ -131,25 +121,25 @@ def make_points(
     ts: np.ndarray,
     energy: np.ndarray,
     power: np.ndarray,
-    params: Mapping[int, EnergyParams],
+    interval_s: np.ndarray,
+    max_power_w: np.ndarray,
 ) -> Points:
-    """Points sorted by (series, ts) with each series' energy parameters (defaults when absent)."""
+    """Points sorted by (series, ts); each row keeps its own energy parameters."""
     order = np.lexsort((ts, series))
-    series, ts = series[order], ts[order]
-    ids, inverse = np.unique(series, return_inverse=True)
-    chosen = [params.get(int(i), DEFAULT_PARAMS) for i in ids]
-    interval = np.array([p.interval_s for p in chosen], dtype=np.float64)
-    bound = np.array([p.max_power_w for p in chosen], dtype=np.float64)
-    return Points(series, ts, energy[order], power[order], interval[inverse], bound[inverse])
+    return Points(
+        series[order], ts[order], energy[order], power[order], interval_s[order], max_power_w[order]
+    )
 
 
 def energy_delta(old: Points, new: Points) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """kWh per (series, quarter) turning the rules applied to `old` into those applied to `new`.
 
-    `old` is a window of stored points (contiguous per series), `new` the same window
-    plus the batch's points. Pairs present in both (same series, t0, t1, hence the same
-    kWh) cancel exactly and are dropped before spreading, so no float residue is added
-    to buckets the batch does not touch.
+    `old` is a window of stored points, `new` the same window plus the batch's points; each
+    point carries the parameters it was stored with, and a pair is counted with those of its
+    later point. Pairs present in both (same series, t0, t1, hence the same later point and
+    the same kWh) cancel exactly and are dropped before spreading, so no float residue is
+    added to buckets the batch does not touch; so do the pairs `old` makes across the gaps
+    of a window fetched in pieces, since no new point lies in those gaps.
     """
     s_new, a_new, b_new, k_new = pair_increments(new)
     s_old, a_old, b_old, k_old = pair_increments(old)

@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from enertrack.energy import EnergyParams
+from enertrack.energy import DEFAULT_PARAMS, EnergyParams
+from enertrack.groups import sorted_groups
 from enertrack.magnitudes import NAMES
 from enertrack.store import rollups
 from enertrack.store.base import (
     DEFAULT_MAX_POINTS,
-    ENERGY_COLUMNS,
-    ENERGY_EPSILON_KWH,
     SERIES_COLUMNS,
     Extreme,
     RangeSummary,
@@ -30,7 +29,9 @@ from enertrack.store.base import (
     WriteResult,
     bucket_width,
     check_boundaries,
+    check_magnitude,
     empty_energy_frame,
+    energy_frame,
 )
 from enertrack.store.cover import RAW, ROLLUP_LEVELS_S, Segment, cover, levels_dividing
 from enertrack.telemetry.columns import ReadingColumns
@@ -39,20 +40,27 @@ from enertrack.telemetry.reading import Reading
 if TYPE_CHECKING:  # imported where a query builds a frame: the ingest daemon never loads it
     import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: readings keep the energy parameters they were written with
 PAGE_SIZE = 4096
 ROLLUP_TABLES: dict[int, str] = {900: "rollup_15m", 3600: "rollup_1h", 86400: "rollup_1d"}
 AGGREGATES = ("n", "sum", "min", "max")  # per magnitude in every rollup row
 ENERGY_I = NAMES.index("energy")
 POWER_I = NAMES.index("power")
 TS_BITS = 34  # (series << TS_BITS) | ts is a unique int64 key up to the year 2514
-CHUNK = 300  # nodes per statement, well under SQLite's bound-variable limit
+# A write reads the stored rows around each cluster of a node's batch readings, readings no
+# further apart than this: one reading with a stale clock reads its own neighbours, never
+# the months of history between it and the rest of the batch.
+CLUSTER_GAP_S = 900
+CHUNK = 300  # nodes (or clusters) per statement, well under SQLite's bound-variable limit
 STREAM_ROWS = 1000  # rows fetched at a time by readings()
 DEFAULT_CACHE_MIB = 64  # page cache per connection: year-long queries of the web app stay in memory
 
 _NODE_ID, _TS = attrgetter("node_id"), attrgetter("ts")
 _VALUES = tuple(attrgetter(name) for name in NAMES)
 _READING_COLUMNS = ", ".join(NAMES)
+# The energy rules' knobs each reading was written with; NULL on rows written before schema 2.
+RULE_COLUMNS = ("rule_interval_s", "rule_max_power_w")
+_RULE_SCHEMA = ("rule_interval_s INTEGER", "rule_max_power_w REAL")
 
 
 def _schema() -> list[str]:
@@ -67,7 +75,7 @@ def _schema() -> list[str]:
         # Rows are never deleted, so ids stay valid in every process's cache.
         "CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, node_id TEXT NOT NULL UNIQUE)",
         "CREATE TABLE IF NOT EXISTS readings (series INTEGER NOT NULL, ts INTEGER NOT NULL,"
-        f" {values},"
+        f" {values}, {', '.join(_RULE_SCHEMA)},"
         " PRIMARY KEY (series, ts)) WITHOUT ROWID",
     ]
     for table in ROLLUP_TABLES.values():
@@ -101,16 +109,13 @@ def _upsert_sql(table: str) -> str:
 
 _UPSERT = {level: _upsert_sql(table) for level, table in ROLLUP_TABLES.items()}
 _INSERT_READING = (
-    f"INSERT INTO readings (series, ts, {_READING_COLUMNS})"
-    f" VALUES ({', '.join('?' * (2 + len(NAMES)))})"
+    f"INSERT INTO readings (series, ts, {_READING_COLUMNS}, {', '.join(RULE_COLUMNS)})"
+    f" VALUES ({', '.join('?' * (2 + len(NAMES) + len(RULE_COLUMNS)))})"
 )
-
-
-def _column(magnitude: str) -> str:
-    """The column of a magnitude; ValueError for anything else (never interpolate user text)."""
-    if magnitude not in NAMES:
-        raise ValueError(f"unknown magnitude {magnitude!r}: expected one of {', '.join(NAMES)}")
-    return magnitude
+# Schema upgrades, applied in order to a file of an older version (in one transaction).
+_UPGRADES: dict[int, list[str]] = {
+    1: [f"ALTER TABLE readings ADD COLUMN {column}" for column in _RULE_SCHEMA],  # 1 -> 2
+}
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -149,6 +154,86 @@ class _Batch:
         first = np.ones(ts.size, dtype=bool)
         first[1:] = (code[1:] != code[:-1]) | (ts[1:] != ts[:-1])
         return cls(list(index), code[first], ts[first], values[first], int(ts.size - first.sum()))
+
+
+# Columns of the rows _neighbourhood() returns.
+_SERIES, _TS_COL, _ENERGY, _POWER, _INTERVAL, _BOUND, _WHERE = range(7)
+
+
+def _with_rules(values: np.ndarray) -> np.ndarray:
+    """Which readings (rows of a magnitudes matrix) the energy rules use: energy or power."""
+    return ~np.isnan(values[:, ENERGY_I]) | ~np.isnan(values[:, POWER_I])
+
+
+@dataclass(frozen=True, slots=True)
+class _Knobs:
+    """The energy parameters a batch is written with, one per node of the batch (by code)."""
+
+    series: np.ndarray  # int64 series id of each code
+    interval_s: np.ndarray  # int64 reporting interval of each code
+    max_power_w: np.ndarray  # float64 glitch bound of each code
+
+    def of_series(self, series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Interval and bound for rows of the batch's series."""
+        sorter = np.argsort(self.series)
+        code = sorter[np.searchsorted(self.series, series, sorter=sorter)]
+        return self.interval_s[code], self.max_power_w[code]
+
+
+@dataclass(frozen=True, slots=True)
+class _Clusters:
+    """Runs of a node's batch readings at most CLUSTER_GAP_S apart: what a write reads around."""
+
+    series: np.ndarray  # int64 series id of each cluster
+    lo: np.ndarray  # int64 first ts
+    hi: np.ndarray  # int64 last ts
+    rules: np.ndarray  # bool: holds a reading with energy or power, so the rules' window matters
+
+    @classmethod
+    def of(cls, series: np.ndarray, ts: np.ndarray, values: np.ndarray) -> _Clusters:
+        """Clusters of readings sorted by (series, ts)."""
+        split = np.ones(ts.size, dtype=bool)
+        split[1:] = (series[1:] != series[:-1]) | (ts[1:] - ts[:-1] > CLUSTER_GAP_S)
+        starts = np.flatnonzero(split)
+        ends = np.r_[starts[1:], ts.size] - 1
+        rules = np.logical_or.reduceat(_with_rules(values), starts)
+        return cls(series[starts], ts[starts], ts[ends], rules)
+
+
+def _energy_delta(
+    existing: np.ndarray,
+    series: np.ndarray,
+    ts: np.ndarray,
+    values: np.ndarray,
+    code: np.ndarray,
+    knobs: _Knobs,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Energy per quarter that the new readings (of batch `code`) add to or take from the stored ones.
+
+    Stored readings count with the parameters they were written with. NULL (written before
+    schema 2) stands for this batch's: what the old code applied, and what those readings were
+    rolled up with unless the node's settings changed before the upgrade (docs/storage.md).
+    """
+    window = existing[~np.isnan(existing[:, _ENERGY]) | ~np.isnan(existing[:, _POWER])]
+    w_series, w_ts = window[:, _SERIES].astype(np.int64), window[:, _TS_COL].astype(np.int64)
+    # A stored reading next to two clusters comes twice: keep it once.
+    _, first = np.unique((w_series << TS_BITS) | w_ts, return_index=True)
+    window, w_series, w_ts = window[first], w_series[first], w_ts[first]
+    w_energy, w_power = window[:, _ENERGY], window[:, _POWER]
+    batch_interval, batch_bound = knobs.of_series(w_series)
+    w_interval = np.where(np.isnan(window[:, _INTERVAL]), batch_interval, window[:, _INTERVAL])
+    w_bound = np.where(np.isnan(window[:, _BOUND]), batch_bound, window[:, _BOUND])
+    old = rollups.make_points(w_series, w_ts, w_energy, w_power, w_interval, w_bound)
+    fresh = _with_rules(values)
+    new = rollups.make_points(
+        np.concatenate([w_series, series[fresh]]),
+        np.concatenate([w_ts, ts[fresh]]),
+        np.concatenate([w_energy, values[fresh, ENERGY_I]]),
+        np.concatenate([w_power, values[fresh, POWER_I]]),
+        np.concatenate([w_interval, knobs.interval_s[code[fresh]]]),
+        np.concatenate([w_bound, knobs.max_power_w[code[fresh]]]),
+    )
+    return rollups.energy_delta(old, new)
 
 
 class SQLiteStore:
@@ -207,17 +292,18 @@ class SQLiteStore:
         return conn
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreUnavailable(
-                f"{self.path} has schema version {version}, newer than this EnerTrack's"
-                f" ({SCHEMA_VERSION}): upgrade EnerTrack"
-            )
-        if version == SCHEMA_VERSION:
+        """Create the tables of a new file, or upgrade an older file in place."""
+        if self._version(conn) == SCHEMA_VERSION:
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _schema():
+            # Read again under the write lock: another process may have done it meanwhile.
+            version = self._version(conn)
+            if version == 0:
+                statements = _schema()
+            else:
+                statements = [sql for old in range(version, SCHEMA_VERSION) for sql in _UPGRADES[old]]
+            for statement in statements:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             conn.execute("COMMIT")
@@ -225,6 +311,16 @@ class SQLiteStore:
             with suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
             raise
+
+    def _version(self, conn: sqlite3.Connection) -> int:
+        """The file's schema version (0: a new file); StoreUnavailable when newer than ours."""
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreUnavailable(
+                f"{self.path} has schema version {version}, newer than this EnerTrack's"
+                f" ({SCHEMA_VERSION}): upgrade EnerTrack"
+            )
+        return version
 
     def close(self) -> None:
         """Close every connection this store opened, in any thread."""
@@ -323,89 +419,90 @@ class SQLiteStore:
     ) -> int:
         """Insert the new readings and merge their rollups; return how many were new."""
         series = ids[batch.code]
-        starts = np.flatnonzero(np.r_[True, batch.code[1:] != batch.code[:-1]])
-        lo = batch.ts[starts]
-        hi = np.maximum.reduceat(batch.ts, starts)
-        existing = self._neighbourhood(conn, ids[batch.code[starts]], lo, hi)
+        existing = self._neighbourhood(conn, _Clusters.of(series, batch.ts, batch.values))
 
         # Readings already stored (a redelivery) are not new.
         new = np.ones(series.size, dtype=bool)
-        inside = existing[:, 4] == 0
+        inside = existing[:, _WHERE] == 0
         if inside.any():
-            stored = existing[inside, :2].astype(np.int64)
+            stored = existing[inside][:, [_SERIES, _TS_COL]].astype(np.int64)
             keys = (stored[:, 0] << TS_BITS) | stored[:, 1]
             new = ~np.isin((series << TS_BITS) | batch.ts, keys)
-        series, ts, values = series[new], batch.ts[new], batch.values[new]
-        if series.size == 0:
+        code, ts, values = batch.code[new], batch.ts[new], batch.values[new]
+        if ts.size == 0:
             return 0
+        series = ids[code]
+        chosen = [params.get(node, DEFAULT_PARAMS) for node in batch.node_ids]
+        knobs = _Knobs(
+            ids,
+            np.array([p.interval_s for p in chosen], dtype=np.int64),
+            np.array([p.max_power_w for p in chosen], dtype=np.float64),
+        )
         conn.executemany(
-            _INSERT_READING, zip(series.tolist(), ts.tolist(), *values.T.tolist(), strict=True)
+            _INSERT_READING,
+            zip(
+                series.tolist(),
+                ts.tolist(),
+                *values.T.tolist(),
+                knobs.interval_s[code].tolist(),
+                knobs.max_power_w[code].tolist(),
+                strict=True,
+            ),
         )
 
-        by_series = {int(ids[i]): params[n] for i, n in enumerate(batch.node_ids) if n in params}
         quarter = rollups.reading_aggregates(series, ts, values, ROLLUP_LEVELS_S[0])
-        delta = self._energy_delta(existing, series, ts, values, by_series)
+        delta = _energy_delta(existing, series, ts, values, code, knobs)
         if delta[0].size:
             quarter = rollups.merge(quarter, rollups.energy_aggregates(*delta))
         rows = quarter
         for level in ROLLUP_LEVELS_S:  # quarters regroup into hours, hours into days
             rows = rollups.coarsen(rows, level)
             self._upsert(conn, level, rows)
-        return int(series.size)
+        return int(ts.size)
 
-    def _neighbourhood(
-        self, conn: sqlite3.Connection, series: np.ndarray, lo: np.ndarray, hi: np.ndarray
-    ) -> np.ndarray:
-        """Stored rows around each node's batch range: (series, ts, energy, power, where).
+    @staticmethod
+    def _neighbourhood(conn: sqlite3.Connection, clusters: _Clusters) -> np.ndarray:
+        """Stored rows around each cluster [lo, hi] of a node's batch readings.
 
-        where = 0 for every stored reading inside [lo, hi] (duplicates, window), 1 for the last
-        energy/power reading before lo, 2 for the first one after hi: the window of the rules.
+        Columns: series, ts, energy, power, rule_interval_s, rule_max_power_w (NaN for NULL),
+        where: 0 for every stored reading inside [lo, hi] (duplicates, window), 1 for the last
+        energy/power reading before lo, 2 for the first one after hi: the window of the rules,
+        looked up only for clusters with energy or power (a voltage-only node's search would
+        walk its whole history). A row may come twice (the neighbour of two clusters). The
+        rows read are those of the clusters' spans plus two per cluster.
         """
+        columns = ", ".join(("r.series", "r.ts", "r.energy", "r.power", *(f"r.{c}" for c in RULE_COLUMNS)))
         rows: list[tuple[Any, ...]] = []
-        for part in _chunks(list(zip(series.tolist(), lo.tolist(), hi.tolist(), strict=True))):
-            marks = ", ".join("(?, ?, ?)" for _ in part)
+        table = zip(
+            clusters.series.tolist(),
+            clusters.lo.tolist(),
+            clusters.hi.tolist(),
+            clusters.rules.tolist(),
+            strict=True,
+        )
+        for part in _chunks(list(table)):
+            marks = ", ".join("(?, ?, ?, ?)" for _ in part)
             sql = f"""
-                WITH b(series, lo, hi) AS (VALUES {marks})
-                SELECT r.series, r.ts, r.energy, r.power, 0 FROM b
+                WITH b(series, lo, hi, rules) AS (VALUES {marks})
+                SELECT {columns}, 0 FROM b
                   JOIN readings r ON r.series = b.series AND r.ts BETWEEN b.lo AND b.hi
                 UNION ALL
-                SELECT r.series, r.ts, r.energy, r.power, 1 FROM b
+                SELECT {columns}, 1 FROM b
                   JOIN readings r ON r.series = b.series AND r.ts = (
                     SELECT p.ts FROM readings p WHERE p.series = b.series AND p.ts < b.lo
                       AND (p.energy IS NOT NULL OR p.power IS NOT NULL) ORDER BY p.ts DESC LIMIT 1)
+                  WHERE b.rules
                 UNION ALL
-                SELECT r.series, r.ts, r.energy, r.power, 2 FROM b
+                SELECT {columns}, 2 FROM b
                   JOIN readings r ON r.series = b.series AND r.ts = (
                     SELECT n.ts FROM readings n WHERE n.series = b.series AND n.ts > b.hi
                       AND (n.energy IS NOT NULL OR n.power IS NOT NULL) ORDER BY n.ts ASC LIMIT 1)
+                  WHERE b.rules
             """
-            rows += conn.execute(sql, [v for triple in part for v in triple]).fetchall()
+            rows += conn.execute(sql, [v for row in part for v in row]).fetchall()
         if not rows:
-            return np.empty((0, 5), dtype=np.float64)
-        return np.array(rows, dtype=np.float64)  # ts < 2**53: exact in float64
-
-    @staticmethod
-    def _energy_delta(
-        existing: np.ndarray,
-        series: np.ndarray,
-        ts: np.ndarray,
-        values: np.ndarray,
-        params: Mapping[int, EnergyParams],
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Energy per quarter that the new readings add to (or take from) the stored ones."""
-        carries = ~np.isnan(existing[:, 2]) | ~np.isnan(existing[:, 3])
-        window = existing[carries]
-        w_series, w_ts = window[:, 0].astype(np.int64), window[:, 1].astype(np.int64)
-        old = rollups.make_points(w_series, w_ts, window[:, 2], window[:, 3], params)
-        fresh = ~np.isnan(values[:, ENERGY_I]) | ~np.isnan(values[:, POWER_I])
-        new = rollups.make_points(
-            np.concatenate([w_series, series[fresh]]),
-            np.concatenate([w_ts, ts[fresh]]),
-            np.concatenate([window[:, 2], values[fresh, ENERGY_I]]),
-            np.concatenate([window[:, 3], values[fresh, POWER_I]]),
-            params,
-        )
-        return rollups.energy_delta(old, new)
+            return np.empty((0, 7), dtype=np.float64)
+        return np.array(rows, dtype=np.float64)  # ts < 2**53: exact in float64; None -> NaN
 
     @staticmethod
     def _upsert(conn: sqlite3.Connection, level: int, rows: rollups.Aggregates) -> None:
@@ -446,7 +543,7 @@ class SQLiteStore:
         max_points: int = DEFAULT_MAX_POINTS,
     ) -> pd.DataFrame:
         """Min/max/mean/count per bucket: raw readings below 15 min, else rollups with raw edges."""
-        col = _column(magnitude)
+        col = check_magnitude(magnitude)  # the column: never interpolate user text
         sid = self._series_id(node_id)
         if sid is None or start >= end:
             return _series_frame([])
@@ -471,7 +568,7 @@ class SQLiteStore:
 
     def summary(self, node_id: str, magnitude: str, start: int, end: int) -> RangeSummary:
         """Min and max (earliest on ties) from the rollups, refined in raw rows; and the last."""
-        col = _column(magnitude)
+        col = check_magnitude(magnitude)  # the column: never interpolate user text
         sid = self._series_id(node_id)
         if sid is None or start >= end:
             return RangeSummary(None, None, None)
@@ -548,7 +645,13 @@ class SQLiteStore:
                         " GROUP BY r.series, seg.period",
                         (*(v for triple in seg_part for v in triple), *part),
                     )
-        return _energy_frame(rows, sids, bounds)
+        if not rows:
+            return empty_energy_frame()
+        return energy_frame(
+            [sids[row[0]] for row in rows],
+            bounds[np.array([row[1] for row in rows], dtype=np.int64)],
+            np.array([row[2] for row in rows], dtype=np.float64),
+        )
 
     def readings(
         self, node_id: str, start: int | None = None, end: int | None = None
@@ -612,38 +715,16 @@ def _series_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
         )[SERIES_COLUMNS]
     data = np.array(rows, dtype=np.float64)
     bucket = data[:, 0].astype(np.int64)
-    order = np.argsort(bucket, kind="stable")
-    data, bucket = data[order], bucket[order]
-    starts = np.flatnonzero(
-        np.r_[True, bucket[1:] != bucket[:-1]]
-    )  # a bucket split across segments
+    order, starts = sorted_groups(bucket)  # a bucket split across segments comes more than once
+    data = data[order]
     count = np.add.reduceat(data[:, 1], starts)
     total = np.add.reduceat(data[:, 2], starts)
     return pd.DataFrame(
         {
-            "ts": bucket[starts],
+            "ts": bucket[order[starts]],
             "min": np.fmin.reduceat(data[:, 3], starts),
             "max": np.fmax.reduceat(data[:, 4], starts),
             "mean": total / count,
             "count": count.astype(np.int64),
         }
     )[SERIES_COLUMNS]
-
-
-def _energy_frame(
-    rows: list[tuple[int, int, float]], names: Mapping[int, str], bounds: np.ndarray
-) -> pd.DataFrame:
-    """Add up (series, period, kWh) rows from every level; drop periods with no energy."""
-    import pandas as pd  # lazy: the ingest daemon never builds a frame
-
-    frame = pd.DataFrame(rows, columns=["series", "period", "energy_kwh"])
-    frame = frame.groupby(["series", "period"], as_index=False)["energy_kwh"].sum()
-    frame = frame[frame["energy_kwh"].abs() > ENERGY_EPSILON_KWH]
-    out = pd.DataFrame(
-        {
-            "node_id": frame["series"].map(names).to_numpy(dtype=object),
-            "period_start": bounds[frame["period"].to_numpy(dtype=np.int64)],
-            "energy_kwh": frame["energy_kwh"].to_numpy(dtype=np.float64),
-        }
-    )
-    return out.sort_values(["period_start", "node_id"], ignore_index=True)[ENERGY_COLUMNS]

@@ -5,19 +5,19 @@ from __future__ import annotations
 import logging
 
 from dash import set_props
-from flask_login import current_user
 
-from enertrack.i18n import language, tr
+from enertrack.i18n import tr
 from enertrack.store.base import StoreUnavailable
 from enertrack.ui import ids
 from enertrack.ui.toast import toast
+from enertrack.ui.user import user_lang
 
 log = logging.getLogger("enertrack.web")
 
 
 def callback_failed(error: Exception) -> None:
     """Dash's on_error: log the traceback, show a friendly toast instead of a silent failure."""
-    lang = language(getattr(current_user, "language", None))
+    lang = user_lang()
     if isinstance(error, StoreUnavailable):
         log.warning("callback could not reach the time-series store: %s", error)
         message = tr(lang, "The readings are not available right now. Try again in a minute.")

@@ -12,5 +12,4 @@ NAV_USER = "nav-user"
 NAV_PUBLIC = "nav-public"
 LANG_PICK_ES = "lang-pick-es"
 LANG_PICK_EN = "lang-pick-en"
-SESSION_PING = "session-ping"
 CSRF = "csrf"  # pattern-matching type: {"type": CSRF, "form": <name>}

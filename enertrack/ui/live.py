@@ -3,12 +3,18 @@
 The browser sends it back on every tick, so it is untrusted: from_json() accepts only a
 well-formed, bounded state. Entries are counted per slot of time (a sixtieth of the window):
 when a slot leaves the window, the tick deletes exactly that many entries from the front.
+
+A tick's answer may reach the browser after the charts were redrawn (another preset) or after
+another tick: it patches figures it was not computed from. So every draw gets a new
+`generation`, every applied tick bumps `seq`, and the browser applies a tick's answer only
+while its state still has the generation and seq the tick was computed from.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from enertrack.magnitudes import NAMES
@@ -19,6 +25,12 @@ from enertrack.store.base import BUCKET_LADDER_S, DEFAULT_MAX_POINTS, bucket_wid
 SLOTS = 60
 MAX_ENTRIES = 4 * DEFAULT_MAX_POINTS  # per magnitude: every bucket of a window plus its gap breaks
 MAX_EPOCH = 2**40
+MAX_GENERATION = 2**52  # exact in a JavaScript number, where the browser compares it
+
+
+def new_generation() -> int:
+    """A fresh draw's generation: random, so draws in different workers never share one."""
+    return secrets.randbelow(MAX_GENERATION)
 
 
 def _int(value: Any, low: int = 0, high: int = MAX_EPOCH) -> int | None:
@@ -84,13 +96,17 @@ class Drawn:
 
 @dataclass(frozen=True, slots=True)
 class LiveState:
-    """A live chart set: which node and preset, bucket width, drawn-through second, entries."""
+    """A live chart set: which node and preset, bucket width, drawn-through second, entries,
+    which draw it belongs to and how many ticks were applied since, and how time is drawn."""
 
     node: str
     preset: str
     width: int
     through: int
     drawn: dict[str, Drawn]
+    generation: int
+    seq: int = 0
+    instants: bool = False  # x is the real instant, not the wall clock (charts.TimeAxis)
 
     @property
     def span(self) -> int:
@@ -112,10 +128,15 @@ class LiveState:
         """Seconds per counting slot of a live preset."""
         return PRESETS[preset] // SLOTS
 
+    def ticked(self, through: int, drawn: dict[str, Drawn], instants: bool) -> LiveState:
+        """The state after one more applied tick of the same draw."""
+        return replace(self, through=through, drawn=drawn, seq=self.seq + 1, instants=instants)
+
     def to_json(self) -> dict[str, Any]:
         """The dcc.Store value."""
         return {"node": self.node, "preset": self.preset, "width": self.width, "through": self.through,
-                "drawn": {name: drawn.to_json() for name, drawn in self.drawn.items()}}
+                "drawn": {name: drawn.to_json() for name, drawn in self.drawn.items()},
+                "generation": self.generation, "seq": self.seq, "instants": self.instants}
 
     @classmethod
     def from_json(cls, raw: Any) -> LiveState | None:
@@ -124,7 +145,11 @@ class LiveState:
             return None
         node, preset, drawn = raw.get("node"), raw.get("preset"), raw.get("drawn")
         width, through = _int(raw.get("width"), 1, max(BUCKET_LADDER_S)), _int(raw.get("through"))
+        generation, seq = _int(raw.get("generation"), 0, MAX_GENERATION - 1), _int(raw.get("seq"))
+        instants = raw.get("instants")
         if not (isinstance(node, str) and NODE_ID_RE.fullmatch(node) and preset in LIVE_PRESETS):
+            return None
+        if generation is None or seq is None or not isinstance(instants, bool):
             return None
         if width != cls.width_of(str(preset)) or through is None or through % width or not isinstance(drawn, dict):
             return None
@@ -132,4 +157,4 @@ class LiveState:
         parsed = {name: Drawn.from_json(drawn.get(name), slot) for name in NAMES}
         if set(drawn) != set(NAMES) or any(d is None for d in parsed.values()):
             return None
-        return cls(node, str(preset), width, through, parsed)  # type: ignore[arg-type]
+        return cls(node, str(preset), width, through, parsed, generation, seq, instants)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import orjson
 import plotly.graph_objects as go
 
 _BASE: dict[str, Any] = {
@@ -36,14 +37,18 @@ def theme_name(theme: Any) -> str:
 
 
 @lru_cache(maxsize=4)
-def _layout(theme: str) -> dict[str, Any]:
-    return apply_theme(go.Figure(), theme).to_plotly_json()["layout"]
+def _layout_json(theme: str) -> bytes:
+    # Cached as JSON text, not as a dict: a shared dict would let one figure's change (to
+    # its axes, its template) leak into every figure drawn after it.
+    return orjson.dumps(apply_theme(go.Figure(), theme).to_plotly_json()["layout"])
 
 
 def themed_layout(theme: Any) -> dict[str, Any]:
-    """The layout apply_theme gives, as a plain dict built once per theme: extend it, never change it.
+    """The layout apply_theme gives, as a fresh plain dict of its own: change it freely.
 
     Figures built as plain dicts skip plotly's validation of every property of every trace,
-    which cost the analysis chart (a bar trace per node) most of its time.
+    which cost the analysis chart (a bar trace per node) most of its time. The theme is built
+    by plotly once per theme; each call parses a new deep copy (about 30 us, against 270 us
+    for copy.deepcopy).
     """
-    return _layout(theme_name(theme))
+    return orjson.loads(_layout_json(theme_name(theme)))

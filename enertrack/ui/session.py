@@ -81,9 +81,10 @@ def language_picker() -> dbc.DropdownMenu:
     """ES / EN for everyone; a logged-in user's choice is saved to their profile."""
     return dbc.DropdownMenu(
         [
-            dbc.DropdownMenuItem(name, id=f"lang-pick-{code}", n_clicks=0)
-            for code, name in LANGUAGES.items()
+            dbc.DropdownMenuItem(name, id=pick_id, n_clicks=0)
+            for pick_id, name in ((ids.LANG_PICK_ES, LANGUAGES["es"]), (ids.LANG_PICK_EN, LANGUAGES["en"]))
         ],
+        # In both languages on purpose: whoever cannot read the current one must find the way out.
         label=html.I(className="bi bi-translate", title="Idioma / Language"),
         nav=True,
         align_end=True,
@@ -98,8 +99,9 @@ def _save_language(user_id: int, lang: str) -> None:
             user.language = lang
 
 
-def register(app: Dash) -> None:
-    """Register the session callbacks on app."""
+def register(app: Dash) -> set[str]:
+    """Register the session callbacks on app; returns the output keys of the two that run on the server."""
+    before = set(app.callback_map)
 
     @app.callback(
         Output(ids.NAV_LINKS, "children"),
@@ -107,6 +109,7 @@ def register(app: Dash) -> None:
         Output(ids.NAV_USER, "children"),
         Output(ids.LANG, "data"),
         Output(ids.TOASTS, "children"),
+        Output(ids.THEME_TOGGLE, "title"),
         Input("_pages_location", "pathname"),
         Input(ids.LANG_PICK, "data"),
         State(ids.LANG, "data"),
@@ -134,7 +137,7 @@ def register(app: Dash) -> None:
         else:
             links, public, menu = [], public_links(_), None
         return (links, public, menu, effective if effective != stored else no_update,
-                flashed or no_update)
+                flashed or no_update, _("Light or dark theme"))
 
     @app.callback(
         Output({"type": ids.CSRF, "form": ALL}, "value"),
@@ -144,18 +147,20 @@ def register(app: Dash) -> None:
         token = generate_csrf()
         return [token for _ in found]
 
+    public = set(app.callback_map) - before  # exactly these two server callbacks, nothing else
+
     app.clientside_callback(
-        """
-        function(es, en) {
+        f"""
+        function(es, en) {{
             var id = window.dash_clientside.callback_context.triggered_id;
-            if (id === "lang-pick-es") { return "es"; }
-            if (id === "lang-pick-en") { return "en"; }
+            if (id === "{ids.LANG_PICK_ES}") {{ return "es"; }}
+            if (id === "{ids.LANG_PICK_EN}") {{ return "en"; }}
             return window.dash_clientside.no_update;
-        }
+        }}
         """,
         Output(ids.LANG_PICK, "data"),
-        Input("lang-pick-es", "n_clicks"),
-        Input("lang-pick-en", "n_clicks"),
+        Input(ids.LANG_PICK_ES, "n_clicks"),
+        Input(ids.LANG_PICK_EN, "n_clicks"),
         prevent_initial_call=True,
     )
 
@@ -166,3 +171,4 @@ def register(app: Dash) -> None:
         State("nav-collapse", "is_open"),
         prevent_initial_call=True,
     )
+    return public

@@ -35,7 +35,6 @@ def navbar() -> dbc.Navbar:
                                     color="link",
                                     class_name="nav-link px-2",
                                     n_clicks=0,
-                                    title="Tema claro u oscuro / Light or dark theme",
                                 ),
                                 html.Div(id=ids.NAV_USER, className="d-flex align-items-center"),
                             ],

@@ -80,7 +80,7 @@ def test_panel_shows_kpis_and_statuses_and_ticks_in_place(live: Any) -> None:
     labels = [e.get_attribute("textContent") for e in duo.driver.find_elements(By.CSS_SELECTOR, ".kpi-card .kpi-label")]
     assert labels == [*(tr("es", BY_NAME[n].label) for n in KPI_NAMES), tr("es", "Total power now"),
                       tr("es", "Energy today")]  # Spanish, the default
-    assert card(duo, "voltage").text.replace(".", "", 1).isdigit()
+    assert card(duo, "voltage").text.replace(",", "", 1).isdigit()  # Spanish: a decimal comma
     assert "node-status-active" in status(duo, ACTIVE)
     assert "node-status-disconnected" in status(duo, DISCONNECTED)
     assert "node-status-no_data" in status(duo, SILENT)
@@ -91,11 +91,11 @@ def test_panel_shows_kpis_and_statuses_and_ticks_in_place(live: Any) -> None:
     rows = [row(duo, node) for node in (ACTIVE, DISCONNECTED, SILENT)]
     services = duo.flask_app.extensions["enertrack"]
     services.store.write([Reading(ACTIVE, int(time.time()), voltage=230.0, current=18.8, power=4321.0,
-                                  power_factor=0.97, frequency=float(unchanged.text))])
-    wait(duo, lambda _d: card(duo, "power").text == "4,321", timeout=12)
-    assert card(duo, "total_power").text == "4,321" and card(duo, "current").text == "18.80"
+                                  power_factor=0.97, frequency=float(unchanged.text.replace(",", ".")))])
+    wait(duo, lambda _d: card(duo, "power").text == "4.321", timeout=12)  # Spanish groups thousands with '.'
+    assert card(duo, "total_power").text == "4.321" and card(duo, "current").text == "18,80"
     assert attached(unchanged) and unchanged.text == card(duo, "frequency").text
-    assert "4,321 W" in rows[0].text  # the active node's row, updated where it stands
+    assert "4.321 W" in rows[0].text  # the active node's row, updated where it stands
     assert all(attached(r) for r in rows) and all(attached(c) for c in cards)
     assert console_errors(duo) == []
 

@@ -165,3 +165,19 @@ def test_theme_follows_the_os_until_chosen(live: Any) -> None:
     duo.driver.refresh()
     assert theme(duo) == "light"  # the choice now wins over the OS
     assert console_errors(duo) == []
+
+
+def test_an_ended_session_sends_the_user_to_login(live: Any) -> None:
+    from tests.conftest import create_user
+
+    duo = live
+    create_user(duo.flask_app, "ana")
+    duo.driver.get(url(duo, "login"))
+    fill(duo, "#login-username", "ana")
+    fill(duo, "#login-password", "correct horse battery staple")
+    duo.find_element("#login-submit").click()
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "nav-links"), "Nodos"))
+    duo.driver.delete_all_cookies()  # the session ends (expired, logged out elsewhere, new key)
+    duo.driver.find_element(By.CSS_SELECTOR, "#nav-links a[href='/enertrack/nodes']").click()
+    wait(duo, EC.url_contains("/enertrack/login?next=%2Fenertrack%2Fnodes"))
+    duo.wait_for_element("#login-submit")

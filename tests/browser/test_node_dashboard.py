@@ -36,6 +36,15 @@ def mean_step(duo: Any, name: str) -> Any:
     return plot(duo, name, "gd.data[2].x.length > 1 ? (new Date(gd.data[2].x[1]) - new Date(gd.data[2].x[0])) / 1000 : null")
 
 
+def store_data(duo: Any, ident: str) -> Any:
+    """The data of a dcc.Store as the page holds it (read from Dash's redux store)."""
+    return duo.driver.execute_script("""
+        var state = window.store.getState(), node = state.layout;
+        (state.paths.strs[arguments[0]] || []).forEach(function (key) { node = node[key]; });
+        return node && node.props ? node.props.data : undefined;
+    """, ident)
+
+
 def seed(duo: Any) -> int:
     app = duo.flask_app
     uid = create_user(app, "ana", timezone="Europe/Madrid")  # Spanish, the default
@@ -61,7 +70,7 @@ def test_node_dashboard_in_a_browser(live: Any) -> None:
         wait(duo, lambda _d, n=name: plot(duo, n, "gd.data.length === 3 && gd.data[2].x.length > 1000"))
         assert duo.driver.find_elements(By.CSS_SELECTOR, f"#node-chart-{name} .main-svg")
     assert mean_step(duo, "power") == 60  # 24 h: one-minute buckets
-    now_voltage = f"{230.0 + (base - STEP) // STEP % 5:.1f} V"  # the newest reading's
+    now_voltage = f"{230.0 + (base - STEP) // STEP % 5:.1f} V".replace(".", ",")  # the newest reading's, in Spanish
     wait(duo, EC.text_to_be_present_in_element((By.ID, "node-stats-voltage"), now_voltage))
 
     # Another range: seven days in 15-minute buckets.
@@ -80,8 +89,23 @@ def test_node_dashboard_in_a_browser(live: Any) -> None:
     wait(duo, lambda _d: plot(duo, "voltage", "gd.data[2].x.length") in range(55, 62))
     now = int(time.time())
     duo.flask_app.extensions["enertrack"].store.write([Reading("casa-01", now, voltage=239.9, power=1234.0)])
-    wait(duo, EC.text_to_be_present_in_element((By.ID, "node-stats-voltage"), "239.9 V"), timeout=20)
+    wait(duo, EC.text_to_be_present_in_element((By.ID, "node-stats-voltage"), "239,9 V"), timeout=20)
     wait(duo, lambda _d: plot(duo, "voltage", "gd.data[0].y.includes(239.9)"), timeout=30)
+
+    # A tick answered after a redraw for another range must not touch the new charts: replay the
+    # last applied answer of the 1 h view once the 7 d view is drawn.
+    late = store_data(duo, "node-live")
+    assert late and late["generation"] == store_data(duo, "node-state")["generation"]
+    choose(duo, "7d")
+    wait(duo, lambda _d: mean_step(duo, "power") == 900)
+    before = plot(duo, "voltage", "[gd.data[2].x.length, gd.data[2].x[gd.data[2].x.length - 1]]")
+    href = duo.find_element("#node-download").get_attribute("href")
+    duo.driver.execute_script("window.dash_clientside.set_props('node-live', {data: arguments[0]});", late)
+    wait(duo, lambda _d: store_data(duo, "node-live") == late)  # delivered to the page
+    time.sleep(1)  # what the gate lets through is applied in the same turn; give it ample time
+    assert plot(duo, "voltage", "[gd.data[2].x.length, gd.data[2].x[gd.data[2].x.length - 1]]") == before
+    assert mean_step(duo, "power") == 900 and store_data(duo, "node-state") is None
+    assert duo.find_element("#node-download").get_attribute("href") == href and "end=" in href
 
     # Dark mode: chart backgrounds are transparent over Bootstrap's dark body, text is light.
     def chart_colors() -> dict[str, str]:
