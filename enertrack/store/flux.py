@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from enertrack.magnitudes import NAMES
+from enertrack.store.base import check_magnitude
 from enertrack.store.ledger import LEDGER_FIELD, LEDGER_MEASUREMENT, Cluster, Run
 from enertrack.store.line_protocol import MEASUREMENT, RULE_FIELDS
 
@@ -30,13 +30,6 @@ class FluxQuery:
 
     text: str
     params: dict[str, object] = field(default_factory=dict)
-
-
-def check_magnitude(magnitude: str) -> str:
-    """The magnitude name, or ValueError for anything outside the magnitudes table."""
-    if magnitude not in NAMES:
-        raise ValueError(f"unknown magnitude {magnitude!r}; expected one of {', '.join(NAMES)}")
-    return magnitude
 
 
 def _base_params(bucket: str, measurement: str = MEASUREMENT) -> dict[str, object]:

@@ -32,8 +32,6 @@ from enertrack.magnitudes import NAMES
 from enertrack.store import flux
 from enertrack.store.base import (
     DEFAULT_MAX_POINTS,
-    ENERGY_COLUMNS,
-    ENERGY_EPSILON_KWH,
     SERIES_COLUMNS,
     Extreme,
     RangeSummary,
@@ -42,7 +40,9 @@ from enertrack.store.base import (
     WriteResult,
     bucket_width,
     check_boundaries,
+    check_magnitude,
     empty_energy_frame,
+    energy_frame,
 )
 from enertrack.store.ledger import (
     LEDGER_MEASUREMENT,
@@ -279,7 +279,7 @@ class InfluxStore:
         max_points: int = DEFAULT_MAX_POINTS,
     ) -> pd.DataFrame:
         """min/max/mean/count per epoch-aligned bucket, computed by InfluxDB (aggregateWindow)."""
-        flux.check_magnitude(magnitude)
+        check_magnitude(magnitude)
         if end <= start:
             return series_frame({}, 1)
         width = bucket_width(start, end, max_points)
@@ -292,7 +292,7 @@ class InfluxStore:
 
     def summary(self, node_id: str, magnitude: str, start: int, end: int) -> RangeSummary:
         """Min and max with their time, and the last value, selected by InfluxDB."""
-        flux.check_magnitude(magnitude)
+        check_magnitude(magnitude)
         if end <= start:
             return RangeSummary(None, None, None)
         query = flux.summary_query(self.bucket, node_id, magnitude, start, end)
@@ -340,14 +340,22 @@ class InfluxStore:
         if not nodes or len(bounds) < 2:
             return empty_energy_frame()
         periods = runs(bounds)
-        sums: list[tuple[str, int, float]] = []
+        node_col: list[str] = []
+        start_col: list[int] = []
+        kwh_col: list[float] = []
         for first in range(0, len(periods), RUNS_PER_QUERY):
             query = flux.ledger_query(self.bucket, nodes, periods[first : first + RUNS_PER_QUERY])
             for record in self._records(query, "summing the energy ledger"):
-                sums.append(
-                    (record.values["node_id"], _epoch(record.get_time()), float(record.get_value()))
-                )
-        return energy_frame(nodes, sums, bounds)
+                node_col.append(record.values["node_id"])
+                start_col.append(_epoch(record.get_time()))
+                kwh_col.append(float(record.get_value()))
+        # Each row's time is its period's start; searchsorted also places any time inside one.
+        edges = np.asarray(bounds, dtype=np.int64)
+        period = np.searchsorted(edges, np.asarray(start_col, dtype=np.int64), side="right") - 1
+        inside = (period >= 0) & (period < edges.size - 1)
+        return energy_frame(
+            np.asarray(node_col, dtype=object)[inside], edges[period[inside]], np.asarray(kwh_col)[inside]
+        )
 
     def rebuild_ledger(self, node_id: str, *, replace: bool = False) -> int:
         """Write a node's whole energy ledger from its stored readings; return the points written.
@@ -486,31 +494,6 @@ def series_frame(buckets: Mapping[int, Mapping[str, float]], width: int) -> pd.D
         }
     )
     return frame[SERIES_COLUMNS]
-
-
-def energy_frame(
-    nodes: Sequence[str], sums: Iterable[tuple[str, int, float]], boundaries: Sequence[int]
-) -> pd.DataFrame:
-    """ENERGY_COLUMNS from (node_id, window start, kWh) sums, added up per period.
-
-    Sorted by period_start then node_id; periods with no energy are left out (as in SQLiteStore).
-    """
-    import pandas as pd  # lazy: the ingest daemon never builds a frame
-
-    frame = pd.DataFrame(list(sums), columns=["node_id", "ts", "energy_kwh"])
-    bounds = np.asarray(boundaries, dtype=np.int64)
-    period = np.searchsorted(bounds, frame["ts"].to_numpy(dtype=np.int64), side="right") - 1
-    inside = (period >= 0) & (period < bounds.size - 1) & frame["node_id"].isin(list(nodes)).to_numpy()
-    frame = pd.DataFrame(
-        {
-            "node_id": frame["node_id"].to_numpy(dtype=object)[inside],
-            "period_start": bounds[period[inside]],
-            "energy_kwh": frame["energy_kwh"].to_numpy(dtype=np.float64)[inside],
-        }
-    )
-    totals = frame.groupby(["period_start", "node_id"], as_index=False)["energy_kwh"].sum()
-    totals = totals[totals["energy_kwh"].abs() > ENERGY_EPSILON_KWH]
-    return totals.sort_values(["period_start", "node_id"], ignore_index=True)[ENERGY_COLUMNS]
 
 
 __all__ = ["MEASUREMENT", "InfluxStore", "classify_status"]
