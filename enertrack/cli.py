@@ -9,6 +9,7 @@ import click
 from enertrack.cli_common import EnerTrackGroup, fail, sessions, settings_or_exit
 from enertrack.export_energy import export_energy
 from enertrack.export_readings import export_readings
+from enertrack.influx_cli import influx
 from enertrack.ingest_cli import ingest
 from enertrack.simulator_cli import simulate
 
@@ -197,6 +198,7 @@ main.add_command(export_readings)
 main.add_command(export_energy)
 main.add_command(simulate)
 main.add_command(ingest)
+main.add_command(influx)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,8 +1,8 @@
 """Energy rules: kWh consumed between consecutive readings, spread over 15-minute buckets.
 
-Pure numpy. The SQLite store applies them as readings arrive (rollups), the
-analytics and the InfluxDB store apply them to raw readings; both give the same
-numbers because both call these functions. docs/energy.md explains the rules.
+Pure numpy. The SQLite store applies them as readings arrive (rollups), the InfluxDB
+store too (its energy ledger, enertrack/store/ledger.py, one point per piece from split());
+both give the same numbers because both call these functions. docs/energy.md explains the rules.
 """
 
 from __future__ import annotations
@@ -95,24 +95,38 @@ def pair_increments(points: Points) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return points.series[1:][same], t0, t1, kwh
 
 
-def spread(
+def split(
     series: np.ndarray, t0: np.ndarray, t1: np.ndarray, kwh: np.ndarray, bucket_s: int = QUARTER_S
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split each pair's kWh over the buckets it spans, in proportion to time; sum per bucket."""
-    keep = kwh != 0.0
+    """Cut each pair at bucket boundaries, its kWh shared in proportion to time: one row per piece.
+
+    A piece starts at the pair's first reading or at a boundary; pieces of one series never
+    overlap. Zero-kWh pairs give zero pieces (the InfluxDB ledger overwrites with them); a pair
+    that spans no time gives none.
+    """
+    keep = t1 > t0
     series, t0, t1, kwh = series[keep], t0[keep], t1[keep], kwh[keep]
-    if kwh.size == 0:
-        empty_i = np.empty(0, dtype=np.int64)
-        return empty_i, empty_i, np.empty(0, dtype=np.float64)
     first = t0 // bucket_s
     last = (t1 - 1) // bucket_s  # a pair ending exactly on a boundary stays in its bucket
     count = last - first + 1
     idx = np.repeat(np.arange(kwh.size), count)
     offset = np.arange(idx.size) - np.repeat(np.cumsum(count) - count, count)
-    start = (first[idx] + offset) * bucket_s
-    overlap = np.minimum(t1[idx], start + bucket_s) - np.maximum(t0[idx], start)
-    share = kwh[idx] * overlap / (t1[idx] - t0[idx])
-    return _sum_by_key(series[idx], start, share)
+    bucket = (first[idx] + offset) * bucket_s
+    start = np.maximum(t0[idx], bucket)
+    overlap = np.minimum(t1[idx], bucket + bucket_s) - start
+    return series[idx], start, kwh[idx] * overlap / (t1[idx] - t0[idx])
+
+
+def spread(
+    series: np.ndarray, t0: np.ndarray, t1: np.ndarray, kwh: np.ndarray, bucket_s: int = QUARTER_S
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split each pair's kWh over the buckets it spans, in proportion to time; sum per bucket."""
+    keep = kwh != 0.0
+    piece_series, start, share = split(series[keep], t0[keep], t1[keep], kwh[keep], bucket_s)
+    if share.size == 0:
+        empty_i = np.empty(0, dtype=np.int64)
+        return empty_i, empty_i, np.empty(0, dtype=np.float64)
+    return _sum_by_key(piece_series, start // bucket_s * bucket_s, share)
 
 
 def bucket_energy(points: Points, bucket_s: int = QUARTER_S) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ import pytest
 
 from enertrack.magnitudes import NAMES
 from enertrack.store import flux
+from enertrack.store.ledger import Cluster, Run
 
 HOSTILE = 'n1" or r._measurement != "x") |> drop(columns: ["_value"]) //${danger}'
 
@@ -19,14 +20,17 @@ ALL_QUERIES = {
     "bounds": lambda node: flux.bounds_query("b", node),
     "readings": lambda node: flux.readings_query("b", node, 100, 200),
     "energy_points": lambda node: flux.energy_points_query("b", node, 900, 1800),
-    "energy_edges": lambda node: flux.energy_edges_query("b", [node], 900, 1800),
+    "write_window": lambda node: flux.write_window_query(
+        "b", [Cluster(900, 1000, (node, "other")), Cluster(5000, 5001, ("other",))]
+    ),
+    "ledger": lambda node: flux.ledger_query("b", [node, "other"], [Run(900, 2700, 900)]),
     "count": lambda node: flux.count_readings_query("b", node),
 }
 
 HEAD = re.compile(
     r"^from\(bucket: p_bucket\)\n"
     r"  \|> range\(start: \d+, stop: \d+\)\n"
-    r"  \|> filter\(fn: \(r\) => r\._measurement == p_measurement and [^\n]+\)\n"
+    r"  \|> filter\(fn: \(r\) => r\._measurement == p_measurement( and [^\n]+)?\)\n"
 )
 
 
@@ -97,15 +101,87 @@ def test_readings_are_pivoted_and_sorted_by_time() -> None:
     assert "range(start: 100, stop: 200)" in text
 
 
-def test_energy_edges_look_just_outside_the_range() -> None:
-    query = flux.energy_edges_query("b", ["n1"], 900, 1800)
-    before, after = query.text.split("\n\n")
-    assert "range(start: 0, stop: 900)" in before and "|> last()" in before
-    assert 'yield(name: "before")' in before
-    assert "range(start: 1800, stop: 4102444800)" in after and "|> first()" in after
-    assert 'yield(name: "after")' in after
-    fields = {query.params[f"p_field{i}"] for i in range(4)}
-    assert fields == {"energy", "power", "rule_interval_s", "rule_max_power_w"}
+def test_the_pre_write_query_is_exactly_this() -> None:
+    query = flux.write_window_query(
+        "telemetry", [Cluster(1000, 1011, ("n1", "n2")), Cluster(90_000, 90_001, ("n2",))]
+    )
+    nodes = "(r.node_id == p_node0 or r.node_id == p_node1)"
+    fields = "(r._field == p_field0 or r._field == p_field1 or r._field == p_field2 or r._field == p_field3)"
+
+    def head(start: int, stop: int, predicate: str) -> str:
+        return (
+            "from(bucket: p_bucket)\n"
+            f"  |> range(start: {start}, stop: {stop})\n"
+            f"  |> filter(fn: (r) => r._measurement == p_measurement and {predicate})\n"
+        )
+
+    def cluster(index: int, start: int, stop: int, who: str) -> list[str]:
+        return [
+            head(start, stop, who)
+            + '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")\n'
+            + '  |> drop(columns: ["_start", "_stop", "_measurement"])\n'
+            + f'  |> yield(name: "in{index}")\n',
+            head(0, start, f"{who} and {fields}")
+            + "  |> last()\n"
+            + '  |> keep(columns: ["_time", "_value", "_field", "node_id"])\n'
+            + f'  |> yield(name: "before{index}")\n',
+            head(stop, 4_102_444_800, f"{who} and {fields}")
+            + "  |> first()\n"
+            + '  |> keep(columns: ["_time", "_value", "_field", "node_id"])\n'
+            + f'  |> yield(name: "after{index}")\n',
+        ]
+
+    assert query.text == "\n".join(
+        [*cluster(0, 1000, 1011, nodes), *cluster(1, 90_000, 90_001, "r.node_id == p_node1")]
+    )
+    assert query.params == {
+        "p_bucket": "telemetry",
+        "p_measurement": "energy",
+        "p_node0": "n1",
+        "p_node1": "n2",  # bound once, used by both clusters
+        "p_field0": "energy",
+        "p_field1": "power",
+        "p_field2": "rule_interval_s",
+        "p_field3": "rule_max_power_w",
+    }
+
+
+def test_the_ledger_query_is_exactly_this() -> None:
+    query = flux.ledger_query(
+        "telemetry", ["n1"], [Run(1000 * 900, 1001 * 900, 900), Run(1001 * 900, 1001 * 900 + 3 * 86_400, 86_400)]
+    )
+    head = (
+        "from(bucket: p_bucket)\n"
+        "  |> range(start: {start}, stop: {stop})\n"
+        "  |> filter(fn: (r) => r._measurement == p_measurement and r.node_id == p_node0"
+        " and r._field == p_field0)\n"
+        "  |> aggregateWindow(every: {every}s, offset: {offset}s, fn: sum, createEmpty: false, "
+        'timeSrc: "_start")\n'
+        '  |> keep(columns: ["_time", "_value", "node_id"])\n'
+        '  |> yield(name: "run{index}")\n'
+    )
+    assert query.text == "\n".join(
+        [
+            head.format(start=900_000, stop=900_900, every=900, offset=0, index=0),
+            head.format(start=900_900, stop=1_160_100, every=86_400, offset=900_900 % 86_400, index=1),
+        ]
+    )
+    assert query.params == {
+        "p_bucket": "telemetry",
+        "p_measurement": "energy_ledger",
+        "p_node0": "n1",
+        "p_field0": "kwh",
+    }
+    with pytest.raises(ValueError, match="run"):
+        flux.ledger_query("b", ["n1"], [])
+
+
+def test_the_node_list_uses_the_pattern_influxdb_answers_from_its_index() -> None:
+    text = flux.node_ids_query("b").text
+    assert text.endswith(
+        '  |> keep(columns: ["node_id"])\n  |> group()\n  |> distinct(column: "node_id")\n'
+    )
+    assert HEAD.match(text)
 
 
 def test_only_integers_are_formatted_into_the_text() -> None:
@@ -142,11 +218,19 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "influxdb.md"
 
 def test_the_downsampling_task_covers_every_magnitude_with_four_aggregates() -> None:
     text = TASK.read_text()
-    assert set(re.findall(r'r\._field == "(\w+)"', text)) == set(NAMES)
+    raw = text.split("raw = ", 1)[1].split("\n\n", 1)[0]
+    assert set(re.findall(r'r\._field == "(\w+)"', raw)) == set(NAMES)
     for fn in ("mean", "min", "max", "count"):
         assert f'raw |> summarize(fn: {fn}, suffix: "{fn}")' in text
     assert 'aggregateWindow(every: 15m, fn: fn, createEmpty: false, timeSrc: "_start")' in text
-    assert "range(start: start, stop: stop)" in text
+    assert text.count("range(start: start, stop: stop)") == 2
+
+
+def test_the_downsampling_task_sums_the_energy_ledger_per_quarter() -> None:
+    ledger = TASK.read_text().rsplit("\n\n", 1)[1]
+    assert 'r._measurement == "energy_ledger" and r._field == "kwh"' in ledger
+    assert 'aggregateWindow(every: 15m, fn: sum, createEmpty: false, timeSrc: "_start")' in ledger
+    assert '_measurement: "energy_ledger_15m"' in ledger and 'to(bucket: "enertrack_15m")' in ledger
 
 
 def test_the_documented_task_is_the_shipped_one() -> None:

@@ -26,7 +26,7 @@ from enertrack.store.base import (
 )
 from enertrack.store.influx import InfluxStore
 from enertrack.telemetry.reading import Reading
-from tests.fake_influx import Answer, FakeInflux, csv_answer, error_answer, serve
+from tests.fake_influx import Answer, FakeInflux, csv_answer, error_answer, flux_params, serve
 from tests.services import free_port
 
 T = 1_700_000_000  # 2023-11-14T22:13:20Z
@@ -51,14 +51,6 @@ def store(fake: FakeInflux) -> Iterator[InfluxStore]:
     influx = InfluxStore(fake.url, "secret-token", "acme", "telemetry", timeout_ms=2000)
     yield influx
     influx.close()
-
-
-def flux_params(request_json: dict) -> dict[str, object]:
-    """The parameters a query request carried, from its extern AST (option statements)."""
-    return {
-        statement["assignment"]["id"]["name"]: statement["assignment"]["init"]["value"]
-        for statement in request_json["extern"]["body"]
-    }
 
 
 # -- writes --------------------------------------------------------------------------------------
@@ -88,17 +80,33 @@ def test_write_sends_the_exact_line_protocol_in_one_synchronous_request(
     assert sent.headers["content-type"].startswith("text/plain")
 
 
+# The pre-write query's answer for a batch around 22:13:20: n1 already has a reading at T (voltage
+# only, pivoted into one row); the readings just before and after the batch carry energy.
+STORED_AROUND_CSV = """
+#datatype,string,long,dateTime:RFC3339,string,double
+#group,false,false,false,true,false
+#default,in0,,,,
+,result,table,_time,node_id,voltage
+,,0,2023-11-14T22:13:20Z,n1,230.5
+
+#datatype,string,long,dateTime:RFC3339,double,string,string
+#group,false,false,false,false,true,true
+#default,before0,,,,,
+,result,table,_time,_value,_field,node_id
+,,0,2023-11-14T22:03:20Z,100,energy,n1
+,,1,2023-11-14T22:03:20Z,60,rule_interval_s,n1
+,,2,2023-11-14T22:03:20Z,30000,rule_max_power_w,n1
+
+#datatype,string,long,dateTime:RFC3339,double,string,string
+#group,false,false,false,false,true,true
+#default,after0,,,,,
+,result,table,_time,_value,_field,node_id
+,,0,2023-11-14T22:23:20Z,101,energy,n1
+"""
+
+
 def test_readings_already_stored_are_not_sent_again(fake: FakeInflux, store: InfluxStore) -> None:
-    fake.answer(
-        QUERY,
-        csv_answer("""
-#datatype,string,long,dateTime:RFC3339,string
-#group,false,false,false,true
-#default,_result,,,
-,result,table,_time,node_id
-,,0,2023-11-14T22:13:20Z,n1
-"""),
-    )
+    fake.answer(QUERY, csv_answer(STORED_AROUND_CSV))
     fake.answer(WRITE, Answer(204))
     result = store.write(
         [
@@ -116,29 +124,71 @@ def test_readings_already_stored_are_not_sent_again(fake: FakeInflux, store: Inf
     [asked] = fake.sent(QUERY)
     body = asked.json()
     assert "range(start: 1700000000, stop: 1700000011)" in body["query"]
-    assert flux_params(body) | {} == {
+    assert flux_params(body) == {
         "p_bucket": "telemetry",
         "p_measurement": "energy",
         "p_node0": "n1",
         "p_node1": "n2",
+        "p_field0": "energy",
+        "p_field1": "power",
+        "p_field2": "rule_interval_s",
+        "p_field3": "rule_max_power_w",
     }
 
 
 def test_a_batch_entirely_stored_already_sends_no_write(
     fake: FakeInflux, store: InfluxStore
 ) -> None:
-    fake.answer(
-        QUERY,
-        csv_answer("""
-#datatype,string,long,dateTime:RFC3339,string
-#group,false,false,false,true
-#default,_result,,,
-,result,table,_time,node_id
-,,0,2023-11-14T22:13:20Z,n1
-"""),
-    )
+    fake.answer(QUERY, csv_answer(STORED_AROUND_CSV.split("\n\n")[0]))
     assert store.write([Reading("n1", T, voltage=1.0)]) == WriteResult(stored=0, duplicates=1)
     assert fake.sent(WRITE) == []
+
+
+def test_energy_readings_are_sent_with_their_ledger_points_in_the_same_request(
+    fake: FakeInflux, store: InfluxStore
+) -> None:
+    # Stored: 100 kWh at 22:03:20 (before the batch), 101 kWh at 22:23:20 (after it). A reading of
+    # 100.4 kWh arrives at 22:13:30: the pairs before -> it and it -> after replace the old pair.
+    fake.answer(QUERY, csv_answer(STORED_AROUND_CSV))
+    fake.answer(WRITE, Answer(204))
+    result = store.write([Reading("n1", T + 10, energy=100.4)], {"n1": EnergyParams(60)})
+    assert result == WriteResult(stored=1, duplicates=0)
+    [sent] = fake.sent(WRITE)
+    lines = sent.body.decode().split("\n")
+    assert lines[0] == (
+        "energy,node_id=n1 energy=100.4,rule_interval_s=60.0,rule_max_power_w=30000.0 1700000010"
+    )
+    # 22:03:20 -> 22:13:30 holds 0.4 kWh over 610 s, cut at 22:15:00 (1700000100); then 0.6 kWh
+    # from 22:13:30 to 22:23:20 (590 s), cut at 22:15:00 too: 90 s and 500 s of it.
+    ledger = [line.split(" ") for line in lines[1:]]
+    assert [(key, int(ts)) for key, _, ts in ledger] == [
+        ("energy_ledger,node_id=n1", 1_700_000_000 - 600),
+        ("energy_ledger,node_id=n1", 1_700_000_010),
+        ("energy_ledger,node_id=n1", 1_700_000_100),
+    ]
+    kwh = [float(value.removeprefix("kwh=")) for _, value, _ in ledger]
+    assert kwh == pytest.approx([0.4, 0.6 * 90 / 590, 0.6 * 500 / 590], abs=1e-12)
+    assert len(fake.sent(QUERY)) == 1  # one round trip before the write
+
+
+def test_a_refused_write_is_followed_by_a_repair_of_the_ledger(
+    fake: FakeInflux, store: InfluxStore
+) -> None:
+    # The batch is refused (400, InfluxDB may have kept part of it); a second look at what is
+    # stored finds neither new reading, so the pair before -> after is written again and the
+    # stamps the refused batch used get 0.
+    fake.answer(QUERY, csv_answer(STORED_AROUND_CSV), csv_answer(STORED_AROUND_CSV))
+    fake.answer(WRITE, error_answer(400, "invalid", "partial write: field type conflict"), Answer(204))
+    with pytest.raises(StoreRejected, match="field type conflict"):
+        store.write([Reading("n1", T + 10, energy=100.4)])
+    first, repair = fake.sent(WRITE)
+    assert len(fake.sent(QUERY)) == 2  # what is stored now, asked again after the refusal
+    assert first.body.count(b"energy_ledger") == 3
+    assert repair.body.decode().split("\n") == [
+        f"energy_ledger,node_id=n1 kwh={1.0 * 700 / 1200!r} 1699999400",
+        f"energy_ledger,node_id=n1 kwh={1.0 * 500 / 1200!r} 1700000100",
+        "energy_ledger,node_id=n1 kwh=0.0 1700000010",
+    ]
 
 
 def test_an_empty_batch_sends_nothing(fake: FakeInflux, store: InfluxStore) -> None:
@@ -470,73 +520,48 @@ def test_readings_of_an_unknown_node(fake: FakeInflux, store: InfluxStore) -> No
 
 B0 = 1_700_000_100  # 2023-11-14T22:15:00Z, a multiple of 15 minutes
 
-EDGES_CSV = """
-#datatype,string,long,dateTime:RFC3339,double,string,string
-#group,false,false,false,false,true,true
-#default,before,,,,,
-,result,table,_time,_value,_field,node_id
-,,0,2023-11-14T22:10:00Z,10,energy,m
+# The ledger sums as InfluxDB answers them: one table per node and run, _time the period start.
+LEDGER_SUMS_CSV = """
+#datatype,string,long,dateTime:RFC3339,double,string
+#group,false,false,false,false,true
+#default,run0,,,,
+,result,table,_time,_value,node_id
+,,0,2023-11-14T22:15:00Z,0.95,m
+,,0,2023-11-14T22:45:00Z,0.6,m
+,,1,2023-11-14T22:15:00Z,0.075,p
 
-#datatype,string,long,dateTime:RFC3339,double,string,string
-#group,false,false,false,false,true,true
-#default,after,,,,,
-,result,table,_time,_value,_field,node_id
-,,0,2023-11-14T23:25:00Z,12,energy,m
-,,1,2023-11-14T23:16:00Z,1200,power,p
-,,2,2023-11-14T23:16:00Z,60,rule_interval_s,p
-,,3,2023-11-14T23:16:00Z,30000,rule_max_power_w,p
-"""
-
-M_POINTS_CSV = """
-#datatype,string,long,dateTime:RFC3339,string,double
-#group,false,false,false,true,false
-#default,_result,,,,
-,result,table,_time,node_id,energy
-,,0,2023-11-14T22:20:00Z,m,10.5
-,,0,2023-11-14T22:35:00Z,m,11
-"""
-
-P_POINTS_CSV = """
-#datatype,string,long,dateTime:RFC3339,string,double,double,double
-#group,false,false,false,true,false,false,false
-#default,_result,,,,,,
-,result,table,_time,node_id,power,rule_interval_s,rule_max_power_w
-,,0,2023-11-14T22:15:00Z,p,1000,60,30000
-,,0,2023-11-14T22:16:00Z,p,2000,60,30000
-,,0,2023-11-14T22:17:00Z,p,2000,60,30000
-,,0,2023-11-14T22:25:00Z,p,1000,60,30000
-,,0,2023-11-14T22:26:00Z,p,1000,60,30000
-,,0,2023-11-14T23:14:00Z,p,1200,60,30000
+#datatype,string,long,dateTime:RFC3339,double,string
+#group,false,false,false,false,true
+#default,run1,,,,
+,result,table,_time,_value,node_id
+,,2,2023-11-14T23:15:00Z,0.02,p
+,,2,2023-11-15T00:15:00Z,0,p
 """
 
 
-def test_energy_applies_the_rules_to_raw_readings_and_the_ones_just_outside(
+def test_energy_sums_the_ledger_in_influxdb_one_row_per_node_and_period(
     fake: FakeInflux, store: InfluxStore
 ) -> None:
-    fake.answer(QUERY, csv_answer(EDGES_CSV), csv_answer(M_POINTS_CSV), csv_answer(P_POINTS_CSV))
-    got = store.energy(["m", "p"], [B0, B0 + 1800, B0 + 3600])
+    fake.answer(QUERY, csv_answer(LEDGER_SUMS_CSV))
+    bounds = [B0, B0 + 1800, B0 + 3600, B0 + 7200, B0 + 10_800]  # 30 min, 30 min, 1 h, 1 h
+    got = store.energy(["m", "p"], bounds)
     assert list(got.columns) == ENERGY_COLUMNS
-    # m: 10.0 @-300 | 10.5 @+300 | 11.0 @+1200 | 12.0 @+4200 (after the range), by hand:
-    #   period 0 = 0.5 x 300/600 + 0.5 + 1.0 x 600/3000 = 0.95; period 1 = 1.0 x 1800/3000 = 0.6
-    # p: power every 60 s with interval 60 (gaps > 180 s not integrated):
-    #   period 0 = 0.025 + 0.0333.. + 0.0166.. = 0.075; period 1 = 1200 W x 60 s (half the pair
-    #   that ends at the "after" reading, whose own interval knob of 60 s lets it count) = 0.02
-    rows = {(n, p): k for n, p, k in got.itertuples(index=False)}
-    assert rows == pytest.approx(
-        {("m", B0): 0.95, ("p", B0): 0.075, ("m", B0 + 1800): 0.6, ("p", B0 + 1800): 0.02},
-        abs=1e-12,
-    )
-    assert [(n, p) for n, p, _ in got.itertuples(index=False)] == [
-        ("m", B0),
-        ("p", B0),
-        ("m", B0 + 1800),
-        ("p", B0 + 1800),
+    assert [tuple(row) for row in got.itertuples(index=False)] == [
+        ("m", B0, 0.95),
+        ("p", B0, 0.075),
+        ("m", B0 + 1800, 0.6),
+        ("p", B0 + 3600, 0.02),  # the period with 0 kWh is left out, as in SQLiteStore
     ]
-    edges, m_points, p_points = (r.json() for r in fake.sent(QUERY))
-    assert "range(start: 0, stop: 1700000100)" in edges["query"]
-    assert "range(start: 1700003700, stop: 4102444800)" in edges["query"]
-    assert flux_params(m_points)["p_node0"] == "m" and flux_params(p_points)["p_node0"] == "p"
-    assert "range(start: 1700000100, stop: 1700003700)" in m_points["query"]
+    [asked] = fake.sent(QUERY)
+    body = asked.json()
+    pipelines = body["query"].split("\n\n")
+    assert "range(start: 1700000100, stop: 1700003700)" in pipelines[0]
+    assert "aggregateWindow(every: 1800s, offset: 900s, fn: sum" in pipelines[0]
+    assert "range(start: 1700003700, stop: 1700010900)" in pipelines[1]
+    assert "aggregateWindow(every: 3600s, offset: 900s, fn: sum" in pipelines[1]
+    params = flux_params(body)
+    assert params["p_measurement"] == "energy_ledger" and params["p_field0"] == "kwh"
+    assert [params["p_node0"], params["p_node1"]] == ["m", "p"]
 
 
 def test_energy_boundaries_are_checked_before_any_query(
@@ -563,13 +588,14 @@ def test_delete_counts_then_deletes_every_point_of_the_node(
     )
     fake.answer(DELETE, Answer(204))
     assert store.delete_node('casa "norte"') == 42
-    [sent] = fake.sent(DELETE)
-    assert sent.query == {"org": ["acme"], "bucket": ["telemetry"]}
-    assert sent.json() == {
+    readings, ledger = fake.sent(DELETE)
+    assert readings.query == ledger.query == {"org": ["acme"], "bucket": ["telemetry"]}
+    assert readings.json() == {
         "start": "1970-01-01T00:00:00Z",
         "stop": "2262-04-11T00:00:00Z",
         "predicate": '_measurement="energy" AND node_id="casa \\"norte\\""',
     }
+    assert ledger.json()["predicate"] == '_measurement="energy_ledger" AND node_id="casa \\"norte\\""'
 
 
 def test_a_failed_delete_raises(fake: FakeInflux, store: InfluxStore) -> None:

@@ -8,10 +8,12 @@ import pytest
 
 from enertrack.energy import EnergyParams
 from enertrack.store.base import StoreRejected
+from enertrack.store.ledger import LedgerPoint
 from enertrack.store.line_protocol import (
     escape_tag,
     format_float,
     render_batch,
+    render_ledger,
     render_reading,
 )
 from enertrack.telemetry.reading import Reading
@@ -135,3 +137,24 @@ def test_non_ascii_node_ids_are_sent_as_utf8() -> None:
         render_batch([Reading("ñandú", TS, power=1.0)]).body
         == "energy,node_id=ñandú power=1.0 1700000000".encode()
     )
+
+
+def test_the_batch_names_the_readings_it_wrote_in_order() -> None:
+    first, empty, repeat, other = (
+        Reading("n", TS, power=1.0),
+        Reading("n", TS + 1),
+        Reading("n", TS, power=2.0),
+        Reading("m", TS, energy=3.0),
+    )
+    assert render_batch([first, empty, repeat, other]).readings == (first, other)
+
+
+def test_ledger_points_are_one_float_field_at_their_stamp() -> None:
+    body = render_ledger([LedgerPoint("casa norte", TS, 0.125), LedgerPoint("n", TS + 900, 0)])
+    assert body == (
+        b"energy_ledger,node_id=casa\\ norte kwh=0.125 1700000000\n"
+        b"energy_ledger,node_id=n kwh=0.0 1700000900"
+    )
+    assert render_ledger([]) == b""
+    with pytest.raises(ValueError, match="not a finite number"):
+        render_ledger([LedgerPoint("n", TS, math.nan)])

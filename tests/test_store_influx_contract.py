@@ -1,7 +1,8 @@
 """The shared store contract against a real InfluxDB v2, when one is configured.
 
 Set ENERTRACK_TEST_INFLUX_URL, _TOKEN, _ORG and _BUCKET (a bucket this suite may empty: every
-point of the ``energy`` measurement in it is deleted before and after each test). Without them
+point of the ``energy`` and ``energy_ledger`` measurements in it is deleted before and after
+each test). tests/test_influx_contract_model.py runs the same suite against a model of InfluxDB. Without them
 the suite is skipped with that reason, even in CI: no InfluxDB v2 server can be installed here.
 """
 
@@ -14,6 +15,7 @@ import pytest
 from influxdb_client import InfluxDBClient
 
 from enertrack.store.influx import DELETE_START, DELETE_STOP, InfluxStore
+from enertrack.store.ledger import LEDGER_MEASUREMENT
 from enertrack.store.line_protocol import MEASUREMENT
 from tests.store_contract import StoreContract
 
@@ -28,15 +30,16 @@ pytestmark = [pytest.mark.influx]
 
 
 def _empty() -> None:
-    """Delete every EnerTrack point in the test bucket."""
+    """Delete every EnerTrack point in the test bucket: readings and energy ledger."""
     with InfluxDBClient(url=CONFIG["URL"], token=CONFIG["TOKEN"], org=CONFIG["ORG"]) as client:
-        client.delete_api().delete(
-            DELETE_START,
-            DELETE_STOP,
-            f'_measurement="{MEASUREMENT}"',
-            bucket=CONFIG["BUCKET"],
-            org=CONFIG["ORG"],
-        )
+        for measurement in (MEASUREMENT, LEDGER_MEASUREMENT):
+            client.delete_api().delete(
+                DELETE_START,
+                DELETE_STOP,
+                f'_measurement="{measurement}"',
+                bucket=CONFIG["BUCKET"],
+                org=CONFIG["ORG"],
+            )
 
 
 class TestInfluxContract(StoreContract):

@@ -5,7 +5,10 @@ bucket and token) and shows what it stored on /api/v1/export, one JSON line per 
 named ``<measurement>_<field>`` with the tags as labels. It answers Flux queries with 400,
 so an InfluxStore pointed at it must be built with ``check_existing=False`` (use
 ``victoria.store()``; a daemon gets INFLUX_CHECK_EXISTING=false from ``settings_env()``).
-``expected_samples()`` says what the export must show for some readings. Usage in a test module::
+``expected_samples()`` says what the export must show for some readings. ``VictoriaFront`` puts
+a fake InfluxDB in front of it for the energy ledger, which needs the pre-write Flux query:
+writes go through to victoria-metrics, queries are answered by a model fed with what victoria
+stored. Usage in a test module::
 
     pytest_plugins = ["tests.victoria"]  # the fixture
 
@@ -23,6 +26,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlencode
@@ -32,7 +36,10 @@ import pytest
 from enertrack.energy import EnergyParams
 from enertrack.magnitudes import NAMES
 from enertrack.store.influx import InfluxStore
+from enertrack.store.ledger import LEDGER_FIELD, LEDGER_MEASUREMENT
+from enertrack.store.line_protocol import MEASUREMENT
 from enertrack.telemetry.reading import Reading
+from tests.fake_influx import Answer, FakeInflux, InfluxModel, Request
 from tests.services import free_port, need_binary
 
 Sample = tuple[int, float]  # epoch milliseconds, value
@@ -149,6 +156,70 @@ class Victoria:
             samples.extend(zip(item["timestamps"], item["values"], strict=True))
             samples.sort()
         return out
+
+
+class VictoriaFront:
+    """A fake InfluxDB in front of victoria-metrics: writes are stored there, Flux is modelled.
+
+    victoria-metrics parses every write (the real line-protocol parser of a server nobody here
+    wrote); what it stored is read back after each write (the samples the export did not show
+    before) and applied to an InfluxModel with InfluxDB's rule that a field written again at the
+    same series and time keeps the last value, which victoria-metrics does not have (it keeps
+    every sample, and its deduplication keeps an arbitrary one of equal timestamps). The model
+    answers the store's Flux queries.
+    """
+
+    def __init__(self, victoria: Victoria) -> None:
+        self.victoria = victoria
+        self.model = InfluxModel()
+        self._seen: Counter[tuple[str, str, int, float]] = Counter()
+        self.fake = FakeInflux().start()
+        self.fake.respond("/api/v2/write", self._write)
+        self.fake.respond("/api/v2/query", self.model.answer)
+
+    def store(self, **kwargs: object) -> InfluxStore:
+        """An InfluxStore writing through the front (the pre-write query on: the ledger too)."""
+        return InfluxStore(self.fake.url, "any-token", "any-org", "any-bucket", **kwargs)  # type: ignore[arg-type]
+
+    def _write(self, request: Request) -> Answer:
+        query = urlencode(request.query, doseq=True)
+        forward = urllib.request.Request(
+            f"{self.victoria.url}{request.path}?{query}",
+            data=request.body,
+            headers={"Content-Type": request.headers.get("content-type", "text/plain")},
+        )
+        try:
+            with urllib.request.urlopen(forward, timeout=30) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as exc:
+            return Answer(exc.code, exc.read(), {"Content-Type": "application/json"})
+        now = Counter(
+            (name, node, ms // 1000, value)
+            for (name, node), samples in self.victoria.export().items()
+            for ms, value in samples
+        )
+        for name, node, ts, value in now - self._seen:
+            measurement, field = _split_series_name(name)
+            self.model.put(measurement, node, ts, {field: value})
+        self._seen = now
+        return Answer(status if status >= 300 else 204)
+
+    def close(self) -> None:
+        self.fake.stop()
+
+
+def _split_series_name(name: str) -> tuple[str, str]:
+    """victoria's ``<measurement>_<field>`` back into the two (both measurements are known)."""
+    ledger = f"{LEDGER_MEASUREMENT}_"
+    if name.startswith(ledger):
+        return LEDGER_MEASUREMENT, name[len(ledger) :]
+    return MEASUREMENT, name[len(MEASUREMENT) + 1 :]
+
+
+def ledger_samples(export: Mapping[tuple[str, str], list[Sample]]) -> dict[str, list[Sample]]:
+    """The energy_ledger samples of an export per node (every sample, repeated stamps too)."""
+    series = f"{LEDGER_MEASUREMENT}_{LEDGER_FIELD}"
+    return {node: samples for (name, node), samples in export.items() if name == series}
 
 
 @pytest.fixture

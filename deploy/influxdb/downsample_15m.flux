@@ -30,3 +30,13 @@ raw |> summarize(fn: mean, suffix: "mean")
 raw |> summarize(fn: min, suffix: "min")
 raw |> summarize(fn: max, suffix: "max")
 raw |> summarize(fn: count, suffix: "count")
+
+// kWh per node and quarter from the energy ledger (see docs/influxdb.md, "Energy ledger"): its
+// points never cross a quarter boundary, so their sum per 15-minute window is that quarter's
+// energy, exactly. Late readings change the ledger; the last hour is summed again on every run.
+from(bucket: "enertrack")
+    |> range(start: start, stop: stop)
+    |> filter(fn: (r) => r._measurement == "energy_ledger" and r._field == "kwh")
+    |> aggregateWindow(every: 15m, fn: sum, createEmpty: false, timeSrc: "_start")
+    |> map(fn: (r) => ({r with _measurement: "energy_ledger_15m"}))
+    |> to(bucket: "enertrack_15m")

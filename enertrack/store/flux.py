@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from enertrack.magnitudes import NAMES
+from enertrack.store.base import check_magnitude
+from enertrack.store.ledger import LEDGER_FIELD, LEDGER_MEASUREMENT, Cluster, Run
 from enertrack.store.line_protocol import MEASUREMENT, RULE_FIELDS
 
 EPOCH_S = 0
@@ -31,35 +32,35 @@ class FluxQuery:
     params: dict[str, object] = field(default_factory=dict)
 
 
-def check_magnitude(magnitude: str) -> str:
-    """The magnitude name, or ValueError for anything outside the magnitudes table."""
-    if magnitude not in NAMES:
-        raise ValueError(f"unknown magnitude {magnitude!r}; expected one of {', '.join(NAMES)}")
-    return magnitude
+def _base_params(bucket: str, measurement: str = MEASUREMENT) -> dict[str, object]:
+    return {"p_bucket": bucket, "p_measurement": measurement}
 
 
-def _base_params(bucket: str) -> dict[str, object]:
-    return {"p_bucket": bucket, "p_measurement": MEASUREMENT}
+def _bind(prefix: str, value: str, params: dict[str, object]) -> str:
+    """The parameter holding value (p_node0, p_field1, ...): bound once, reused after that."""
+    taken = [name for name in params if name.startswith(prefix)]
+    for name in taken:
+        if params[name] == value:
+            return name
+    name = f"{prefix}{len(taken)}"
+    params[name] = value
+    return name
+
+
+def _equals_any(column: str, prefix: str, values: Sequence[str], params: dict[str, object]) -> str:
+    """``r.column == p_x0 or ...``, each value a bound parameter (pushable, unlike contains())."""
+    names = [f"r.{column} == {_bind(prefix, str(value), params)}" for value in values]
+    return names[0] if len(names) == 1 else "(" + " or ".join(names) + ")"
 
 
 def _node_predicate(node_ids: Sequence[str], params: dict[str, object]) -> str:
-    """``r.node_id == p_node0 or ...``, each id a bound parameter (pushable, unlike contains())."""
     if not node_ids:
         raise ValueError("at least one node id is needed")
-    names = []
-    for index, node_id in enumerate(node_ids):
-        name = f"p_node{index}"
-        params[name] = str(node_id)
-        names.append(f"r.node_id == {name}")
-    return names[0] if len(names) == 1 else "(" + " or ".join(names) + ")"
+    return _equals_any("node_id", "p_node", node_ids, params)
 
 
 def _field_predicate(fields: Sequence[str], params: dict[str, object]) -> str:
-    names = []
-    for index, name in enumerate(fields):
-        params[f"p_field{index}"] = name
-        names.append(f"r._field == p_field{index}")
-    return names[0] if len(names) == 1 else "(" + " or ".join(names) + ")"
+    return _equals_any("_field", "p_field", fields, params)
 
 
 def _source(start: int, stop: int, predicates: Sequence[str]) -> str:
@@ -157,36 +158,70 @@ def energy_points_query(bucket: str, node_id: str, start: int, end: int) -> Flux
     return FluxQuery(_pivoted(_source(start, end, predicates)), params)
 
 
-def energy_edges_query(bucket: str, node_ids: Sequence[str], start: int, end: int) -> FluxQuery:
-    """Per node and field: the last row before start ("before"), the first from end on ("after").
+def write_window_query(bucket: str, clusters: Sequence[Cluster]) -> FluxQuery:
+    """What the store holds around a batch, per cluster i of its readings, in one request.
 
-    The pair that straddles a boundary is split in proportion to time, so the readings just
-    outside [start, end) are needed to count the part that falls inside.
+    ``in{i}``: every stored point of the cluster's nodes in its span, one row per timestamp
+    (duplicates are readings already stored; their energy, power and rule knobs feed the
+    ledger). ``before{i}``/``after{i}``: per node and field the last energy/power row before the
+    span and the first after it, the neighbours a new reading forms pairs with.
     """
+    if not clusters:
+        raise ValueError("at least one cluster is needed")
     params = _base_params(bucket)
-    predicates = [_node_predicate(node_ids, params), _field_predicate(ENERGY_FIELDS, params)]
-    keep = '  |> keep(columns: ["_time", "_value", "_field", "node_id"])\n'
-    before = (
-        _source(EPOCH_S, start, predicates)
-        + "  |> last()\n"
-        + keep
-        + '  |> yield(name: "before")\n'
-    )
-    after = (
-        _source(end, FAR_FUTURE_S, predicates)
-        + "  |> first()\n"
-        + keep
-        + '  |> yield(name: "after")\n'
-    )
-    return FluxQuery(before + "\n" + after, params)
+    parts = []
+    for index, cluster in enumerate(clusters):
+        nodes = _node_predicate(cluster.nodes, params)
+        parts.append(
+            _source(cluster.start, cluster.stop, [nodes])
+            + '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")\n'
+            + '  |> drop(columns: ["_start", "_stop", "_measurement"])\n'
+            + f'  |> yield(name: "in{index}")\n'
+        )
+        fields = _field_predicate(ENERGY_FIELDS, params)
+        for name, start, stop, selector in (
+            ("before", EPOCH_S, cluster.start, "last"),
+            ("after", cluster.stop, FAR_FUTURE_S, "first"),
+        ):
+            parts.append(
+                _source(start, stop, [nodes, fields])
+                + f"  |> {selector}()\n"
+                + '  |> keep(columns: ["_time", "_value", "_field", "node_id"])\n'
+                + f'  |> yield(name: "{name}{index}")\n'
+            )
+    return FluxQuery("\n".join(parts), params)
 
 
-def existing_query(bucket: str, node_ids: Sequence[str], start: int, end: int) -> FluxQuery:
-    """The (node_id, _time) pairs already stored for these nodes in [start, end)."""
+def ledger_query(bucket: str, node_ids: Sequence[str], runs: Sequence[Run]) -> FluxQuery:
+    """kWh per node and period summed by InfluxDB: one aggregateWindow(sum) per run of periods.
+
+    Each run's windows are exactly its periods (every = the period length, offset = the run's
+    start modulo it), so the answer is one row per node and period that has ledger points,
+    ``_time`` the period's start.
+    """
+    if not runs:
+        raise ValueError("at least one run of periods is needed")
+    params = _base_params(bucket, LEDGER_MEASUREMENT)
+    predicates = [_node_predicate(node_ids, params), _field_predicate([LEDGER_FIELD], params)]
+    parts = [
+        _source(run.start, run.stop, predicates)
+        + f"  |> aggregateWindow(every: {int(run.every):d}s, offset: {int(run.start % run.every):d}s, "
+        + 'fn: sum, createEmpty: false, timeSrc: "_start")\n'
+        + '  |> keep(columns: ["_time", "_value", "node_id"])\n'
+        + f'  |> yield(name: "run{index}")\n'
+        for index, run in enumerate(runs)
+    ]
+    return FluxQuery("\n".join(parts), params)
+
+
+def node_ids_query(bucket: str) -> FluxQuery:
+    """Every node id with readings in the bucket (the pattern InfluxDB answers from its index)."""
     params = _base_params(bucket)
-    head = _source(start, end, [_node_predicate(node_ids, params)])
     return FluxQuery(
-        head + '  |> keep(columns: ["_time", "node_id"])\n' + '  |> unique(column: "_time")\n',
+        _source(EPOCH_S, FAR_FUTURE_S, [])
+        + '  |> keep(columns: ["node_id"])\n'
+        + "  |> group()\n"
+        + '  |> distinct(column: "node_id")\n',
         params,
     )
 
@@ -206,7 +241,7 @@ def count_readings_query(bucket: str, node_id: str) -> FluxQuery:
     )
 
 
-def delete_predicate(node_id: str) -> str:
+def delete_predicate(node_id: str, measurement: str = MEASUREMENT) -> str:
     """The /api/v2/delete predicate for every point of one node (double quotes, \\-escaped)."""
     quoted = str(node_id).replace("\\", "\\\\").replace('"', '\\"')
-    return f'_measurement="{MEASUREMENT}" AND node_id="{quoted}"'
+    return f'_measurement="{measurement}" AND node_id="{quoted}"'

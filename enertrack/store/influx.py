@@ -4,15 +4,17 @@ Writes are synchronous, so a write() that returns means InfluxDB accepted the ba
 daemon may acknowledge it; nothing is queued or retried in here (the daemon retries with
 backoff). Failures are sorted in two: StoreUnavailable (network, timeout, 5xx, 429, bad
 credentials or missing bucket: retry later) and StoreRejected (4xx for the data itself:
-retrying the same batch fails again). Query text comes from enertrack.store.flux, bytes on
-the wire from enertrack.store.line_protocol; this module only moves data between them.
+retrying the same batch fails again). Energy is kept as an energy ledger written with the
+readings (enertrack.store.ledger) and summed by InfluxDB. Query text comes from
+enertrack.store.flux, bytes on the wire from enertrack.store.line_protocol, the ledger's
+arithmetic from enertrack.store.ledger; this module only moves data between them.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -25,13 +27,11 @@ from influxdb_client.client.flux_table import FluxRecord
 from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.rest import ApiException
 
-from enertrack.energy import DEFAULT_PARAMS, EnergyParams, Points, bucket_energy
+from enertrack.energy import DEFAULT_PARAMS, EnergyParams
 from enertrack.magnitudes import NAMES
 from enertrack.store import flux
 from enertrack.store.base import (
     DEFAULT_MAX_POINTS,
-    ENERGY_COLUMNS,
-    ENERGY_EPSILON_KWH,
     SERIES_COLUMNS,
     Extreme,
     RangeSummary,
@@ -40,9 +40,22 @@ from enertrack.store.base import (
     WriteResult,
     bucket_width,
     check_boundaries,
+    check_magnitude,
     empty_energy_frame,
+    energy_frame,
 )
-from enertrack.store.line_protocol import MEASUREMENT, RULE_FIELDS, render_batch
+from enertrack.store.ledger import (
+    LEDGER_MEASUREMENT,
+    EnergyRow,
+    LedgerPoint,
+    Window,
+    clusters,
+    ledger_points,
+    plan_ledger,
+    plan_repair,
+    runs,
+)
+from enertrack.store.line_protocol import MEASUREMENT, RULE_FIELDS, render_batch, render_ledger
 from enertrack.telemetry.reading import Reading
 
 if TYPE_CHECKING:  # imported where a query builds a frame: the ingest daemon never loads it
@@ -51,6 +64,8 @@ if TYPE_CHECKING:  # imported where a query builds a frame: the ingest daemon ne
 DELETE_START = "1970-01-01T00:00:00Z"
 DELETE_STOP = "2262-04-11T00:00:00Z"  # the largest instant InfluxDB stores
 READ_CHUNK_S = 7 * 86_400  # readings() asks for a week at a time: bounded memory on both sides
+RUNS_PER_QUERY = 32  # energy(): runs of equal periods per Flux query (a year by month is 12)
+CLUSTERS_PER_QUERY = 50  # write(): a live batch is 1 cluster; only a scattered one needs more
 
 
 def classify_status(status: int, action: str, detail: str) -> StoreUnavailable | StoreRejected:
@@ -148,40 +163,90 @@ class InfluxStore:
     def write(
         self, readings: Sequence[Reading], params: Mapping[str, EnergyParams] | None = None
     ) -> WriteResult:
-        """Write a batch in one synchronous request; returns only once InfluxDB accepted it.
+        """Write a batch and its energy ledger in one synchronous request; return once accepted.
 
         The first reading of a (node, ts) wins, as in the SQLite store: readings already
-        stored (asked with one query over the batch's time span) and repeats inside the batch
-        are not sent and count as duplicates. ``stored`` counts the points sent. A reading
-        with no finite value is not written and counts as neither.
+        stored and repeats inside the batch are not sent and count as duplicates. ``stored``
+        counts the points sent. A reading with no finite value is not written and counts as
+        neither. One query first asks what is stored around the batch (enertrack.store.ledger);
+        without it (check_existing=False, a server without Flux) no ledger is written.
         """
         if not readings:
             return WriteResult(stored=0, duplicates=0)
-        existing = self._existing(readings) if self.check_existing else set()
-        fresh = [r for r in readings if (r.node_id, int(r.ts)) not in existing]
+        if not self.check_existing:
+            batch = render_batch(readings, params)
+            self._send(batch.body, f"writing {batch.stored} readings to bucket {self.bucket!r}")
+            return WriteResult(stored=batch.stored, duplicates=batch.duplicates)
+        window = self._window(readings)
+        fresh = [r for r in readings if (r.node_id, int(r.ts)) not in window.existing]
         batch = render_batch(fresh, params)
-        if batch.body:
-            with self._guard(f"writing {batch.stored} readings to bucket {self.bucket!r}"):
-                self._write_api.write(
-                    bucket=self.bucket,
-                    org=self.org,
-                    record=batch.body,
-                    write_precision=WritePrecision.S,  # type: ignore[arg-type]  # a str constant
-                )
+        touched = [(r.node_id, int(r.ts)) for r in readings]
+        ledger = plan_ledger(window, batch.readings, params, touched)
+        body = b"\n".join(part for part in (batch.body, render_ledger(ledger)) if part)
+        action = f"writing {batch.stored} readings to bucket {self.bucket!r}"
+        if ledger:
+            action += f" with {len(ledger)} energy ledger points"
+        try:
+            self._send(body, action)
+        except StoreRejected:
+            if ledger:  # InfluxDB keeps the valid lines of a refused batch: mend the ledger
+                self._repair(readings, touched, ledger)
+            raise
         return WriteResult(
             stored=batch.stored, duplicates=len(readings) - len(fresh) + batch.duplicates
         )
 
-    def _existing(self, readings: Sequence[Reading]) -> set[tuple[str, int]]:
-        """The (node_id, ts) of the batch that InfluxDB already holds."""
-        nodes = list(dict.fromkeys(r.node_id for r in readings))
-        stamps = [int(r.ts) for r in readings]
-        query = flux.existing_query(self.bucket, nodes, min(stamps), max(stamps) + 1)
+    def _send(self, body: bytes, action: str) -> None:
+        """One synchronous write request (nothing is sent for an empty body)."""
+        if not body:
+            return
+        with self._guard(action):
+            self._write_api.write(
+                bucket=self.bucket,
+                org=self.org,
+                record=body,
+                write_precision=WritePrecision.S,  # type: ignore[arg-type]  # a str constant
+            )
+
+    def _repair(
+        self, readings: Sequence[Reading], touched: Iterable[tuple[str, int]], sent: Sequence[LedgerPoint]
+    ) -> None:
+        """Rewrite the ledger around a refused batch from what InfluxDB really stored."""
+        points = plan_repair(self._window(readings), touched, sent)
+        self._send(render_ledger(points), f"repairing {len(points)} energy ledger points")
+
+    def _window(self, readings: Sequence[Reading]) -> Window:
+        """Which readings of the batch are stored, and the stored energy points around them.
+
+        One query for a batch (one per CLUSTERS_PER_QUERY clusters of a batch scattered in time).
+        """
+        groups = clusters(readings)
+        existing: set[tuple[str, int]] = set()
+        rows: dict[str, list[EnergyRow]] = {}
+        for first in range(0, len(groups), CLUSTERS_PER_QUERY):
+            query = flux.write_window_query(self.bucket, groups[first : first + CLUSTERS_PER_QUERY])
+            edges: dict[tuple[str, str], list[tuple[int, str, float]]] = {}
+            for record in self._check(query):
+                node_id, result = record.values["node_id"], str(record.values["result"])
+                if result.startswith("in"):
+                    existing.add((node_id, _epoch(record.get_time())))
+                    row = energy_row(record)
+                    if row is not None:
+                        rows.setdefault(node_id, []).append(row)
+                else:
+                    edges.setdefault((node_id, result), []).append(
+                        (_epoch(record.get_time()), record.get_field(), float(record.get_value()))
+                    )
+            for (node_id, result), fields in edges.items():
+                row = edge_row(fields, newest=result.startswith("before"))
+                if row is not None:
+                    rows.setdefault(node_id, []).append(row)
+        return Window(frozenset(existing), rows)
+
+    def _check(self, query: flux.FluxQuery) -> Iterator[FluxRecord]:
+        """The pre-write query's records; a refused query holds the batch (StoreUnavailable)."""
         try:
-            return {
-                (record.values["node_id"], _epoch(record.get_time()))
-                for record in self._records(query, "checking which readings are already stored")
-            }
+            yield from self._records(query, "checking which readings are already stored")
         except StoreRejected as exc:
             # The query is ours, not the readings': refusing it says nothing about the data, so
             # the batch must be held (and retried), never dead-lettered as refused readings.
@@ -214,7 +279,7 @@ class InfluxStore:
         max_points: int = DEFAULT_MAX_POINTS,
     ) -> pd.DataFrame:
         """min/max/mean/count per epoch-aligned bucket, computed by InfluxDB (aggregateWindow)."""
-        flux.check_magnitude(magnitude)
+        check_magnitude(magnitude)
         if end <= start:
             return series_frame({}, 1)
         width = bucket_width(start, end, max_points)
@@ -227,7 +292,7 @@ class InfluxStore:
 
     def summary(self, node_id: str, magnitude: str, start: int, end: int) -> RangeSummary:
         """Min and max with their time, and the last value, selected by InfluxDB."""
-        flux.check_magnitude(magnitude)
+        check_magnitude(magnitude)
         if end <= start:
             return RangeSummary(None, None, None)
         query = flux.summary_query(self.bucket, node_id, magnitude, start, end)
@@ -269,45 +334,60 @@ class InfluxStore:
         return first, last
 
     def energy(self, node_ids: Sequence[str], boundaries: Sequence[int]) -> pd.DataFrame:
-        """kWh per node and period: the energy rules applied to raw energy/power readings."""
+        """kWh per node and period: the energy ledger summed per period by InfluxDB."""
         bounds = check_boundaries(boundaries).tolist()
         nodes = list(dict.fromkeys(node_ids))
         if not nodes or len(bounds) < 2:
             return empty_energy_frame()
-        start, end = bounds[0], bounds[-1]
-        edges = self._energy_edges(nodes, start, end)
-        rows_by_node: dict[str, list[EnergyRow]] = {}
-        for node_id in nodes:
-            query = flux.energy_points_query(self.bucket, node_id, start, end)
-            rows = [
-                energy_row(record) for record in self._records(query, "reading energy and power")
-            ]
-            before, after = edges.get(node_id, (None, None))
-            rows_by_node[node_id] = [
-                *([before] if before else []),
-                *rows,
-                *([after] if after else []),
-            ]
-        return energy_frame(nodes, rows_by_node, bounds)
+        periods = runs(bounds)
+        node_col: list[str] = []
+        start_col: list[int] = []
+        kwh_col: list[float] = []
+        for first in range(0, len(periods), RUNS_PER_QUERY):
+            query = flux.ledger_query(self.bucket, nodes, periods[first : first + RUNS_PER_QUERY])
+            for record in self._records(query, "summing the energy ledger"):
+                node_col.append(record.values["node_id"])
+                start_col.append(_epoch(record.get_time()))
+                kwh_col.append(float(record.get_value()))
+        # Each row's time is its period's start; searchsorted also places any time inside one.
+        edges = np.asarray(bounds, dtype=np.int64)
+        period = np.searchsorted(edges, np.asarray(start_col, dtype=np.int64), side="right") - 1
+        inside = (period >= 0) & (period < edges.size - 1)
+        return energy_frame(
+            np.asarray(node_col, dtype=object)[inside], edges[period[inside]], np.asarray(kwh_col)[inside]
+        )
 
-    def _energy_edges(
-        self, nodes: Sequence[str], start: int, end: int
-    ) -> dict[str, tuple[EnergyRow | None, EnergyRow | None]]:
-        """Each node's last energy/power reading before start and first at or after end."""
-        fields: dict[tuple[str, str], list[tuple[int, str, float]]] = {}
-        query = flux.energy_edges_query(self.bucket, nodes, start, end)
-        for record in self._records(query, "reading the readings around the range"):
-            key = (record.values["node_id"], record.values["result"])
-            fields.setdefault(key, []).append(
-                (_epoch(record.get_time()), record.get_field(), float(record.get_value()))
+    def rebuild_ledger(self, node_id: str, *, replace: bool = False) -> int:
+        """Write a node's whole energy ledger from its stored readings; return the points written.
+
+        For readings stored before the ledger existed. The ledger's points are idempotent, so
+        running it twice is harmless; ``replace`` deletes the node's ledger first (only with the
+        ingest daemon stopped: it would race with the daemon's own ledger writes).
+        """
+        if replace:
+            self._delete(node_id, LEDGER_MEASUREMENT)
+        first, last = self._bounds(node_id)
+        if first is None or last is None:
+            return 0
+        written = 0
+        carry: list[EnergyRow] = []  # the last point of the previous chunk: the pair across chunks
+        for chunk_start in range(first, last + 1, self.read_chunk_s):
+            query = flux.energy_points_query(
+                self.bucket, node_id, chunk_start, min(chunk_start + self.read_chunk_s, last + 1)
             )
-        return {
-            node_id: (
-                edge_row(fields.get((node_id, "before"), []), newest=True),
-                edge_row(fields.get((node_id, "after"), []), newest=False),
-            )
-            for node_id in nodes
-        }
+            rows = [row for r in self._records(query, "reading energy and power") if (row := energy_row(r))]
+            if not rows:
+                continue
+            points = ledger_points({node_id: carry + rows})
+            self._send(render_ledger(points), f"writing {len(points)} energy ledger points of {node_id!r}")
+            written += len(points)
+            carry = [max(rows)]
+        return written
+
+    def node_ids(self) -> list[str]:
+        """Every node id that has readings in the bucket."""
+        query = flux.node_ids_query(self.bucket)
+        return sorted(str(r.values["node_id"]) for r in self._records(query, "listing the nodes"))
 
     # -- deleting --------------------------------------------------------------------------
 
@@ -318,15 +398,20 @@ class InfluxStore:
             flux.count_readings_query(self.bucket, node_id), "counting readings"
         ):
             count += int(record.values["readings"])
-        with self._guard(f"deleting the data of node {node_id!r}"):
+        self._delete(node_id, MEASUREMENT)
+        self._delete(node_id, LEDGER_MEASUREMENT)
+        return count
+
+    def _delete(self, node_id: str, measurement: str) -> None:
+        """Delete every point of one node in one measurement, over all time."""
+        with self._guard(f"deleting the {measurement} data of node {node_id!r}"):
             self._delete_api.delete(
                 DELETE_START,
                 DELETE_STOP,
-                flux.delete_predicate(node_id),
+                flux.delete_predicate(node_id, measurement),
                 bucket=self.bucket,
                 org=self.org,
             )
-        return count
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -334,10 +419,6 @@ class InfluxStore:
 
 
 # -- pure helpers: records in, readings and frames out --------------------------------------
-
-# ts, energy kWh, power W, reporting interval s, glitch bound W (NaN: the reading lacks it)
-EnergyRow = tuple[int, float, float, float, float]
-
 
 def newest_reading(node_id: str, fields: Sequence[tuple[int, str, float]]) -> Reading:
     """The reading at the newest timestamp among (ts, field, value) last values.
@@ -359,14 +440,21 @@ def record_reading(node_id: str, record: FluxRecord) -> Reading:
     )
 
 
-def energy_row(record: FluxRecord) -> EnergyRow:
-    """(ts, energy, power, interval, max power) from one pivoted row; NaN where absent."""
+def energy_row(record: FluxRecord) -> EnergyRow | None:
+    """(ts, energy, power, interval, max power) from one pivoted row, NaN where absent.
+
+    None for a row with neither energy nor power (it is not part of the rules). A point
+    without rule knobs (written without them) gets the defaults.
+    """
     values = record.values
+    energy, power = values.get("energy"), values.get("power")
+    if energy is None and power is None:
+        return None
     interval, max_power = (values.get(name) for name in RULE_FIELDS)
     return (
         _epoch(record.get_time()),
-        _float_or_nan(values.get("energy")),
-        _float_or_nan(values.get("power")),
+        _float_or_nan(energy),
+        _float_or_nan(power),
         float(interval) if interval is not None else float(DEFAULT_PARAMS.interval_s),
         float(max_power) if max_power is not None else DEFAULT_PARAMS.max_power_w,
     )
@@ -406,51 +494,6 @@ def series_frame(buckets: Mapping[int, Mapping[str, float]], width: int) -> pd.D
         }
     )
     return frame[SERIES_COLUMNS]
-
-
-def energy_frame(
-    nodes: Sequence[str], rows_by_node: Mapping[str, Sequence[EnergyRow]], boundaries: Sequence[int]
-) -> pd.DataFrame:
-    """ENERGY_COLUMNS from each node's readings: bucket_energy per quarter, summed per period.
-
-    Sorted by period_start then node_id; periods with no energy are left out (as in SQLiteStore).
-    """
-    import pandas as pd  # lazy: the ingest daemon never builds a frame
-
-    series, ts, energy, power, interval, max_power = [], [], [], [], [], []
-    for index, node_id in enumerate(nodes):
-        rows = sorted(rows_by_node.get(node_id, ()), key=lambda row: row[0])
-        for row in rows:
-            series.append(index)
-            ts.append(row[0])
-            energy.append(row[1])
-            power.append(row[2])
-            interval.append(row[3])
-            max_power.append(row[4])
-    points = Points(
-        series=np.asarray(series, dtype=np.int64),
-        ts=np.asarray(ts, dtype=np.int64),
-        energy=np.asarray(energy, dtype=np.float64),
-        power=np.asarray(power, dtype=np.float64),
-        interval_s=np.asarray(interval, dtype=np.float64),
-        max_power_w=np.asarray(max_power, dtype=np.float64),
-    )
-    node_index, quarter, kwh = bucket_energy(points)
-    bounds = np.asarray(boundaries, dtype=np.int64)
-    period = np.searchsorted(bounds, quarter, side="right") - 1
-    inside = (period >= 0) & (period < bounds.size - 1)
-    frame = pd.DataFrame(
-        {
-            "node": node_index[inside],
-            "period_start": bounds[period[inside]],
-            "energy_kwh": kwh[inside],
-        }
-    )
-    totals = frame.groupby(["node", "period_start"], as_index=False)["energy_kwh"].sum()
-    totals = totals[totals["energy_kwh"].abs() > ENERGY_EPSILON_KWH]
-    names = np.asarray(list(nodes), dtype=object)
-    totals["node_id"] = names[totals["node"].to_numpy(dtype=np.int64)]
-    return totals.sort_values(["period_start", "node_id"], ignore_index=True)[ENERGY_COLUMNS]
 
 
 __all__ = ["MEASUREMENT", "InfluxStore", "classify_status"]

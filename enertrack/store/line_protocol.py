@@ -1,9 +1,10 @@
-"""InfluxDB line protocol for readings: pure rendering of the exact bytes InfluxStore sends.
+"""InfluxDB line protocol: pure rendering of the exact bytes InfluxStore sends.
 
 Schema: measurement ``energy``, one tag ``node_id``, one float field per magnitude named
 from enertrack.magnitudes.NAMES, timestamps in whole seconds (the write uses precision=s).
 NaN and infinities are never written (the line protocol cannot carry them); a reading left
 without any field is not written at all (the line protocol has no point without fields).
+Energy ledger points (enertrack.store.ledger) are ``energy_ledger,node_id=… kwh=…``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from enertrack.energy import EnergyParams
 from enertrack.magnitudes import NAMES
 from enertrack.store.base import StoreRejected
+from enertrack.store.ledger import LEDGER_FIELD, LEDGER_MEASUREMENT, LedgerPoint
 from enertrack.telemetry.reading import Reading
 
 MEASUREMENT = "energy"
@@ -88,6 +90,7 @@ class RenderedBatch:
     stored: int  # distinct (node_id, ts) points in the body
     duplicates: int  # readings dropped because an earlier one in the batch had the same node and ts
     empty: int  # readings with no finite field, not written
+    readings: tuple[Reading, ...] = ()  # the readings in the body, in order
 
 
 def render_batch(
@@ -100,6 +103,7 @@ def render_batch(
     """
     knobs = params or {}
     lines: list[str] = []
+    written: list[Reading] = []
     seen: set[tuple[str, int]] = set()
     duplicates = empty = 0
     for reading in readings:
@@ -113,5 +117,20 @@ def render_batch(
             continue
         seen.add(key)
         lines.append(line)
+        written.append(reading)
     body = "\n".join(lines).encode("utf-8")
-    return RenderedBatch(body=body, stored=len(lines), duplicates=duplicates, empty=empty)
+    return RenderedBatch(
+        body=body, stored=len(lines), duplicates=duplicates, empty=empty, readings=tuple(written)
+    )
+
+
+def render_ledger(points: Iterable[LedgerPoint]) -> bytes:
+    """Line protocol for energy ledger points, one line each (kWh always a float)."""
+    lines = []
+    for point in points:
+        kwh = format_float(point.kwh)
+        if kwh is None:  # the rules never give NaN from finite readings; never send one
+            raise ValueError(f"energy ledger point {point} is not a finite number")
+        tag = escape_tag(point.node_id)
+        lines.append(f"{LEDGER_MEASUREMENT},{TAG_KEY}={tag} {LEDGER_FIELD}={kwh} {int(point.ts)}")
+    return "\n".join(lines).encode("utf-8")
