@@ -405,7 +405,7 @@ def test_ctrl_c_ends_a_burst_whose_broker_went_away(tmp_path: Path) -> None:
     # publish() waits for acks that never come; Ctrl-C used to leave the simulator hanging there.
     from tests.mqtt_broker import Broker
 
-    broker = Broker(tmp_path / "broker", tls=False, users={"t-01": "pw-t-01"})
+    broker = Broker(tmp_path / "broker", tls=False, users={node("gone", 1): f"pw-{node('gone', 1)}"})
     broker.start()
     proc = simulate("gone", tmp_path, "--port", str(broker.port), "--nodes", "1", "--count", "1000000",
                     "--rate", "0", "--username", "{node_id}", "--password", "pw-{node_id}", "--drain-timeout", "1")
