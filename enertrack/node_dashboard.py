@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from enertrack.calendar import day_start
+from enertrack.calendar import day_start, parse_day
 from enertrack.magnitudes import NAMES
 from enertrack.nodes import NodeView, owned, view
 from enertrack.store.base import DEFAULT_MAX_POINTS, Extreme, RangeSummary, TimeseriesStore, bucket_width
@@ -30,7 +29,6 @@ MAX_CUSTOM_DAYS = 3 * 366  # three years: longer ranges are a job for the CSV or
 # store a little late (ingest batching, a device clock a few seconds off) still lands in a
 # bucket that has not been drawn yet instead of being skipped.
 LIVE_DELAY_S = 10
-EARLIEST, LATEST = date(2000, 1, 1), date(2200, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,17 +64,6 @@ def preset_range(preset: str, now: float) -> TimeRange:
         return TimeRange(preset, end - span, end, end, width, False)
     start = (end - span) // width * width
     return TimeRange(preset, start, end, live_cutoff(now, width), width, True)
-
-
-def parse_day(value: object) -> date | None:
-    """A date from a date picker value ('2026-01-02' or '2026-01-02T00:00:00'), or None."""
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        day = date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-    return day if EARLIEST <= day <= LATEST else None
 
 
 def custom_range(start: object, end: object, tz: str) -> TimeRange | str:
