@@ -71,7 +71,7 @@ def safe_next(target: Any) -> str:
 
 
 def user_lang() -> str:
-    """The current user's language, or the browser's choice kept in a cookie, or Spanish."""
+    """The current user's language, or the one the submitted form was shown in, or Spanish."""
     if getattr(current_user, "is_authenticated", False):
         return language(current_user.language)
     return language(request.form.get("lang") or request.args.get("lang") or DEFAULT_LANGUAGE)
