@@ -9,12 +9,13 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from enertrack.calendar import boundaries as calendar_boundaries
-from enertrack.calendar import local_iso, parse_day
+from enertrack.calendar import day_start, local_iso, parse_day
 from enertrack.store.base import TimeseriesStore
 
 KWH_DECIMALS = 3  # watt-hour resolution, the PZEM-004T's own
@@ -45,22 +46,56 @@ def _add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def _whole_months(period: str, start: date, end: date) -> int | None:
+    """How many months [start, end) spans when it is whole months of a month/year view, else None."""
+    if period in ("month", "year") and start.day == 1 and end.day == 1:
+        return (end.year - start.year) * 12 + end.month - start.month
+    return None
+
+
 def previous_dates(period: str, start: date, end: date) -> tuple[date, date]:
     """The same number of calendar units just before [start, end): the comparison baseline.
 
     Whole months (or years) compare with as many months before; anything else with as many
     days before. Local dates, so a DST change or a leap day never shifts the comparison.
     """
-    if period in ("month", "year") and start.day == 1 and end.day == 1:
-        months = (end.year - start.year) * 12 + end.month - start.month
+    months = _whole_months(period, start, end)
+    if months is not None:
         return _add_months(start, -months), start
     return start - (end - start), start
 
 
-def previous_range(period: str, start: date, end: date, tz: str) -> list[int]:
-    """[first, last] epoch seconds of the previous_dates range in tz."""
-    marks = calendar_boundaries(*previous_dates(period, start, end), "day", tz)
-    return [marks[0], marks[-1]]
+def _same_moment_before(local_now: datetime, period: str, start: date, end: date) -> datetime:
+    """local_now moved back by the length of [start, end) in calendar units, same wall clock."""
+    months = _whole_months(period, start, end)
+    if months is None:
+        day = local_now.date() - (end - start)
+    else:
+        first = _add_months(date(local_now.year, local_now.month, 1), -months)
+        following = _add_months(first, 1)
+        day = first.replace(day=min(local_now.day, (following - first).days))  # 31 March -> 28 February
+    return datetime.combine(day, local_now.time(), tzinfo=local_now.tzinfo)
+
+
+def previous_range(period: str, start: date, end: date, tz: str, now: float | None = None) -> list[int]:
+    """[first, last] epoch seconds of the previous_dates range in tz.
+
+    When `now` falls inside [start, end) the range is still running (today, this month,
+    this year): the baseline then stops at the same moment of the previous range, so a
+    half-elapsed day is compared with the same half of the day before, not with all of it.
+    """
+    zone = ZoneInfo(tz)
+    before_start, before_end = previous_dates(period, start, end)
+    first, last = day_start(before_start, zone), day_start(before_end, zone)
+    if now is not None and day_start(start, zone) < now < day_start(end, zone):
+        local_now = datetime.fromtimestamp(now, zone)
+        last = min(last, int(_same_moment_before(local_now, period, start, end).timestamp()))
+    return [first, max(first, last)]
+
+
+def running(boundaries: Sequence[int], now: float | None) -> bool:
+    """Whether `now` falls inside the range the boundaries span (its last period has not ended)."""
+    return now is not None and boundaries[0] < now < boundaries[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +110,7 @@ class EnergyStats:
     node_totals: dict[str, float]
     previous_kwh: float
     change: float | None  # fraction vs the previous range; None when that had no energy
+    partial: bool = False  # the range is still running: previous_kwh covers the same elapsed part
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,22 +125,29 @@ class Tariff:
         return None if self.price is None else kwh * self.price
 
 
-def energy_stats(table: pd.DataFrame, previous_kwh: float) -> EnergyStats:
-    """Total, average per period, peak period, node shares and change against the previous range."""
+def energy_stats(table: pd.DataFrame, previous_kwh: float, now: float | None = None,
+                 partial: bool = False) -> EnergyStats:
+    """Total, average per period, peak period, node shares and change against the previous range.
+
+    With `now`, periods that have not started yet (the rest of this year, say) are left out
+    of the average: they are future, not zero consumption.
+    """
     per_period = table.sum(axis=1)
     total = float(per_period.sum())
     node_totals = {str(node): float(value) for node, value in table.sum(axis=0).items()}
     shares = {node: (value / total if total > 0 else 0.0) for node, value in node_totals.items()}
     has_peak = len(per_period) > 0 and total > 0
+    begun = per_period if now is None else per_period[per_period.index <= pd.Timestamp(now, unit="s", tz="UTC")]
     return EnergyStats(
         total_kwh=total,
-        average_kwh=float(per_period.mean()) if len(per_period) else 0.0,
+        average_kwh=float(begun.mean()) if len(begun) else 0.0,
         peak_start=per_period.idxmax() if has_peak else None,
         peak_kwh=float(per_period.max()) if has_peak else 0.0,
         shares=shares,
         node_totals=node_totals,
         previous_kwh=previous_kwh,
         change=(total - previous_kwh) / previous_kwh if previous_kwh > 0 else None,
+        partial=partial,
     )
 
 

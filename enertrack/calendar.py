@@ -1,8 +1,10 @@
 """Calendar-true period boundaries in any IANA timezone (pure; no pandas frequency guessing).
 
 A local day starts at the first instant whose local date is that day: midnight, or 01:00
-where a DST change skips midnight (America/Santiago). Hours are local clock hours, so a
-DST day has 23 or 25 of them, and +05:30 / +05:45 zones get their own hour marks.
+where a DST change skips midnight (America/Santiago). Hours are local clock hours, each
+starting at the first instant a local clock shows it, so a DST day has 23 or 25 of them
+(a repeated hour counts twice), Lord Howe's half-hour change gives a 30-minute hour, and
++05:30 / +05:45 zones get their own hour marks.
 """
 
 from __future__ import annotations
@@ -82,7 +84,12 @@ def boundaries(start: date, end: date, period: Period | str, tz_name: str) -> li
         for day in _days(start, end):
             for hour in range(24):
                 for fold in (0, 1):  # both readings of a repeated hour when clocks go back
-                    marks.add(_epoch(datetime.combine(day, time(hour), tzinfo=tz).replace(fold=fold)))
+                    mark = _epoch(datetime.combine(day, time(hour), tzinfo=tz).replace(fold=fold))
+                    # An hour starts at the first instant a local clock shows HH, as a day does:
+                    # a skipped 02:00 maps elsewhere, and is kept only if that is still hour 02
+                    # (Lord Howe jumps 02:00 -> 02:30: its hour 02 is the half hour from 02:30).
+                    if datetime.fromtimestamp(mark, tz).hour == hour:
+                        marks.add(mark)
     else:
         starts = {Period.DAY: _days, Period.MONTH: _months, Period.YEAR: _years}[kind]
         marks.update(day_start(d, tz) for d in starts(start, end))

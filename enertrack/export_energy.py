@@ -48,7 +48,7 @@ def export_energy(username: str, period: str, start: str, end: str, tz_name: str
         if timezone_error(zone):
             fail(f"--tz must be an IANA timezone such as Europe/Madrid, got {zone!r}")
         mine = [n.node_id for n in nodes.list_nodes(db, user.id)]
-    wanted = list(node_ids) or mine
+    wanted = list(dict.fromkeys(node_ids)) or mine  # a node named twice is exported once
     unknown = [n for n in wanted if n not in mine]
     if unknown:
         fail(f"{username} has no node {unknown[0]!r} (see `enertrack node list --user {username}`)")

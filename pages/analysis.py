@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import dash
@@ -20,6 +21,7 @@ from enertrack.analytics import (
     load_energy,
     parse_request,
     previous_range,
+    running,
 )
 from enertrack.calendar import boundaries, today
 from enertrack.context import services
@@ -27,6 +29,7 @@ from enertrack.i18n import N_, translator
 from enertrack.store.base import StoreUnavailable
 from enertrack.ui import fmt, ids
 from enertrack.ui.energy_chart import energy_figure
+from enertrack.ui.forms import date_range
 from enertrack.ui.user import user_id, user_lang, user_timezone
 
 dash.register_page(__name__, path="/analysis", title="EnerTrack")
@@ -66,8 +69,7 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
                         value="day", inline=True, class_name="btn-group", input_class_name="btn-check",
                         label_class_name="btn btn-outline-primary", label_checked_class_name="active"),
                         width="auto"),
-                    dbc.Col(dcc.DatePickerRange(id=RANGE, display_format="YYYY-MM-DD", first_day_of_week=1,
-                                                minimum_nights=1, clearable=False), width="auto"),
+                    dbc.Col(date_range(RANGE, _), width="auto"),
                     dbc.Col(dcc.Dropdown(id=NODES, multi=True, placeholder=_("All nodes")), md=True),
                     dbc.Col(dbc.Button([html.I(className="bi bi-download me-1"), _("Download CSV")],
                                        id=DOWNLOAD_BUTTON, color="secondary", outline=True, n_clicks=0),
@@ -99,23 +101,19 @@ def period_range(period: Any) -> tuple[str, str]:
     return first.isoformat(), last.isoformat()
 
 
-def _selected(requested: Any) -> list[str]:
-    """The user's nodes among the requested ones (all when none requested)."""
+def _compute(request: AnalysisRequest, requested: Any, now: float) -> tuple[Any, float, bool]:
+    """Energy table of the current user's requested nodes (all of theirs when none), previous kWh, running."""
+    tz = user_timezone()
     with services().read() as db:
         mine = [n.node_id for n in node_service.list_nodes(db, user_id())]
-        if requested:
-            return node_service.owned_ids(db, user_id(), requested if isinstance(requested, list) else [requested])
-    return mine
-
-
-def _compute(request: AnalysisRequest, node_ids: list[str]) -> tuple[Any, float]:
-    tz = user_timezone()
+        node_ids = mine if not requested else node_service.owned_ids(
+            db, user_id(), requested if isinstance(requested, list) else [requested])
     marks = boundaries(request.start, request.end, request.period, tz)
     store = services().store
     table = load_energy(store, node_ids, marks, tz)
-    before = previous_range(request.period, request.start, request.end, tz)
+    before = previous_range(request.period, request.start, request.end, tz, now=now)
     previous = float(store.energy(node_ids, before)["energy_kwh"].sum()) if node_ids else 0.0
-    return table, previous
+    return table, previous, running(marks, now)
 
 
 def _stat(label: str, value: str, note: str = "", stat_id: str = "", cost: str = "") -> dbc.Col:
@@ -139,6 +137,10 @@ def stats_view(stats: EnergyStats, period: str, _: Any, tariff: Tariff = NO_TARI
         # An hour carries its UTC offset: on the day clocks go back, 02:00 happens twice.
         {"hour": "%Y-%m-%d %H:%M (UTC%z)", "day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[period])
     change = fmt.percent(lang, stats.change, signed=True) if stats.change is not None else "—"
+    previous = fmt.energy(lang, stats.previous_kwh)
+    # A running range (today, this year) is compared with the same elapsed part of the one before.
+    previous_note = (_("same point of the previous period: {kwh} kWh", kwh=previous) if stats.partial
+                     else _("previous: {kwh} kWh", kwh=previous))
     shares = [
         html.Tr([html.Td(node), html.Td(f"{fmt.energy(lang, stats.node_totals[node])} kWh", className="text-end"),
                  html.Td(money(tariff, stats.node_totals[node], lang), className="text-end"),
@@ -154,7 +156,7 @@ def stats_view(stats: EnergyStats, period: str, _: Any, tariff: Tariff = NO_TARI
             _stat(_("Peak period"), f"{fmt.energy(lang, stats.peak_kwh)} kWh", peak, stat_id="analysis-peak",
                   cost=money(tariff, stats.peak_kwh, lang)),
             _stat(_("Change vs previous period"), change,
-                  _("previous: {kwh} kWh", kwh=fmt.energy(lang, stats.previous_kwh)), stat_id="analysis-change",
+                  previous_note, stat_id="analysis-change",
                   cost=money(tariff, stats.previous_kwh, lang)),
         ], class_name="g-3 mb-3"),
         dbc.Table([html.Thead(html.Tr([html.Th(_("Node ID")), html.Th(_("Energy"), className="text-end"),
@@ -182,15 +184,15 @@ def analyse(period: Any, start: Any, end: Any, requested: Any, theme: Any) -> tu
     request = parse_request(period, start, end)
     if isinstance(request, str):
         return no_update, no_update, _(ERRORS[request]), True
-    node_ids = _selected(requested)
+    now = time.time()
     try:
-        table, previous = _compute(request, node_ids)
+        table, previous, partial = _compute(request, requested, now)
     except StoreUnavailable:
         return no_update, no_update, _(ERRORS["store"]), True
     with services().read() as db:
         tariff = Tariff(*accounts.tariff(db, user_id()))
     figure = energy_figure(table, request.period, theme, _("Total"), tariff.price, tariff.currency, lang=lang)
-    return figure, stats_view(energy_stats(table, previous), request.period, _, tariff, lang=lang), "", False
+    return figure, stats_view(energy_stats(table, previous, now, partial), request.period, _, tariff, lang=lang), "", False
 
 
 @callback(
@@ -207,6 +209,6 @@ def download(clicks: Any, period: Any, start: Any, end: Any, requested: Any) -> 
     request = parse_request(period, start, end)
     if not clicks or isinstance(request, str):
         return no_update
-    table, _previous = _compute(request, _selected(requested))
+    table, _previous, _partial = _compute(request, requested, time.time())
     name = f"enertrack-{request.period}-{request.start}-{request.end}.csv"
     return {"content": export_csv(table, user_timezone()), "filename": name, "type": "text/csv"}

@@ -32,6 +32,7 @@ from enertrack.nodes import NodeNotFound, NodeView, owned
 from enertrack.store.base import Extreme, RangeSummary, StoreUnavailable
 from enertrack.telemetry_db import recent_rejections
 from enertrack.ui import charts, fmt, ids
+from enertrack.ui.forms import date_range
 from enertrack.ui.live import Drawn, LiveState, new_generation
 from enertrack.ui.reasons import EXPLANATIONS
 from enertrack.ui.user import user_id, user_lang, user_timezone, user_translator
@@ -124,8 +125,7 @@ def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
                                 input_class_name="btn-check", label_class_name="btn btn-outline-primary",
                                 label_checked_class_name="active"), width="auto"),
                             dbc.Col(html.Div(
-                                [dcc.DatePickerRange(id=DATES, display_format="YYYY-MM-DD", first_day_of_week=1,
-                                                     minimum_nights=1, clearable=False),
+                                [date_range(DATES, _),
                                  html.Small(_("From the start day's midnight to the end day's midnight, "
                                               "at most {days} days.", days=MAX_CUSTOM_DAYS),
                                             className="text-body-secondary ms-2")],

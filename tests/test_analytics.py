@@ -60,14 +60,18 @@ def test_a_day_has_the_energy_of_its_real_hours(store: SQLiteStore, day: date, t
     assert hourly.index[0].isoformat().startswith(day.isoformat()) or tz == "America/Santiago"
 
 
-def test_months_of_28_to_31_days(store: SQLiteStore) -> None:
+@pytest.mark.parametrize(("first", "last", "expected"), [
+    # 2028 is a leap year; March loses an hour to DST.
+    (date(2028, 1, 1), date(2028, 5, 1), [744.0, 696.0, 743.0, 720.0]),
+    (date(2027, 1, 1), date(2027, 4, 1), [744.0, 672.0, 743.0]),  # a 28-day February
+])
+def test_months_of_28_to_31_days(store: SQLiteStore, first: date, last: date, expected: list[float]) -> None:
     tz = "Europe/Madrid"
     zone = ZoneInfo(tz)
-    start, end = day_start(date(2028, 1, 1), zone), day_start(date(2028, 5, 1), zone)
+    start, end = day_start(first, zone), day_start(last, zone)
     store.write(constant_load("n1", start, end, step=300), {"n1": EnergyParams(interval_s=300)})
-    monthly = load_energy(store, ["n1"], boundaries(date(2028, 1, 1), date(2028, 5, 1), "month", tz), tz)
-    # 2028 is a leap year; March loses an hour to DST.
-    assert monthly["n1"].tolist() == pytest.approx([744.0, 696.0, 743.0, 720.0], abs=1e-6)
+    monthly = load_energy(store, ["n1"], boundaries(first, last, "month", tz), tz)
+    assert monthly["n1"].tolist() == pytest.approx(expected, abs=1e-6)
 
 
 def test_meter_reset_counts_the_new_value(store: SQLiteStore) -> None:
@@ -163,3 +167,50 @@ def test_previous_range_starts_at_local_midnight_across_dst() -> None:
     first, last = previous_range("hour", date(2026, 10, 26), date(2026, 10, 27), "Europe/Madrid")
     assert local_iso(first, "Europe/Madrid") == "2026-10-25T00:00:00+02:00"  # a 25-hour day, whole
     assert local_iso(last, "Europe/Madrid") == "2026-10-26T00:00:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("period", "start", "end", "now", "expected"),
+    [
+        # Today by hour at 10:30: yesterday up to 10:30, not all of yesterday.
+        ("hour", date(2026, 1, 2), date(2026, 1, 3), "2026-01-02T10:30:00+01:00",
+         ("2026-01-01T00:00:00+01:00", "2026-01-01T10:30:00+01:00")),
+        # March by month on the 31st: February stops at its own last day, same wall clock.
+        ("month", date(2026, 3, 1), date(2026, 4, 1), "2026-03-31T12:00:00+02:00",
+         ("2026-02-01T00:00:00+01:00", "2026-02-28T12:00:00+01:00")),
+        # This year by month: last year up to the same day and time (DST differs, the clock does not).
+        ("month", date(2026, 1, 1), date(2027, 1, 1), "2026-07-15T08:00:00+02:00",
+         ("2025-01-01T00:00:00+01:00", "2025-07-15T08:00:00+02:00")),
+        # 30 days by day: as many days before, up to the same time of day.
+        ("day", date(2026, 10, 28), date(2026, 11, 27), "2026-11-26T21:00:00+01:00",
+         ("2026-09-28T00:00:00+02:00", "2026-10-27T21:00:00+01:00")),
+        # A range that has ended compares with the whole previous range.
+        ("hour", date(2026, 1, 2), date(2026, 1, 3), "2026-01-05T10:30:00+01:00",
+         ("2026-01-01T00:00:00+01:00", "2026-01-02T00:00:00+01:00")),
+    ],
+)
+def test_running_range_compares_with_the_same_elapsed_part(period: str, start: date, end: date, now: str,
+                                                            expected: tuple[str, str]) -> None:
+    from enertrack.calendar import local_iso
+
+    tz = "Europe/Madrid"
+    first, last = previous_range(period, start, end, tz, now=datetime.fromisoformat(now).timestamp())
+    assert (local_iso(first, tz), local_iso(last, tz)) == expected
+
+
+def test_running_day_stats_leave_the_future_out(store: SQLiteStore) -> None:
+    from enertrack.analytics import running
+
+    tz = "UTC"
+    now = utc(2026, 1, 2, 10, 30)
+    store.write(constant_load("a", utc(2026, 1, 1), now, watts=1000), {"a": EnergyParams(60)})
+    marks = boundaries(date(2026, 1, 2), date(2026, 1, 3), "hour", tz)
+    table = load_energy(store, ["a"], marks, tz)
+    before = previous_range("hour", date(2026, 1, 2), date(2026, 1, 3), tz, now=now)
+    previous = float(load_energy(store, ["a"], before, tz).to_numpy().sum())
+    stats = energy_stats(table, previous, now=now, partial=running(marks, now))
+    assert stats.total_kwh == pytest.approx(10.5) and stats.previous_kwh == pytest.approx(10.5)
+    assert stats.change == pytest.approx(0.0)  # same load, same elapsed time: no change (not -56 %)
+    assert stats.average_kwh == pytest.approx(10.5 / 11)  # 11 hours have begun; 13 are still future
+    assert stats.partial is True
+    assert running(marks, utc(2026, 1, 3, 0, 1)) is False

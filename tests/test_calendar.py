@@ -43,10 +43,23 @@ def test_madrid_autumn_repeats_two_oclock() -> None:
     assert marks[2:5] == ["2026-10-25T02:00:00+02:00", "2026-10-25T02:00:00+01:00", "2026-10-25T03:00:00+01:00"]
 
 
-def test_months_have_their_real_lengths() -> None:
-    marks = boundaries(date(2028, 1, 1), date(2029, 1, 1), "month", "UTC")
-    days = [(b - a) // 86400 for a, b in zip(marks, marks[1:], strict=False)]
-    assert days == [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+def test_lord_howe_half_hour_change_gives_a_half_hour_hour() -> None:
+    tz = "Australia/Lord_Howe"  # +10:30 -> +11:00 at 02:00, and back at 02:00 -> 01:30
+    spring = iso(boundaries(date(2026, 10, 4), date(2026, 10, 5), "hour", tz), tz)
+    assert len(spring) - 1 == 24
+    assert spring[1:4] == ["2026-10-04T01:00:00+10:30", "2026-10-04T02:30:00+11:00", "2026-10-04T03:00:00+11:00"]
+    autumn = iso(boundaries(date(2026, 4, 5), date(2026, 4, 6), "hour", tz), tz)
+    assert len(autumn) - 1 == 24  # hour 01 lasts 90 minutes: 01:30-02:00 happens twice
+    assert autumn[1:3] == ["2026-04-05T01:00:00+11:00", "2026-04-05T02:00:00+10:30"]
+
+
+@pytest.mark.parametrize(("year", "days"), [
+    (2027, [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]),
+    (2028, [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]),  # leap year
+])
+def test_months_have_their_real_lengths(year: int, days: list[int]) -> None:
+    marks = boundaries(date(year, 1, 1), date(year + 1, 1, 1), "month", "UTC")
+    assert [(b - a) // 86400 for a, b in zip(marks, marks[1:], strict=False)] == days
 
 
 def test_days_across_dst_are_23_and_25_hours() -> None:

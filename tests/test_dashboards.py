@@ -48,6 +48,12 @@ def card_value(response: dict, name: str) -> str:
     return response[f"panel-kpi-{name}"]["children"]
 
 
+def node_statuses(response: dict) -> dict[str, str]:
+    """Each node row's status badge class, by node id, in the panel's order."""
+    rows = {r["props"]["id"]["node"]: r for r in response["panel-nodes-body"]["children"]}
+    return {node: row["props"]["children"][0]["props"]["children"]["props"]["class_name"] for node, row in rows.items()}
+
+
 def test_panel_averages_active_nodes_and_shows_statuses(app: Flask, client: FlaskClient, dash: DashClient) -> None:
     seed(app, client, dash)
     first = ok(dash.call(PANEL, [0]))
@@ -59,9 +65,8 @@ def test_panel_averages_active_nodes_and_shows_statuses(app: Flask, client: Flas
     assert card_value(first, "frequency") == "50,05"
     assert card_value(first, "total_power") == "1.200" and first["panel-kpi-unit-total_power"]["children"] == "W"
     assert first["panel-updated"]["children"].startswith("Actualizado hace")
-    rows = {r["props"]["id"]["node"]: r for r in first["panel-nodes-body"]["children"]}
-    assert list(rows) == ["a-live", "b-live", "c-old", "d-new"]
-    status = {node: row["props"]["children"][0]["props"]["children"]["props"]["class_name"] for node, row in rows.items()}
+    status = node_statuses(first)
+    assert list(status) == ["a-live", "b-live", "c-old", "d-new"]
     assert "node-status-active" in status["a-live"] and "node-status-active" in status["b-live"]
     assert "node-status-disconnected" in status["c-old"] and "node-status-no_data" in status["d-new"]
     assert first["panel-empty"]["is_open"] is False
@@ -116,7 +121,14 @@ def test_panel_with_no_nodes_says_how_to_start(app: Flask, client: FlaskClient, 
 
 
 def test_panel_energy_today(app: Flask, client: FlaskClient, dash: DashClient) -> None:
-    uid = create_user(app, "ana", timezone="Asia/Kathmandu")
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    # The readings span the last 30 minutes: pick a zone where they all fall on today's local date
+    # (Kathmandu's +05:45 by preference; New York is 10 h 45 min away, so one of them always is).
+    zone = next(tz for tz in ("Asia/Kathmandu", "America/New_York")
+                if (lambda local: local.hour * 60 + local.minute >= 32)(datetime.now(ZoneInfo(tz))))
+    uid = create_user(app, "ana", timezone=zone)
     services = app.extensions["enertrack"]
     with services.transaction() as db:
         nodes.create_node(db, uid, {"node_id": "n1", "interval_s": 60})
@@ -125,13 +137,24 @@ def test_panel_energy_today(app: Flask, client: FlaskClient, dash: DashClient) -
                          {"n1": EnergyParams(60)})
     login(client, dash, "ana")
     result = ok(dash.call(PANEL, [0]))
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
+    assert card_value(result, "energy_today") == "0,97"  # 29 increments of 1/30 kWh, all of them today
 
-    local = datetime.now(ZoneInfo("Asia/Kathmandu"))
-    expected = 29 / 30 if local.hour * 60 + local.minute >= 31 else None  # all 29 increments are today
-    if expected is not None:
-        assert card_value(result, "energy_today") == f"{expected:.2f}".replace(".", ",")
+
+def test_panel_offline_status_after_the_last_reading_disconnects(app: Flask, client: FlaskClient,
+                                                                 dash: DashClient) -> None:
+    from enertrack.telemetry.payload import StatusUpdate
+    from enertrack.telemetry_db import record
+
+    seed(app, client, dash)
+    services = app.extensions["enertrack"]
+    now = time.time()
+    # The node's Last Will after its last reading: disconnected at once, though the reading is fresh.
+    record(services.sessions, [], [StatusUpdate("a-live", "offline", now)])
+    status = node_statuses(ok(dash.call(PANEL, [0])))
+    assert "node-status-disconnected" in status["a-live"] and "node-status-active" in status["b-live"]
+    # A reading after the announcement makes it active again.
+    services.store.write([Reading("a-live", int(now) + 1, power=400.0)])
+    assert "node-status-active" in node_statuses(ok(dash.call(PANEL, [0])))["a-live"]
 
 
 def values(array: object) -> list[float]:

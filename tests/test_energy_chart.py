@@ -100,3 +100,15 @@ def test_axis_and_hover_numbers_use_the_languages_separators(lang: str, separato
     figure = energy_figure(table(), "day", "light", "Total", price=0.2, currency="EUR", lang=lang)
     assert figure["layout"]["separators"] == separators
     assert "%{y:,.3f}" in figure["data"][0]["hovertemplate"]  # grouped, with the layout's separators
+
+
+def test_the_app_serializes_figures_with_orjson(settings, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from enertrack.app import create_app
+
+    monkeypatch.setattr(pio.json.config, "default_engine", "json")
+    server = create_app(settings)
+    try:
+        assert pio.json.config.default_engine == "orjson"  # what Dash's callback responses go through
+    finally:
+        server.extensions["enertrack"].store.close()
+        server.extensions["enertrack"].engine.dispose()

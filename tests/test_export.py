@@ -61,6 +61,14 @@ def test_one_node_another_timezone(env: dict[str, str]) -> None:
     assert result.output == "period_start,node_id,energy_kwh\n2026-03-01T00:00:00+00:00,n1,71.000\n"
 
 
+def test_a_node_named_twice_is_exported_once(env: dict[str, str]) -> None:
+    result = export(env, "--period", "month", "--start", "2026-03-01", "--end", "2026-04-01", "--tz", "UTC",
+                    "--node", "n1", "--node", "n2", "--node", "n1")
+    assert result.exit_code == 0, result.output
+    assert result.output == ("period_start,node_id,energy_kwh\n2026-03-01T00:00:00+00:00,n1,71.000\n"
+                             "2026-03-01T00:00:00+00:00,n2,0.000\n")
+
+
 def test_hours_of_the_dst_day(env: dict[str, str]) -> None:
     result = export(env, "--period", "hour", "--start", "2026-03-29", "--end", "2026-03-30", "--node", "n1")
     lines = result.output.splitlines()

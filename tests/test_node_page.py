@@ -392,6 +392,14 @@ def test_the_page_itself_holds_only_the_node_id_from_the_url(seeded: Seeded, das
     assert '"node-frame"' in text and '{"display": "none"}' in text
 
 
+@pytest.mark.parametrize("path", ["/enertrack/nodes/n1", "/enertrack/analysis"])
+def test_date_pickers_speak_spanish(seeded: Seeded, dash: DashClient, path: str) -> None:
+    text = json.dumps(response(dash.call("_pages_content.children", [path, "", "es"])))
+    # Dash's own placeholders are English ("Start Date"): the pages pass translated ones.
+    assert '"start_date_placeholder_text": "Fecha de inicio"' in text
+    assert '"end_date_placeholder_text": "Fecha de fin"' in text
+
+
 def test_the_node_page_lists_what_the_daemon_rejected(seeded: Seeded, dash: DashClient, app: Flask) -> None:
     from enertrack.telemetry.batcher import DeadLetter
     from enertrack.telemetry.payload import Reason, Rejection

@@ -48,3 +48,10 @@ def parse_errors(raw: Any) -> dict[str, str]:
 def text_param(value: Any, limit: int) -> str:
     """An untrusted query-string value as a bounded string."""
     return value[:limit] if isinstance(value, str) else ""
+
+
+def date_range(component_id: str, _: Any) -> dcc.DatePickerRange:
+    """A local-date range picker (ISO dates, weeks from Monday) with translated placeholders."""
+    return dcc.DatePickerRange(id=component_id, display_format="YYYY-MM-DD", first_day_of_week=1,
+                               minimum_nights=1, clearable=False,
+                               start_date_placeholder_text=_("Start date"), end_date_placeholder_text=_("End date"))

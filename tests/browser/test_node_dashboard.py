@@ -1,4 +1,4 @@
-"""A node dashboard in a real browser: six charts draw, ranges switch, live numbers, dark charts."""
+"""A node dashboard in a real browser, on the demo's simulated data: charts, ranges, live numbers, dark mode."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 
-from enertrack import nodes
 from enertrack.i18n import tr
 from enertrack.magnitudes import NAMES
+from enertrack.simulation.fleet import make_fleet
+from enertrack.simulator import backfill, register_nodes
 from enertrack.telemetry.reading import Reading
 from tests.browser.conftest import console_errors, log_in, luminance, url, wait
 from tests.conftest import PASSWORD, create_user
@@ -45,23 +46,22 @@ def store_data(duo: Any, ident: str) -> Any:
     """, ident)
 
 
-def seed(duo: Any) -> int:
+def seed(duo: Any) -> str:
+    """Eight days of the demo's own simulated readings for one node; its newest voltage as the page shows it."""
     app = duo.flask_app
-    uid = create_user(app, "ana", timezone="Europe/Madrid")  # Spanish, the default
-    with app.extensions["enertrack"].transaction() as db:
-        nodes.create_node(db, uid, {"node_id": "casa-01", "description": "Kitchen", "interval_s": STEP})
-    base = int(time.time()) // STEP * STEP
-    app.extensions["enertrack"].store.write([
-        Reading("casa-01", ts, voltage=230.0 + (ts // STEP) % 5, current=2.0, power=400.0 + (ts // STEP) % 50,
-                energy=10 + (ts - base) / 3_600_000 * 400, power_factor=0.95, frequency=50.0)
-        for ts in range(base - 8 * 86400, base, STEP)
-    ])
-    return base
+    services = app.extensions["enertrack"]
+    create_user(app, "ana", timezone="Europe/Madrid")  # Spanish, the default
+    specs = make_fleet(11, ["casa-01"], timezone="Europe/Madrid")
+    register_nodes(services.settings, "ana", specs, STEP)
+    now = int(time.time())
+    backfill(services.store, specs, STEP, now - 8 * 86400, now)
+    newest = services.store.latest(["casa-01"])["casa-01"]
+    return f"{newest.voltage:.1f} V".replace(".", ",")  # Spanish decimals
 
 
 def test_node_dashboard_in_a_browser(live: Any) -> None:
     duo = live
-    base = seed(duo)
+    now_voltage = seed(duo)
     log_in(duo, "ana", PASSWORD)
 
     duo.driver.get(url(duo, "nodes/casa-01"))
@@ -70,7 +70,6 @@ def test_node_dashboard_in_a_browser(live: Any) -> None:
         wait(duo, lambda _d, n=name: plot(duo, n, "gd.data.length === 3 && gd.data[2].x.length > 1000"))
         assert duo.driver.find_elements(By.CSS_SELECTOR, f"#node-chart-{name} .main-svg")
     assert mean_step(duo, "power") == 60  # 24 h: one-minute buckets
-    now_voltage = f"{230.0 + (base - STEP) // STEP % 5:.1f} V".replace(".", ",")  # the newest reading's, in Spanish
     wait(duo, EC.text_to_be_present_in_element((By.ID, "node-stats-voltage"), now_voltage))
 
     # Another range: seven days in 15-minute buckets.
