@@ -18,6 +18,7 @@ from enertrack.calendar import boundaries as calendar_boundaries
 from enertrack.calendar import day_start, local_iso, parse_day
 from enertrack.store.base import TimeseriesStore
 
+QUARTER_S = 900
 KWH_DECIMALS = 3  # watt-hour resolution, the PZEM-004T's own
 EXPORT_HEADER = ("period_start", "node_id", "energy_kwh")
 
@@ -81,15 +82,17 @@ def previous_range(period: str, start: date, end: date, tz: str, now: float | No
     """[first, last] epoch seconds of the previous_dates range in tz.
 
     When `now` falls inside [start, end) the range is still running (today, this month,
-    this year): the baseline then stops at the same moment of the previous range, so a
-    half-elapsed day is compared with the same half of the day before, not with all of it.
+    this year): the baseline then stops at the same moment of the previous range (to the
+    quarter hour), so a half-elapsed day is compared with the same half of the day before.
     """
     zone = ZoneInfo(tz)
     before_start, before_end = previous_dates(period, start, end)
     first, last = day_start(before_start, zone), day_start(before_end, zone)
     if now is not None and day_start(start, zone) < now < day_start(end, zone):
         local_now = datetime.fromtimestamp(now, zone)
-        last = min(last, int(_same_moment_before(local_now, period, start, end).timestamp()))
+        moment = int(_same_moment_before(local_now, period, start, end).timestamp())
+        # Stores answer on quarter-hour marks (every real UTC offset is whole quarters).
+        last = min(last, moment - moment % QUARTER_S)
     return [first, max(first, last)]
 
 

@@ -184,6 +184,9 @@ def test_previous_range_starts_at_local_midnight_across_dst() -> None:
         # 30 days by day: as many days before, up to the same time of day.
         ("day", date(2026, 10, 28), date(2026, 11, 27), "2026-11-26T21:00:00+01:00",
          ("2026-09-28T00:00:00+02:00", "2026-10-27T21:00:00+01:00")),
+        # Cut at the quarter hour before the same moment: the stores keep quarter-hour marks.
+        ("hour", date(2026, 1, 2), date(2026, 1, 3), "2026-01-02T10:44:59+01:00",
+         ("2026-01-01T00:00:00+01:00", "2026-01-01T10:30:00+01:00")),
         # A range that has ended compares with the whole previous range.
         ("hour", date(2026, 1, 2), date(2026, 1, 3), "2026-01-05T10:30:00+01:00",
          ("2026-01-01T00:00:00+01:00", "2026-01-02T00:00:00+01:00")),
