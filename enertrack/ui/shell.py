@@ -32,6 +32,8 @@ def navbar() -> dbc.Navbar:
                                 dbc.Button(
                                     html.I(className="bi bi-circle-half"),
                                     id=ids.THEME_TOGGLE,
+                                    # Bilingual like the language menu: the shell is the same for everyone.
+                                    title="Tema claro u oscuro / Light or dark theme",
                                     color="link",
                                     class_name="nav-link px-2",
                                     n_clicks=0,
