@@ -282,7 +282,7 @@ def analysis(bench: Bench, args: argparse.Namespace, ids: list[str], period: str
              label: str) -> Row:
     """The analysis page for all nodes over [first, last)."""
     marks = boundaries(first, last, period, TZ)
-    before = previous_range(period, first, last, TZ)
+    before = previous_range(period, first, last, TZ, now=time.time())  # as the page cuts a running range
 
     def compare(answer: tuple[pd.DataFrame, float]) -> str:
         table, previous = answer
