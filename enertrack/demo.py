@@ -2,11 +2,14 @@
 
 No root and no external service: SQLite for everything, a demo account, five simulated
 nodes with 90 days of history, and live readings through a broker when one can be had.
-Broker, in order: the one configured with DOMINIO; a private `mosquitto` started on a free
-loopback port (preferred to a shared one: fixed client ids such as the daemon's or a node's
-must not collide with other clients); one already running on 127.0.0.1:1883 that accepts
-anonymous clients; otherwise none, and the simulator writes live readings straight into the
-store.
+Broker (`--broker auto`, the default), in order: a private `mosquitto` started on a free
+loopback port (preferred to a shared one: fixed client ids such as a node's must not collide
+with other clients); one already running on 127.0.0.1:1883 that accepts anonymous clients;
+otherwise none, and the simulator writes live readings straight into the store. The broker
+configured with DOMINIO is used only when asked for (`--broker configured`): it may be a
+production broker. Whatever the broker, the demo's ingest has its own client id (one per data
+directory) and the demo's topics are `<MQTT_TOPIC_PREFIX>-demo/...`, so it never takes over a
+production daemon's session nor consumes its nodes' messages.
 """
 
 from __future__ import annotations
@@ -50,6 +53,10 @@ log_type warning
 """
 
 
+class DemoError(Exception):
+    """The demo cannot start as asked: the message says why and what to do."""
+
+
 @dataclass
 class Broker:
     """How the demo's simulator and ingest daemon reach MQTT (env overrides), or None."""
@@ -91,16 +98,38 @@ def _anonymous_broker_accepts(host: str, port: int) -> bool:
         client.disconnect()
 
 
-def choose_broker(settings: Settings, data_dir: Path, configured: bool) -> Broker:
-    """The broker the demo uses (see the module docstring for the order)."""
-    if configured:
-        if _port_open(settings.mqtt_host, settings.mqtt_port):
-            return Broker(f"the configured broker {settings.mqtt_host}:{settings.mqtt_port}")
-        click.echo(f"warning: the configured broker {settings.mqtt_host}:{settings.mqtt_port} is not reachable;"
-                   " looking for another one", err=True)
-    plain = {"DOMINIO": "127.0.0.1", "MQTT_TLS": "false", "MQTT_USR": "", "MQTT_PASS": "",
-             # one persistent session per demo installation, never another daemon's
-             "MQTT_CLIENT_ID": f"enertrack-ingest-demo-{zlib.crc32(str(data_dir).encode()):08x}"}
+def demo_topic_prefix(prefix: str) -> str:
+    """The demo's topic prefix: `<prefix>-demo`, outside `<prefix>/#` whatever the prefix is."""
+    demo = f"{prefix.rstrip('/')}-demo"
+    return demo if len(demo) <= 64 else "enertrack-demo"  # MQTT_TOPIC_PREFIX allows 64 characters
+
+
+def demo_client_id(data_dir: Path) -> str:
+    """The demo ingest's MQTT client id: one persistent session per demo installation."""
+    return f"enertrack-ingest-demo-{zlib.crc32(str(data_dir).encode()):08x}"
+
+
+def demo_mqtt_env(settings: Settings, data_dir: Path) -> dict[str, str]:
+    """What keeps the demo apart from any daemon on the same broker: its own client id and topics."""
+    return {"MQTT_CLIENT_ID": demo_client_id(data_dir),
+            "MQTT_TOPIC_PREFIX": demo_topic_prefix(settings.mqtt_topic_prefix)}
+
+
+def choose_broker(settings: Settings, data_dir: Path, choice: str = "auto") -> Broker:
+    """The broker for `--broker auto|configured` (see the module docstring); DemoError if unusable."""
+    demo = demo_mqtt_env(settings, data_dir)
+    topics = f"topics {demo['MQTT_TOPIC_PREFIX']}/..."
+    if choice == "configured":
+        where = f"{settings.mqtt_host}:{settings.mqtt_port}"
+        if not _port_open(settings.mqtt_host, settings.mqtt_port):
+            raise DemoError(f"the configured broker {where} (DOMINIO, PUERTO_MQTTS) is not reachable; "
+                            "start it, or run the demo without --broker configured")
+        # A broker drops what its ACL forbids without telling an MQTT 3.1.1 client: say it up front.
+        click.echo(f"note: the demo publishes and reads {demo['MQTT_TOPIC_PREFIX']}/# on {where} as "
+                   f"{settings.mqtt_user or 'an anonymous client'} (MQTT_USR): the broker's ACL must allow both, "
+                   "or no live reading arrives (deploy/acl shows a demo account)", err=True)
+        return Broker(f"the configured broker {where}, {topics}", env=demo)
+    plain = {"DOMINIO": "127.0.0.1", "MQTT_TLS": "false", "MQTT_USR": "", "MQTT_PASS": "", **demo}
     binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/sbin")
     if binary:
         port = _free_port()
@@ -117,11 +146,11 @@ def choose_broker(settings: Settings, data_dir: Path, configured: bool) -> Broke
                 break
             time.sleep(0.1)
         else:
-            return Broker(f"a private mosquitto on 127.0.0.1:{port}", env={**plain, "PUERTO_MQTTS": str(port)},
-                          process=process)
+            return Broker(f"a private mosquitto on 127.0.0.1:{port}, {topics}",
+                          env={**plain, "PUERTO_MQTTS": str(port)}, process=process)
         process.kill()
     if _port_open("127.0.0.1", 1883) and _anonymous_broker_accepts("127.0.0.1", 1883):
-        return Broker("the local broker on 127.0.0.1:1883", env={**plain, "PUERTO_MQTTS": "1883"})
+        return Broker(f"the local broker on 127.0.0.1:1883, {topics}", env={**plain, "PUERTO_MQTTS": "1883"})
     return Broker("none found: the simulator writes live readings straight into the store", available=False)
 
 
@@ -173,8 +202,11 @@ def _stop(processes: list[subprocess.Popen[Any]]) -> None:
             process.kill()
 
 
-def run_demo(settings: Settings, *, port: int, configured_broker: bool, use_broker: bool = True) -> int:
-    """Start everything, print how to log in, supervise until Ctrl-C; returns the exit code."""
+def run_demo(settings: Settings, *, port: int, broker_choice: str = "auto", broker_configured: bool = False) -> int:
+    """Start everything, print how to log in, supervise until Ctrl-C; returns the exit code.
+
+    broker_choice is `--broker` (auto, configured or none); broker_configured says DOMINIO is set.
+    """
     from enertrack.db import make_engine
     from enertrack.migrate import upgrade
 
@@ -192,9 +224,17 @@ def run_demo(settings: Settings, *, port: int, configured_broker: bool, use_brok
 
     env = {**os.environ, "ENERTRACK_ENV": "development", "ENERTRACK_DATA_DIR": str(data_dir),
            "ENERTRACK_PORT": str(port), "PYTHONUNBUFFERED": "1"}
-    broker = (choose_broker(settings, data_dir, configured_broker) if use_broker
-              else Broker("none (--broker none): the simulator writes live readings straight into the store",
-                          available=False))
+    if broker_choice == "auto" and broker_configured:
+        click.echo(f"note: the demo does not use the configured broker {settings.mqtt_host}:{settings.mqtt_port}"
+                   " (DOMINIO): it may be a production broker; to use it anyway, with the demo's own client id"
+                   " and topics, run `enertrack demo --broker configured`", err=True)
+    try:
+        broker = (Broker("none (--broker none): the simulator writes live readings straight into the store",
+                         available=False) if broker_choice == "none"
+                  else choose_broker(settings, data_dir, broker_choice))
+    except DemoError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
     env.update(broker.env)
     processes: list[subprocess.Popen[Any]] = [broker.process] if broker.process else []
     # The demo's password is printed for all to see: listen on this machine only, unless told otherwise.

@@ -14,17 +14,20 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, publish_all
+from tests.mqtt_broker import Broker as MqttBroker
 from tests.services import free_port
 
 pytestmark = pytest.mark.slow
 UPDATE = "/enertrack/_dash-update-component"
 
 
-def start_demo(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], int]:
+def start_demo(tmp_path: Path, *args: str, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], int]:
     port = free_port()
     env = {**os.environ, "ENERTRACK_DATA_DIR": str(tmp_path / "data")}
     for name in ("DOMINIO", "PUERTO_MQTTS", "DATABASE_URL", "MYSQL_USER", "MYSQL_DB", "INFLUX_URL"):
         env.pop(name, None)
+    env.update(extra_env or {})
     log = (tmp_path / "demo.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "enertrack.cli", "demo", "--port", str(port), *args],
                                cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
@@ -121,3 +124,91 @@ def test_demo_children_stop_when_the_demo_is_killed(tmp_path: Path, stopper: lis
     process.kill()  # no chance to clean up
     gone, alive = psutil.wait_procs(children, timeout=30)
     assert alive == [], [p.cmdline() for p in alive]
+
+
+DEMO_ACCOUNT = ("enertrack-demo", "demo-broker-pw")
+
+
+class ProductionDaemon:
+    """Stands in for a production ingest daemon: the default client id, a persistent session, QoS 1."""
+
+    def __init__(self, broker: MqttBroker) -> None:
+        self.kicked: list[str] = []  # disconnections it did not ask for (a session taken over)
+        self.topics: list[str] = []
+        self.client = broker.client(INGEST_USER, client_id="enertrack-ingest", clean=False)
+        self.client.on_disconnect = lambda _c, _u, _f, reason, _p: self.kicked.append(str(reason))
+        self.client.on_message = lambda _c, _u, msg: self.topics.append(msg.topic)
+        self.client.subscribe([("enertrack/+/telemetry", 1), ("enertrack/+/status", 1)])
+
+    def close(self) -> None:
+        self.client.on_disconnect = None
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def production(tmp_path: Path) -> Iterator[tuple[MqttBroker, ProductionDaemon]]:
+    """A broker configured as shipped (TLS, passwords, deploy/acl with its demo account enabled), in use."""
+    broker = MqttBroker(tmp_path / "broker", users={INGEST_USER: INGEST_PASSWORD, "prod-01": "prod-01-pw",
+                                                    DEMO_ACCOUNT[0]: DEMO_ACCOUNT[1]})
+    acl = broker.acl_file.read_text()
+    assert "#user enertrack-demo\n#topic readwrite enertrack-demo/#" in acl  # the example deploy/acl ships
+    broker.acl_file.write_text(acl.replace("#user enertrack-demo", "user enertrack-demo")
+                               .replace("#topic readwrite enertrack-demo/#", "topic readwrite enertrack-demo/#"))
+    with broker:
+        daemon = ProductionDaemon(broker)
+        yield broker, daemon
+        daemon.close()
+
+
+def rejected(tmp_path: Path) -> list[tuple[str, str]]:
+    """The demo's dead letters: (topic, reason)."""
+    with sqlite3.connect(tmp_path / "data" / "enertrack.sqlite3", timeout=10) as conn:
+        return list(conn.execute("SELECT topic, reason FROM rejected_messages"))
+
+
+def test_demo_ignores_a_configured_broker_unless_asked(tmp_path: Path, stopper: list[subprocess.Popen[str]],
+                                                      production: tuple[MqttBroker, ProductionDaemon]) -> None:
+    broker, daemon = production
+    process, _port = start_demo(tmp_path, extra_env=broker.settings_env())
+    stopper.append(process)
+    lines = wait_banner(process, tmp_path / "demo.log")
+    assert any("does not use the configured broker" in line and "--broker configured" in line for line in lines)
+    assert not any("Broker: the configured broker" in line for line in lines)
+    time.sleep(3)  # the demo's ingest and nodes are connected to whatever broker it chose by now
+    log = broker.log_file.read_text()
+    assert "enertrack-ingest-demo" not in log and "demo-01" not in log, log[-2000:]
+    assert daemon.kicked == []
+
+
+def test_demo_on_the_configured_broker_keeps_to_its_own_session_and_topics(
+    tmp_path: Path, stopper: list[subprocess.Popen[str]], production: tuple[MqttBroker, ProductionDaemon]
+) -> None:
+    broker, daemon = production
+    env = broker.settings_env(DEMO_ACCOUNT[0])
+    process, _port = start_demo(tmp_path, "--broker", "configured", extra_env=env)
+    stopper.append(process)
+    lines = wait_banner(process, tmp_path / "demo.log")
+    assert any(f"Broker: the configured broker 127.0.0.1:{broker.port}, topics enertrack-demo/" in line
+               for line in lines)
+    # Live readings go through the production broker, on the demo's topics...
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and readings(tmp_path) <= 5 * 90 * 8640:
+        time.sleep(1)
+    assert readings(tmp_path) > 5 * 90 * 8640, "no live reading arrived through the configured broker"
+    # ...while a production node's reading reaches the production daemon only: the demo neither takes
+    # the daemon's session nor receives (and rejects, and acknowledges) the node's message.
+    node = broker.client("prod-01", client_id="prod-01")
+    publish_all(node, [("enertrack/prod-01/telemetry", '{"ts": 1700000000, "v": 230.1, "e": 1.0}')])
+    node.disconnect()
+    node.loop_stop()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "enertrack/prod-01/telemetry" not in daemon.topics:
+        time.sleep(0.2)
+    assert daemon.topics == ["enertrack/prod-01/telemetry"]  # nothing of the demo's
+    assert daemon.kicked == []
+    time.sleep(2)  # the demo's ingest would have rejected it by now
+    assert rejected(tmp_path) == []
+    assert "as enertrack-ingest-demo-" in broker.log_file.read_text()
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=40) == 0
