@@ -1,6 +1,7 @@
 """`enertrack demo` (what `make run` starts): web + ingest + simulator on embedded defaults.
 
-No root and no external service: SQLite for everything, a demo account, five simulated
+No root and no external service: SQLite for everything (a configured MariaDB or InfluxDB is
+left alone, see embedded_stores), a demo account, five simulated
 nodes with 90 days of history, and live readings through a broker when one can be had.
 Broker (`--broker auto`, the default), in order: a private `mosquitto` started on a free
 loopback port (preferred to a shared one: fixed client ids such as a node's must not collide
@@ -51,6 +52,20 @@ log_dest stderr
 log_type error
 log_type warning
 """
+
+
+def embedded_stores(settings: Settings, data_dir: Path) -> tuple[Settings, dict[str, str], list[str]]:
+    """The demo's settings and its children's env on the embedded stores in data_dir, and what they leave alone.
+
+    A .env written for production (MariaDB, InfluxDB) must not receive a demo account and 90
+    days of simulated history: the demo always keeps its data in SQLite files of its own.
+    """
+    ignored = [name for name, used in (("DATABASE_URL", settings.database_url),
+                                       ("MYSQL_*", settings.mysql_user or settings.mysql_db),
+                                       ("INFLUX_*", settings.store_kind == "influx")) if used]
+    url = f"sqlite:///{data_dir / 'enertrack.sqlite3'}"
+    env = {"DATABASE_URL": url, "ENERTRACK_STORE": "sqlite"}
+    return settings.model_copy(update={"database_url": url, "store": "sqlite"}), env, ignored
 
 
 class DemoError(Exception):
@@ -216,6 +231,10 @@ def run_demo(settings: Settings, *, port: int, broker_choice: str = "auto", brok
         click.echo(f"error: port {port} is already in use: stop what uses it, or run with ENERTRACK_PORT=<other>",
                    err=True)
         return 2
+    settings, stores_env, ignored = embedded_stores(settings, data_dir)
+    if ignored:
+        click.echo(f"note: the demo keeps its data in SQLite under {data_dir}; it does not touch the configured"
+                   f" {', '.join(ignored)} (they may be production databases)", err=True)
     engine = make_engine(settings.sqlalchemy_url)
     upgrade(engine)
     engine.dispose()
@@ -223,7 +242,7 @@ def run_demo(settings: Settings, *, port: int, broker_choice: str = "auto", brok
     settings.secret_key_value()  # generated once, kept in the data directory
 
     env = {**os.environ, "ENERTRACK_ENV": "development", "ENERTRACK_DATA_DIR": str(data_dir),
-           "ENERTRACK_PORT": str(port), "PYTHONUNBUFFERED": "1"}
+           "ENERTRACK_PORT": str(port), "PYTHONUNBUFFERED": "1", **stores_env}
     if broker_choice == "auto" and broker_configured:
         click.echo(f"note: the demo does not use the configured broker {settings.mqtt_host}:{settings.mqtt_port}"
                    " (DOMINIO): it may be a production broker; to use it anyway, with the demo's own client id"

@@ -102,10 +102,15 @@ def test_demo_serves_within_a_minute_and_goes_live(tmp_path: Path, stopper: list
 
 def test_demo_without_a_broker_writes_live_readings_directly(tmp_path: Path,
                                                             stopper: list[subprocess.Popen[str]]) -> None:
-    process, port = start_demo(tmp_path, "--broker", "none")
+    # A production .env (MariaDB, InfluxDB) is left alone: nothing listens at these addresses,
+    # so the demo only starts if it keeps to its own SQLite files.
+    production = {"MYSQL_USER": "enertrack", "MYSQL_DB": "enertrack", "MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": "1",
+                  "INFLUX_URL": "http://127.0.0.1:1", "INFLUX_TOKEN": "t", "INFLUX_ORG": "o", "INFLUX_BUCKET": "b"}
+    process, port = start_demo(tmp_path, "--broker", "none", extra_env=production)
     stopper.append(process)
     lines = wait_banner(process, tmp_path / "demo.log")
     assert any("Broker: none" in line for line in lines)
+    assert any("does not touch the configured MYSQL_*, INFLUX_*" in line for line in lines)
     demo_login(port)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and readings(tmp_path) <= 5 * 90 * 8640:
