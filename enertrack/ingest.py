@@ -338,7 +338,8 @@ class Daemon:
             if allowed:
                 more = f" (+{held} more since the last line)" if held else ""
                 log.error("the users database refused a %s of node %s, dropped (the readings are stored "
-                          "and acknowledged): %s%s", what, node or "-", str(error.orig or error)[:300], more)
+                          "and acknowledged): %s%s", what, printable(node or "-", 70),
+                          printable(str(error.orig or error), 300), more)
 
     def _keep_unrecorded(self, letters: list[DeadLetter], statuses: list[StatusUpdate], error: Exception) -> None:
         self._unrecorded_letters, self._unrecorded_statuses = letters, statuses
@@ -407,8 +408,10 @@ class Daemon:
             allowed, held = self.throttle.allow(f"reject:{r.node_id}:{r.reason}", now)
             if allowed:
                 more = f" (+{held} more like it since the last line)" if held else ""
-                log.warning("rejected %s from node %s on %s: %s; payload: %s%s", r.reason, r.node_id or "-",
-                            printable(letter.topic, 120), r.message, r.excerpt, more)
+                # Node id, message and excerpt came from the network: no raw control characters.
+                log.warning("rejected %s from node %s on %s: %s; payload: %s%s", r.reason,
+                            printable(r.node_id or "-", 70), printable(letter.topic, 120),
+                            printable(r.message, 1000), printable(r.excerpt), more)
 
     def _maybe_stats(self) -> None:
         now = self.clock()

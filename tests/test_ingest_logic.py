@@ -24,10 +24,10 @@ from enertrack.models import Node
 from enertrack.store.base import StoreRejected, StoreUnavailable, WriteResult
 from enertrack.store.influx import InfluxStore
 from enertrack.store.isolate import write_isolating
-from enertrack.telemetry.batcher import Batcher, DeadLetter, Inbound, ackable, plan_batch
+from enertrack.telemetry.batcher import Batcher, DeadLetter, Inbound, Plan, ackable, plan_batch
 from enertrack.telemetry.directory import NodeDirectory
 from enertrack.telemetry.handover import Handover
-from enertrack.telemetry.payload import Reason
+from enertrack.telemetry.payload import Reason, Rejection
 from enertrack.telemetry.reading import Reading
 from enertrack.telemetry.stats import IngestStats, Throttle
 from enertrack.telemetry_db import recent_rejections
@@ -41,6 +41,22 @@ def msg(mid: int, payload: object, node: str = "n1", *, generation: int = 1, kin
         qos: int = 1) -> Inbound:
     raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     return Inbound(mid, f"enertrack/{node}/{kind}", raw, NOW, False, generation, qos)
+
+
+# ---- what the daemon logs ----------------------------
+
+def test_a_rejection_is_logged_without_raw_control_characters(
+    daemon_parts: tuple[str, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    url, _ = daemon_parts
+    daemon, _client, engine = make_daemon(url, FlakyStore(failures=0))
+    engine.dispose()
+    rejection = Rejection(Reason.STORE_REJECTED, "the store said: \x1b[2J\nFAKE LOG LINE", "n1\x1b]0;owned\x07",
+                          "{\\x1b}\x9b")
+    daemon._log_rejections(Plan(dead_letters=[DeadLetter(rejection, "enertrack/n1\r/telemetry", NOW)]))
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("rejected")]
+    assert line.isprintable(), line
+    assert "n1\\x1b]0;owned\\x07" in line and "\\x1b[2J\\nFAKE LOG LINE" in line
 
 
 # ---- batching -----------------------------------------------------------------------------

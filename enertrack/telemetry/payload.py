@@ -116,7 +116,7 @@ def parse_topic(topic: str, prefix: str) -> tuple[str, Kind] | Rejection:
             "",
         )
     node_id, kind = parts[0], parts[1]
-    if not NODE_ID_RE.match(node_id):
+    if not NODE_ID_RE.fullmatch(node_id):  # not match: its `$` would let "abc\n" through
         return Rejection(
             Reason.BAD_TOPIC,
             f"node id {node_id[:70]!r} in the topic is not 1-64 of A-Z a-z 0-9 _ -; "
