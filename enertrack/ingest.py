@@ -47,7 +47,7 @@ from enertrack.telemetry.batcher import (
 )
 from enertrack.telemetry.directory import NodeDirectory
 from enertrack.telemetry.handover import Handover
-from enertrack.telemetry.payload import StatusUpdate, printable
+from enertrack.telemetry.payload import MAX_PAYLOAD_BYTES, StatusUpdate, printable, topic_max
 from enertrack.telemetry.stats import IngestStats, Throttle
 
 log = logging.getLogger("enertrack.ingest")
@@ -125,6 +125,7 @@ class Daemon:
         self.sessions = sessions
         self.clock = clock
         self.prefix = settings.mqtt_topic_prefix.rstrip("/")
+        self._topic_keep = topic_max(self.prefix) + 1  # one character more: still bad_topic
         self.queue: Handover[Inbound] = Handover(settings.ingest_queue_max)
         self.batcher = Batcher(batch_limit(settings), settings.ingest_batch_ms / 1000)
         self.directory = NodeDirectory()
@@ -222,7 +223,10 @@ class Daemon:
             topic = msg.topic
         except UnicodeDecodeError:
             topic = msg._topic.decode("utf-8", errors="replace")  # noqa: SLF001 - paho exposes no raw accessor
-        item = Inbound(msg.mid, topic, bytes(msg.payload), time.time(), bool(msg.retain), self._generation, msg.qos)
+        # The queue counts messages, not bytes: keep only enough of an oversized topic or payload
+        # to reject it (bad_topic, too_large), so what it holds stays bounded whatever is sent.
+        item = Inbound(msg.mid, topic[: self._topic_keep], bytes(msg.payload[: MAX_PAYLOAD_BYTES + 1]),
+                       time.time(), bool(msg.retain), self._generation, msg.qos)
         while not self.stopping.is_set():
             if self.queue.put(item, timeout=0.5):
                 return

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -27,7 +28,7 @@ from enertrack.store.isolate import write_isolating
 from enertrack.telemetry.batcher import Batcher, DeadLetter, Inbound, Plan, ackable, plan_batch
 from enertrack.telemetry.directory import NodeDirectory
 from enertrack.telemetry.handover import Handover
-from enertrack.telemetry.payload import Reason, Rejection
+from enertrack.telemetry.payload import MAX_PAYLOAD_BYTES, Reason, Rejection
 from enertrack.telemetry.reading import Reading
 from enertrack.telemetry.stats import IngestStats, Throttle
 from enertrack.telemetry_db import recent_rejections
@@ -43,7 +44,29 @@ def msg(mid: int, payload: object, node: str = "n1", *, generation: int = 1, kin
     return Inbound(mid, f"enertrack/{node}/{kind}", raw, NOW, False, generation, qos)
 
 
-# ---- what the daemon logs ----------------------------
+# ---- what the network thread hands over, and what the daemon logs ----------------------------
+
+def test_the_hand_over_keeps_only_enough_of_an_oversized_topic_or_payload_to_reject_it(
+    daemon_parts: tuple[str, Path],
+) -> None:
+    # The queue counts messages, not bytes: 64 KiB topics and payloads must not fill it.
+    url, _ = daemon_parts
+    daemon, _client, engine = make_daemon(url, FlakyStore(failures=0))
+    engine.dispose()
+    sent = [(b"enertrack/n1/" + b"x" * 60_000, b'{"p": 1}'), (b"enertrack/n1/telemetry", b"{" + b" " * 60_000 + b"}"),
+            (b"enertrack/n1/telemetry", b'{"p": 1}')]
+    for mid, (topic, payload) in enumerate(sent, 1):
+        message = mqtt.MQTTMessage(mid, topic)
+        message.payload = payload
+        daemon._on_message(None, None, message)  # type: ignore[arg-type]
+    queued = daemon.queue.take(10, 0)
+    assert [(len(m.topic), len(m.payload)) for m in queued] == [
+        (len("enertrack") + 1 + 64 + len("/telemetry") + 1, 8), (22, MAX_PAYLOAD_BYTES + 1), (22, 8)
+    ]
+    plan = plan_batch(queued, "enertrack", lambda _node_id: True)
+    assert [d.rejection.reason for d in plan.dead_letters] == [Reason.BAD_TOPIC, Reason.TOO_LARGE]
+    assert [r.power for r in plan.readings] == [1.0]
+
 
 def test_a_rejection_is_logged_without_raw_control_characters(
     daemon_parts: tuple[str, Path], caplog: pytest.LogCaptureFixture
