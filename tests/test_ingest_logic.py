@@ -466,6 +466,87 @@ def test_influxdb_refusing_some_points_through_the_real_client(daemon_parts: tup
     assert daemon.stats.totals.rejected == Counter({"store_rejected": 1})
 
 
+class RefusingAllStore(FlakyStore):
+    """Refuses (StoreRejected) every write until its `refusals` run out, then stores."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__(failures=0)
+        self.refusals = refusals
+
+    def write(self, readings: Sequence[Reading], params: Mapping[str, EnergyParams] | None = None) -> WriteResult:
+        if self.refusals:
+            self.refusals -= 1
+            raise StoreRejected(REFUSAL)
+        return super().write(readings, params)
+
+
+def test_a_store_refusing_every_reading_of_several_nodes_is_held_as_unavailable_not_dead_lettered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Refusing each reading of a batch from several nodes, one by one, is the store's doing (its
+    # configuration, or something answering in its place), not the data's: nothing may be lost.
+    monkeypatch.setattr("enertrack.ingest.wait_exponential", lambda **_kw: lambda _state: 0.0)
+    url = f"sqlite:///{tmp_path / 'users.sqlite3'}"
+    make_users_db(url, ["n1", "n2"])
+    store = RefusingAllStore(refusals=7 * 3)  # 4 readings: 7 writes to isolate them all, 3 times
+    daemon, client, engine = make_daemon(url, store)
+    messages = [msg(mid, {"ts": 1_749_999_000 + mid, "p": mid}, node=f"n{mid % 2 + 1}") for mid in range(1, 5)]
+    daemon._commit(messages)
+    rejections = recent_rejections(make_session_factory(engine))
+    engine.dispose()
+    assert rejections == []
+    assert [(r.node_id, r.ts) for batch in store.batches for r in batch] == [
+        (f"n{mid % 2 + 1}", 1_749_999_000 + mid) for mid in range(1, 5)
+    ]
+    assert client.acks == [(mid, 1, 1) for mid in range(1, 5)]  # only once stored
+    assert daemon.stats.totals.store_retries == 3
+    assert "time-series store unavailable" in caplog.text and "refused each of the 4 readings" in caplog.text
+
+
+def test_one_nodes_readings_all_refused_are_dead_lettered_so_one_node_cannot_hold_up_the_rest(
+    daemon_parts: tuple[str, Path],
+) -> None:
+    url, _ = daemon_parts
+    store = RefusingAllStore(refusals=10**9)
+    daemon, client, engine = make_daemon(url, store, lambda: 0)
+    daemon._commit([msg(mid, {"ts": 1_749_999_000 + mid, "p": mid}) for mid in (1, 2, 3)])
+    rejections = recent_rejections(make_session_factory(engine))
+    engine.dispose()
+    assert [mid for mid, *_ in client.acks] == [1, 2, 3]
+    assert [r.reason for r in rejections] == ["store_rejected"] * 3
+
+
+def test_a_proxy_answering_400_in_front_of_influxdb_loses_nothing(
+    daemon_parts: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A misconfigured reverse proxy answers 400 with its own page, not InfluxDB's error JSON:
+    # the batch is held and retried, never split up and dead-lettered.
+    url, _ = daemon_parts
+    monkeypatch.setattr("enertrack.ingest.wait_exponential", lambda **_kw: lambda _state: 0.0)
+    fake = serve()
+    server = next(fake)
+    try:
+        page = Answer(400, b"<html><body><h1>400 Bad Request</h1></body></html>\r\n", {"Content-Type": "text/html"})
+        server.answer("/api/v2/write", page, page, Answer(204))
+        server.answer("/api/v2/query", Answer(200, b"\r\n", {"Content-Type": "text/csv; charset=utf-8"}))
+        store = InfluxStore(server.url, "token", "org", "bucket", timeout_ms=2000)
+        daemon, client, engine = make_daemon(url, store, lambda: len(server.sent("/api/v2/write")))
+        daemon._commit([msg(mid, {"ts": 1_749_999_000 + mid, "p": mid}) for mid in (1, 2, 3)])
+        rejections = recent_rejections(make_session_factory(engine))
+        engine.dispose()
+        store.close()
+        writes = server.sent("/api/v2/write")
+    finally:
+        next(fake, None)
+    assert rejections == []
+    assert len(writes) == 3 and writes[0].body == writes[1].body == writes[2].body  # the whole batch each time
+    assert [line.rsplit(" ", 1)[1] for line in writes[2].body.decode().splitlines() if line.startswith("energy,")] == [
+        str(1_749_999_000 + mid) for mid in (1, 2, 3)
+    ]
+    assert client.acks == [(mid, 1, 3) for mid in (1, 2, 3)]
+    assert daemon.stats.totals.store_retries == 2
+
+
 # ---- readings without ts through the commit ---------------------------------------------------
 
 def test_an_untimed_backlog_is_stored_in_full_with_the_same_seconds_on_a_retry(
