@@ -33,7 +33,7 @@ from enertrack.config import ConfigError, Settings, load_settings
 from enertrack.db import make_engine, make_session_factory
 from enertrack.mqtt import make_client
 from enertrack.store.base import StoreUnavailable, TimeseriesStore
-from enertrack.store.isolate import write_isolating
+from enertrack.store.isolate import refused_everything, write_isolating
 from enertrack.telemetry.arrival import ArrivalSeconds
 from enertrack.telemetry.batcher import (
     Batcher,
@@ -47,7 +47,7 @@ from enertrack.telemetry.batcher import (
 )
 from enertrack.telemetry.directory import NodeDirectory
 from enertrack.telemetry.handover import Handover
-from enertrack.telemetry.payload import StatusUpdate, printable
+from enertrack.telemetry.payload import MAX_PAYLOAD_BYTES, StatusUpdate, printable, topic_max
 from enertrack.telemetry.stats import IngestStats, Throttle
 
 log = logging.getLogger("enertrack.ingest")
@@ -125,6 +125,7 @@ class Daemon:
         self.sessions = sessions
         self.clock = clock
         self.prefix = settings.mqtt_topic_prefix.rstrip("/")
+        self._topic_keep = topic_max(self.prefix) + 1  # one character more: still bad_topic
         self.queue: Handover[Inbound] = Handover(settings.ingest_queue_max)
         self.batcher = Batcher(batch_limit(settings), settings.ingest_batch_ms / 1000)
         self.directory = NodeDirectory()
@@ -222,7 +223,10 @@ class Daemon:
             topic = msg.topic
         except UnicodeDecodeError:
             topic = msg._topic.decode("utf-8", errors="replace")  # noqa: SLF001 - paho exposes no raw accessor
-        item = Inbound(msg.mid, topic, bytes(msg.payload), time.time(), bool(msg.retain), self._generation, msg.qos)
+        # The queue counts messages, not bytes: keep only enough of an oversized topic or payload
+        # to reject it (bad_topic, too_large), so what it holds stays bounded whatever is sent.
+        item = Inbound(msg.mid, topic[: self._topic_keep], bytes(msg.payload[: MAX_PAYLOAD_BYTES + 1]),
+                       time.time(), bool(msg.retain), self._generation, msg.qos)
         while not self.stopping.is_set():
             if self.queue.put(item, timeout=0.5):
                 return
@@ -300,8 +304,15 @@ class Daemon:
         params = self.directory.params({r.node_id for r in plan.readings})
         if plan.readings:
             # Readings the store refuses (StoreRejected) would fail the same way on every retry:
-            # they are isolated, dead-lettered and acked with the rest; the rest is stored.
+            # they are isolated, dead-lettered and acked with the rest; the rest is stored. A store
+            # that refuses them all is held like an outage instead (isolate.refused_everything).
             result = write_isolating(lambda part: self.store.write(part, params), plan.readings)
+            if refused_everything(plan.readings, result):
+                raise StoreUnavailable(
+                    f"it refused each of the {len(plan.readings)} readings of a batch from several nodes, "
+                    f"which says more about the store than the data (the first: {result.refused[0].error}); "
+                    "check its configuration"
+                )
             plan.stored, plan.duplicates_in_batch = result.stored, plan.duplicates_in_batch + result.duplicates
             for refusal in result.refused:
                 refuse(plan, refusal.index, str(refusal.error))
@@ -338,7 +349,8 @@ class Daemon:
             if allowed:
                 more = f" (+{held} more since the last line)" if held else ""
                 log.error("the users database refused a %s of node %s, dropped (the readings are stored "
-                          "and acknowledged): %s%s", what, node or "-", str(error.orig or error)[:300], more)
+                          "and acknowledged): %s%s", what, printable(node or "-", 70),
+                          printable(str(error.orig or error), 300), more)
 
     def _keep_unrecorded(self, letters: list[DeadLetter], statuses: list[StatusUpdate], error: Exception) -> None:
         self._unrecorded_letters, self._unrecorded_statuses = letters, statuses
@@ -407,8 +419,10 @@ class Daemon:
             allowed, held = self.throttle.allow(f"reject:{r.node_id}:{r.reason}", now)
             if allowed:
                 more = f" (+{held} more like it since the last line)" if held else ""
-                log.warning("rejected %s from node %s on %s: %s; payload: %s%s", r.reason, r.node_id or "-",
-                            printable(letter.topic, 120), r.message, r.excerpt, more)
+                # Node id, message and excerpt came from the network: no raw control characters.
+                log.warning("rejected %s from node %s on %s: %s; payload: %s%s", r.reason,
+                            printable(r.node_id or "-", 70), printable(letter.topic, 120),
+                            printable(r.message, 1000), printable(r.excerpt), more)
 
     def _maybe_stats(self) -> None:
         now = self.clock()

@@ -43,6 +43,7 @@ def errors(node_id: str | None, limit: int) -> None:
         return
     for row in rows:
         # Everything here came from the network: escape control characters before a terminal sees them.
-        click.echo(f"{row.received_at:%Y-%m-%dT%H:%M:%SZ}  {row.node_id or '-'}  {row.reason}  {printable(row.topic)}")
+        node = printable(row.node_id or "-", 70)
+        click.echo(f"{row.received_at:%Y-%m-%dT%H:%M:%SZ}  {node}  {printable(row.reason, 40)}  {printable(row.topic)}")
         click.echo(f"    {printable(row.message, 400)}")
         click.echo(f"    payload: {printable(row.excerpt)}")

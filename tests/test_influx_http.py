@@ -242,6 +242,21 @@ WRITE_FAILURES = [
         StoreRejected,
         "422.*retention",
     ),
+    # Not InfluxDB's error JSON (a reverse proxy's page), or a 4xx InfluxDB does not give for
+    # data: the readings may be fine, so the batch is held, never dead-lettered.
+    (
+        Answer(400, b"<html>\r\n<h1>400 Bad Request</h1>\r\n</html>", {"Content-Type": "text/html"}),
+        StoreUnavailable,
+        "400.*not an InfluxDB refusal.*<html> <h1>400 Bad Request</h1> </html>.*INFLUX_URL",
+    ),
+    (Answer(413, b"", {}), StoreUnavailable, "413.*not an InfluxDB refusal"),
+    (
+        Answer(422, b'{"error": "unprocessable"}', {"Content-Type": "application/json"}),
+        StoreUnavailable,
+        "422.*not an InfluxDB refusal",
+    ),
+    (error_answer(405, "method not allowed", "allowed: GET"), StoreUnavailable, "405.*allowed: GET"),
+    (error_answer(409, "conflict", "write conflict"), StoreUnavailable, "409.*INFLUX_URL"),
 ]
 
 

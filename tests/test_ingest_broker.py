@@ -7,6 +7,7 @@ import re
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -153,6 +154,35 @@ def test_wrong_password_and_anonymous_clients_are_refused(broker: Broker) -> Non
     while not refused and time.monotonic() < deadline:
         anonymous.loop(0.1)
     assert refused and refused[0].is_failure
+
+
+def test_the_broker_disconnects_a_node_sending_a_topic_longer_than_the_contract_allows(broker: Broker) -> None:
+    # The ACL lets a node publish anything under enertrack/<itself>/, and an MQTT topic may be
+    # 64 KiB, which message_size_limit (payload only) does not count; max_packet_size does.
+    received: list[tuple[str, int]] = []
+    subscribed = threading.Event()
+    reader = broker.client(INGEST_USER)
+    reader.on_message = lambda _c, _u, m: received.append((m.topic, len(m.payload)))
+    reader.on_subscribe = lambda *_args: subscribed.set()
+    reader.subscribe("enertrack/n1/#", qos=1)
+    assert subscribed.wait(10)
+    node = broker.client("n1")
+    dropped = threading.Event()
+    node.on_disconnect = lambda *_args: dropped.set()
+    node.publish("enertrack/n1/" + "x" * 9000, b'{"p": 1}', qos=1)
+    assert dropped.wait(10), "the broker kept a client that sent a 9 KB topic"
+    node.loop_stop()
+    # The largest message the contract allows still passes: the longest topic, a 4 KiB payload.
+    longest = "enertrack/n1/" + "x" * (64 - len("n1") - 1) + "/telemetry"
+    assert len(longest) == len("enertrack/") + 64 + len("/telemetry")
+    node = broker.client("n1")
+    publish_all(node, [(longest, b"x" * MAX_PAYLOAD_BYTES)])
+    node.disconnect()
+    deadline = time.monotonic() + 10
+    while not received and time.monotonic() < deadline:
+        time.sleep(0.05)
+    reader.disconnect()
+    assert received == [(longest, MAX_PAYLOAD_BYTES)]
 
 
 def test_a_node_cannot_publish_to_another_nodes_topic(broker: Broker, ingest: IngestProcess) -> None:

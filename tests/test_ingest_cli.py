@@ -44,6 +44,22 @@ def test_errors_lists_newest_first_and_filters_by_node(users_url: str) -> None:
     assert runner.invoke(main, ["ingest", "errors", "--node", "n9"]).output == "no rejected messages for node n9\n"
 
 
+def test_errors_never_print_raw_control_characters_from_the_network(users_url: str) -> None:
+    # Node ids were checked with `$`, which lets "n1\n" through: rows recorded before that was
+    # fixed, and any text a node chose, must not reach the terminal as escape sequences.
+    make_users_db(users_url, ["n1"])
+    engine = make_engine(users_url)
+    record(make_session_factory(engine), [
+        DeadLetter(Rejection(Reason.UNKNOWN_NODE, "node 'n1\\n' is not registered\x1b[2J", "n1\n\x1b[31m",
+                             "{\\x1b}\x07"), "enertrack/n1\n\x1b[31m/telemetry", 1_750_000_000.0),
+    ], [])
+    engine.dispose()
+    out = CliRunner().invoke(main, ["ingest", "errors"]).output
+    lines = out.splitlines()
+    assert len(lines) == 3 and all(line.isprintable() for line in lines), out
+    assert lines[0] == "2025-06-15T15:06:40Z  n1\\n\\x1b[31m  unknown_node  enertrack/n1\\n\\x1b[31m/telemetry"
+
+
 def test_errors_on_an_unmigrated_database_says_what_to_do(users_url: str) -> None:
     result = CliRunner().invoke(main, ["ingest", "errors"])
     assert result.exit_code == 2

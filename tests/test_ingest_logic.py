@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -24,10 +25,10 @@ from enertrack.models import Node
 from enertrack.store.base import StoreRejected, StoreUnavailable, WriteResult
 from enertrack.store.influx import InfluxStore
 from enertrack.store.isolate import write_isolating
-from enertrack.telemetry.batcher import Batcher, DeadLetter, Inbound, ackable, plan_batch
+from enertrack.telemetry.batcher import Batcher, DeadLetter, Inbound, Plan, ackable, plan_batch
 from enertrack.telemetry.directory import NodeDirectory
 from enertrack.telemetry.handover import Handover
-from enertrack.telemetry.payload import Reason
+from enertrack.telemetry.payload import MAX_PAYLOAD_BYTES, Reason, Rejection
 from enertrack.telemetry.reading import Reading
 from enertrack.telemetry.stats import IngestStats, Throttle
 from enertrack.telemetry_db import recent_rejections
@@ -41,6 +42,44 @@ def msg(mid: int, payload: object, node: str = "n1", *, generation: int = 1, kin
         qos: int = 1) -> Inbound:
     raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     return Inbound(mid, f"enertrack/{node}/{kind}", raw, NOW, False, generation, qos)
+
+
+# ---- what the network thread hands over, and what the daemon logs ----------------------------
+
+def test_the_hand_over_keeps_only_enough_of_an_oversized_topic_or_payload_to_reject_it(
+    daemon_parts: tuple[str, Path],
+) -> None:
+    # The queue counts messages, not bytes: 64 KiB topics and payloads must not fill it.
+    url, _ = daemon_parts
+    daemon, _client, engine = make_daemon(url, FlakyStore(failures=0))
+    engine.dispose()
+    sent = [(b"enertrack/n1/" + b"x" * 60_000, b'{"p": 1}'), (b"enertrack/n1/telemetry", b"{" + b" " * 60_000 + b"}"),
+            (b"enertrack/n1/telemetry", b'{"p": 1}')]
+    for mid, (topic, payload) in enumerate(sent, 1):
+        message = mqtt.MQTTMessage(mid, topic)
+        message.payload = payload
+        daemon._on_message(None, None, message)  # type: ignore[arg-type]
+    queued = daemon.queue.take(10, 0)
+    assert [(len(m.topic), len(m.payload)) for m in queued] == [
+        (len("enertrack") + 1 + 64 + len("/telemetry") + 1, 8), (22, MAX_PAYLOAD_BYTES + 1), (22, 8)
+    ]
+    plan = plan_batch(queued, "enertrack", lambda _node_id: True)
+    assert [d.rejection.reason for d in plan.dead_letters] == [Reason.BAD_TOPIC, Reason.TOO_LARGE]
+    assert [r.power for r in plan.readings] == [1.0]
+
+
+def test_a_rejection_is_logged_without_raw_control_characters(
+    daemon_parts: tuple[str, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    url, _ = daemon_parts
+    daemon, _client, engine = make_daemon(url, FlakyStore(failures=0))
+    engine.dispose()
+    rejection = Rejection(Reason.STORE_REJECTED, "the store said: \x1b[2J\nFAKE LOG LINE", "n1\x1b]0;owned\x07",
+                          "{\\x1b}\x9b")
+    daemon._log_rejections(Plan(dead_letters=[DeadLetter(rejection, "enertrack/n1\r/telemetry", NOW)]))
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("rejected")]
+    assert line.isprintable(), line
+    assert "n1\\x1b]0;owned\\x07" in line and "\\x1b[2J\\nFAKE LOG LINE" in line
 
 
 # ---- batching -----------------------------------------------------------------------------
@@ -425,6 +464,87 @@ def test_influxdb_refusing_some_points_through_the_real_client(daemon_parts: tup
                                           f"to bucket 'bucket': {SERVER_REFUSAL}")
     assert rejections[0].excerpt == json.dumps({"ts": 1_749_999_013, "p": 666.0})
     assert daemon.stats.totals.rejected == Counter({"store_rejected": 1})
+
+
+class RefusingAllStore(FlakyStore):
+    """Refuses (StoreRejected) every write until its `refusals` run out, then stores."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__(failures=0)
+        self.refusals = refusals
+
+    def write(self, readings: Sequence[Reading], params: Mapping[str, EnergyParams] | None = None) -> WriteResult:
+        if self.refusals:
+            self.refusals -= 1
+            raise StoreRejected(REFUSAL)
+        return super().write(readings, params)
+
+
+def test_a_store_refusing_every_reading_of_several_nodes_is_held_as_unavailable_not_dead_lettered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Refusing each reading of a batch from several nodes, one by one, is the store's doing (its
+    # configuration, or something answering in its place), not the data's: nothing may be lost.
+    monkeypatch.setattr("enertrack.ingest.wait_exponential", lambda **_kw: lambda _state: 0.0)
+    url = f"sqlite:///{tmp_path / 'users.sqlite3'}"
+    make_users_db(url, ["n1", "n2"])
+    store = RefusingAllStore(refusals=7 * 3)  # 4 readings: 7 writes to isolate them all, 3 times
+    daemon, client, engine = make_daemon(url, store)
+    messages = [msg(mid, {"ts": 1_749_999_000 + mid, "p": mid}, node=f"n{mid % 2 + 1}") for mid in range(1, 5)]
+    daemon._commit(messages)
+    rejections = recent_rejections(make_session_factory(engine))
+    engine.dispose()
+    assert rejections == []
+    assert [(r.node_id, r.ts) for batch in store.batches for r in batch] == [
+        (f"n{mid % 2 + 1}", 1_749_999_000 + mid) for mid in range(1, 5)
+    ]
+    assert client.acks == [(mid, 1, 1) for mid in range(1, 5)]  # only once stored
+    assert daemon.stats.totals.store_retries == 3
+    assert "time-series store unavailable" in caplog.text and "refused each of the 4 readings" in caplog.text
+
+
+def test_one_nodes_readings_all_refused_are_dead_lettered_so_one_node_cannot_hold_up_the_rest(
+    daemon_parts: tuple[str, Path],
+) -> None:
+    url, _ = daemon_parts
+    store = RefusingAllStore(refusals=10**9)
+    daemon, client, engine = make_daemon(url, store, lambda: 0)
+    daemon._commit([msg(mid, {"ts": 1_749_999_000 + mid, "p": mid}) for mid in (1, 2, 3)])
+    rejections = recent_rejections(make_session_factory(engine))
+    engine.dispose()
+    assert [mid for mid, *_ in client.acks] == [1, 2, 3]
+    assert [r.reason for r in rejections] == ["store_rejected"] * 3
+
+
+def test_a_proxy_answering_400_in_front_of_influxdb_loses_nothing(
+    daemon_parts: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A misconfigured reverse proxy answers 400 with its own page, not InfluxDB's error JSON:
+    # the batch is held and retried, never split up and dead-lettered.
+    url, _ = daemon_parts
+    monkeypatch.setattr("enertrack.ingest.wait_exponential", lambda **_kw: lambda _state: 0.0)
+    fake = serve()
+    server = next(fake)
+    try:
+        page = Answer(400, b"<html><body><h1>400 Bad Request</h1></body></html>\r\n", {"Content-Type": "text/html"})
+        server.answer("/api/v2/write", page, page, Answer(204))
+        server.answer("/api/v2/query", Answer(200, b"\r\n", {"Content-Type": "text/csv; charset=utf-8"}))
+        store = InfluxStore(server.url, "token", "org", "bucket", timeout_ms=2000)
+        daemon, client, engine = make_daemon(url, store, lambda: len(server.sent("/api/v2/write")))
+        daemon._commit([msg(mid, {"ts": 1_749_999_000 + mid, "p": mid}) for mid in (1, 2, 3)])
+        rejections = recent_rejections(make_session_factory(engine))
+        engine.dispose()
+        store.close()
+        writes = server.sent("/api/v2/write")
+    finally:
+        next(fake, None)
+    assert rejections == []
+    assert len(writes) == 3 and writes[0].body == writes[1].body == writes[2].body  # the whole batch each time
+    assert [line.rsplit(" ", 1)[1] for line in writes[2].body.decode().splitlines() if line.startswith("energy,")] == [
+        str(1_749_999_000 + mid) for mid in (1, 2, 3)
+    ]
+    assert client.acks == [(mid, 1, 3) for mid in (1, 2, 3)]
+    assert daemon.stats.totals.store_retries == 2
 
 
 # ---- readings without ts through the commit ---------------------------------------------------

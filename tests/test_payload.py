@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,9 @@ from enertrack.telemetry.payload import (
     StatusUpdate,
     decode,
     excerpt,
+    parse_topic,
     store_refused,
+    topic_max,
 )
 from enertrack.telemetry.reading import Reading
 
@@ -93,6 +96,11 @@ REJECTED: list[tuple[str, str, bytes | str, Reason, str]] = [
     ("bad node id characters", "enertrack/me.ter/telemetry", '{"p": 1}', Reason.BAD_TOPIC, "1-64"),
     ("node id too long", f"enertrack/{'x' * 65}/telemetry", '{"p": 1}', Reason.BAD_TOPIC, "1-64"),
     ("empty node id", "enertrack//telemetry", '{"p": 1}', Reason.BAD_TOPIC, "1-64"),
+    ("node id ending in a line break", "enertrack/meter-1\n/telemetry", '{"p": 1}', Reason.BAD_TOPIC, "1-64"),
+    ("status of a node id ending in a line break", "enertrack/meter-1\n/status", "online", Reason.BAD_TOPIC,
+     "1-64"),
+    ("topic longer than any valid one", f"enertrack/meter-1/{'x' * 60_000}", '{"p": 1}', Reason.BAD_TOPIC,
+     "longer than any"),
     ("too large", TOPIC, '{"p": 1, "pad": "' + "x" * MAX_PAYLOAD_BYTES + '"}', Reason.TOO_LARGE, "at most 4096"),
     ("not UTF-8", TOPIC, b'{"p": 1, "x": "\xff"}', Reason.BAD_JSON, "UTF-8"),
     ("truncated JSON", TOPIC, '{"p": 1', Reason.BAD_JSON, "not valid JSON"),
@@ -198,6 +206,33 @@ def test_unknown_node_is_rejected_before_its_payload_is_read() -> None:
     assert outcome.reason == Reason.UNKNOWN_NODE
     assert outcome.node_id == "meter-1"
     assert "enertrack node add" in outcome.message
+
+
+@pytest.mark.parametrize("prefix", ["enertrack", "site/a", "site/a/"])
+def test_the_longest_valid_topic_is_accepted_and_one_character_more_is_not(prefix: str) -> None:
+    head = prefix.rstrip("/")
+    longest = f"{head}/{'x' * 64}/telemetry"
+    assert len(longest) == topic_max(head)
+    assert parse_topic(longest, prefix) == ("x" * 64, "telemetry")
+    assert parse_topic(f"{head}/{'x' * 64}/status", prefix) == ("x" * 64, "status")
+    longer = parse_topic(longest + "x", prefix)
+    assert isinstance(longer, Rejection) and longer.reason == Reason.BAD_TOPIC
+
+
+def test_long_topics_are_not_kept_by_the_topic_cache() -> None:
+    # A node may publish under enertrack/<itself>/ any topic up to 64 KiB: 4096 cached ones of
+    # 60 KB would keep ~240 MB alive. 100 of them must leave (almost) nothing behind.
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(100):
+            outcome = parse_topic(f"enertrack/meter-1/{i}{'x' * 60_000}", "enertrack")
+            assert isinstance(outcome, Rejection) and outcome.reason == Reason.BAD_TOPIC
+        del outcome
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 500_000, f"{kept} bytes kept after 100 topics of 60 KB"
 
 
 def test_custom_prefix() -> None:

@@ -3,11 +3,12 @@
 Writes are synchronous, so a write() that returns means InfluxDB accepted the batch and the
 daemon may acknowledge it; nothing is queued or retried in here (the daemon retries with
 backoff). Failures are sorted in two: StoreUnavailable (network, timeout, 5xx, 429, bad
-credentials or missing bucket: retry later) and StoreRejected (4xx for the data itself:
-retrying the same batch fails again). Energy is kept as an energy ledger written with the
-readings (enertrack.store.ledger) and summed by InfluxDB. Query text comes from
-enertrack.store.flux, bytes on the wire from enertrack.store.line_protocol, the ledger's
-arithmetic from enertrack.store.ledger; this module only moves data between them.
+credentials, missing bucket, an answer not from InfluxDB: retry later) and StoreRejected
+(InfluxDB's own 400/413/422 about the data: retrying the same batch fails again). Energy is
+kept as an energy ledger written with the readings (enertrack.store.ledger) and summed by
+InfluxDB. Query text comes from enertrack.store.flux, bytes on the wire from
+enertrack.store.line_protocol, the ledger's arithmetic from enertrack.store.ledger; this module
+only moves data between them.
 """
 
 from __future__ import annotations
@@ -68,8 +69,18 @@ RUNS_PER_QUERY = 32  # energy(): runs of equal periods per Flux query (a year by
 CLUSTERS_PER_QUERY = 50  # write(): a live batch is 1 cluster; only a scattered one needs more
 
 
-def classify_status(status: int, action: str, detail: str) -> StoreUnavailable | StoreRejected:
-    """The exception for an HTTP error status: retry later, or do not retry this data as is."""
+REFUSING_STATUSES = frozenset({400, 413, 422})  # what InfluxDB answers for data it will not take
+
+
+def classify_status(
+    status: int, action: str, detail: str, from_influx: bool = True
+) -> StoreUnavailable | StoreRejected:
+    """The exception for an HTTP error status: retry later, or do not retry this data as is.
+
+    from_influx: the body was InfluxDB's own error JSON. Only then is a 400/413/422 taken as a
+    verdict on the data; any other 4xx, or one from something else (a reverse proxy), holds the
+    batch, since dead-lettering would lose readings InfluxDB never saw.
+    """
     if not status or status == 429 or status >= 500:  # no status: the answer never came whole
         return StoreUnavailable(f"InfluxDB answered {status} while {action}: {detail} (will retry)")
     if status in (401, 403):
@@ -82,19 +93,35 @@ def classify_status(status: int, action: str, detail: str) -> StoreUnavailable |
             f"InfluxDB found no such organization or bucket ({status}) while {action}: {detail}. "
             "Check INFLUX_ORG and INFLUX_BUCKET, and create the bucket."
         )
-    return StoreRejected(f"InfluxDB rejected the request ({status}) while {action}: {detail}")
+    if status in REFUSING_STATUSES and from_influx:
+        return StoreRejected(f"InfluxDB rejected the request ({status}) while {action}: {detail}")
+    return StoreUnavailable(
+        f"unexpected answer {status} while {action}, not an InfluxDB refusal of the data: {detail}. "
+        "Check INFLUX_URL and any proxy in front of InfluxDB; the batch is held and retried."
+    )
 
 
-def _api_detail(exc: ApiException) -> str:
-    """The server's own message ({"code", "message"} JSON in InfluxDB v2), else the HTTP reason."""
-    body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
-    if body:
-        try:
-            message = json.loads(body).get("message")
-        except (ValueError, AttributeError):
-            message = None
-        return str(message or body)[:500]
-    return str(exc.reason or "no detail")
+def influx_error(body: bytes | str | None) -> str | None:
+    """The message of an InfluxDB v2 error body ({"code": ..., "message": ...} JSON), else None."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        found = json.loads(text) if text else None
+    except ValueError:
+        return None
+    if isinstance(found, dict) and isinstance(found.get("code"), str) and isinstance(found.get("message"), str):
+        return found["message"]
+    return None
+
+
+def _classify(exc: ApiException, action: str) -> StoreUnavailable | StoreRejected:
+    """classify_status for a failed request, with the server's own words as the detail."""
+    message = influx_error(exc.body)
+    if message is not None:
+        detail = message[:500]
+    else:  # a proxy's HTML page, say: one line, bounded
+        body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
+        detail = " ".join(str(body or exc.reason or "no detail").split())[:300]
+    return classify_status(int(exc.status or 0), action, detail, from_influx=message is not None)
 
 
 def _epoch(value: datetime) -> int:
@@ -140,7 +167,7 @@ class InfluxStore:
         try:
             yield
         except ApiException as exc:
-            raise classify_status(int(exc.status or 0), action, _api_detail(exc)) from exc
+            raise _classify(exc, action) from exc
         except FluxQueryException as exc:
             raise StoreUnavailable(f"InfluxDB failed while {action}: {exc.message}") from exc
         except FluxCsvParserException as exc:

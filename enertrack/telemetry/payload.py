@@ -24,6 +24,9 @@ FUTURE_TOLERANCE_S = 300  # a node's clock may run at most 5 minutes ahead
 EPOCH_MIN = int(datetime(2020, 1, 1, tzinfo=UTC).timestamp())
 MS_THRESHOLD = 100_000_000_000  # larger epoch numbers are milliseconds (1e11 s is the year 5138)
 TOPIC_CACHE = 4096  # parsed topics kept: two per node (telemetry, status)
+NODE_ID_MAX = 64
+# What a valid topic adds to its prefix: "/", the longest node id, "/telemetry" (longer than "/status").
+TOPIC_EXTRA = 1 + NODE_ID_MAX + len("/telemetry")
 
 # Keys a payload may carry that are deliberately not data (the topic is the node's identity).
 IGNORED_ON_PURPOSE = frozenset({"node_id", "ts"})
@@ -101,9 +104,29 @@ def excerpt(payload: bytes) -> str:
     return printable(payload[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace"))
 
 
-@lru_cache(maxsize=TOPIC_CACHE)  # a fleet uses few topics; bounded against a flood of new ones
+def topic_max(prefix: str) -> int:
+    """The longest topic a valid message can have under prefix."""
+    return len(prefix) + TOPIC_EXTRA
+
+
 def parse_topic(topic: str, prefix: str) -> tuple[str, Kind] | Rejection:
     """`<prefix>/<node_id>/telemetry|status` -> (node_id, kind), or a bad_topic Rejection."""
+    if len(topic) > topic_max(prefix):
+        # Checked before the cache: an MQTT topic may be 64 KiB, and 4096 cached ones that long
+        # would keep a quarter of a gigabyte alive.
+        return Rejection(
+            Reason.BAD_TOPIC,
+            f"topic of {len(topic)} characters is longer than any {prefix.rstrip('/')}/<node_id>/telemetry "
+            f"or /status, where a node id is 1-{NODE_ID_MAX} of A-Z a-z 0-9 _ -; publish to one of those",
+            None,
+            "",
+        )
+    return _parse_topic(topic, prefix)
+
+
+@lru_cache(maxsize=TOPIC_CACHE)  # a fleet uses few topics; bounded against a flood of new ones
+def _parse_topic(topic: str, prefix: str) -> tuple[str, Kind] | Rejection:
+    """parse_topic for a topic of bounded length (each one cached is at most topic_max long)."""
     head = prefix.rstrip("/") + "/"
     rest = topic[len(head):] if topic.startswith(head) else None
     parts = rest.split("/") if rest is not None else []
@@ -116,10 +139,10 @@ def parse_topic(topic: str, prefix: str) -> tuple[str, Kind] | Rejection:
             "",
         )
     node_id, kind = parts[0], parts[1]
-    if not NODE_ID_RE.match(node_id):
+    if not NODE_ID_RE.fullmatch(node_id):  # not match: its `$` would let "abc\n" through
         return Rejection(
             Reason.BAD_TOPIC,
-            f"node id {node_id[:70]!r} in the topic is not 1-64 of A-Z a-z 0-9 _ -; "
+            f"node id {node_id[:70]!r} in the topic is not 1-{NODE_ID_MAX} of A-Z a-z 0-9 _ -; "
             "rename the node in its firmware and in EnerTrack",
             None,
             "",
@@ -193,7 +216,8 @@ def parse_telemetry(node_id: str, payload: bytes, received_at: float) -> Accepte
         return Rejection(reason, message, node_id, excerpt(payload))
 
     if len(payload) > MAX_PAYLOAD_BYTES:
-        return reject(Reason.TOO_LARGE, f"payload is {len(payload)} bytes, at most "
+        # "more than", not its size: the daemon keeps only the first MAX_PAYLOAD_BYTES + 1 bytes.
+        return reject(Reason.TOO_LARGE, f"payload is more than {MAX_PAYLOAD_BYTES} bytes, at most "
                       f"{MAX_PAYLOAD_BYTES} allowed; send one reading per message")
     try:
         text = payload.decode("utf-8")
