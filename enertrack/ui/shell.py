@@ -52,7 +52,11 @@ def navbar() -> dbc.Navbar:
             fluid=True,
         ),
         id=ids.NAVBAR,
-        class_name="border-bottom mb-3 bg-body-tertiary",
+        # dbc's defaults (color="primary", dark=True) would force white text onto this light
+        # bar: the body-tertiary colour and Bootstrap's colour mode decide the text instead.
+        color="var(--bs-tertiary-bg)",
+        dark=False,
+        class_name="border-bottom mb-3",
         expand="lg",
     )
 

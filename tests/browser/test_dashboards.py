@@ -84,6 +84,11 @@ def test_panel_shows_kpis_and_statuses_and_ticks_in_place(live: Any) -> None:
     assert "node-status-active" in status(duo, ACTIVE)
     assert "node-status-disconnected" in status(duo, DISCONNECTED)
     assert "node-status-no_data" in status(duo, SILENT)
+    for node, label in ((ACTIVE, "Active"), (DISCONNECTED, "Disconnected"), (SILENT, "No data")):
+        badge = row(duo, node).find_element(By.CSS_SELECTOR, ".node-status")
+        assert badge.text == tr("es", label)  # readable: light text on the badge's colour
+        assert luminance(badge.value_of_css_property("color")) - luminance(
+            badge.value_of_css_property("background-color")) > 0.4
 
     # A new reading: the next tick sets the numbers in place; cards and rows stay the same elements.
     cards = duo.driver.find_elements(By.CSS_SELECTOR, ".kpi-card")

@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.conftest import console_errors, url
+from tests.browser.conftest import console_errors, luminance, url
 
 pytestmark = pytest.mark.browser
 PASSWORD = "una frase bastante larga"
@@ -85,12 +85,14 @@ def test_first_visit_journey(live: Any) -> None:
 
     # Dark mode survives a reload, and is there before the app renders.
     assert theme(duo) == "light"
+    assert navbar_contrast(duo) > 0.5  # dark text on the light bar
     duo.find_element("#theme-toggle").click()
     wait(duo, lambda _d: theme(duo) == "dark")
     duo.driver.refresh()
     assert theme(duo) == "dark"
     duo.wait_for_element("#nodes-empty")
     assert theme(duo) == "dark"
+    assert navbar_contrast(duo) > 0.5  # light text on the dark bar
 
     # Log out from the user menu.
     duo.find_element("#user-menu").click()
@@ -101,6 +103,18 @@ def test_first_visit_journey(live: Any) -> None:
     wait(duo, EC.url_contains("/enertrack/login?next="))
 
     assert console_errors(duo) == []
+
+
+def navbar_contrast(duo: Any) -> float:
+    """The smallest luminance gap between the navbar's background and its brand and link texts."""
+    colors = duo.driver.execute_script("""
+        var bar = document.getElementById('navbar');
+        var texts = [bar.querySelector('.navbar-brand')].concat(Array.from(bar.querySelectorAll('.nav-link')));
+        return [getComputedStyle(bar).backgroundColor].concat(texts.map(function (e) { return getComputedStyle(e).color; }));
+    """)
+    background, texts = luminance(colors[0]), colors[1:]
+    assert texts, "no navbar text found"
+    return min(abs(luminance(text) - background) for text in texts)
 
 
 def test_language_switch_for_visitors(live: Any) -> None:
