@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
+
 from enertrack.db import make_engine, make_session_factory, transaction
 from enertrack.migrate import upgrade
 from enertrack.models import Node, User
@@ -40,6 +42,18 @@ def add_node(url: str, node_id: str) -> None:
             session.add(Node(node_id=node_id, owner=owner))
     finally:
         engine.dispose()
+
+
+def with_node_refresh(refresh_s: float) -> tuple[str, ...]:
+    """The daemon's command, re-reading the node list every refresh_s s instead of the fixed 60 s.
+
+    The interval is a constant of the code, not a setting: the child patches it before main().
+    """
+    code = ("import functools, sys\n"
+            "import enertrack.ingest as ingest\n"
+            f"ingest.NodeDirectory = functools.partial(ingest.NodeDirectory, refresh_s={refresh_s!r})\n"
+            "sys.exit(ingest.main())\n")
+    return ("-c", code)
 
 
 class IngestProcess:
@@ -131,19 +145,48 @@ def default_payload(ts: int, i: int) -> str:
     return json.dumps({"ts": ts, "v": 230.0, "p": float(i), "e": i / 1000})
 
 
+class Acks:
+    """PUBACKs one publisher has received, by message id (on_publish), for waits that survive reconnects.
+
+    paho keeps a QoS 1 message published while the connection is down and sends it after its
+    automatic reconnection, but that message's wait_for_publish() raises: its PUBACK is what counts.
+    """
+
+    def __init__(self, client: mqtt.Client) -> None:
+        self._acked: set[int] = set()
+        self._condition = threading.Condition()
+        client.on_publish = self._on_publish
+
+    def _on_publish(self, _c: mqtt.Client, _u: object, mid: int, _reason: object, _props: object) -> None:
+        with self._condition:
+            self._acked.add(mid)
+            self._condition.notify_all()
+
+    def wait(self, mid: int, timeout: float) -> None:
+        """Wait for mid's PUBACK, however many reconnections it takes."""
+        with self._condition:
+            if not self._condition.wait_for(lambda: mid in self._acked, timeout):
+                raise TimeoutError(f"message {mid} was not acknowledged within {timeout} s")
+            self._acked.discard(mid)  # message ids are reused
+
+
 class Stream:
     """Publishes count readings per node (one per second of ts) at about rate messages/s, QoS 1, in a thread.
 
     Each publish waits for the broker's PUBACK, so `sent` counts messages the broker holds.
+    With reconnecting=True the publishers ride out a broker restart (paho reconnects them and
+    resends what was not acknowledged); otherwise a lost connection fails the stream.
     """
 
     def __init__(self, broker: Broker, count: int, nodes: Sequence[str], rate: float = 1500.0,
-                 start_ts: int | None = None, payload: Callable[[int, int], str] = default_payload) -> None:
+                 start_ts: int | None = None, payload: Callable[[int, int], str] = default_payload,
+                 reconnecting: bool = False) -> None:
         self.broker = broker
         self.count = count
         self.nodes = list(nodes)
         self.rate = rate
         self.payload = payload
+        self.reconnecting = reconnecting
         self.base = start_ts if start_ts is not None else int(time.time()) - 3 * count
         self.expected = sorted((node, self.base + i) for node in self.nodes for i in range(count))
         self.sent = 0
@@ -153,11 +196,15 @@ class Stream:
     def _run(self) -> None:
         try:
             clients = {node: self.broker.client(node) for node in self.nodes}
+            acks = {node: Acks(client) for node, client in clients.items()} if self.reconnecting else {}
             started = time.monotonic()
             for i in range(self.count):
                 for node in self.nodes:
-                    publish_all(clients[node], [(f"enertrack/{node}/telemetry", self.payload(self.base + i, i))],
-                                timeout=60)
+                    message = (f"enertrack/{node}/telemetry", self.payload(self.base + i, i))
+                    if self.reconnecting:
+                        acks[node].wait(clients[node].publish(*message, qos=1).mid, timeout=60)
+                    else:
+                        publish_all(clients[node], [message], timeout=60)
                     self.sent += 1
                 time.sleep(max(0.0, started + self.sent / self.rate - time.monotonic()))
             for client in clients.values():

@@ -41,6 +41,15 @@ class Pki:
     ca_cert: Path
     cert: Path
     key: Path
+    ca_key: Path  # kept so a test can sign client certificates with the same CA
+
+
+@dataclass(frozen=True)
+class ClientCert:
+    """A client certificate and its key (MQTT_CERT_FILE, MQTT_KEY_FILE)."""
+
+    cert: Path
+    key: Path
 
 
 def _key() -> ec.EllipticCurvePrivateKey:
@@ -83,11 +92,37 @@ def make_pki(directory: Path, name: str = "test") -> Pki:
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    pki = Pki(directory / f"{name}-ca.crt", directory / f"{name}-server.crt", directory / f"{name}-server.key")
+    pki = Pki(directory / f"{name}-ca.crt", directory / f"{name}-server.crt", directory / f"{name}-server.key",
+              directory / f"{name}-ca.key")
     pki.ca_cert.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     pki.cert.write_bytes(server.public_bytes(serialization.Encoding.PEM))
     _write_key(server_key, pki.key)
+    _write_key(ca_key, pki.ca_key)
     return pki
+
+
+def make_client_cert(pki: Pki, common_name: str) -> ClientCert:
+    """A client certificate for common_name signed by pki's CA (the broker may take the CN as username)."""
+    ca = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
+    ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    now = dt.datetime.now(dt.UTC)
+    key = _key()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    stem = pki.ca_cert.parent / f"client-{common_name}"
+    found = ClientCert(stem.with_suffix(".crt"), stem.with_suffix(".key"))
+    found.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_key(key, found.key)
+    return found
 
 
 def render_config(template: str, overrides: dict[str, str | None]) -> str:
@@ -116,6 +151,9 @@ class Broker:
     max_inflight: int = 1000
     tls: bool = True
     log_all: bool = False  # debug logging: every packet, so tests can count the daemon's PUBACKs
+    # The TLS listener refuses clients without a certificate from the test CA and takes the
+    # certificate's CN as the username (passwords are then not asked for).
+    require_certificate: bool = False
     port: int = field(default_factory=free_port)
     users: dict[str, str] = field(default_factory=lambda: {INGEST_USER: INGEST_PASSWORD})
     process: subprocess.Popen[bytes] | None = None
@@ -161,6 +199,9 @@ class Broker:
             **(tls if self.tls else dict.fromkeys(tls)),
             **({"log_type": "all"} if self.log_all else {}),
         })
+        if self.require_certificate:
+            # Listener options apply to the last `listener` line: the template has one.
+            config += "require_certificate true\nuse_identity_as_username true\n"
         if os.geteuid() == 0:
             config += "user root\n"  # as root, mosquitto would switch to a user that cannot read tmp dirs
         self.conf_file.write_text(config)
@@ -221,13 +262,20 @@ class Broker:
         return env
 
     def client(self, user: str, *, client_id: str = "", ca_file: Path | None = None,
-               clean: bool = True, protocol: int = mqtt.MQTTv311) -> mqtt.Client:
-        """A connected client with its network loop running (the caller disconnects it)."""
+               clean: bool = True, protocol: int = mqtt.MQTTv311, cert: ClientCert | None = None) -> mqtt.Client:
+        """A connected client with its network loop running (the caller disconnects it).
+
+        With cert, the client presents that certificate instead of a password.
+        """
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean,
                         protocol=protocol)
-        c.username_pw_set(user, self.users[user])
+        if cert is None:
+            c.username_pw_set(user, self.users[user])
         if self.tls:
-            c.tls_set_context(ssl.create_default_context(cafile=str(ca_file or self.pki.ca_cert)))
+            context = ssl.create_default_context(cafile=str(ca_file or self.pki.ca_cert))
+            if cert is not None:
+                context.load_cert_chain(str(cert.cert), str(cert.key))
+            c.tls_set_context(context)
         c.max_inflight_messages_set(1000)
         c.max_queued_messages_set(0)
         connected = threading.Event()

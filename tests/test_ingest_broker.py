@@ -22,13 +22,14 @@ from enertrack.store.sqlite import SQLiteStore
 from enertrack.telemetry.payload import MAX_PAYLOAD_BYTES, Reason
 from enertrack.telemetry.reading import Reading
 from enertrack.telemetry_db import recent_rejections
-from tests.ingest_process import IngestProcess, add_node, make_users_db
+from tests.ingest_process import IngestProcess, add_node, make_users_db, with_node_refresh
 from tests.mqtt_broker import (
     INGEST_PASSWORD,
     INGEST_USER,
     ROOT,
     Broker,
     broker_fixture,
+    make_client_cert,
     make_pki,
     publish_all,
 )
@@ -213,6 +214,95 @@ def test_a_node_registered_while_the_daemon_runs_is_accepted_within_seconds(
     client.disconnect()
     assert ingest.wait_stored(["ghost"], 1) == [("ghost", now - 9)]
     assert ingest.stop() == 0
+
+
+def test_a_node_deleted_while_the_daemon_runs_is_refused_after_the_next_refresh(
+    broker: Broker, tmp_path: Path
+) -> None:
+    # The node list is re-read every 60 s (fixed in the code, REFRESH_S); this run re-reads it
+    # every 2 s. Only n1 and n2 publish, so no unknown node triggers an early re-read on a miss.
+    refresh_s = 2.0
+    process = IngestProcess(tmp_path, broker, command=with_node_refresh(refresh_s),
+                            extra_env={"MQTT_CLIENT_ID": "ingest-node-deleted"})
+    make_users_db(process.users_url, NODES)
+    clients = {node: broker.client(node) for node in NODES}
+    try:
+        process.start()
+        base = int(time.time()) - 1000
+
+        def publish(node: str, i: int) -> None:
+            publish_all(clients[node], [(f"enertrack/{node}/telemetry", json.dumps({"ts": base + i, "p": i}))])
+
+        publish("n1", 0)
+        publish("n2", 0)
+        assert process.wait_stored(NODES, 2) == [("n1", base), ("n2", base)]
+        subprocess.run([sys.executable, "-m", "enertrack.cli", "node", "remove", "--user", "owner", "--id", "n2",
+                        "--yes"], cwd=ROOT, env=process.env, capture_output=True, text=True, check=True)
+        deleted_at = time.monotonic()
+        i = 1
+        while "rejected unknown_node from node n2" not in process.log():
+            assert time.monotonic() - deleted_at < refresh_s + 5, "n2 is still accepted after the refresh"
+            publish("n2", i)  # n2 first: once n1's reading is stored, n2's has been handled
+            publish("n1", i)
+            i += 1
+            time.sleep(0.1)
+        refused_from = i
+        for i in range(refused_from, refused_from + 5):  # from now on every reading of n2 is refused
+            publish("n2", i)
+            publish("n1", i)
+        sent = i + 1
+        assert process.wait_stored(["n1"], sent) == [("n1", base + k) for k in range(sent)]
+        assert process.stop() == 0
+    finally:
+        for client in clients.values():
+            client.disconnect()
+        process.kill()
+    # n2's readings from before the deletion went with it; those between the deletion and the
+    # refresh were still stored (and go when the id is registered again); none after it.
+    late = [ts - base for _node, ts in process.stored(["n2"])]
+    assert all(1 <= k < refused_from for k in late), late
+    refused = (sent - 1) - len(late)
+    assert refused >= 5
+    line = totals(process)
+    assert f"rejected {refused} (unknown_node {refused})" in line, line
+    engine = make_engine(process.users_url)
+    letters = recent_rejections(make_session_factory(engine), limit=1000)
+    engine.dispose()
+    assert [(letter.node_id, letter.reason) for letter in letters] == [("n2", "unknown_node")] * refused
+
+
+def test_the_daemon_presents_its_client_certificate_to_a_broker_that_requires_one(tmp_path: Path) -> None:
+    with Broker(tmp_path / "mosquitto", users=dict(USERS), require_certificate=True) as broker:
+        # Without a certificate: refused by TLS (with TLS 1.3 the broker's alert comes on the first
+        # read after the handshake), although the password is right, again at every attempt.
+        without = IngestProcess(tmp_path / "without", broker, extra_env={"MQTT_CLIENT_ID": "ingest-without-cert"})
+        without.workdir.mkdir()
+        make_users_db(without.users_url, NODES)
+        try:
+            without.start(wait=False)
+            without.wait_for(r"alert certificate required|alert handshake failure", count=2)
+            assert without.stop() == 0
+        finally:
+            without.kill()
+        assert "connected to" not in without.log()
+        # With one and no password at all: the broker takes the certificate's CN as the username,
+        # and the ACL lets that user (the ingest's) read every node's telemetry.
+        cert = make_client_cert(broker.pki, INGEST_USER)
+        ingest = IngestProcess(tmp_path / "with", broker, extra_env={
+            "MQTT_CLIENT_ID": "ingest-with-cert", "MQTT_CERT_FILE": str(cert.cert), "MQTT_KEY_FILE": str(cert.key)})
+        del ingest.env["MQTT_USR"], ingest.env["MQTT_PASS"]
+        ingest.workdir.mkdir()
+        make_users_db(ingest.users_url, NODES)
+        try:
+            ingest.start()
+            node = broker.client("n1", cert=make_client_cert(broker.pki, "n1"))
+            now = int(time.time())
+            publish_all(node, [("enertrack/n1/telemetry", json.dumps({"ts": now - 1, "p": 5}))])
+            node.disconnect()
+            assert ingest.wait_stored(NODES, 1) == [("n1", now - 1)]
+            assert ingest.stop() == 0
+        finally:
+            ingest.kill()
 
 
 def _bad_cases() -> list[tuple[str, str, bytes, Reason]]:
