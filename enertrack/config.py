@@ -172,7 +172,8 @@ class Settings(BaseSettings):
     ingest_batch_ms: PositiveInt = Field(200, alias="INGEST_BATCH_MS")
     ingest_queue_max: PositiveInt = Field(10_000, alias="INGEST_QUEUE_MAX")
     # The broker's max_inflight_messages (deploy/mosquitto.conf ships 1000; Mosquitto's default is 20):
-    # a manual-ack subscriber never holds more unacknowledged messages, so no batch can be larger.
+    # the broker is meant to lend a manual-ack subscriber no more unacknowledged messages, so no
+    # batch is made larger (Mosquitto 2.0 overshoots once acks flow: docs/operations.md section 4).
     mqtt_max_inflight: PositiveInt = Field(1000, alias="MQTT_MAX_INFLIGHT")
 
     @property

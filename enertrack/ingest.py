@@ -97,8 +97,8 @@ def config_warnings(settings: Settings) -> list[str]:
     if settings.ingest_batch_size > settings.mqtt_max_inflight:
         found.append(
             f"INGEST_BATCH_SIZE={settings.ingest_batch_size} exceeds the broker's in-flight window "
-            f"MQTT_MAX_INFLIGHT={settings.mqtt_max_inflight}: a manual-ack subscriber never holds more "
-            f"unacknowledged messages, so batches are capped at {settings.mqtt_max_inflight}. Raise the "
+            f"MQTT_MAX_INFLIGHT={settings.mqtt_max_inflight}: the broker is meant to lend a manual-ack subscriber "
+            f"no more unacknowledged messages, so batches are capped at {settings.mqtt_max_inflight}. Raise the "
             "broker's max_inflight_messages (and MQTT_MAX_INFLIGHT) or lower INGEST_BATCH_SIZE."
         )
     if settings.ingest_queue_max < settings.mqtt_max_inflight:
@@ -142,6 +142,7 @@ class Daemon:
         self._stop_deadline = float("inf")
         self._conn_lock = threading.Lock()
         self._generation = 0  # bumped on every successful connection
+        self._connected = False  # since the last disconnect: tells a refused handshake from a lost link
         self._connections = 0
         self._outage_since: float | None = None
         self._outage_side = ""
@@ -176,6 +177,7 @@ class Daemon:
         with self._conn_lock:
             self._generation += 1
             self._connections += 1
+            self._connected = True
         log.info("connected to %s:%s as %s (session present: %s)", self.settings.mqtt_host,
                  self.settings.mqtt_port, self.settings.mqtt_client_id, flags.session_present)
         # Subscribing again on a present session is harmless and covers a broker that lost it.
@@ -212,9 +214,19 @@ class Daemon:
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object,
                        reason: mqtt.ReasonCode, _props: object) -> None:
-        if not self.stopping.is_set():
+        with self._conn_lock:
+            was_connected, self._connected = self._connected, False
+        if self.stopping.is_set():
+            return
+        if was_connected:
             log.warning("disconnected from the broker (%s); unacknowledged messages will be "
                         "redelivered after reconnecting", reason)
+        else:
+            # The broker closed the link before accepting us: most often a TLS handshake it refused.
+            log.error("broker %s:%s closed the connection before accepting it (%s): check MQTT_CA_FILE, "
+                      "MQTT_CERT_FILE/MQTT_KEY_FILE if the broker requires a client certificate, and the "
+                      "broker's log; retrying with backoff", self.settings.mqtt_host, self.settings.mqtt_port,
+                      reason)
 
     def _on_message(self, _client: mqtt.Client, _userdata: object, msg: mqtt.MQTTMessage) -> None:
         if self.stopping.is_set():
