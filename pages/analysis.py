@@ -30,6 +30,7 @@ from enertrack.store.base import StoreUnavailable
 from enertrack.ui import fmt, ids
 from enertrack.ui.energy_chart import energy_figure
 from enertrack.ui.forms import date_range
+from enertrack.ui.plot_theme import graph_config
 from enertrack.ui.user import user_id, user_lang, user_timezone
 
 dash.register_page(__name__, path="/analysis", title="EnerTrack")
@@ -78,7 +79,7 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
                 class_name="g-2 align-items-center mb-3",
             ),
             dbc.Alert(id=MESSAGE, color="warning", is_open=False),
-            dcc.Loading(dcc.Graph(id=CHART, config={"displaylogo": False}, style={"height": "420px"}),
+            dcc.Loading(dcc.Graph(id=CHART, config=graph_config(lang), style={"height": "420px"}),
                         delay_show=300),
             html.Div(id=STATS, className="mt-3"),
             dcc.Download(id=DOWNLOAD),

@@ -31,7 +31,7 @@ from enertrack.node_dashboard import (
 from enertrack.nodes import NodeNotFound, NodeView, owned
 from enertrack.store.base import Extreme, RangeSummary, StoreUnavailable
 from enertrack.telemetry_db import recent_rejections
-from enertrack.ui import charts, fmt, ids
+from enertrack.ui import charts, fmt, ids, plot_theme
 from enertrack.ui.forms import date_range
 from enertrack.ui.live import Drawn, LiveState, new_generation
 from enertrack.ui.reasons import EXPLANATIONS
@@ -73,7 +73,7 @@ BLANK = {"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor"
 HIDDEN = {"display": "none"}
 
 
-def _chart_card(magnitude: Magnitude, _: Any) -> dbc.Col:
+def _chart_card(magnitude: Magnitude, _: Any, lang: Any) -> dbc.Col:
     unit = f" ({magnitude.unit})" if magnitude.unit else ""
     return dbc.Col(
         dbc.Card(
@@ -83,7 +83,7 @@ def _chart_card(magnitude: Magnitude, _: Any) -> dbc.Col:
                     [
                         html.Div(id=STATS[magnitude.name], className="node-stats mb-2"),
                         dcc.Graph(id=CHART[magnitude.name], figure=BLANK,
-                                  config={"displaylogo": False, "responsive": True},
+                                  config=plot_theme.graph_config(lang, responsive=True),
                                   style={"height": f"{charts.HEIGHT_PX}px"}),
                     ],
                     class_name="p-2",
@@ -137,7 +137,7 @@ def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
                         class_name="g-2 align-items-center mb-3",
                     ),
                     dbc.Alert(id=MESSAGE, color="warning", is_open=False),
-                    dbc.Row([_chart_card(m, _) for m in MAGNITUDES], class_name="g-3"),
+                    dbc.Row([_chart_card(m, _, lang) for m in MAGNITUDES], class_name="g-3"),
                     html.Div(id=REJECTIONS, className="mt-4"),
                 ],
                 id=FRAME,

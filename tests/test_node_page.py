@@ -398,6 +398,8 @@ def test_date_pickers_speak_spanish(seeded: Seeded, dash: DashClient, path: str)
     # Dash's own placeholders are English ("Start Date"): the pages pass translated ones.
     assert '"start_date_placeholder_text": "Fecha de inicio"' in text
     assert '"end_date_placeholder_text": "Fecha de fin"' in text
+    assert '"locale": "es"' in text  # plotly's month names and tips in Spanish too
+    assert '"locale"' not in json.dumps(response(dash.call("_pages_content.children", [path, "", "en"])))
 
 
 def test_the_node_page_lists_what_the_daemon_rejected(seeded: Seeded, dash: DashClient, app: Flask) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 import orjson
 import plotly.graph_objects as go
 
+from enertrack.i18n import language
+
 _BASE: dict[str, Any] = {
     "paper_bgcolor": "rgba(0,0,0,0)",
     "plot_bgcolor": "rgba(0,0,0,0)",
@@ -52,3 +54,17 @@ def themed_layout(theme: Any) -> dict[str, Any]:
     for copy.deepcopy).
     """
     return orjson.loads(_layout_json(theme_name(theme)))
+
+
+# Plotly's own words (month and day names on date axes, modebar tips) per language; the
+# Spanish dictionary is registered by assets/vendor/plotly/plotly-locale-es.js (served locally).
+PLOTLY_LOCALES = {"es": "es"}
+
+
+def graph_config(lang: Any, **extra: Any) -> dict[str, Any]:
+    """dcc.Graph config: no plotly logo, and plotly's month and day names in the user's language."""
+    config: dict[str, Any] = {"displaylogo": False, **extra}
+    locale = PLOTLY_LOCALES.get(language(lang))
+    if locale:
+        config["locale"] = locale
+    return config

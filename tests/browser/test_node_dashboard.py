@@ -70,6 +70,8 @@ def test_node_dashboard_in_a_browser(live: Any) -> None:
         wait(duo, lambda _d, n=name: plot(duo, n, "gd.data.length === 3 && gd.data[2].x.length > 1000"))
         assert duo.driver.find_elements(By.CSS_SELECTOR, f"#node-chart-{name} .main-svg")
     assert mean_step(duo, "power") == 60  # 24 h: one-minute buckets
+    # Plotly speaks Spanish too (its locale is served from assets/vendor): the modebar's tips.
+    assert plot(duo, "power", "!!gd.querySelector('.modebar-btn[data-title=\"Autoescalar\"]')")
     wait(duo, EC.text_to_be_present_in_element((By.ID, "node-stats-voltage"), now_voltage))
 
     # Another range: seven days in 15-minute buckets.
