@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from enertrack.calendar import boundaries as calendar_boundaries
 from enertrack.calendar import day_start, local_iso, parse_day
 from enertrack.store.base import TimeseriesStore
 
@@ -184,7 +183,7 @@ class AnalysisRequest:
 
 
 def default_range(period: str, local_today: date) -> tuple[date, date]:
-    """What each granularity shows first: today by hour, 30 days by day, this year by month, 5 years."""
+    """What each granularity shows first, [start, end): today by hour, 30 days by day, this year by month, 5 years."""
     if period == "hour":
         return local_today, local_today + timedelta(days=1)
     if period == "day":
@@ -195,14 +194,19 @@ def default_range(period: str, local_today: date) -> tuple[date, date]:
 
 
 def parse_request(period: object, start: object, end: object) -> AnalysisRequest | str:
-    """An AnalysisRequest, or an error code: bad_period, bad_date, end_before_start, too_many_periods."""
+    """An AnalysisRequest, or an error code: bad_period, bad_date, end_before_start, too_many_periods.
+
+    `end` is the last day shown, as a date picker says it (inclusive); the request's end is
+    the day after, the exclusive end every calculation uses.
+    """
     if not isinstance(period, str) or period not in MAX_PERIODS:
         return "bad_period"
-    first, last = parse_day(start), parse_day(end)
-    if first is None or last is None:
+    first, shown_last = parse_day(start), parse_day(end)
+    if first is None or shown_last is None:
         return "bad_date"
-    if last <= first:
+    if shown_last < first:
         return "end_before_start"
+    last = shown_last + timedelta(days=1)
     days = (last - first).days
     estimate = {"hour": days * 24, "day": days, "month": days / 28, "year": days / 365}[str(period)]
     if estimate > MAX_PERIODS[str(period)]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -67,15 +68,16 @@ def preset_range(preset: str, now: float) -> TimeRange:
 
 
 def custom_range(start: object, end: object, tz: str) -> TimeRange | str:
-    """[local midnight of start, local midnight of end), or an error code.
+    """From local midnight of start to the end of the day `end` (a picker's last day, inclusive), or an error code.
 
     Error codes: bad_date (missing or unreadable), end_before_start, too_long.
     """
-    first, last = parse_day(start), parse_day(end)
-    if first is None or last is None:
+    first, shown_last = parse_day(start), parse_day(end)
+    if first is None or shown_last is None:
         return "bad_date"
-    if last <= first:
+    if shown_last < first:
         return "end_before_start"
+    last = shown_last + timedelta(days=1)
     if (last - first).days > MAX_CUSTOM_DAYS:
         return "too_long"
     zone = ZoneInfo(tz)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import dash
@@ -49,7 +50,7 @@ PERIODS = (("hour", N_("Hour")), ("day", N_("Day")), ("month", N_("Month")), ("y
 ERRORS = {
     "bad_period": N_("Choose hour, day, month or year."),
     "bad_date": N_("Choose a start and an end date."),
-    "end_before_start": N_("The end date must be after the start date."),
+    "end_before_start": N_("The end date cannot be before the start date."),
     "too_many_periods": N_(
         "That range has too many bars for this granularity: choose a shorter range or a coarser one."),
     "store": N_("The readings are not available right now. Try again in a minute."),
@@ -98,8 +99,8 @@ def node_options(_load: Any) -> list[dict[str, str]]:
 @callback(Output(RANGE, "start_date"), Output(RANGE, "end_date"), Input(PERIOD, "value"))
 def period_range(period: Any) -> tuple[str, str]:
     """A sensible range when the granularity changes."""
-    first, last = default_range(period if isinstance(period, str) else "day", today(user_timezone()))
-    return first.isoformat(), last.isoformat()
+    first, end = default_range(period if isinstance(period, str) else "day", today(user_timezone()))
+    return first.isoformat(), (end - timedelta(days=1)).isoformat()  # the picker shows the last day
 
 
 def _compute(request: AnalysisRequest, requested: Any, now: float) -> tuple[Any, float, bool]:
@@ -193,7 +194,8 @@ def analyse(period: Any, start: Any, end: Any, requested: Any, theme: Any) -> tu
     with services().read() as db:
         tariff = Tariff(*accounts.tariff(db, user_id()))
     figure = energy_figure(table, request.period, theme, _("Total"), tariff.price, tariff.currency, lang=lang)
-    return figure, stats_view(energy_stats(table, previous, now, partial), request.period, _, tariff, lang=lang), "", False
+    stats = energy_stats(table, previous, now, partial)
+    return figure, stats_view(stats, request.period, _, tariff, lang=lang), "", False
 
 
 @callback(
@@ -211,5 +213,5 @@ def download(clicks: Any, period: Any, start: Any, end: Any, requested: Any) -> 
     if not clicks or isinstance(request, str):
         return no_update
     table, _previous, _partial = _compute(request, requested, time.time())
-    name = f"enertrack-{request.period}-{request.start}-{request.end}.csv"
+    name = f"enertrack-{request.period}-{request.start}-{request.end - timedelta(days=1)}.csv"  # last day shown
     return {"content": export_csv(table, user_timezone()), "filename": name, "type": "text/csv"}

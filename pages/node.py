@@ -62,7 +62,7 @@ PRESET_LABELS = (("1h", N_("1 hour")), ("24h", N_("24 hours")), ("7d", N_("7 day
 ERRORS = {
     "bad_preset": N_("Choose one of the ranges."),
     "bad_date": N_("Choose a start and an end date."),
-    "end_before_start": N_("The end date must be after the start date."),
+    "end_before_start": N_("The end date cannot be before the start date."),
     "too_long": N_("That range is too long: choose at most three years, or download the CSV."),
     "store": N_("The readings are not available right now. Try again in a minute."),
 }
@@ -126,7 +126,7 @@ def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
                                 label_checked_class_name="active"), width="auto"),
                             dbc.Col(html.Div(
                                 [date_range(DATES, _),
-                                 html.Small(_("From the start day's midnight to the end day's midnight, "
+                                 html.Small(_("From the start of the first day to the end of the last, "
                                               "at most {days} days.", days=MAX_CUSTOM_DAYS),
                                             className="text-body-secondary ms-2")],
                                 className="d-flex align-items-center"), id=CUSTOM_BOX, style=HIDDEN, width="auto"),

@@ -66,7 +66,7 @@ def test_presets_pick_bucket_widths_of_at_most_2000_points(preset: str, span: in
 
 
 def test_custom_range_is_local_midnight_to_local_midnight() -> None:
-    rng = custom_range("2026-03-29", "2026-03-30", "Europe/Madrid")  # clocks go forward: 23 hours
+    rng = custom_range("2026-03-29", "2026-03-29", "Europe/Madrid")  # that day, whole: clocks go forward, 23 hours
     assert not isinstance(rng, str)
     assert (rng.start, rng.end) == (epoch("2026-03-29T00:00:00+01:00"), epoch("2026-03-30T00:00:00+02:00"))
     assert rng.end - rng.start == 23 * 3600 and not rng.live and rng.chart_end == rng.end
@@ -81,8 +81,8 @@ def test_custom_range_is_local_midnight_to_local_midnight() -> None:
     ({"a": 1}, [1], "bad_date"),
     ("x" * 5000, "2026-01-02", "bad_date"),
     ("1999-12-31", "2000-01-02", "bad_date"),
-    ("2026-01-02", "2026-01-02", "end_before_start"),
     ("2026-01-03", "2026-01-02", "end_before_start"),
+    ("2026-01-09", "2026-01-02", "end_before_start"),
     ("2020-01-01", "2026-01-01", "too_long"),
 ])
 def test_custom_range_errors(start: Any, end: Any, error: str) -> None:
@@ -91,9 +91,10 @@ def test_custom_range_errors(start: Any, end: Any, error: str) -> None:
 
 def test_the_longest_custom_range_is_accepted_and_a_day_more_is_not() -> None:
     first = date(2023, 1, 1)
-    rng = custom_range(first.isoformat(), (first + timedelta(days=MAX_CUSTOM_DAYS)).isoformat(), "UTC")
+    # Both days included: the last day shown is MAX_CUSTOM_DAYS - 1 days after the first.
+    rng = custom_range(first.isoformat(), (first + timedelta(days=MAX_CUSTOM_DAYS - 1)).isoformat(), "UTC")
     assert not isinstance(rng, str) and (rng.end - rng.start) // 86400 == MAX_CUSTOM_DAYS
-    assert custom_range(first.isoformat(), (first + timedelta(days=MAX_CUSTOM_DAYS + 1)).isoformat(), "UTC") == "too_long"
+    assert custom_range(first.isoformat(), (first + timedelta(days=MAX_CUSTOM_DAYS)).isoformat(), "UTC") == "too_long"
 
 
 @pytest.mark.parametrize("preset", [None, "", "2h", 1, ["1h"], {"preset": "1h"}, True, 1e308])

@@ -51,7 +51,7 @@ def text_param(value: Any, limit: int) -> str:
 
 
 def date_range(component_id: str, _: Any) -> dcc.DatePickerRange:
-    """A local-date range picker (ISO dates, weeks from Monday) with translated placeholders."""
+    """A local-date range picker (ISO dates, weeks from Monday, both days included) with translated placeholders."""
     return dcc.DatePickerRange(id=component_id, display_format="YYYY-MM-DD", first_day_of_week=1,
-                               minimum_nights=1, clearable=False,
+                               minimum_nights=0, clearable=False,
                                start_date_placeholder_text=_("Start date"), end_date_placeholder_text=_("End date"))

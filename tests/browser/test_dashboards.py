@@ -8,6 +8,7 @@ console errors on the way.
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +155,7 @@ def test_analysis_granularities_csv_and_dark_chart(live: Any, tmp_path: Path) ->
     # The CSV of what is shown (the year view): one row per node and period.
     duo.find_element("#analysis-download-button").click()
     first, last = default_range("year", today(TZ))
-    target = downloads / f"enertrack-year-{first}-{last}.csv"
+    target = downloads / f"enertrack-year-{first}-{last - timedelta(days=1)}.csv"  # named by the days shown
     wait(duo, lambda _d: target.exists() and target.read_text().count("\n") == 1 + 3 * periods("year"))
     lines = target.read_text().splitlines()
     assert lines[0] == ",".join(EXPORT_HEADER) == "period_start,node_id,energy_kwh"
