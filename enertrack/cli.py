@@ -165,7 +165,7 @@ def node_remove(username: str, node_id: str, yes: bool) -> None:
 
 @main.command()
 @click.option("--host", default=None, help="Address to listen on [default: ENERTRACK_HOST or 0.0.0.0].")
-@click.option("--port", default=None, type=int, help="Port [default: ENERTRACK_PORT or 8006].")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port [default: ENERTRACK_PORT or 8006].")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log every request.")
 def serve(host: str | None, port: int | None, workers: int, access_log: bool) -> None:
