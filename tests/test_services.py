@@ -67,3 +67,20 @@ def test_a_missing_browser_is_reported_before_the_webdriver_starts(
     result.assert_outcomes(**outcome)
     assert said in result.stdout.str() and "chromium not found" in result.stdout.str()
     assert "dash_duo started a webdriver" not in result.stdout.str()
+
+
+def test_a_mariadb_that_refuses_the_login_is_a_reason_not_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import mariadb_database
+
+    services.need(services.port_open("127.0.0.1", 3306), "MariaDB is not listening on 127.0.0.1:3306")
+    monkeypatch.setattr(services, "IN_CI", False)
+
+    def enter() -> None:
+        with mariadb_database("mysql+mysqldb://enertrack_nobody:wrong@127.0.0.1:3306"):
+            raise AssertionError("a database was created")
+
+    kind, text = outcome_of(enter)
+    assert kind is pytest.skip.Exception
+    assert text.startswith("cannot log in to MariaDB as enertrack_nobody@127.0.0.1:3306 (")
+    assert "Access denied" in text and "set ENERTRACK_TEST_MYSQL_URL to mysql+mysqldb://USER:PASSWORD@HOST:PORT" in text
+    assert "wrong" not in text  # the password stays out of the report
