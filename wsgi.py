@@ -9,11 +9,10 @@ APP_LOAD_ERROR = 4
 
 try:
     settings = load_settings()
+    from enertrack.app import create_app  # after the settings: a bad one costs no Dash import
+
+    server = create_app(settings)  # refuses an install without the checkout's pages/ and assets/
 except ConfigError as exc:  # one line per problem, as `enertrack serve` prints them; no traceback
     for problem in exc.problems:
         print(f"error: {problem}", file=sys.stderr)
     sys.exit(APP_LOAD_ERROR)
-
-from enertrack.app import create_app  # noqa: E402 - after the settings, so a bad config costs no import
-
-server = create_app(settings)
