@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import dash_bootstrap_components  # noqa: F401 - registers the component suite before pages import it
 import plotly.io as pio
@@ -13,6 +12,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from enertrack.auth import ANON_CALLBACKS, UPDATE_COMPONENT, init_auth
+from enertrack.checkout import ROOT, require_checkout
 from enertrack.config import URL_PREFIX, Settings, load_settings
 from enertrack.context import EXTENSION, AppServices
 from enertrack.db import make_engine, make_session_factory
@@ -22,7 +22,6 @@ from enertrack.store.factory import open_store
 from enertrack.ui import ids, session, shell, theme
 from enertrack.ui.errors import callback_failed
 
-ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
 PAGES = ROOT / "pages"
 THEME_INIT = "theme-init.js"
@@ -87,6 +86,7 @@ def _anonymous_callbacks(dash_app: Dash, public: set[str]) -> dict[str, bool]:
 
 def create_app(settings: Settings | None = None, *, store: TimeseriesStore | None = None) -> Flask:
     """Build the whole web app from settings (read from the environment when not given)."""
+    require_checkout()  # pages/ and assets/ come from the checkout, not from the installed package
     settings = settings or load_settings()
     server = _flask(settings)
     engine = make_engine(settings.sqlalchemy_url)

@@ -70,6 +70,12 @@ def safe_next(target: Any) -> str:
     return target
 
 
+def next_param(target: Any) -> str:
+    """next for a query string: the safe target, or "" when that is just the panel (no parameter)."""
+    safe = safe_next(target)
+    return "" if safe == URL_PREFIX else safe
+
+
 def user_lang() -> str:
     """The current user's language, or the one the submitted form was shown in, or Spanish."""
     if getattr(current_user, "is_authenticated", False):
@@ -226,6 +232,7 @@ def init_auth(server: Flask) -> Limiter:
     def register() -> Response:
         form = request.form
         lang = language(form.get("language") or form.get("lang"))
+        target = next_param(form.get("next"))  # where login sends the new user, as login would
         new = accounts.NewAccount(
             username=str(form.get("username", "")), email=str(form.get("email", "")),
             password=str(form.get("password", "")), confirm=str(form.get("confirm", "")),
@@ -238,10 +245,10 @@ def init_auth(server: Flask) -> Limiter:
         except accounts.AccountError as exc:
             # The username goes back to prefill the form; the email address does not (URLs get logged).
             keep = new.username[:32] if "username" not in exc.errors else ""
-            return redirect(page_url("register", username=keep,
+            return redirect(page_url("register", username=keep, next=target,
                                      errors=",".join(f"{k}:{v}" for k, v in exc.errors.items())), code=303)
         flash(tr(lang, "Your account is ready. Log in to start, {name}.", name=name), "success")
-        return redirect(page_url("login", username=name), code=303)
+        return redirect(page_url("login", username=name, next=target), code=303)
 
     @bp.post("/logout")
     def logout() -> Response:

@@ -34,13 +34,17 @@ def missing_schema(error: BaseException) -> bool:
 
 
 class EnerTrackGroup(click.Group):
-    """The command group: database errors become one clear line and exit 1, never a traceback."""
+    """The command group: configuration and database errors become clear lines, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
         from sqlalchemy.exc import DBAPIError, OperationalError
 
         try:
             return super().invoke(ctx)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                click.echo(f"error: {problem}", err=True)
+            sys.exit(2)
         except (OperationalError, DBAPIError) as exc:
             if missing_schema(exc):
                 fail("the database has no EnerTrack tables yet: run `enertrack db upgrade` first", code=1)

@@ -6,13 +6,17 @@ MQTT_PASS, FLASK_SECRET_KEY) keep working; every other knob is ENERTRACK_* or MQ
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse_many
+from limits.storage import SCHEMES as STORAGE_SCHEMES
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -100,6 +104,45 @@ def _optional_text(value: Any) -> str | None:
     return text or None
 
 
+def _count(value: Any) -> int:
+    text = str(value).strip()
+    if text == "":
+        return 0
+    if not text.isdigit():
+        raise _invalid("count", "must be a whole number of 0 or more", str(value))
+    return int(text)
+
+
+RATE_LIMIT_EXAMPLE = "20 per 15 minutes"
+
+
+def _rate_limit(value: Any) -> str:
+    # Flask-Limiter parses its limit strings per request and silently drops one it cannot
+    # parse (no limit at all), so a typo must stop the start instead.
+    text = str(value).strip()
+    try:
+        parsed = parse_many(text)
+    except ValueError:
+        parsed = []
+    if not parsed or any(limit.amount < 1 for limit in parsed):
+        raise _invalid("ratelimit", f"must be a rate limit like '{RATE_LIMIT_EXAMPLE}'", str(value))
+    return text
+
+
+def _storage_uri(value: Any) -> str:
+    text = str(value).strip() or "memory://"  # empty means Flask-Limiter's default
+    scheme = urlsplit(text).scheme
+    # async+ storages are for asyncio apps; Flask-Limiter here is synchronous.
+    if "://" not in text or scheme not in STORAGE_SCHEMES or scheme.startswith("async+"):
+        rule = "must be memory:// or a shared store such as redis://localhost:6379"
+        raise _invalid("storage", rule, text)
+    needs = STORAGE_SCHEMES[scheme].DEPENDENCIES
+    if needs and not any(importlib.util.find_spec(name.split(".")[0]) for name in needs):
+        package = next(iter(needs)).split(".")[0]
+        raise _invalid("storage", f"needs the Python package {package} (pip install {package})", text)
+    return text
+
+
 def _existing_file(value: Path | None) -> Path | None:
     if value is not None and not value.is_file():
         raise _invalid("file", "must name an existing file", str(value))
@@ -108,7 +151,8 @@ def _existing_file(value: Path | None) -> Path | None:
 
 Port = Annotated[int, BeforeValidator(_port)]
 Timezone = Annotated[str, BeforeValidator(_timezone)]
-Count = Annotated[int, BeforeValidator(lambda v: 0 if str(v).strip() in ("", "0") else _positive_int(v))]
+Count = Annotated[int, BeforeValidator(_count)]
+RateLimit = Annotated[str, BeforeValidator(_rate_limit)]
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 OptText = Annotated[str | None, BeforeValidator(_optional_text)]
@@ -128,11 +172,12 @@ class Settings(BaseSettings):
     https: Flag = Field(False, alias="ENERTRACK_HTTPS")
     secret_key: OptSecret = Field(None, alias="FLASK_SECRET_KEY")
     default_timezone: Timezone = Field("Europe/Madrid", alias="ENERTRACK_DEFAULT_TIMEZONE")
-    ratelimit_storage_uri: str = Field("memory://", alias="RATELIMIT_STORAGE_URI")
-    login_limit_ip: str = Field("20 per 15 minutes", alias="ENERTRACK_LOGIN_LIMIT_IP")
-    login_limit_user: str = Field("5 per 15 minutes", alias="ENERTRACK_LOGIN_LIMIT_USER")
-    login_limit_user_total: str = Field("50 per hour", alias="ENERTRACK_LOGIN_LIMIT_USER_TOTAL")
-    register_limit_ip: str = Field("10 per hour", alias="ENERTRACK_REGISTER_LIMIT_IP")
+    ratelimit_storage_uri: Annotated[str, BeforeValidator(_storage_uri)] = Field(
+        "memory://", alias="RATELIMIT_STORAGE_URI")
+    login_limit_ip: RateLimit = Field("20 per 15 minutes", alias="ENERTRACK_LOGIN_LIMIT_IP")
+    login_limit_user: RateLimit = Field("5 per 15 minutes", alias="ENERTRACK_LOGIN_LIMIT_USER")
+    login_limit_user_total: RateLimit = Field("50 per hour", alias="ENERTRACK_LOGIN_LIMIT_USER_TOTAL")
+    register_limit_ip: RateLimit = Field("10 per hour", alias="ENERTRACK_REGISTER_LIMIT_IP")
     trusted_proxies: Count = Field(0, alias="ENERTRACK_TRUSTED_PROXIES")
 
     # Users and nodes: DATABASE_URL, else the original MYSQL_* names, else SQLite in data_dir.

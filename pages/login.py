@@ -8,6 +8,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from enertrack.auth import next_param, page_url
 from enertrack.config import URL_PREFIX
 from enertrack.i18n import language, translator
 from enertrack.ui.forms import csrf_input, field, hidden, text_param
@@ -45,7 +46,8 @@ def layout(lang: Any = None, next: Any = None, username: Any = None, **_kwargs: 
                 ),
                 html.P(
                     [_("No account yet?"), " ",
-                     dcc.Link(_("Sign up"), href=URL_PREFIX + "register", id="login-to-register")],
+                     dcc.Link(_("Sign up"), href=page_url("register", next=next_param(next)),
+                              id="login-to-register")],
                     className="mt-3 mb-0 text-center",
                 ),
             ]

@@ -10,7 +10,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from enertrack import accounts
 from enertrack.context import services
-from enertrack.i18n import LANGUAGES, N_, translator
+from enertrack.i18n import LANGUAGES, N_, tr, translator
 from enertrack.models import User
 from enertrack.ui import ids
 from enertrack.ui.forms import field
@@ -112,4 +112,5 @@ def save_profile(clicks: Any, timezone: Any, language: Any, price: Any, currency
         _ = user_translator()
         code = next(iter(exc.errors.values()))
         return [toast(_(MESSAGES.get(code, CHECK_FORM)), "danger")], no_update
-    return [toast(translator(lang)("Profile saved."), "success")], lang
+    # In the language just chosen; tr() with a literal so Babel extracts it.
+    return [toast(tr(lang, "Profile saved."), "success")], lang

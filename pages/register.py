@@ -8,6 +8,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, clientside_callback, dcc, html
 
+from enertrack.auth import next_param, page_url
 from enertrack.config import URL_PREFIX
 from enertrack.i18n import language, translator
 from enertrack.ui.forms import csrf_input, field, hidden, parse_errors, text_param
@@ -19,10 +20,11 @@ USERNAME_PATTERN = r"[A-Za-z0-9_.\-]{3,32}"
 
 
 def layout(lang: Any = None, username: Any = None, email: Any = None, errors: Any = None,
-           **_kwargs: Any) -> dbc.Card:
+           next: Any = None, **_kwargs: Any) -> dbc.Card:  # noqa: A002 - the query parameter is called next
     """The sign-up card (pure: errors and values come from the query string)."""
     _ = translator(lang)
     problems = parse_errors(errors)
+    target = next_param(next)  # the page login was asked for: it follows sign-up back to login
 
     def error(name: str) -> str | None:
         return _(MESSAGES[problems[name]]) if name in problems else None
@@ -35,6 +37,7 @@ def layout(lang: Any = None, username: Any = None, email: Any = None, errors: An
                     [
                         csrf_input("register"),
                         hidden("language", language(lang)),
+                        hidden("next", target),
                         dcc.Input(type="hidden", name="timezone", id="register-timezone", value=""),
                         field(_("Username"), dbc.Input(
                             id="register-username", name="username", value=text_param(username, 32),
@@ -63,7 +66,8 @@ def layout(lang: Any = None, username: Any = None, email: Any = None, errors: An
                     prevent_default_on_submit=False,
                 ),
                 html.P(
-                    [_("Already have an account?"), " ", dcc.Link(_("Log in"), href=URL_PREFIX + "login")],
+                    [_("Already have an account?"), " ", dcc.Link(_("Log in"), href=page_url("login", next=target),
+                                                                        id="register-to-login")],
                     className="mt-3 mb-0 text-center",
                 ),
             ]

@@ -3,7 +3,7 @@
 # VictoriaMetrics (an InfluxDB line-protocol peer). Starts what is installed but stopped; installs
 # with apt-get what is missing when run as root. Prints what is still missing otherwise: those
 # tests then skip with that reason (and fail when CI=true).
-#   scripts/test-services.sh build-deps   packages needed to pip-install mysqlclient
+#   scripts/test-services.sh build-deps   packages needed to pip-install mysqlclient (the [mysql] extra)
 #   scripts/test-services.sh start        the services themselves; writes $VENV/test.env
 set -u
 VENV=${VENV:-.venv}
@@ -30,10 +30,19 @@ wait_port() {
   for _ in $(seq 1 60); do port_open "$1" && return 0; sleep 0.5; done; return 1
 }
 
+# What pip needs to compile mysqlclient (it has no Linux wheels): a C compiler, the headers of the
+# Python that builds it, and the MariaDB client library with pkg-config to find it.
 build_deps() {
-  if ! pkg-config --exists mysqlclient 2>/dev/null && ! pkg-config --exists mariadb 2>/dev/null; then
-    apt_install default-libmysqlclient-dev pkg-config build-essential || true
-  fi
+  local py="$VENV/bin/python" missing=()
+  [ -x "$py" ] || py=python3
+  have gcc && have make || missing+=(build-essential)
+  "$py" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+    || missing+=(python3-dev)
+  pkg-config --exists mysqlclient 2>/dev/null || pkg-config --exists mariadb 2>/dev/null \
+    || missing+=(default-libmysqlclient-dev pkg-config)
+  [ "${#missing[@]}" = 0 ] && return 0
+  apt_install "${missing[@]}" \
+    || say "mysqlclient may not build without them: the MariaDB tests then skip (and fail with CI=true)"
 }
 
 mariadb() {

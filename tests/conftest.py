@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from enertrack import accounts
 from enertrack.app import create_app
@@ -80,26 +84,47 @@ def login(client: FlaskClient, dash: DashClient, username: str, password: str = 
                                                  "csrf_token": token, **extra})
 
 
-@pytest.fixture
-def mysql_url() -> Iterator[str]:
-    """A fresh, empty MariaDB database for one test; dropped afterwards."""
+@contextmanager
+def mariadb_database(server_url: str) -> Iterator[str]:
+    """A fresh, empty database on the MariaDB server at server_url, dropped afterwards; its URL.
+
+    Anything that keeps the tests from using the server skips them with the reason (fails in CI).
+    """
     try:
         import MySQLdb  # noqa: F401
     except ImportError:
         need(False, "mysqlclient is not installed (pip install '.[mysql]'; needs default-libmysqlclient-dev)")
-    need(port_open("127.0.0.1", 3306), "MariaDB is not listening on 127.0.0.1:3306 (make test starts it)")
+    url = make_url(server_url)
+    where = f"{url.host or 'localhost'}:{url.port or 3306}"
+    need(port_open(url.host or "127.0.0.1", url.port or 3306), f"MariaDB is not listening on {where} (make test starts it)")
     name = f"enertrack_test_{uuid.uuid4().hex[:10]}"
-    server = make_engine(MYSQL_SERVER)
-    from sqlalchemy import text
-
-    with server.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    server = make_engine(server_url)
+    fix = ("set ENERTRACK_TEST_MYSQL_URL to mysql+mysqldb://USER:PASSWORD@HOST:PORT of an account that may "
+           "create databases named enertrack_test_* (make test creates one where root uses unix_socket)")
     try:
-        yield f"{MYSQL_SERVER}/{name}?charset=utf8mb4"
+        try:
+            server.connect().close()
+        except OperationalError as exc:
+            need(False, f"cannot log in to MariaDB as {url.username}@{where} ({exc.orig}); {fix}")
+        try:
+            with server.begin() as conn:
+                conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+        except OperationalError as exc:
+            need(False, f"MariaDB user {url.username}@{where} may not create {name} ({exc.orig}); {fix}")
+        try:
+            yield f"{server_url.rstrip('/')}/{name}?charset=utf8mb4"
+        finally:
+            with server.begin() as conn:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
     finally:
-        with server.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
         server.dispose()
+
+
+@pytest.fixture
+def mysql_url() -> Iterator[str]:
+    """A fresh, empty MariaDB database for one test (on ENERTRACK_TEST_MYSQL_URL's server); dropped afterwards."""
+    with mariadb_database(MYSQL_SERVER) as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -79,6 +80,61 @@ def test_next_never_leaves_the_app(client: FlaskClient, dash: DashClient, app: F
     for target in ("https://evil.example/", "//evil.example/x", "/other-app/", "/enertrack/\\\\evil"):
         response = login(client, dash, "ana", next=target)
         assert response.headers["Location"] == "/enertrack/", target
+
+
+def page_props(dash: DashClient, path: str, **params: str) -> list[dict[str, Any]]:
+    """The props of every component the pages router renders for path?params."""
+    search = "?" + urlencode(params) if params else ""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("props"), dict):
+                found.append(node["props"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(dash.call("_pages_content.children", [path, search, "es"]).get_json()["response"]["_pages_content"])
+    return found
+
+
+def link(dash: DashClient, path: str, link_id: str, **params: str) -> str:
+    return next(props["href"] for props in page_props(dash, path, **params) if props.get("id") == link_id)
+
+
+def hidden_next(dash: DashClient, **params: str) -> str:
+    return next(props["value"] for props in page_props(dash, "/enertrack/register", **params)
+                if props.get("name") == "next")
+
+
+def test_sign_up_carries_next_through_to_the_page_first_asked_for(client: FlaskClient, dash: DashClient) -> None:
+    asked = "/enertrack/nodes?x=1"
+    carried = "next=%2Fenertrack%2Fnodes%3Fx%3D1"
+    # the login page the guard sent the visitor to links to sign-up with next...
+    assert link(dash, "/enertrack/login", "login-to-register", next=asked) == "/enertrack/register?" + carried
+    # ...the sign-up form posts it (and its "Log in" link keeps it)...
+    assert hidden_next(dash, next=asked) == asked
+    assert link(dash, "/enertrack/register", "register-to-login", next=asked) == "/enertrack/login?" + carried
+    # ...a failed sign-up comes back with it, a successful one sends it on to login...
+    failed = register(client, dash, password="short", confirm="short", next=asked)
+    assert query(failed)["next"] == [asked] and urlsplit(failed.headers["Location"]).path == "/enertrack/register"
+    created = register(client, dash, next=asked)
+    assert query(created) == {"username": ["ana"], "next": [asked]}
+    # ...and login honours it.
+    assert login(client, dash, "ana", next=query(created)["next"][0]).headers["Location"] == asked
+
+
+def test_sign_up_drops_a_next_that_leaves_the_app(client: FlaskClient, dash: DashClient) -> None:
+    for target in ("https://evil.example/", "//evil.example/x", "/other-app/", "/enertrack/\\\\evil", "/enertrack/"):
+        assert "next" not in query(register(client, dash, username="bob", password="short", confirm="short",
+                                            next=target)), target
+        assert link(dash, "/enertrack/login", "login-to-register", next=target) == "/enertrack/register", target
+        assert hidden_next(dash, next=target) == "", target
+    created = register(client, dash, next="https://evil.example/")
+    assert query(created) == {"username": ["ana"]}
 
 
 def test_anonymous_page_visit_is_sent_to_login_with_next(client: FlaskClient) -> None:

@@ -78,6 +78,29 @@ def test_serve_refuses_production_without_a_secret_key(tmp_path) -> None:  # typ
     assert "FLASK_SECRET_KEY is required in production" in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("serve", "--port", "99999"), "'--port': 99999 is not in the range 1<=x<=65535"),
+        (("serve", "--port", "0"), "'--port': 0 is not in the range 1<=x<=65535"),
+        (("serve", "--port", "http"), "'--port': 'http' is not a valid integer range"),
+        (("serve", "--workers", "0"), "'--workers': 0 is not in the range 1<=x<=64"),
+        (("demo", "--port", "99999"), "'--port': 99999 is not in the range 1<=x<=65535"),
+        (("simulate", "--port", "70000"), "'--port': 70000 is not in the range 1<=x<=65535"),
+        (("ingest", "errors", "--limit", "0"), "'--limit': 0 is not in the range 1<=x<=1000"),
+    ],
+)
+def test_out_of_range_numbers_are_refused_before_anything_starts(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], message: str
+) -> None:
+    started: list[object] = []
+    monkeypatch.setattr("enertrack.server.run_gunicorn", lambda *a, **k: started.append(a))
+    monkeypatch.setattr("enertrack.demo.run_demo", lambda *a, **k: started.append(a) or 0)
+    result = run(env, *args)
+    assert (result.exit_code, started) == (2, []), result.output
+    assert message in result.output and "Traceback" not in result.output
+
+
 def test_an_unmigrated_database_gets_one_clear_line(env: dict[str, str]) -> None:
     result = run(env, "node", "list")
     assert result.exit_code == 1

@@ -19,7 +19,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for name in list(os.environ):
         if name.startswith(("MYSQL_", "INFLUX_", "MQTT_", "ENERTRACK_", "INGEST_")) or name in (
-            "DATABASE_URL", "DOMINIO", "PUERTO_MQTTS", "FLASK_SECRET_KEY"):
+            "DATABASE_URL", "DOMINIO", "PUERTO_MQTTS", "FLASK_SECRET_KEY", "RATELIMIT_STORAGE_URI"):
             monkeypatch.delenv(name, raising=False)
 
 
@@ -128,6 +128,28 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:
         ("MQTT_CA_FILE", "/nonexistent/ca.pem", "MQTT_CA_FILE must name an existing file, got '/nonexistent/ca.pem'"),
         ("DATABASE_URL", "not a url",
          "DATABASE_URL must be a SQLAlchemy URL such as sqlite:///data/enertrack.sqlite3, got 'not a url'"),
+        ("ENERTRACK_TRUSTED_PROXIES", "-1", "ENERTRACK_TRUSTED_PROXIES must be a whole number of 0 or more, got '-1'"),
+        ("ENERTRACK_TRUSTED_PROXIES", "one", "ENERTRACK_TRUSTED_PROXIES must be a whole number of 0 or more, got 'one'"),
+        # Flask-Limiter drops a limit it cannot parse (and an empty one is no limit): refuse to start.
+        ("ENERTRACK_LOGIN_LIMIT_IP", "abc", "ENERTRACK_LOGIN_LIMIT_IP must be a rate limit like '20 per 15 minutes', got 'abc'"),
+        ("ENERTRACK_LOGIN_LIMIT_IP", "", "ENERTRACK_LOGIN_LIMIT_IP must be a rate limit like '20 per 15 minutes', got ''"),
+        ("ENERTRACK_LOGIN_LIMIT_USER", "5 per fortnight",
+         "ENERTRACK_LOGIN_LIMIT_USER must be a rate limit like '20 per 15 minutes', got '5 per fortnight'"),
+        ("ENERTRACK_LOGIN_LIMIT_USER_TOTAL", " ",
+         "ENERTRACK_LOGIN_LIMIT_USER_TOTAL must be a rate limit like '20 per 15 minutes', got ' '"),
+        ("ENERTRACK_REGISTER_LIMIT_IP", "0 per hour",
+         "ENERTRACK_REGISTER_LIMIT_IP must be a rate limit like '20 per 15 minutes', got '0 per hour'"),
+        ("ENERTRACK_REGISTER_LIMIT_IP", "10 per hour; lots",
+         "ENERTRACK_REGISTER_LIMIT_IP must be a rate limit like '20 per 15 minutes', got '10 per hour; lots'"),
+        ("RATELIMIT_STORAGE_URI", "redsi://localhost:6379",
+         "RATELIMIT_STORAGE_URI must be memory:// or a shared store such as redis://localhost:6379, "
+         "got 'redsi://localhost:6379'"),
+        ("RATELIMIT_STORAGE_URI", "localhost:6379",
+         "RATELIMIT_STORAGE_URI must be memory:// or a shared store such as redis://localhost:6379, "
+         "got 'localhost:6379'"),
+        ("RATELIMIT_STORAGE_URI", "async+memory://",
+         "RATELIMIT_STORAGE_URI must be memory:// or a shared store such as redis://localhost:6379, "
+         "got 'async+memory://'"),
     ],
 )
 def test_bad_values_give_one_clear_line(monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
@@ -135,6 +157,36 @@ def test_bad_values_give_one_clear_line(monkeypatch: pytest.MonkeyPatch, name: s
     with pytest.raises(ConfigError) as info:
         load_settings(**({"_env_file": None} if name == "ENERTRACK_ENV" else DEV))
     assert message in info.value.problems
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "attribute", "expected"),
+    [
+        ("ENERTRACK_TRUSTED_PROXIES", "0", "trusted_proxies", 0),
+        ("ENERTRACK_TRUSTED_PROXIES", "", "trusted_proxies", 0),
+        ("ENERTRACK_TRUSTED_PROXIES", "2", "trusted_proxies", 2),
+        ("ENERTRACK_LOGIN_LIMIT_IP", " 30 per 10 minutes ", "login_limit_ip", "30 per 10 minutes"),
+        ("ENERTRACK_REGISTER_LIMIT_IP", "5/minute;100/day", "register_limit_ip", "5/minute;100/day"),
+        ("RATELIMIT_STORAGE_URI", "", "ratelimit_storage_uri", "memory://"),
+    ],
+)
+def test_good_values_are_accepted(monkeypatch: pytest.MonkeyPatch, name: str, value: str, attribute: str,
+                                  expected: object) -> None:
+    monkeypatch.setenv(name, value)
+    assert getattr(load_settings(**DEV), attribute) == expected
+
+
+def test_a_shared_rate_limit_store_needs_its_client_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in ("redis", "valkey") else real(name, *a))
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://localhost:6379")
+    with pytest.raises(ConfigError) as info:
+        load_settings(**DEV)
+    assert info.value.problems == [
+        "RATELIMIT_STORAGE_URI needs the Python package redis (pip install redis), got 'redis://localhost:6379'"]
 
 
 def test_every_problem_is_reported_at_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,6 +48,19 @@ def test_spanish_is_the_default_and_english_on_request() -> None:
     assert tr("es", "Welcome, {name}.", name="Ana") == "Hola, Ana."
 
 
+def test_no_string_hides_from_the_extractor() -> None:
+    """Babel extracts only _(), tr() and N_(): translator(lang)("...") would ship English to everyone."""
+    import ast
+
+    found = []
+    for path in [*(ROOT / "pages").rglob("*.py"), *(ROOT / "enertrack").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Call)
+                    and getattr(node.func.func, "id", None) in ("translator", "user_translator")):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == [], "use tr(lang, '...') or _ = translator(lang); _('...') instead"
+
+
 def test_every_rejection_reason_is_explained() -> None:
     from enertrack.telemetry.payload import Reason
     from enertrack.ui.reasons import EXPLANATIONS

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,14 +9,11 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect
 
 from enertrack.db import make_engine
 from enertrack.migrate import alembic_config, upgrade
 from enertrack.models import Base
-from tests.services import need, port_open
-
-MARIADB_ROOT = "mysql+mysqldb://root@127.0.0.1:3306/"
 
 
 def _diff(engine: Engine) -> list[object]:
@@ -40,20 +36,11 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def mariadb_engine() -> Iterator[Engine]:
-    need(port_open("127.0.0.1", 3306), "MariaDB is not listening on 127.0.0.1:3306")
-    name = f"enertrack_test_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(MARIADB_ROOT)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
-    engine = make_engine(f"{MARIADB_ROOT}{name}?charset=utf8mb4")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP DATABASE {name}"))
-        admin.dispose()
+def mariadb_engine(mysql_url: str) -> Iterator[Engine]:
+    """An engine on a fresh MariaDB database (the shared mysql_url fixture: ENERTRACK_TEST_MYSQL_URL's server)."""
+    engine = make_engine(mysql_url)
+    yield engine
+    engine.dispose()
 
 
 def _check(engine: Engine) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -152,6 +153,14 @@ def test_profile_saves_timezone_and_language(app: Flask, client: FlaskClient, da
     loaded = response(dash.call("profile-username.children", [True]))
     assert (loaded["profile-timezone"]["value"], loaded["profile-language"]["value"]) == ("Asia/Kathmandu", "en")
     assert (loaded["profile-price"]["value"], loaded["profile-currency"]["value"]) == ("0.1875", "MXN")
+
+
+@pytest.mark.parametrize(("chosen", "said"), [("es", "Perfil guardado."), ("en", "Profile saved.")])
+def test_profile_saved_is_said_in_the_language_just_chosen(app: Flask, client: FlaskClient, dash: DashClient,
+                                                           chosen: str, said: str) -> None:
+    logged_in(app, client, dash, lang="en" if chosen == "es" else "es")
+    saved = response(dash.call("in:profile-save", [1], ["Europe/Madrid", chosen, "", "EUR"]))
+    assert said in str(saved["toasts"]["children"]) and saved["lang-store"]["data"] == chosen
 
 
 def test_an_absurd_refresh_counter_from_the_browser_is_no_crash(app: Flask, client: FlaskClient, dash: DashClient) -> None:

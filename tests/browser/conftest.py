@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,16 +16,65 @@ from enertrack.app import create_app
 from enertrack.db import make_engine
 from enertrack.migrate import upgrade
 from tests.conftest import make_settings
-from tests.services import need_binary
+from tests.services import need
 
 pytestmark = pytest.mark.browser
+
+# Debian's packages first: its chromedriver is built for its chromium (a snap or a pip wheel may not be).
+SYSTEM_BIN = "/usr/bin"
+INSTALL = "make test installs it as root, or: sudo apt-get install -y chromium chromium-driver"
+
+
+def browser_binary(name: str) -> str | None:
+    """Debian's executable called name, else the first on PATH."""
+    return shutil.which(name, path=SYSTEM_BIN) or shutil.which(name)
+
+
+def major_version(path: str) -> str | None:
+    """The major version an executable prints with --version ("Chromium 156.0..." -> "156")."""
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = re.search(r"\b(\d+)\.\d+\.\d+", out)
+    return found.group(1) if found else None
+
+
+@pytest.fixture(scope="session")
+def browser_binaries() -> tuple[str, str]:
+    """Chromium and its driver, checked once: a missing or mismatched pair skips (fails in CI) with why."""
+    chromium, driver = browser_binary("chromium"), browser_binary("chromedriver")
+    need(chromium is not None, f"chromium not found ({INSTALL})")
+    need(driver is not None, f"chromedriver not found ({INSTALL})")
+    assert chromium is not None and driver is not None
+    versions = major_version(chromium), major_version(driver)
+    need(versions[0] is not None and versions[0] == versions[1],
+         f"{chromium} (version {versions[0]}) and {driver} (version {versions[1]}) do not match ({INSTALL})")
+    return chromium, driver
+
+
+@pytest.fixture(autouse=True)
+def browser_first(browser_binaries: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before dash_duo (autouse fixtures are set up first): without a browser, skip at once
+    instead of letting dash_duo retry the webdriver for 30 s and error."""
+    # selenium 4.2 (dash[testing]'s pin) starts the chromedriver it finds on PATH: make it this one.
+    monkeypatch.setenv("PATH", os.path.dirname(browser_binaries[1]) + os.pathsep + os.environ.get("PATH", ""))
+
+
+def pytest_setup_options() -> Any:
+    """dash.testing's hook: the Chrome options it starts the driver with (it adds --headless etc.)."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    chromium = browser_binary("chromium")
+    if chromium is not None:
+        options.binary_location = chromium
+    return options
 
 
 @pytest.fixture
 def live(tmp_path: Path, dash_duo: Any) -> Iterator[Any]:
     """dash_duo serving a fresh app; opens /enertrack/ (dash_duo would open / and fail)."""
-    need_binary("chromium", "install Debian's chromium (make test does it as root)")
-    need_binary("chromedriver", "install Debian's chromium-driver (make test does it as root)")
     settings = make_settings(tmp_path)
     upgrade(make_engine(settings.sqlalchemy_url))
     server = create_app(settings)

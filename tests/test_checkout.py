@@ -1,0 +1,88 @@
+"""EnerTrack runs from its checkout: an install without pages/, assets/ and migrations/ says so in one line."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from enertrack import checkout
+from enertrack.cli import main
+from enertrack.config import ConfigError, Settings
+from tests.services import need
+
+ROOT = Path(__file__).resolve().parent.parent
+MESSAGE = ("EnerTrack runs from its source checkout, but pages, assets, migrations, alembic.ini are missing beside the "
+           "enertrack package in {root}: install it from a clone with `pip install -e .` (not `pip install .`), "
+           "see docs/deployment.md")
+
+
+@pytest.fixture
+def no_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The package as `pip install .` leaves it: nothing beside it. Returns the expected message."""
+    monkeypatch.setattr(checkout, "ROOT", tmp_path / "site-packages")
+    return MESSAGE.format(root=tmp_path / "site-packages")
+
+
+def test_the_checkout_has_everything_the_app_needs() -> None:
+    assert checkout.checkout_problems() == []
+
+
+def test_one_missing_folder_is_named(tmp_path: Path) -> None:
+    for name in ("pages", "assets", "migrations"):
+        (tmp_path / name).mkdir()
+    assert checkout.checkout_problems(tmp_path)[0].startswith(
+        "EnerTrack runs from its source checkout, but alembic.ini is missing beside")
+
+
+# settings first: its migration runs before the checkout disappears
+def test_app_and_migrations_refuse_without_the_checkout(settings: Settings, no_checkout: str) -> None:
+    from enertrack.app import create_app
+    from enertrack.migrate import alembic_config
+
+    for build in (lambda: create_app(settings), alembic_config):
+        with pytest.raises(ConfigError) as info:
+            build()
+        assert info.value.problems == [no_checkout]
+
+
+@pytest.mark.parametrize("args", [("serve",), ("db", "upgrade"), ("demo", "--broker", "none")])
+def test_commands_refuse_without_the_checkout(no_checkout: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              args: tuple[str, ...]) -> None:
+    started: list[object] = []
+    monkeypatch.setattr("enertrack.server.run_gunicorn", lambda *a, **k: started.append(a))
+    monkeypatch.setattr("enertrack.demo._spawn", lambda *a, **k: started.append(a))
+    env = {"ENERTRACK_ENV": "development", "ENERTRACK_DATA_DIR": str(tmp_path / "data"), "ENERTRACK_PORT": "18999"}
+    result = CliRunner().invoke(main, list(args), env=env)
+    assert (result.exit_code, started) == (2, []), result.output
+    assert result.output == f"error: {no_checkout}\n"
+
+
+def test_wsgi_refuses_without_the_checkout(no_checkout: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ENERTRACK_ENV", "development")
+    monkeypatch.setenv("ENERTRACK_DATA_DIR", str(tmp_path / "data"))
+    with pytest.raises(SystemExit) as info:
+        runpy.run_path(str(ROOT / "wsgi.py"))
+    assert info.value.code == 4 and capsys.readouterr().err == f"error: {no_checkout}\n"
+
+
+def test_a_plain_pip_install_says_how_to_install(tmp_path: Path) -> None:
+    """The real thing: `pip install .` (not -e) of this checkout, then the app from that copy."""
+    site = tmp_path / "site-packages"
+    built = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
+                            str(ROOT)], capture_output=True, text=True, timeout=600)
+    need(built.returncode == 0, f"could not build EnerTrack's wheel here (pip needs setuptools>=77): {built.stderr[-500:]}")
+    env = {**os.environ, "PYTHONPATH": str(site), "ENERTRACK_ENV": "development",
+           "ENERTRACK_DATA_DIR": str(tmp_path / "data")}
+    code = "from enertrack.app import create_app; create_app()"
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode != 0
+    assert MESSAGE.format(root=site) in result.stderr
