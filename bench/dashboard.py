@@ -30,7 +30,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -293,8 +293,9 @@ def analysis(bench: Bench, args: argparse.Namespace, ids: list[str], period: str
         return f"{'yes' if same else 'NO'}: {shown.to_numpy().sum():,.0f} kWh, largest difference {gap:.1e} kWh"
 
     return measure(f"analysis, {label} ({first} to {last})",
-                   lambda: bench.call("analysis-chart.figure", [period, first.isoformat(), last.isoformat(), None,
-                                                               "light"]),
+                   # The page's picker names the last day shown: [first, last) ends the day before last.
+                   lambda: bench.call("analysis-chart.figure", [period, first.isoformat(),
+                                                               (last - timedelta(days=1)).isoformat(), None, "light"]),
                    lambda: naive_analysis(args.db, ids, marks, TZ, before), compare, args.calls, args.naive_calls)
 
 
