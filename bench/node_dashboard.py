@@ -68,11 +68,11 @@ def main() -> None:
             nodes.create_node(db, uid, {"node_id": args.node, "interval_s": 60})
 
     with logged_in(store, TZ, add_node) as bench:
-        last_day = datetime.fromtimestamp(newest.ts, UTC).date() + timedelta(days=1)
+        last_day = datetime.fromtimestamp(newest.ts, UTC).date()  # the picker's last day, included
         print(f"{args.db} · node {args.node} · newest reading {datetime.fromtimestamp(newest.ts, UTC):%Y-%m-%d %H:%M}Z"
               f" · {args.calls} calls after a warm-up · load {load_average():.2f}")
         for label, days in (("30 days", 30), ("1 year", 365)):
-            first = (last_day - timedelta(days=days)).isoformat()
+            first = (last_day - timedelta(days=days - 1)).isoformat()  # `days` days, both ends included
             rng = custom_range(first, last_day.isoformat(), TZ)
             assert not isinstance(rng, str)
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from enertrack.calendar import day_start, local_iso, parse_day
+from enertrack.calendar import day_start, local_iso, picked_days
 from enertrack.store.base import TimeseriesStore
 
 QUARTER_S = 900
@@ -93,6 +93,17 @@ def previous_range(period: str, start: date, end: date, tz: str, now: float | No
         # Stores answer on quarter-hour marks (every real UTC offset is whole quarters).
         last = min(last, moment - moment % QUARTER_S)
     return [first, max(first, last)]
+
+
+def previous_energy(store: TimeseriesStore, node_ids: Sequence[str], before: Sequence[int]) -> float:
+    """kWh of the nodes over previous_range's [first, last]; 0 when it is empty.
+
+    It is empty in the first quarter hour of a running range: the same moment of the previous
+    range, cut to the quarter hour, is still its start.
+    """
+    if not node_ids or before[-1] <= before[0]:
+        return 0.0
+    return float(store.energy(list(node_ids), list(before))["energy_kwh"].sum())
 
 
 def running(boundaries: Sequence[int], now: float | None) -> bool:
@@ -201,12 +212,10 @@ def parse_request(period: object, start: object, end: object) -> AnalysisRequest
     """
     if not isinstance(period, str) or period not in MAX_PERIODS:
         return "bad_period"
-    first, shown_last = parse_day(start), parse_day(end)
-    if first is None or shown_last is None:
-        return "bad_date"
-    if shown_last < first:
-        return "end_before_start"
-    last = shown_last + timedelta(days=1)
+    days = picked_days(start, end)
+    if isinstance(days, str):
+        return days
+    first, last = days
     days = (last - first).days
     estimate = {"hour": days * 24, "day": days, "month": days / 28, "year": days / 365}[str(period)]
     if estimate > MAX_PERIODS[str(period)]:

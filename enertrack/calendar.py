@@ -29,6 +29,19 @@ def parse_day(value: object) -> date | None:
     return day if EARLIEST <= day <= LATEST else None
 
 
+def picked_days(start: object, end: object) -> tuple[date, date] | str:
+    """[first day, the day after the last) from a date picker's two untrusted days, both included.
+
+    Or an error code: bad_date (missing or unreadable), end_before_start.
+    """
+    first, last = parse_day(start), parse_day(end)
+    if first is None or last is None:
+        return "bad_date"
+    if last < first:
+        return "end_before_start"
+    return first, last + timedelta(days=1)
+
+
 class Period(StrEnum):
     """The analysis granularities."""
 

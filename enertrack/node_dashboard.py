@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from enertrack.calendar import day_start, parse_day
+from enertrack.calendar import day_start, picked_days
 from enertrack.magnitudes import NAMES
 from enertrack.nodes import NodeView, owned, view
 from enertrack.store.base import DEFAULT_MAX_POINTS, Extreme, RangeSummary, TimeseriesStore, bucket_width
@@ -72,12 +71,10 @@ def custom_range(start: object, end: object, tz: str) -> TimeRange | str:
 
     Error codes: bad_date (missing or unreadable), end_before_start, too_long.
     """
-    first, shown_last = parse_day(start), parse_day(end)
-    if first is None or shown_last is None:
-        return "bad_date"
-    if shown_last < first:
-        return "end_before_start"
-    last = shown_last + timedelta(days=1)
+    days = picked_days(start, end)
+    if isinstance(days, str):
+        return days
+    first, last = days
     if (last - first).days > MAX_CUSTOM_DAYS:
         return "too_long"
     zone = ZoneInfo(tz)

@@ -21,6 +21,7 @@ from enertrack.analytics import (
     export_csv,
     load_energy,
     parse_request,
+    previous_energy,
     previous_range,
     running,
 )
@@ -114,7 +115,7 @@ def _compute(request: AnalysisRequest, requested: Any, now: float) -> tuple[Any,
     store = services().store
     table = load_energy(store, node_ids, marks, tz)
     before = previous_range(request.period, request.start, request.end, tz, now=now)
-    previous = float(store.energy(node_ids, before)["energy_kwh"].sum()) if node_ids else 0.0
+    previous = previous_energy(store, node_ids, before)
     return table, previous, running(marks, now)
 
 

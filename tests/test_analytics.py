@@ -217,3 +217,17 @@ def test_running_day_stats_leave_the_future_out(store: SQLiteStore) -> None:
     assert stats.average_kwh == pytest.approx(10.5 / 11)  # 11 hours have begun; 13 are still future
     assert stats.partial is True
     assert running(marks, utc(2026, 1, 3, 0, 1)) is False
+
+
+def test_the_first_quarter_hour_of_a_running_range_compares_with_nothing_yet(store: SQLiteStore) -> None:
+    from enertrack.analytics import previous_energy
+
+    tz = "Europe/Madrid"
+    now = datetime.fromisoformat("2026-03-10T00:07:00+01:00").timestamp()
+    store.write(constant_load("a", utc(2026, 3, 8), int(now), watts=1000), {"a": EnergyParams(60)})
+    before = previous_range("hour", date(2026, 3, 10), date(2026, 3, 11), tz, now=now)
+    assert before[0] == before[-1]  # yesterday up to 00:00: nothing yet to compare with
+    assert previous_energy(store, ["a"], before) == 0.0  # not a query the store refuses
+    assert previous_energy(store, [], previous_range("hour", date(2026, 3, 10), date(2026, 3, 11), tz)) == 0.0
+    full = previous_range("hour", date(2026, 3, 10), date(2026, 3, 11), tz)
+    assert previous_energy(store, ["a"], full) == pytest.approx(24.0)
