@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -186,18 +187,22 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
 
 @main.command()
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="[default: ENERTRACK_PORT or 8006].")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"), show_default=True,
+              help="Where the demo keeps its SQLite files and broker; never ENERTRACK_DATA_DIR, ENERTRACK_TSDB_PATH "
+                   "or a configured MariaDB/InfluxDB, which may hold production data.")
 @click.option("--broker", type=click.Choice(["auto", "configured", "none"]), default="auto", show_default=True,
               help="auto: a private mosquitto, else an anonymous one on 127.0.0.1:1883, else none (never the "
                    "configured one); configured: the broker DOMINIO names, with the demo's own client id and "
                    "topics (<MQTT_TOPIC_PREFIX>-demo/...); none: no MQTT at all, the simulator writes straight "
                    "into the store.")
-def demo(port: int | None, broker: str) -> None:
+def demo(port: int | None, data_dir: Path, broker: str) -> None:
     """Start the demo (what `make run` does): web, ingest and simulated nodes, with a demo login."""
     from enertrack.demo import run_demo
 
     settings = settings_or_exit(ENERTRACK_ENV="development")
     configured = "mqtt_host" in settings.model_fields_set  # DOMINIO set in the environment or .env
-    sys.exit(run_demo(settings, port=port or settings.port, broker_choice=broker, broker_configured=configured))
+    sys.exit(run_demo(settings, port=port or settings.port, data_dir=data_dir, broker_choice=broker,
+                      broker_configured=configured))
 
 
 main.add_command(export_readings)

@@ -57,15 +57,23 @@ log_type warning
 def embedded_stores(settings: Settings, data_dir: Path) -> tuple[Settings, dict[str, str], list[str]]:
     """The demo's settings and its children's env on the embedded stores in data_dir, and what they leave alone.
 
-    A .env written for production (MariaDB, InfluxDB) must not receive a demo account and 90
-    days of simulated history: the demo always keeps its data in SQLite files of its own.
+    A .env written for production (MariaDB, InfluxDB, or SQLite files in a data directory of its
+    own) must not receive a demo account and 90 days of simulated history: the demo always keeps
+    its data in SQLite files in its own directory (`enertrack demo --data-dir`, default `data`).
     """
-    ignored = [name for name, used in (("DATABASE_URL", settings.database_url),
-                                       ("MYSQL_*", settings.mysql_user or settings.mysql_db),
-                                       ("INFLUX_*", settings.store_kind == "influx")) if used]
+    tsdb = data_dir / "timeseries.sqlite3"
+    ignored = [name for name, used in (
+        ("ENERTRACK_DATA_DIR", settings.data_dir.resolve() != data_dir),
+        ("ENERTRACK_TSDB_PATH", settings.tsdb_path is not None and settings.tsdb_file != tsdb),
+        ("DATABASE_URL", settings.database_url),
+        ("MYSQL_*", settings.mysql_user or settings.mysql_db),
+        ("INFLUX_*", settings.store_kind == "influx"),
+    ) if used]
     url = f"sqlite:///{data_dir / 'enertrack.sqlite3'}"
-    env = {"DATABASE_URL": url, "ENERTRACK_STORE": "sqlite"}
-    return settings.model_copy(update={"database_url": url, "store": "sqlite"}), env, ignored
+    env = {"ENERTRACK_DATA_DIR": str(data_dir), "ENERTRACK_TSDB_PATH": str(tsdb), "DATABASE_URL": url,
+           "ENERTRACK_STORE": "sqlite"}
+    update = {"data_dir": data_dir, "tsdb_path": tsdb, "database_url": url, "store": "sqlite"}
+    return settings.model_copy(update=update), env, ignored
 
 
 class DemoError(Exception):
@@ -217,15 +225,17 @@ def _stop(processes: list[subprocess.Popen[Any]]) -> None:
             process.kill()
 
 
-def run_demo(settings: Settings, *, port: int, broker_choice: str = "auto", broker_configured: bool = False) -> int:
+def run_demo(settings: Settings, *, port: int, data_dir: Path = Path("data"), broker_choice: str = "auto",
+             broker_configured: bool = False) -> int:
     """Start everything, print how to log in, supervise until Ctrl-C; returns the exit code.
 
-    broker_choice is `--broker` (auto, configured or none); broker_configured says DOMINIO is set.
+    data_dir is `--data-dir`; broker_choice is `--broker` (auto, configured or none);
+    broker_configured says DOMINIO is set.
     """
     from enertrack.db import make_engine
     from enertrack.migrate import upgrade
 
-    data_dir = settings.data_dir.resolve()
+    data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     if _port_open("127.0.0.1", port):
         click.echo(f"error: port {port} is already in use: stop what uses it, or run with ENERTRACK_PORT=<other>",
@@ -234,15 +244,15 @@ def run_demo(settings: Settings, *, port: int, broker_choice: str = "auto", brok
     settings, stores_env, ignored = embedded_stores(settings, data_dir)
     if ignored:
         click.echo(f"note: the demo keeps its data in SQLite under {data_dir}; it does not touch the configured"
-                   f" {', '.join(ignored)} (they may be production databases)", err=True)
+                   f" {', '.join(ignored)} (they may hold production data)", err=True)
     engine = make_engine(settings.sqlalchemy_url)
     upgrade(engine)
     engine.dispose()
     ensure_demo_user(settings)
     settings.secret_key_value()  # generated once, kept in the data directory
 
-    env = {**os.environ, "ENERTRACK_ENV": "development", "ENERTRACK_DATA_DIR": str(data_dir),
-           "ENERTRACK_PORT": str(port), "PYTHONUNBUFFERED": "1", **stores_env}
+    env = {**os.environ, "ENERTRACK_ENV": "development", "ENERTRACK_PORT": str(port), "PYTHONUNBUFFERED": "1",
+           **stores_env}
     if broker_choice == "auto" and broker_configured:
         click.echo(f"note: the demo does not use the configured broker {settings.mqtt_host}:{settings.mqtt_port}"
                    " (DOMINIO): it may be a production broker; to use it anyway, with the demo's own client id"

@@ -24,8 +24,9 @@ UPDATE = "/enertrack/_dash-update-component"
 
 def start_demo(tmp_path: Path, *args: str, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], int]:
     port = free_port()
-    env = {**os.environ, "ENERTRACK_DATA_DIR": str(tmp_path / "data")}
-    for name in ("DOMINIO", "PUERTO_MQTTS", "DATABASE_URL", "MYSQL_USER", "MYSQL_DB", "INFLUX_URL"):
+    env = dict(os.environ)  # the demo runs in tmp_path: its data goes to tmp_path/data, the default --data-dir
+    for name in ("DOMINIO", "PUERTO_MQTTS", "DATABASE_URL", "MYSQL_USER", "MYSQL_DB", "INFLUX_URL",
+                 "ENERTRACK_DATA_DIR", "ENERTRACK_TSDB_PATH"):
         env.pop(name, None)
     env.update(extra_env or {})
     log = (tmp_path / "demo.log").open("w")
@@ -105,12 +106,15 @@ def test_demo_without_a_broker_writes_live_readings_directly(tmp_path: Path,
     # A production .env (MariaDB, InfluxDB) is left alone: nothing listens at these addresses,
     # so the demo only starts if it keeps to its own SQLite files.
     production = {"MYSQL_USER": "enertrack", "MYSQL_DB": "enertrack", "MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": "1",
-                  "INFLUX_URL": "http://127.0.0.1:1", "INFLUX_TOKEN": "t", "INFLUX_ORG": "o", "INFLUX_BUCKET": "b"}
+                  "INFLUX_URL": "http://127.0.0.1:1", "INFLUX_TOKEN": "t", "INFLUX_ORG": "o", "INFLUX_BUCKET": "b",
+                  "ENERTRACK_DATA_DIR": str(tmp_path / "prod"), "ENERTRACK_TSDB_PATH": str(tmp_path / "prod" / "ts.db")}
     process, port = start_demo(tmp_path, "--broker", "none", extra_env=production)
     stopper.append(process)
     lines = wait_banner(process, tmp_path / "demo.log")
     assert any("Broker: none" in line for line in lines)
-    assert any("does not touch the configured MYSQL_*, INFLUX_*" in line for line in lines)
+    assert any("does not touch the configured ENERTRACK_DATA_DIR, ENERTRACK_TSDB_PATH, MYSQL_*, INFLUX_*" in line
+               for line in lines)
+    assert not (tmp_path / "prod").exists()  # a production data directory stays untouched
     demo_login(port)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and readings(tmp_path) <= 5 * 90 * 8640:
