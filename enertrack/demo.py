@@ -40,6 +40,8 @@ DEMO_EMAIL = "demo@example.com"
 DEMO_NODES = 5
 DEMO_INTERVAL_S = 10
 DEMO_HISTORY_DAYS = 90
+# max_packet_size rather than message_size_limit, which Mosquitto 2 calls deprecated at every
+# start (the daemon refuses payloads over 4 KiB itself); deploy/mosquitto.conf keeps both.
 PRIVATE_BROKER_CONF = """# EnerTrack demo broker: loopback only, anonymous, persistent.
 listener {port} 127.0.0.1
 allow_anonymous true
@@ -47,7 +49,7 @@ persistence true
 persistence_location {data}/
 max_inflight_messages 1000
 max_queued_messages 100000
-message_size_limit 4096
+max_packet_size 8192
 log_dest stderr
 log_type error
 log_type warning
