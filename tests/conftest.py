@@ -24,6 +24,9 @@ from enertrack.migrate import upgrade
 from tests.dash_client import DashClient
 from tests.services import need, port_open
 
+# Fixtures defined in helper modules, registered here (the root conftest) so pytest rewrites their asserts.
+pytest_plugins = ["tests.victoria"]
+
 PASSWORD = "correct horse battery staple"
 MYSQL_SERVER = os.environ.get("ENERTRACK_TEST_MYSQL_URL", "mysql+mysqldb://root@127.0.0.1:3306")
 

@@ -23,8 +23,6 @@ from enertrack.telemetry.reading import Reading
 from tests.store_contract import assert_energy_equal, energy_by_period, reference_energy
 from tests.victoria import Victoria, VictoriaFront, expected_samples, ledger_samples
 
-pytest_plugins = ["tests.victoria"]  # the victoria fixture
-
 T = 1_767_225_600  # 2026-01-01T00:00:00Z
 NODES = ["node-1", "casa norte", "a,b=c", "ñandú"]
 

@@ -25,7 +25,6 @@ from tests.ingest_process import IngestProcess, Stream, make_users_db
 from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, Broker, broker_fixture
 from tests.victoria import Sample, Victoria, expected_samples
 
-pytest_plugins = ["tests.victoria"]  # the victoria fixture
 pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
 
 NODES = ["vm-1", "vm-2"]

@@ -8,9 +8,7 @@ so an InfluxStore pointed at it must be built with ``check_existing=False`` (use
 ``expected_samples()`` says what the export must show for some readings. ``VictoriaFront`` puts
 a fake InfluxDB in front of it for the energy ledger, which needs the pre-write Flux query:
 writes go through to victoria-metrics, queries are answered by a model fed with what victoria
-stored. Usage in a test module::
-
-    pytest_plugins = ["tests.victoria"]  # the fixture
+stored. The fixture is registered by tests/conftest.py; usage in a test module::
 
     def test_x(victoria: Victoria) -> None:
         store = victoria.store()
