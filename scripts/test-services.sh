@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Make the services the tests need usable: MariaDB, Mosquitto, headless Chromium (+ driver),
 # VictoriaMetrics (an InfluxDB line-protocol peer). Starts what is installed but stopped; installs
-# with apt-get what is missing when run as root. Prints what is still missing otherwise: those
-# tests then skip with that reason (and fail when CI=true).
+# with apt-get what is missing when run as root, unless ENERTRACK_NO_APT=1. Prints what is still
+# missing otherwise: those tests then skip with that reason (and fail when CI=true).
 #   scripts/test-services.sh build-deps   packages needed to pip-install mysqlclient (the [mysql] extra)
 #   scripts/test-services.sh start        the services themselves; writes $VENV/test.env
 set -u
 VENV=${VENV:-.venv}
 ROOT=0; [ "$(id -u)" = 0 ] && ROOT=1
+# Root that must not change the system (a test of the Makefile, a shared machine): only say what is missing.
+NO_APT=${ENERTRACK_NO_APT:-0}
 APT_UPDATED=0
 say() { echo "[services] $*"; }
 
 apt_install() {
-  if [ "$ROOT" != 1 ] || ! command -v apt-get >/dev/null; then
+  if [ "$ROOT" != 1 ] || [ "$NO_APT" = 1 ] || ! command -v apt-get >/dev/null; then
     say "missing: $* (install with: sudo apt-get install -y $*)"; return 1
   fi
   if [ "$APT_UPDATED" = 0 ]; then

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import runpy
+import shutil
 import subprocess
 import sys
+import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from packaging.requirements import Requirement
 
 from enertrack import checkout
 from enertrack.cli import main
@@ -73,12 +77,40 @@ def test_wsgi_refuses_without_the_checkout(no_checkout: str, tmp_path: Path, mon
     assert info.value.code == 4 and capsys.readouterr().err == f"error: {no_checkout}\n"
 
 
+def unmet_build_requirements() -> list[str]:
+    """pyproject's build-system requirements this Python's environment does not satisfy."""
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    unmet = []
+    for requirement in map(Requirement, requires):
+        try:
+            installed = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            installed = None
+        if installed is None or not requirement.specifier.contains(installed, prereleases=True):
+            unmet.append(f"{requirement} (installed: {installed or 'none'})")
+    return unmet
+
+
+# What a clone does not hold: the copy is a fresh checkout, so nothing of a local build leaks in.
+NOT_IN_A_CLONE = shutil.ignore_patterns(".git", ".venv", "build", "dist", "data", "*.egg-info", "__pycache__",
+                                        ".*_cache", "*.sqlite3*", ".env")
+
+
 def test_a_plain_pip_install_says_how_to_install(tmp_path: Path) -> None:
     """The real thing: `pip install .` (not -e) of this checkout, then the app from that copy."""
+    # Offline and outside the checkout: the build runs with the environment's own setuptools (the
+    # [test] extra installs the one pyproject asks for) on a copy, where pip leaves its build/.
+    unmet = unmet_build_requirements()
+    need(not unmet, f"cannot build EnerTrack's wheel offline here, the environment lacks {', '.join(unmet)}: "
+                    f"run {sys.executable} -m pip install -e '.[test]'")
+    source = tmp_path / "checkout"
+    shutil.copytree(ROOT, source, ignore=NOT_IN_A_CLONE)
     site = tmp_path / "site-packages"
-    built = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
-                            str(ROOT)], capture_output=True, text=True, timeout=600)
-    need(built.returncode == 0, f"could not build EnerTrack's wheel here (pip needs setuptools>=77): {built.stderr[-500:]}")
+    built = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+                            "--no-build-isolation", "--target", str(site), str(source)],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    assert (site / "enertrack" / "checkout.py").exists() and not (site / "pages").exists()
     env = {**os.environ, "PYTHONPATH": str(site), "ENERTRACK_ENV": "development",
            "ENERTRACK_DATA_DIR": str(tmp_path / "data")}
     code = "from enertrack.app import create_app; create_app()"

@@ -19,6 +19,12 @@ case "$*" in
   *) exec {real} "$@" ;;
 esac
 """
+# On PATH before the real ones: pkg-config finds no MariaDB client library, so the build-deps step
+# always reaches its apt-get branch; apt-get only records that it was called. A test never installs.
+FAKE_TOOLS = {
+    "pkg-config": "#!/bin/sh\nexit 1\n",
+    "apt-get": '#!/bin/sh\necho "apt-get $*" >> "$(dirname "$0")/apt.log"\nexit 1\n',
+}
 
 
 def test_make_installs_the_test_tools_when_mysqlclient_cannot_be_built(tmp_path: Path) -> None:
@@ -28,9 +34,17 @@ def test_make_installs_the_test_tools_when_mysqlclient_cannot_be_built(tmp_path:
     python = venv / "bin" / "python"
     python.write_text(FAKE_PYTHON.format(real=sys.executable))
     python.chmod(0o755)
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name, script in FAKE_TOOLS.items():
+        (tools / name).write_text(script)
+        (tools / name).chmod(0o755)
+    env = {**os.environ, "CI": "", "ENERTRACK_NO_APT": "1", "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run([make, "-C", str(ROOT), f"VENV={venv}", f"{venv}/.installed-test"],
-                            capture_output=True, text=True, timeout=600, env={**os.environ, "CI": ""})
+                            capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert not (tools / "apt.log").exists(), (tools / "apt.log").read_text()  # root here, yet nothing installed
+    assert "[services] missing: default-libmysqlclient-dev pkg-config" in result.stdout
     installs = (venv / "bin" / "pip.log").read_text().splitlines()
     assert [line.split()[-1] for line in installs] == [".[test,mysql]", ".[test]"]
     assert "mysqlclient (the [mysql] extra) did not build" in result.stdout
