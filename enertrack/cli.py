@@ -197,9 +197,11 @@ def serve(host: str | None, port: int | None, workers: int, access_log: bool) ->
                    "into the store.")
 def demo(port: int | None, data_dir: Path, broker: str) -> None:
     """Start the demo (what `make run` does): web, ingest and simulated nodes, with a demo login."""
+    from enertrack.checkout import require_checkout
     from enertrack.demo import run_demo
 
     settings = settings_or_exit(ENERTRACK_ENV="development")
+    require_checkout()  # before the demo creates its data directory or starts anything
     configured = "mqtt_host" in settings.model_fields_set  # DOMINIO set in the environment or .env
     sys.exit(run_demo(settings, port=port or settings.port, data_dir=data_dir, broker_choice=broker,
                       broker_configured=configured))

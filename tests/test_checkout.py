@@ -55,16 +55,17 @@ def test_app_and_migrations_refuse_without_the_checkout(settings: Settings, no_c
         assert info.value.problems == [no_checkout]
 
 
-@pytest.mark.parametrize("args", [("serve",), ("db", "upgrade"), ("demo", "--broker", "none")])
+@pytest.mark.parametrize("args", [("serve",), ("db", "upgrade"), ("demo", "--broker", "none", "--data-dir", "DATA")])
 def test_commands_refuse_without_the_checkout(no_checkout: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               args: tuple[str, ...]) -> None:
     started: list[object] = []
     monkeypatch.setattr("enertrack.server.run_gunicorn", lambda *a, **k: started.append(a))
     monkeypatch.setattr("enertrack.demo._spawn", lambda *a, **k: started.append(a))
     env = {"ENERTRACK_ENV": "development", "ENERTRACK_DATA_DIR": str(tmp_path / "data"), "ENERTRACK_PORT": "18999"}
-    result = CliRunner().invoke(main, list(args), env=env)
+    result = CliRunner().invoke(main, [str(tmp_path / "data") if a == "DATA" else a for a in args], env=env)
     assert (result.exit_code, started) == (2, []), result.output
     assert result.output == f"error: {no_checkout}\n"
+    assert not (tmp_path / "data").exists()  # refused before anything was created
 
 
 def test_wsgi_refuses_without_the_checkout(no_checkout: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
