@@ -33,7 +33,7 @@ from enertrack.config import ConfigError, Settings, load_settings
 from enertrack.db import make_engine, make_session_factory
 from enertrack.mqtt import make_client
 from enertrack.store.base import StoreUnavailable, TimeseriesStore
-from enertrack.store.isolate import refused_everything, write_isolating
+from enertrack.store.isolate import write_isolating
 from enertrack.telemetry.arrival import ArrivalSeconds
 from enertrack.telemetry.batcher import (
     Batcher,
@@ -316,15 +316,10 @@ class Daemon:
         params = self.directory.params({r.node_id for r in plan.readings})
         if plan.readings:
             # Readings the store refuses (StoreRejected) would fail the same way on every retry:
-            # they are isolated, dead-lettered and acked with the rest; the rest is stored. A store
-            # that refuses them all is held like an outage instead (isolate.refused_everything).
+            # they are isolated, dead-lettered and acked with the rest; the rest is stored. Only a
+            # store's own verdict on the data is StoreRejected (InfluxStore: InfluxDB's error JSON),
+            # so however many readings or nodes it refuses, holding them would stall the stream.
             result = write_isolating(lambda part: self.store.write(part, params), plan.readings)
-            if refused_everything(plan.readings, result):
-                raise StoreUnavailable(
-                    f"it refused each of the {len(plan.readings)} readings of a batch from several nodes, "
-                    f"which says more about the store than the data (the first: {result.refused[0].error}); "
-                    "check its configuration"
-                )
             plan.stored, plan.duplicates_in_batch = result.stored, plan.duplicates_in_batch + result.duplicates
             for refusal in result.refused:
                 refuse(plan, refusal.index, str(refusal.error))
