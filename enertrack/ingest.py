@@ -143,6 +143,7 @@ class Daemon:
         self._conn_lock = threading.Lock()
         self._generation = 0  # bumped on every successful connection
         self._connected = False  # since the last disconnect: tells a refused handshake from a lost link
+        self._refused = False  # the last CONNACK was a refusal, already logged by _on_connect
         self._connections = 0
         self._outage_since: float | None = None
         self._outage_side = ""
@@ -171,6 +172,8 @@ class Daemon:
     def _on_connect(self, client: mqtt.Client, _userdata: object, flags: mqtt.ConnectFlags,
                     reason: mqtt.ReasonCode, _props: object) -> None:
         if reason.is_failure:
+            with self._conn_lock:
+                self._refused = True  # paho calls on_disconnect next: nothing more to say there
             log.error("broker %s:%s refused the connection: %s (check MQTT_USR/MQTT_PASS and the "
                       "broker's password file)", self.settings.mqtt_host, self.settings.mqtt_port, reason)
             return
@@ -216,7 +219,8 @@ class Daemon:
                        reason: mqtt.ReasonCode, _props: object) -> None:
         with self._conn_lock:
             was_connected, self._connected = self._connected, False
-        if self.stopping.is_set():
+            refused, self._refused = self._refused, False
+        if self.stopping.is_set() or refused:
             return
         if was_connected:
             log.warning("disconnected from the broker (%s); unacknowledged messages will be "
