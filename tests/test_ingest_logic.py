@@ -65,6 +65,9 @@ def test_the_hand_over_keeps_only_enough_of_an_oversized_topic_or_payload_to_rej
     ]
     plan = plan_batch(queued, "enertrack", lambda _node_id: True)
     assert [d.rejection.reason for d in plan.dead_letters] == [Reason.BAD_TOPIC, Reason.TOO_LARGE]
+    # What was kept is not what was sent: the messages give the limit, not the cut length.
+    assert plan.dead_letters[0].rejection.message.startswith("topic is more than 84 characters, longer than any")
+    assert plan.dead_letters[1].rejection.message.startswith("payload is more than 4096 bytes")
     assert [r.power for r in plan.readings] == [1.0]
 
 
