@@ -33,7 +33,7 @@ from enertrack.config import ConfigError, Settings, load_settings
 from enertrack.db import make_engine, make_session_factory
 from enertrack.mqtt import make_client
 from enertrack.store.base import StoreUnavailable, TimeseriesStore
-from enertrack.store.isolate import refused_everything, write_isolating
+from enertrack.store.isolate import write_isolating
 from enertrack.telemetry.arrival import ArrivalSeconds
 from enertrack.telemetry.batcher import (
     Batcher,
@@ -143,6 +143,7 @@ class Daemon:
         self._conn_lock = threading.Lock()
         self._generation = 0  # bumped on every successful connection
         self._connected = False  # since the last disconnect: tells a refused handshake from a lost link
+        self._refused = False  # the last CONNACK was a refusal, already logged by _on_connect
         self._connections = 0
         self._outage_since: float | None = None
         self._outage_side = ""
@@ -171,6 +172,8 @@ class Daemon:
     def _on_connect(self, client: mqtt.Client, _userdata: object, flags: mqtt.ConnectFlags,
                     reason: mqtt.ReasonCode, _props: object) -> None:
         if reason.is_failure:
+            with self._conn_lock:
+                self._refused = True  # paho calls on_disconnect next: nothing more to say there
             log.error("broker %s:%s refused the connection: %s (check MQTT_USR/MQTT_PASS and the "
                       "broker's password file)", self.settings.mqtt_host, self.settings.mqtt_port, reason)
             return
@@ -216,7 +219,8 @@ class Daemon:
                        reason: mqtt.ReasonCode, _props: object) -> None:
         with self._conn_lock:
             was_connected, self._connected = self._connected, False
-        if self.stopping.is_set():
+            refused, self._refused = self._refused, False
+        if self.stopping.is_set() or refused:
             return
         if was_connected:
             log.warning("disconnected from the broker (%s); unacknowledged messages will be "
@@ -316,15 +320,10 @@ class Daemon:
         params = self.directory.params({r.node_id for r in plan.readings})
         if plan.readings:
             # Readings the store refuses (StoreRejected) would fail the same way on every retry:
-            # they are isolated, dead-lettered and acked with the rest; the rest is stored. A store
-            # that refuses them all is held like an outage instead (isolate.refused_everything).
+            # they are isolated, dead-lettered and acked with the rest; the rest is stored. Only a
+            # store's own verdict on the data is StoreRejected (InfluxStore: InfluxDB's error JSON),
+            # so however many readings or nodes it refuses, holding them would stall the stream.
             result = write_isolating(lambda part: self.store.write(part, params), plan.readings)
-            if refused_everything(plan.readings, result):
-                raise StoreUnavailable(
-                    f"it refused each of the {len(plan.readings)} readings of a batch from several nodes, "
-                    f"which says more about the store than the data (the first: {result.refused[0].error}); "
-                    "check its configuration"
-                )
             plan.stored, plan.duplicates_in_batch = result.stored, plan.duplicates_in_batch + result.duplicates
             for refusal in result.refused:
                 refuse(plan, refusal.index, str(refusal.error))

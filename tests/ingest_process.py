@@ -130,11 +130,17 @@ class IngestProcess:
             return [(r.node_id, r.ts) for n in node_ids for r in store.readings(n)]
 
     def wait_stored(self, node_ids: Iterable[str], count: int, timeout: float = 30.0) -> list[tuple[str, int]]:
-        """Wait until at least count readings of node_ids are stored; return them all."""
+        """Wait until at least count readings of node_ids are stored; return them all.
+
+        Fails after timeout: returning fewer would let a test go on as if the daemon had kept up.
+        """
         nodes = list(node_ids)
         deadline = time.monotonic() + timeout
         rows = self.stored(nodes)
-        while len(rows) < count and time.monotonic() < deadline:
+        while len(rows) < count:
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"{len(rows)} of {count} readings stored after {timeout} s; "
+                                     f"ingest log:\n{self.log()[-4000:]}")
             time.sleep(0.1)
             rows = self.stored(nodes)
         return rows
@@ -226,6 +232,11 @@ class Stream:
             raise self.error
 
     def wait_sent(self, count: int, timeout: float = 30) -> None:
+        """Wait until the broker has acknowledged count messages; fail if the stream stops short."""
         deadline = time.monotonic() + timeout
-        while self.sent < count and time.monotonic() < deadline:
+        while self.sent < count:
+            if self.error is not None:
+                raise AssertionError(f"the stream failed after {self.sent} of {count} messages") from self.error
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"{self.sent} of {count} messages sent after {timeout} s")
             time.sleep(0.02)

@@ -65,6 +65,9 @@ def test_the_hand_over_keeps_only_enough_of_an_oversized_topic_or_payload_to_rej
     ]
     plan = plan_batch(queued, "enertrack", lambda _node_id: True)
     assert [d.rejection.reason for d in plan.dead_letters] == [Reason.BAD_TOPIC, Reason.TOO_LARGE]
+    # What was kept is not what was sent: the messages give the limit, not the cut length.
+    assert plan.dead_letters[0].rejection.message.startswith("topic is more than 84 characters, longer than any")
+    assert plan.dead_letters[1].rejection.message.startswith("payload is more than 4096 bytes")
     assert [r.power for r in plan.readings] == [1.0]
 
 
@@ -277,6 +280,16 @@ class RecordingClient:
         self.acks.append((mid, qos, self.progress()))
 
 
+def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+    """True as soon as condition() holds; False once timeout seconds have passed without it."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 @pytest.fixture
 def daemon_parts(tmp_path: Path) -> tuple[str, Path]:
     url = f"sqlite:///{tmp_path / 'users.sqlite3'}"
@@ -480,27 +493,64 @@ class RefusingAllStore(FlakyStore):
         return super().write(readings, params)
 
 
-def test_a_store_refusing_every_reading_of_several_nodes_is_held_as_unavailable_not_dead_lettered(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    # Refusing each reading of a batch from several nodes, one by one, is the store's doing (its
-    # configuration, or something answering in its place), not the data's: nothing may be lost.
-    monkeypatch.setattr("enertrack.ingest.wait_exponential", lambda **_kw: lambda _state: 0.0)
+RETENTION_START = 1_740_000_000  # the fake bucket keeps nothing older
+
+
+def beyond_retention(request: Request) -> Answer:
+    """InfluxDB's answer to a write: 422 in its own error JSON if a point is older than the bucket keeps."""
+    stamps = [int(line.rsplit(" ", 1)[1]) for line in request.body.decode().splitlines() if line]
+    if min(stamps) < RETENTION_START:
+        return Answer(422, json.dumps({"code": "unprocessable entity", "message": SERVER_REFUSAL}).encode(),
+                      {"Content-Type": "application/json"})
+    return Answer(204)
+
+
+def test_two_nodes_refused_by_influxdb_in_one_batch_are_dead_lettered_and_the_stream_goes_on(tmp_path: Path) -> None:
+    # Two nodes back from an RTC reset send readings older than the bucket's retention, and at
+    # INGEST_BATCH_MS=200 they share a batch holding nothing else. InfluxDB's own refusal is about
+    # the data, so holding that batch would retry it forever and stall every node behind it.
     url = f"sqlite:///{tmp_path / 'users.sqlite3'}"
     make_users_db(url, ["n1", "n2"])
-    store = RefusingAllStore(refusals=7 * 3)  # 4 readings: 7 writes to isolate them all, 3 times
-    daemon, client, engine = make_daemon(url, store)
-    messages = [msg(mid, {"ts": 1_749_999_000 + mid, "p": mid}, node=f"n{mid % 2 + 1}") for mid in range(1, 5)]
-    daemon._commit(messages)
-    rejections = recent_rejections(make_session_factory(engine))
-    engine.dispose()
-    assert rejections == []
-    assert [(r.node_id, r.ts) for batch in store.batches for r in batch] == [
-        (f"n{mid % 2 + 1}", 1_749_999_000 + mid) for mid in range(1, 5)
+    fake = serve()
+    server = next(fake)
+    writer: threading.Thread | None = None
+    try:
+        server.respond("/api/v2/write", beyond_retention)
+        server.answer("/api/v2/query", Answer(200, b"\r\n", {"Content-Type": "text/csv; charset=utf-8"}))
+        store = InfluxStore(server.url, "token", "org", "bucket", timeout_ms=2000)
+        daemon, client, engine = make_daemon(url, store, lambda: len(server.sent("/api/v2/write")))
+        stale = {1: ("n1", 1_610_000_001), 2: ("n2", 1_610_000_002)}
+        fresh = {3: ("n1", 1_749_999_003), 4: ("n2", 1_749_999_004)}
+        for mid, (node, ts) in stale.items():  # queued before the writer starts: one batch
+            daemon.queue.put(msg(mid, {"ts": ts, "p": mid}, node=node), timeout=1)
+        writer = threading.Thread(target=daemon._writer, name="test-writer", daemon=True)
+        writer.start()
+        stale_acked = wait_until(lambda: len(client.acks) >= 2, timeout=10)
+        for mid, (node, ts) in fresh.items():
+            daemon.queue.put(msg(mid, {"ts": ts, "p": mid}, node=node), timeout=1)
+        all_acked = stale_acked and wait_until(lambda: len(client.acks) >= 4, timeout=10)
+        writes = server.sent("/api/v2/write")
+    finally:
+        if writer is not None:
+            daemon.stop()
+            daemon._stop_deadline = 0  # a writer still retrying gives up now
+            writer.join(10)
+            rejections = recent_rejections(make_session_factory(engine))
+            engine.dispose()
+            store.close()
+        next(fake, None)
+    assert stale_acked and all_acked, f"acked {client.acks} after {len(writes)} writes"
+    first = writes[0].body.decode()
+    assert "node_id=n1" in first and "node_id=n2" in first  # both nodes' readings, in one batch
+    assert sorted((r.reason, r.node_id, r.excerpt) for r in rejections) == [
+        ("store_rejected", node, json.dumps({"ts": ts, "p": mid})) for mid, (node, ts) in stale.items()
     ]
-    assert client.acks == [(mid, 1, 1) for mid in range(1, 5)]  # only once stored
-    assert daemon.stats.totals.store_retries == 3
-    assert "time-series store unavailable" in caplog.text and "refused each of the 4 readings" in caplog.text
+    assert all(r.message.endswith(SERVER_REFUSAL) for r in rejections)
+    sent = sorted(int(line.rsplit(" ", 1)[1]) for w in writes for line in w.body.decode().splitlines()
+                  if line.startswith("energy,"))  # the readings' lines, not the ledger's
+    assert [ts for ts in sent if ts >= RETENTION_START] == [ts for _node, ts in fresh.values()]  # stored
+    assert sorted(mid for mid, *_ in client.acks) == [1, 2, 3, 4]
+    assert daemon.stats.totals.store_retries == 0 and not daemon.failed
 
 
 def test_one_nodes_readings_all_refused_are_dead_lettered_so_one_node_cannot_hold_up_the_rest(

@@ -100,7 +100,7 @@ REJECTED: list[tuple[str, str, bytes | str, Reason, str]] = [
     ("status of a node id ending in a line break", "enertrack/meter-1\n/status", "online", Reason.BAD_TOPIC,
      "1-64"),
     ("topic longer than any valid one", f"enertrack/meter-1/{'x' * 60_000}", '{"p": 1}', Reason.BAD_TOPIC,
-     "longer than any"),
+     "topic is more than 84 characters, longer than any enertrack/<node_id>/telemetry"),
     ("too large", TOPIC, '{"p": 1, "pad": "' + "x" * MAX_PAYLOAD_BYTES + '"}', Reason.TOO_LARGE, "at most 4096"),
     ("not UTF-8", TOPIC, b'{"p": 1, "x": "\xff"}', Reason.BAD_JSON, "UTF-8"),
     ("truncated JSON", TOPIC, '{"p": 1', Reason.BAD_JSON, "not valid JSON"),

@@ -60,16 +60,3 @@ def write_isolating(
         outcome.duplicates += result.duplicates
     return outcome
 
-
-def refused_everything(readings: Sequence[Reading], outcome: Isolated) -> bool:
-    """True when the store refused every reading of more than one node, each on its own.
-
-    Then the fault is the store's (its configuration, or what answers in its place), not the
-    data's: the batch must be held, never dead-lettered. One node's readings alone do not
-    count, so a single node sending what the store refuses cannot hold up the whole fleet.
-    """
-    return (
-        bool(outcome.refused)
-        and len(outcome.refused) == len(readings)
-        and len({r.node_id for r in readings}) > 1
-    )

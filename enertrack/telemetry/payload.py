@@ -113,10 +113,12 @@ def parse_topic(topic: str, prefix: str) -> tuple[str, Kind] | Rejection:
     """`<prefix>/<node_id>/telemetry|status` -> (node_id, kind), or a bad_topic Rejection."""
     if len(topic) > topic_max(prefix):
         # Checked before the cache: an MQTT topic may be 64 KiB, and 4096 cached ones that long
-        # would keep a quarter of a gigabyte alive.
+        # would keep a quarter of a gigabyte alive. "More than", not its length: the daemon keeps
+        # only the first topic_max + 1 characters.
         return Rejection(
             Reason.BAD_TOPIC,
-            f"topic of {len(topic)} characters is longer than any {prefix.rstrip('/')}/<node_id>/telemetry "
+            f"topic is more than {topic_max(prefix)} characters, longer than any "
+            f"{prefix.rstrip('/')}/<node_id>/telemetry "
             f"or /status, where a node id is 1-{NODE_ID_MAX} of A-Z a-z 0-9 _ -; publish to one of those",
             None,
             "",
