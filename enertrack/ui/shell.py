@@ -32,7 +32,8 @@ def navbar() -> dbc.Navbar:
                                 dbc.Button(
                                     html.I(className="bi bi-circle-half"),
                                     id=ids.THEME_TOGGLE,
-                                    # Bilingual like the language menu: the shell is the same for everyone.
+                                    # Until the session callback sets it in the visitor's language:
+                                    # bilingual, as the shell is the same for everyone.
                                     title="Tema claro u oscuro / Light or dark theme",
                                     color="link",
                                     class_name="nav-link px-2",
