@@ -142,8 +142,9 @@ class Daemon:
         self._stop_deadline = float("inf")
         self._conn_lock = threading.Lock()
         self._generation = 0  # bumped on every successful connection
-        self._connected = False  # since the last disconnect: tells a refused handshake from a lost link
-        self._refused = False  # the last CONNACK was a refusal, already logged by _on_connect
+        # The broker's answer since the last disconnect: None (none yet: it closed the link during
+        # the handshake, e.g. TLS), "accepted" (a lost link) or "refused" (already logged).
+        self._connack: str | None = None
         self._connections = 0
         self._outage_since: float | None = None
         self._outage_side = ""
@@ -173,14 +174,14 @@ class Daemon:
                     reason: mqtt.ReasonCode, _props: object) -> None:
         if reason.is_failure:
             with self._conn_lock:
-                self._refused = True  # paho calls on_disconnect next: nothing more to say there
+                self._connack = "refused"  # paho calls on_disconnect next: nothing more to say there
             log.error("broker %s:%s refused the connection: %s (check MQTT_USR/MQTT_PASS and the "
                       "broker's password file)", self.settings.mqtt_host, self.settings.mqtt_port, reason)
             return
         with self._conn_lock:
             self._generation += 1
             self._connections += 1
-            self._connected = True
+            self._connack = "accepted"
         log.info("connected to %s:%s as %s (session present: %s)", self.settings.mqtt_host,
                  self.settings.mqtt_port, self.settings.mqtt_client_id, flags.session_present)
         # Subscribing again on a present session is harmless and covers a broker that lost it.
@@ -218,11 +219,10 @@ class Daemon:
     def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object,
                        reason: mqtt.ReasonCode, _props: object) -> None:
         with self._conn_lock:
-            was_connected, self._connected = self._connected, False
-            refused, self._refused = self._refused, False
-        if self.stopping.is_set() or refused:
+            connack, self._connack = self._connack, None
+        if self.stopping.is_set() or connack == "refused":
             return
-        if was_connected:
+        if connack == "accepted":
             log.warning("disconnected from the broker (%s); unacknowledged messages will be "
                         "redelivered after reconnecting", reason)
         else:
