@@ -19,7 +19,6 @@ import ctypes
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from typing import Any
 import click
 
 from enertrack.config import Settings
+from enertrack.ports import free_port, port_open
 
 PR_SET_PDEATHSIG = 1  # prctl option: signal a child when its parent dies
 DEMO_USER = "demo"
@@ -92,20 +92,6 @@ class Broker:
     process: subprocess.Popen[bytes] | None = None
 
 
-def _port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _anonymous_broker_accepts(host: str, port: int) -> bool:
     """True when a plain MQTT broker there accepts an anonymous client."""
     import paho.mqtt.client as mqtt
@@ -146,7 +132,7 @@ def choose_broker(settings: Settings, data_dir: Path, choice: str = "auto") -> B
     topics = f"topics {demo['MQTT_TOPIC_PREFIX']}/..."
     if choice == "configured":
         where = f"{settings.mqtt_host}:{settings.mqtt_port}"
-        if not _port_open(settings.mqtt_host, settings.mqtt_port):
+        if not port_open(settings.mqtt_host, settings.mqtt_port):
             raise DemoError(f"the configured broker {where} (DOMINIO, PUERTO_MQTTS) is not reachable; "
                             "start it, or run the demo without --broker configured")
         # A broker drops what its ACL forbids without telling an MQTT 3.1.1 client: say it up front.
@@ -157,7 +143,7 @@ def choose_broker(settings: Settings, data_dir: Path, choice: str = "auto") -> B
     plain = {"DOMINIO": "127.0.0.1", "MQTT_TLS": "false", "MQTT_USR": "", "MQTT_PASS": "", **demo}
     binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/sbin")
     if binary:
-        port = _free_port()
+        port = free_port()
         folder = data_dir / "mosquitto"
         folder.mkdir(parents=True, exist_ok=True)
         conf = folder / "mosquitto.conf"
@@ -165,7 +151,7 @@ def choose_broker(settings: Settings, data_dir: Path, choice: str = "auto") -> B
         process = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,  # noqa: S603
                                    preexec_fn=_die_with_parent)
         deadline = time.monotonic() + 10
-        while not _port_open("127.0.0.1", port):
+        while not port_open("127.0.0.1", port):
             if process.poll() is not None or time.monotonic() > deadline:
                 click.echo("warning: the private mosquitto did not start", err=True)
                 break
@@ -174,7 +160,7 @@ def choose_broker(settings: Settings, data_dir: Path, choice: str = "auto") -> B
             return Broker(f"a private mosquitto on 127.0.0.1:{port}, {topics}",
                           env={**plain, "PUERTO_MQTTS": str(port)}, process=process)
         process.kill()
-    if _port_open("127.0.0.1", 1883) and _anonymous_broker_accepts("127.0.0.1", 1883):
+    if port_open("127.0.0.1", 1883) and _anonymous_broker_accepts("127.0.0.1", 1883):
         return Broker(f"the local broker on 127.0.0.1:1883, {topics}", env={**plain, "PUERTO_MQTTS": "1883"})
     return Broker("none found: the simulator writes live readings straight into the store", available=False)
 
@@ -239,7 +225,7 @@ def run_demo(settings: Settings, *, port: int, data_dir: Path = Path("data"), br
 
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    if _port_open("127.0.0.1", port):
+    if port_open("127.0.0.1", port):
         click.echo(f"error: port {port} is already in use: stop what uses it, or run with ENERTRACK_PORT=<other>",
                    err=True)
         return 2

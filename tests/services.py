@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 
 import pytest
+
+from enertrack.ports import free_port, port_open
+
+# The port probes live in the package, where the demo uses them too; the tests import them from here.
+__all__ = ["IN_CI", "free_port", "need", "need_binary", "port_open"]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -18,22 +22,6 @@ def need(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required service missing in CI: {reason}", pytrace=False)
     pytest.skip(reason)
-
-
-def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
-    """True when something accepts TCP connections on host:port."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def need_binary(name: str, hint: str) -> str:
