@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.services import free_port, need_binary
+from tests.services import free_port, need_binary, port_open
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "deploy" / "mosquitto.conf"
@@ -216,19 +216,10 @@ class Broker:
                 err = self.process.stderr.read().decode() if self.process.stderr else ""
                 log = self.log_file.read_text() if self.log_file.exists() else ""
                 raise RuntimeError(f"mosquitto exited ({self.process.returncode}): {err}\n{log[-2000:]}")
-            if self._listening():
+            if port_open("127.0.0.1", self.port, timeout=0.2):
                 return
             time.sleep(0.05)
         raise RuntimeError(f"mosquitto did not listen on port {self.port} within {timeout} s")
-
-    def _listening(self) -> bool:
-        import socket
-
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                return True
-        except OSError:
-            return False
 
     def stop(self) -> None:
         """Stop gracefully (mosquitto saves its persistence file on SIGTERM)."""
