@@ -104,19 +104,15 @@ def period_range(period: Any) -> tuple[str, str]:
     return first.isoformat(), (end - timedelta(days=1)).isoformat()  # the picker shows the last day
 
 
-def _compute(request: AnalysisRequest, requested: Any, now: float) -> tuple[Any, float, bool]:
-    """Energy table of the current user's requested nodes (all of theirs when none), previous kWh, running."""
+def _energy(request: AnalysisRequest, requested: Any) -> tuple[Any, list[str], list[int]]:
+    """Energy table of the current user's requested nodes (all of theirs when none), those nodes, the marks."""
     tz = user_timezone()
     with services().read() as db:
         mine = [n.node_id for n in node_service.list_nodes(db, user_id())]
         node_ids = mine if not requested else node_service.owned_ids(
             db, user_id(), requested if isinstance(requested, list) else [requested])
     marks = boundaries(request.start, request.end, request.period, tz)
-    store = services().store
-    table = load_energy(store, node_ids, marks, tz)
-    before = previous_range(request.period, request.start, request.end, tz, now=now)
-    previous = previous_energy(store, node_ids, before)
-    return table, previous, running(marks, now)
+    return load_energy(services().store, node_ids, marks, tz), node_ids, marks
 
 
 def _stat(label: str, value: str, note: str = "", stat_id: str = "", cost: str = "") -> dbc.Col:
@@ -189,13 +185,15 @@ def analyse(period: Any, start: Any, end: Any, requested: Any, theme: Any) -> tu
         return no_update, no_update, _(ERRORS[request]), True
     now = time.time()
     try:
-        table, previous, partial = _compute(request, requested, now)
+        table, node_ids, marks = _energy(request, requested)
+        before = previous_range(request.period, request.start, request.end, user_timezone(), now=now)
+        previous = previous_energy(services().store, node_ids, before)
     except StoreUnavailable:
         return no_update, no_update, _(ERRORS["store"]), True
     with services().read() as db:
         tariff = Tariff(*accounts.tariff(db, user_id()))
     figure = energy_figure(table, request.period, theme, _("Total"), tariff.price, tariff.currency, lang=lang)
-    stats = energy_stats(table, previous, now, partial)
+    stats = energy_stats(table, previous, now, running(marks, now))
     return figure, stats_view(stats, request.period, _, tariff, lang=lang), "", False
 
 
@@ -213,6 +211,6 @@ def download(clicks: Any, period: Any, start: Any, end: Any, requested: Any) -> 
     request = parse_request(period, start, end)
     if not clicks or isinstance(request, str):
         return no_update
-    table, _previous, _partial = _compute(request, requested, time.time())
+    table, _nodes, _marks = _energy(request, requested)  # the CSV needs no comparison
     name = f"enertrack-{request.period}-{request.start}-{request.end - timedelta(days=1)}.csv"  # last day shown
     return {"content": export_csv(table, user_timezone()), "filename": name, "type": "text/csv"}
