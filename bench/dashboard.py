@@ -43,7 +43,7 @@ from harness import REPO, Bench, load_average, logged_in, p95, percentiles, time
 from node_dashboard import draw
 from node_dashboard import naive as naive_node
 
-from enertrack.analytics import default_range, load_energy, previous_range
+from enertrack.analytics import default_range, load_energy, previous_energy, previous_range
 from enertrack.calendar import boundaries, day_start, today
 from enertrack.config import Settings
 from enertrack.context import AppServices
@@ -287,7 +287,7 @@ def analysis(bench: Bench, args: argparse.Namespace, ids: list[str], period: str
     def compare(answer: tuple[pd.DataFrame, float]) -> str:
         table, previous = answer
         shown = load_energy(bench.services.store, ids, marks, TZ)
-        shown_previous = float(bench.services.store.energy(ids, before)["energy_kwh"].sum())
+        shown_previous = previous_energy(bench.services.store, ids, before)
         gap = float(np.abs(shown.to_numpy() - table.to_numpy()).max())
         same = gap <= 1e-6 and close(previous, shown_previous)
         return f"{'yes' if same else 'NO'}: {shown.to_numpy().sum():,.0f} kWh, largest difference {gap:.1e} kWh"
