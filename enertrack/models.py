@@ -10,7 +10,8 @@ from sqlalchemy import DateTime, Float, ForeignKey, Integer, MetaData, Numeric, 
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-NODE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+NODE_ID_MAX = 64  # characters of a node id: the column, the form and the MQTT topic agree
+NODE_ID_RE = re.compile(rf"^[A-Za-z0-9_-]{{1,{NODE_ID_MAX}}}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
 DESCRIPTION_MAX = 200
 LOCATION_MAX = 120
@@ -43,7 +44,7 @@ NAMING = {
 MYSQL_TABLE_ARGS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 
 # MQTT topics are case-sensitive, so node ids are too (binary collation on MariaDB).
-NodeIdType = String(64).with_variant(mysql.VARCHAR(64, collation="utf8mb4_bin"), "mysql", "mariadb")
+NodeIdType = String(NODE_ID_MAX).with_variant(mysql.VARCHAR(NODE_ID_MAX, collation="utf8mb4_bin"), "mysql", "mariadb")
 
 
 def utcnow() -> datetime:

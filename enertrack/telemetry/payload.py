@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from enertrack.magnitudes import BY_ALIAS, BY_NAME, MAGNITUDES, Magnitude
-from enertrack.models import NODE_ID_RE, NODE_STATUSES
+from enertrack.models import NODE_ID_MAX, NODE_ID_RE, NODE_STATUSES
 from enertrack.telemetry.reading import Reading
 
 MAX_PAYLOAD_BYTES = 4096  # the broker template's message_size_limit says the same
@@ -24,7 +24,6 @@ FUTURE_TOLERANCE_S = 300  # a node's clock may run at most 5 minutes ahead
 EPOCH_MIN = int(datetime(2020, 1, 1, tzinfo=UTC).timestamp())
 MS_THRESHOLD = 100_000_000_000  # larger epoch numbers are milliseconds (1e11 s is the year 5138)
 TOPIC_CACHE = 4096  # parsed topics kept: two per node (telemetry, status)
-NODE_ID_MAX = 64
 # What a valid topic adds to its prefix: "/", the longest node id, "/telemetry" (longer than "/status").
 TOPIC_EXTRA = 1 + NODE_ID_MAX + len("/telemetry")
 
