@@ -114,6 +114,7 @@ def _count(value: Any) -> int:
 
 
 RATE_LIMIT_EXAMPLE = "20 per 15 minutes"
+TOPIC_PREFIX_MAX = 64  # characters of MQTT_TOPIC_PREFIX
 
 
 def _rate_limit(value: Any) -> str:
@@ -209,7 +210,8 @@ class Settings(BaseSettings):
     mqtt_cert_file: OptFile = Field(None, alias="MQTT_CERT_FILE")
     mqtt_key_file: OptFile = Field(None, alias="MQTT_KEY_FILE")
     mqtt_tls_insecure: Flag = Field(False, alias="MQTT_TLS_INSECURE")
-    mqtt_topic_prefix: str = Field("enertrack", alias="MQTT_TOPIC_PREFIX", pattern=r"^[A-Za-z0-9_\-/]{1,64}$")
+    mqtt_topic_prefix: str = Field("enertrack", alias="MQTT_TOPIC_PREFIX",
+                                   pattern=rf"^[A-Za-z0-9_\-/]{{1,{TOPIC_PREFIX_MAX}}}$")
     mqtt_client_id: str = Field("enertrack-ingest", alias="MQTT_CLIENT_ID", min_length=1, max_length=64)
 
     # Ingest daemon knobs (Telegraf's, see docs/operations.md).

@@ -30,7 +30,7 @@ from typing import Any
 
 import click
 
-from enertrack.config import Settings
+from enertrack.config import TOPIC_PREFIX_MAX, Settings
 from enertrack.ports import free_port, port_open
 
 PR_SET_PDEATHSIG = 1  # prctl option: signal a child when its parent dies
@@ -112,7 +112,7 @@ def _anonymous_broker_accepts(host: str, port: int) -> bool:
 def demo_topic_prefix(prefix: str) -> str:
     """The demo's topic prefix: `<prefix>-demo`, outside `<prefix>/#` whatever the prefix is."""
     demo = f"{prefix.rstrip('/')}-demo"
-    return demo if len(demo) <= 64 else "enertrack-demo"  # MQTT_TOPIC_PREFIX allows 64 characters
+    return demo if len(demo) <= TOPIC_PREFIX_MAX else "enertrack-demo"
 
 
 def demo_client_id(data_dir: Path) -> str:
