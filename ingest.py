@@ -2,7 +2,7 @@
 
 import sys
 
-from enertrack.ingest import main
+from enertrack.ingest.daemon import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,7 +9,7 @@ APP_LOAD_ERROR = 4
 
 try:
     settings = load_settings()
-    from enertrack.app import create_app  # after the settings: a bad one costs no Dash import
+    from enertrack.web.app import create_app  # after the settings: a bad one costs no Dash import
 
     server = create_app(settings)  # refuses an install without the checkout's pages/ and assets/
 except ConfigError as exc:  # one line per problem, as `enertrack serve` prints them; no traceback

@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))  # this checkout's enertrack, not an installed one
 
 from enertrack.simulation.fleet import make_fleet, node_ids  # noqa: E402
 from enertrack.simulation.meter import NodeSimulator  # noqa: E402
-from enertrack.simulator import BACKFILL_CHUNK, backfill  # noqa: E402
+from enertrack.simulation.publisher import BACKFILL_CHUNK, backfill  # noqa: E402
 
 END = 1_790_000_040  # a fixed "now" (multiple of 60) so runs are comparable
 DAY = 86_400
@@ -63,7 +63,7 @@ def generate(nodes: int, days: float, interval: int) -> None:
 
 def backfill_into(db: Path, nodes: int, days: float, interval: int) -> None:
     """Readings/s of backfill() into a SQLiteStore: generation and store.write, end to end."""
-    from enertrack.store.sqlite import SQLiteStore
+    from enertrack.store.sqlite.store import SQLiteStore
 
     specs = make_fleet(42, node_ids(nodes))
     store = SQLiteStore(db)
@@ -80,7 +80,7 @@ def backfill_into(db: Path, nodes: int, days: float, interval: int) -> None:
 
 def dataset(db: Path, nodes: int, days: float, interval: int) -> None:
     """The dashboard benchmark's dataset, built by the real command in a child process."""
-    command = [sys.executable, "-m", "enertrack.cli", "simulate", "--nodes", str(nodes), "--interval", str(interval),
+    command = [sys.executable, "-m", "enertrack.cli.main", "simulate", "--nodes", str(nodes), "--interval", str(interval),
                "--backfill", str(days), "--count", "0"]
     env = {**os.environ, "ENERTRACK_TSDB_PATH": str(db), "PYTHONPATH": str(REPO)}
     print(f"ENERTRACK_TSDB_PATH={db} {' '.join(command[1:])}  ({load()})")

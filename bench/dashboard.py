@@ -14,7 +14,7 @@ the figures, orjson):
 - analysis `analyse`: the last 12 months by month, the last 30 days by day.
 
 Each one is set beside a naive pandas aggregation of the raw readings giving the same answer
-(read with pandas from the SQLite file, then the energy rules of enertrack/energy.py), and the
+(read with pandas from the SQLite file, then the energy rules of enertrack/core/energy.py), and the
 two answers are compared. Not a test: the machine is shared, so each figure comes with the
 load average.
 """
@@ -43,18 +43,18 @@ from harness import REPO, Bench, load_average, logged_in, p95, percentiles, time
 from node_dashboard import draw
 from node_dashboard import naive as naive_node
 
-from enertrack.analytics import default_range, load_energy, previous_energy, previous_range
-from enertrack.calendar import boundaries, day_start, today
+from enertrack.web.services.analysis import default_range, load_energy, previous_energy, previous_range
+from enertrack.core.calendar import boundaries, day_start, today
 from enertrack.config import Settings
-from enertrack.context import AppServices
-from enertrack.energy import DEFAULT_MAX_POWER_W, Points, bucket_energy
-from enertrack.magnitudes import NAMES
-from enertrack.node_dashboard import PRESETS, preset_range
-from enertrack.overview import KPI_NAMES, overview
+from enertrack.web.context import AppServices
+from enertrack.core.energy import DEFAULT_MAX_POWER_W, Points, bucket_energy
+from enertrack.core.magnitudes import NAMES
+from enertrack.web.services.node_dashboard import PRESETS, preset_range
+from enertrack.web.services.panel import KPI_NAMES, overview
 from enertrack.simulation.fleet import make_fleet, node_ids
-from enertrack.simulator import register_nodes
-from enertrack.status import NodeStatus, node_status
-from enertrack.store.sqlite import SQLiteStore
+from enertrack.simulation.publisher import register_nodes
+from enertrack.core.status import NodeStatus, node_status
+from enertrack.store.sqlite.store import SQLiteStore
 
 DATASET = Path("/work/bench-data/dashboard.sqlite3")
 NODES, INTERVAL_S, DAYS, SEED = 50, 60, 365, 42
@@ -66,7 +66,7 @@ MARGIN_S = 3600
 
 def dataset_command() -> list[str]:
     """The command that built the dataset; run again, it writes only what is missing."""
-    return [sys.executable, "-m", "enertrack.cli", "simulate", "--nodes", str(NODES), "--interval",
+    return [sys.executable, "-m", "enertrack.cli.main", "simulate", "--nodes", str(NODES), "--interval",
             str(INTERVAL_S), "--backfill", str(DAYS), "--count", "0"]
 
 
@@ -101,7 +101,7 @@ def raw(db: Path, nodes: Sequence[str], start: int, end: int,
 
 
 def quarters(node_frames: Iterator[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
-    """kWh per node and 15-minute bucket from raw readings, by the rules of enertrack/energy.py."""
+    """kWh per node and 15-minute bucket from raw readings, by the rules of enertrack/core/energy.py."""
     parts = []
     for node, frame in node_frames:
         n = len(frame)

@@ -32,9 +32,9 @@ from zoneinfo import ZoneInfo
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # this checkout's enertrack, not an installed one
 
-from enertrack.calendar import boundaries  # noqa: E402
-from enertrack.store.influx import InfluxStore  # noqa: E402
-from enertrack.store.ledger import runs  # noqa: E402
+from enertrack.core.calendar import boundaries  # noqa: E402
+from enertrack.store.influx.store import InfluxStore  # noqa: E402
+from enertrack.store.influx.ledger import runs  # noqa: E402
 from tests.fake_influx import _block, _rfc3339, csv_answer, serve  # noqa: E402
 
 QUERY = "/api/v2/query"

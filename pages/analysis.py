@@ -10,9 +10,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from enertrack import accounts
-from enertrack import nodes as node_service
-from enertrack.analytics import (
+from enertrack.web.services import accounts
+from enertrack.web.services import nodes as node_service
+from enertrack.web.services.analysis import (
     AnalysisRequest,
     EnergyStats,
     Tariff,
@@ -25,15 +25,15 @@ from enertrack.analytics import (
     previous_range,
     running,
 )
-from enertrack.calendar import boundaries, today
-from enertrack.context import services
+from enertrack.core.calendar import boundaries, today
+from enertrack.web.context import services
 from enertrack.i18n import N_, translator
 from enertrack.store.base import StoreUnavailable
-from enertrack.ui import fmt, ids
-from enertrack.ui.energy_chart import energy_figure
-from enertrack.ui.forms import date_range
-from enertrack.ui.plot_theme import graph_config
-from enertrack.ui.user import user_id, user_lang, user_timezone
+from enertrack.web.ui import fmt, ids
+from enertrack.web.ui.energy_chart import energy_figure
+from enertrack.web.ui.forms import date_range
+from enertrack.web.ui.plot_theme import graph_config
+from enertrack.web.ui.user import user_id, user_lang, user_timezone
 
 dash.register_page(__name__, path="/analysis", title="EnerTrack")
 

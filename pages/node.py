@@ -12,11 +12,11 @@ from dash import Input, Output, Patch, State, callback, clientside_callback, ctx
 from dash.exceptions import PreventUpdate
 
 from enertrack.config import URL_PREFIX
-from enertrack.context import services
-from enertrack.downloads import readings_url
+from enertrack.web.context import services
+from enertrack.web.downloads import readings_url
 from enertrack.i18n import N_, translator
-from enertrack.magnitudes import BY_NAME, MAGNITUDES, NAMES, Magnitude
-from enertrack.node_dashboard import (
+from enertrack.core.magnitudes import BY_NAME, MAGNITUDES, NAMES, Magnitude
+from enertrack.web.services.node_dashboard import (
     CUSTOM,
     DEFAULT_PRESET,
     MAX_CUSTOM_DAYS,
@@ -28,14 +28,14 @@ from enertrack.node_dashboard import (
     preset_range,
     resolve_range,
 )
-from enertrack.nodes import NodeNotFound, NodeView, owned
+from enertrack.web.services.nodes import NodeNotFound, NodeView, owned
 from enertrack.store.base import Extreme, RangeSummary, StoreUnavailable
-from enertrack.telemetry_db import recent_rejections
-from enertrack.ui import charts, fmt, ids, plot_theme
-from enertrack.ui.forms import date_range
-from enertrack.ui.live import Drawn, LiveState, new_generation
-from enertrack.ui.reasons import EXPLANATIONS
-from enertrack.ui.user import user_id, user_lang, user_timezone, user_translator
+from enertrack.ingest.users_db import recent_rejections
+from enertrack.web.ui import charts, fmt, ids, plot_theme
+from enertrack.web.ui.forms import date_range
+from enertrack.web.ui.live import Drawn, LiveState, new_generation
+from enertrack.web.ui.reasons import EXPLANATIONS
+from enertrack.web.ui.user import user_id, user_lang, user_timezone, user_translator
 
 dash.register_page(__name__, path_template="/nodes/<node_id>", title="EnerTrack")
 

@@ -8,9 +8,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from enertrack import nodes as node_service
+from enertrack.web.services import nodes as node_service
 from enertrack.config import URL_PREFIX
-from enertrack.context import services
+from enertrack.web.context import services
 from enertrack.i18n import translator
 from enertrack.models import (
     DEFAULT_INTERVAL_S,
@@ -22,10 +22,10 @@ from enertrack.models import (
     MAX_POWER_MIN_W,
 )
 from enertrack.store.base import StoreUnavailable
-from enertrack.ui import ids
-from enertrack.ui.forms import field
-from enertrack.ui.toast import toast
-from enertrack.ui.user import user_id, user_translator
+from enertrack.web.ui import ids
+from enertrack.web.ui.forms import field
+from enertrack.web.ui.toast import toast
+from enertrack.web.ui.user import user_id, user_translator
 from enertrack.validation import MESSAGES
 
 dash.register_page(__name__, path="/nodes", title="EnerTrack")

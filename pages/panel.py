@@ -10,13 +10,13 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, callback, ctx, dcc, html, no_update
 
 from enertrack.config import URL_PREFIX
-from enertrack.context import services
+from enertrack.web.context import services
 from enertrack.i18n import N_, translator
-from enertrack.magnitudes import BY_NAME
-from enertrack.overview import KPI_NAMES, NodeLive, Overview, overview
-from enertrack.status import NodeStatus
-from enertrack.ui import fmt
-from enertrack.ui.user import user_id, user_lang, user_timezone
+from enertrack.core.magnitudes import BY_NAME
+from enertrack.web.services.panel import KPI_NAMES, NodeLive, Overview, overview
+from enertrack.core.status import NodeStatus
+from enertrack.web.ui import fmt
+from enertrack.web.ui.user import user_id, user_lang, user_timezone
 
 dash.register_page(__name__, path="/", title="EnerTrack")
 

@@ -8,14 +8,14 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from enertrack import accounts
-from enertrack.context import services
+from enertrack.web.services import accounts
+from enertrack.web.context import services
 from enertrack.i18n import LANGUAGES, N_, tr, translator
 from enertrack.models import User
-from enertrack.ui import ids
-from enertrack.ui.forms import field
-from enertrack.ui.toast import toast
-from enertrack.ui.user import user_id, user_translator
+from enertrack.web.ui import ids
+from enertrack.web.ui.forms import field
+from enertrack.web.ui.toast import toast
+from enertrack.web.ui.user import user_id, user_translator
 from enertrack.validation import MESSAGES, currencies, timezones
 
 dash.register_page(__name__, path="/profile", title="EnerTrack")

@@ -16,8 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from enertrack import accounts
-from enertrack.app import create_app
+from enertrack.web.services import accounts
+from enertrack.web.app import create_app
 from enertrack.config import Settings, load_settings
 from enertrack.db import make_engine, make_session_factory
 from enertrack.migrate import upgrade

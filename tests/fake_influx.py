@@ -229,7 +229,7 @@ class InfluxModel:
 
     Storage: a point is (measurement, node_id, ts) with float fields; writing a field again at
     the same point keeps the last value (InfluxDB's overwrite). Queries: the shapes built by
-    enertrack.store.flux, evaluated from what their text and parameters say (range, node and
+    enertrack.store.influx.flux, evaluated from what their text and parameters say (range, node and
     field filters, pivot, first()/last() per field, aggregateWindow(sum) with every and offset,
     distinct node ids), answered as annotated CSV. A model, not InfluxDB: it proves the store's
     arithmetic and parsing, never that InfluxDB reads the Flux the same way.

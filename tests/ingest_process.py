@@ -50,7 +50,7 @@ def with_node_refresh(refresh_s: float) -> tuple[str, ...]:
     The interval is a constant of the code, not a setting: the child patches it before main().
     """
     code = ("import functools, sys\n"
-            "import enertrack.ingest as ingest\n"
+            "import enertrack.ingest.daemon as ingest\n"
             f"ingest.NodeDirectory = functools.partial(ingest.NodeDirectory, refresh_s={refresh_s!r})\n"
             "sys.exit(ingest.main())\n")
     return ("-c", code)
@@ -124,7 +124,7 @@ class IngestProcess:
 
     def stored(self, node_ids: Iterable[str]) -> list[tuple[str, int]]:
         """(node_id, ts) of every stored reading of node_ids, read through the store's own API."""
-        from enertrack.store.sqlite import SQLiteStore
+        from enertrack.store.sqlite.store import SQLiteStore
 
         with SQLiteStore(self.tsdb) as store:
             return [(r.node_id, r.ts) for n in node_ids for r in store.readings(n)]

@@ -2,7 +2,7 @@
 
 The fixture yields a fresh, empty store. Every expected value here is computed
 independently of the stores (by hand, by plain pandas over the raw readings, or by the
-pure rules in enertrack.energy), so two stores that pass give the same answers.
+pure rules in enertrack.core.energy), so two stores that pass give the same answers.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from enertrack.energy import J_PER_KWH, EnergyParams, Points, bucket_energy
-from enertrack.magnitudes import NAMES
+from enertrack.core.energy import J_PER_KWH, EnergyParams, Points, bucket_energy
+from enertrack.core.magnitudes import NAMES
 from enertrack.store.base import (
     ENERGY_COLUMNS,
     SERIES_COLUMNS,
@@ -27,7 +27,7 @@ from enertrack.store.base import (
     WriteResult,
     bucket_width,
 )
-from enertrack.telemetry.reading import Reading
+from enertrack.core.reading import Reading
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z, a UTC midnight
 HOUR = 3600

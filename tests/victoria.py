@@ -31,12 +31,12 @@ from urllib.parse import urlencode
 
 import pytest
 
-from enertrack.energy import EnergyParams
-from enertrack.magnitudes import NAMES
-from enertrack.store.influx import InfluxStore
-from enertrack.store.ledger import LEDGER_FIELD, LEDGER_MEASUREMENT
-from enertrack.store.line_protocol import MEASUREMENT
-from enertrack.telemetry.reading import Reading
+from enertrack.core.energy import EnergyParams
+from enertrack.core.magnitudes import NAMES
+from enertrack.store.influx.store import InfluxStore
+from enertrack.store.influx.ledger import LEDGER_FIELD, LEDGER_MEASUREMENT
+from enertrack.store.influx.line_protocol import MEASUREMENT
+from enertrack.core.reading import Reading
 from tests.fake_influx import Answer, FakeInflux, InfluxModel, Request
 from tests.services import free_port, need_binary
 

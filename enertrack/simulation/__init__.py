@@ -4,5 +4,5 @@
 time and can be generated in any chunking; `grid` gives voltage and frequency,
 `characters` the kinds of installation, `fleet` one node's character from the seed,
 `loadcurve` its power and power factor, `meter` the cumulative counter and the
-arrays of readings. enertrack/simulator.py does the I/O (MQTT, store, nodes DB).
+arrays of readings. enertrack/simulation/publisher.py does the I/O (MQTT, store, nodes DB).
 """

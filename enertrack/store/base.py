@@ -11,9 +11,9 @@ import numpy as np
 if TYPE_CHECKING:  # only queries build frames: the ingest daemon never loads pandas (~34 MB)
     import pandas as pd
 
-from enertrack.energy import QUARTER_S, EnergyParams
-from enertrack.magnitudes import NAMES
-from enertrack.telemetry.reading import Reading
+from enertrack.core.energy import QUARTER_S, EnergyParams
+from enertrack.core.magnitudes import NAMES
+from enertrack.core.reading import Reading
 
 DEFAULT_MAX_POINTS = 2000
 

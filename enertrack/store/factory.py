@@ -13,7 +13,7 @@ def open_store(settings: Settings, *, sqlite_cache_mib: int | None = None) -> Ti
     needs far less than the web app's queries); None keeps the store's default.
     """
     if settings.store_kind == "influx":
-        from enertrack.store.influx import InfluxStore
+        from enertrack.store.influx.store import InfluxStore
 
         return InfluxStore(
             url=settings.influx_url or "",
@@ -22,7 +22,7 @@ def open_store(settings: Settings, *, sqlite_cache_mib: int | None = None) -> Ti
             bucket=settings.influx_bucket or "",
             check_existing=settings.influx_check_existing,
         )
-    from enertrack.store.sqlite import DEFAULT_CACHE_MIB, SQLiteStore
+    from enertrack.store.sqlite.store import DEFAULT_CACHE_MIB, SQLiteStore
 
     cache_mib = DEFAULT_CACHE_MIB if sqlite_cache_mib is None else sqlite_cache_mib
     return SQLiteStore(settings.tsdb_file, cache_mib=cache_mib)

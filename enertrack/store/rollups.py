@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from enertrack.energy import QUARTER_S, Points, pair_increments, spread
-from enertrack.groups import sorted_groups
-from enertrack.magnitudes import NAMES
+from enertrack.core.energy import QUARTER_S, Points, pair_increments, spread
+from enertrack.core.groups import sorted_groups
+from enertrack.core.magnitudes import NAMES
 
 WIDTH = len(NAMES)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from enertrack.app import create_app
+from enertrack.web.app import create_app
 from enertrack.db import make_engine
 from enertrack.migrate import upgrade
 from tests.conftest import make_settings

@@ -16,14 +16,14 @@ import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
-from enertrack.analytics import EXPORT_HEADER, default_range
-from enertrack.calendar import boundaries, today
+from enertrack.web.services.analysis import EXPORT_HEADER, default_range
+from enertrack.core.calendar import boundaries, today
 from enertrack.i18n import tr
-from enertrack.magnitudes import BY_NAME
-from enertrack.overview import KPI_NAMES
+from enertrack.core.magnitudes import BY_NAME
+from enertrack.web.services.panel import KPI_NAMES
 from enertrack.simulation.fleet import make_fleet
-from enertrack.simulator import backfill, register_nodes
-from enertrack.telemetry.reading import Reading
+from enertrack.simulation.publisher import backfill, register_nodes
+from enertrack.core.reading import Reading
 from tests.browser.conftest import console_errors, log_in, luminance, url, wait
 from tests.conftest import PASSWORD, create_user
 

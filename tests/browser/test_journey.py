@@ -146,7 +146,7 @@ def test_profile_language_applies_after_login(live: Any) -> None:
 
 
 def test_node_description_is_text_in_the_browser(live: Any) -> None:
-    from enertrack import nodes
+    from enertrack.web.services import nodes
     from tests.conftest import create_user
 
     duo = live

@@ -10,10 +10,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 
 from enertrack.i18n import tr
-from enertrack.magnitudes import NAMES
+from enertrack.core.magnitudes import NAMES
 from enertrack.simulation.fleet import make_fleet
-from enertrack.simulator import backfill, register_nodes
-from enertrack.telemetry.reading import Reading
+from enertrack.simulation.publisher import backfill, register_nodes
+from enertrack.core.reading import Reading
 from tests.browser.conftest import console_errors, log_in, luminance, url, wait
 from tests.conftest import PASSWORD, create_user
 

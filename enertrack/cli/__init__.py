@@ -1,0 +1,1 @@
+"""The `enertrack` command: one module per command group, one error convention (`common.fail`)."""

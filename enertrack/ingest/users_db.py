@@ -1,0 +1,174 @@
+"""What the ingest daemon reads and writes in the users-and-nodes database.
+
+The node directory (which nodes exist, their reporting interval), node status
+announcements, and the bounded dead-letter list of rejected messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, delete, inspect, select, text
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from enertrack.db import transaction
+from enertrack.core.energy import DEFAULT_MAX_POWER_W, EnergyParams
+from enertrack.models import REJECTED_KEEP, REJECTED_TEXT_MAX, Node, RejectedMessage
+from enertrack.ingest.batcher import DeadLetter
+from enertrack.ingest.payload import StatusUpdate
+
+MESSAGE_MAX = 400
+# MySQL/MariaDB errors about the data itself (an emoji in a latin1 column, a value too long...):
+# the same statement fails the same way every time, although some arrive as OperationalError.
+MYSQL_DATA_ERRORS = frozenset({1048, 1264, 1265, 1292, 1300, 1366, 1367, 1406})
+
+
+def script_revisions() -> tuple[str, frozenset[str]]:
+    """The migrations' head revision and every revision they know.
+
+    Imports Alembic (and Mako), about 10 MB the daemon would keep for nothing: it calls this
+    in a short-lived child process (ingest.computed_apart).
+    """
+    from alembic.script import ScriptDirectory
+
+    from enertrack.migrate import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config())
+    return str(script.get_current_head()), frozenset(r.revision for r in script.walk_revisions())
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision recorded in the database's alembic_version table (None: never migrated)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def schema_problem(current: str | None, head: str, known: frozenset[str]) -> str | None:
+    """None when the users database is at the newest migration (Alembic's head); else what to do.
+
+    The daemon reads and writes columns of every migration (nodes.max_power_w is 0003's), so
+    anything but the head revision would fail later, and forever, in the middle of a batch.
+    """
+    if current == head:
+        return None
+    if current is None:
+        return "the users database has no EnerTrack tables yet: run `enertrack db upgrade`"
+    if current not in known:
+        return (f"the users database is at revision {current}, which this EnerTrack does not know "
+                f"(its newest is {head}): a newer EnerTrack migrated it; run that version")
+    return (f"the users database is at revision {current} but this EnerTrack needs {head}: "
+            "run `enertrack db upgrade`")
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for a users-database error worth retrying (gone, locked); False for a data error."""
+    if isinstance(error, DataError | IntegrityError):
+        return False
+    if isinstance(error, OperationalError | InterfaceError):
+        code = error.orig.args[0] if error.orig is not None and error.orig.args else None
+        return code not in MYSQL_DATA_ERRORS
+    return False
+
+
+def bmp_only(text: str) -> str:
+    """text with characters beyond the Basic Multilingual Plane (emoji...) escaped as \\Uxxxxxxxx.
+
+    MySQL's utf8 (3-byte) columns refuse them, and a dead letter must never fail on its excerpt.
+    """
+    if text.isascii():
+        return text
+    return "".join(ch if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}" for ch in text)
+
+
+def load_node_params(factory: sessionmaker[Session]) -> dict[str, EnergyParams]:
+    """Every registered node id and the energy rules' parameters for it."""
+    with factory() as session:
+        rows = session.execute(select(Node.node_id, Node.interval_s, Node.max_power_w)).all()
+    return {node_id: EnergyParams(interval_s=interval, max_power_w=bound or DEFAULT_MAX_POWER_W)
+            for node_id, interval, bound in rows}
+
+
+def _naive_utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+
+
+def _apply_status(session: Session, update: StatusUpdate) -> None:
+    node = session.scalars(select(Node).where(Node.node_id == update.node_id)).one_or_none()
+    if node is None:
+        return  # deleted since the batch was decoded
+    # A retained status is redelivered on every subscription: if it says nothing new,
+    # it must not move the time of the announcement.
+    if update.retained and node.last_status == update.status:
+        return
+    node.last_status = update.status
+    node.last_status_at = _naive_utc(update.received_at)
+
+
+def record(
+    factory: sessionmaker[Session],
+    dead_letters: Sequence[DeadLetter],
+    statuses: Sequence[StatusUpdate],
+    keep: int = REJECTED_KEEP,
+) -> None:
+    """Store dead letters (pruned to the newest keep) and status updates in one transaction."""
+    if not dead_letters and not statuses:
+        return
+    with transaction(factory) as session:
+        for letter in dead_letters:
+            r = letter.rejection
+            session.add(RejectedMessage(
+                received_at=_naive_utc(letter.received_at),
+                node_id=r.node_id,
+                topic=bmp_only(letter.topic)[:REJECTED_TEXT_MAX],
+                reason=r.reason.value,
+                message=bmp_only(r.message)[:MESSAGE_MAX],
+                excerpt=bmp_only(r.excerpt)[:REJECTED_TEXT_MAX],
+            ))
+        for update in statuses:
+            _apply_status(session, update)
+        if dead_letters:
+            session.flush()
+            # Two statements, not a subquery: MariaDB refuses a DELETE that selects from its own table.
+            oldest_kept = session.scalar(
+                select(RejectedMessage.id).order_by(RejectedMessage.id.desc()).offset(keep - 1).limit(1)
+            )
+            if oldest_kept is not None:
+                session.execute(delete(RejectedMessage).where(RejectedMessage.id < oldest_kept))
+
+
+def record_each(
+    factory: sessionmaker[Session],
+    dead_letters: Sequence[DeadLetter],
+    statuses: Sequence[StatusUpdate],
+    keep: int = REJECTED_KEEP,
+) -> list[tuple[DeadLetter | StatusUpdate, SQLAlchemyError]]:
+    """record() one item per transaction, so one the database refuses does not take the rest along.
+
+    Returns the items that failed for good, with the error; a transient error is raised.
+    """
+    failed: list[tuple[DeadLetter | StatusUpdate, SQLAlchemyError]] = []
+    items: list[tuple[DeadLetter | StatusUpdate, list[DeadLetter], list[StatusUpdate]]] = [
+        *((letter, [letter], []) for letter in dead_letters), *((update, [], [update]) for update in statuses)]
+    for item, letters, updates in items:
+        try:
+            record(factory, letters, updates, keep)
+        except SQLAlchemyError as exc:
+            if is_transient(exc):
+                raise
+            failed.append((item, exc))
+    return failed
+
+
+def recent_rejections(
+    factory: sessionmaker[Session], node_id: str | None = None, limit: int = 50
+) -> list[RejectedMessage]:
+    """The newest dead letters, newest first, optionally of one node."""
+    query = select(RejectedMessage).order_by(RejectedMessage.id.desc()).limit(limit)
+    if node_id is not None:
+        query = query.where(RejectedMessage.node_id == node_id)
+    with factory() as session:
+        return list(session.scalars(query))

@@ -1,1 +1,0 @@
-"""Telemetry: the Reading type and the pure parsing/validation of MQTT payloads."""

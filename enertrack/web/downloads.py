@@ -1,0 +1,102 @@
+"""File downloads as plain Flask routes: a node's readings over a range, streamed as CSV.
+
+The guard in enertrack.web.auth stands in front of these like everything under /enertrack/;
+each route checks that the node belongs to the logged-in user.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from itertools import chain
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, Response, request
+
+from enertrack.config import URL_PREFIX
+from enertrack.web.context import services
+from enertrack.cli.export_readings import HEADER, csv_rows, instant, iso_utc
+from enertrack.i18n import tr
+from enertrack.web.services.nodes import NodeNotFound, owned
+from enertrack.store.base import StoreUnavailable
+from enertrack.core.reading import Reading
+from enertrack.web.ui.user import user_id, user_lang
+
+CHUNK_BYTES = 64 * 1024  # what is sent at a time; memory stays at about this much
+
+
+def readings_url(node_id: str, start: int | None, end: int | None) -> str:
+    """Where the readings of node_id in [start, end) download from (an open end: until now)."""
+    query = {key: iso_utc(value) for key, value in (("start", start), ("end", end)) if value is not None}
+    return f"{URL_PREFIX}nodes/{node_id}/readings.csv" + (f"?{urlencode(query)}" if query else "")
+
+
+def csv_chunks(readings: Iterable[Reading]) -> Iterator[str]:
+    """The export-readings CSV (header first) in pieces of about CHUNK_BYTES."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HEADER)
+    for row in csv_rows(readings):
+        writer.writerow(row)
+        if buffer.tell() >= CHUNK_BYTES:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _instant_arg(name: str) -> int | None:
+    """An optional ISO-8601 query argument as epoch seconds; ValueError when unreadable."""
+    text = request.args.get(name)
+    if text is None or text == "":
+        return None
+    if len(text) > 64:
+        raise ValueError(name)
+    return instant(text)
+
+
+def _label(ts: int | None) -> str:
+    return "" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _text(message: str, status: int) -> Response:
+    return Response(message + "\n", status=status, mimetype="text/plain")
+
+
+def readings_csv(node_id: str) -> Response:
+    """GET /enertrack/nodes/<node_id>/readings.csv?start=ISO&end=ISO (both optional, end excluded)."""
+    lang = user_lang()
+    try:
+        start, end = _instant_arg("start"), _instant_arg("end")
+    except (ValueError, OverflowError):
+        return _text(tr(lang, "Use ISO-8601 dates or times for start and end, like 2026-01-02T03:04:05Z."), 400)
+    if start is not None and end is not None and start >= end:
+        return _text(tr(lang, "The start must be before the end."), 400)
+    app = services()
+    try:
+        with app.read() as db:
+            node = owned(db, user_id(), node_id).node_id
+    except NodeNotFound:
+        return _text(tr(lang, "That node does not exist."), 404)
+    try:
+        readings = iter(app.store.readings(node, start, end))
+        first = next(readings, None)  # a store that cannot answer fails here, before the 200
+    except StoreUnavailable:
+        return _text(tr(lang, "The readings are not available right now. Try again in a minute."), 503)
+    rows: Iterable[Reading] = () if first is None else chain([first], readings)
+    name = "-".join(part for part in ("enertrack", node, _label(start), _label(end)) if part) + ".csv"
+    return Response(
+        csv_chunks(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff",
+                 "Cache-Control": "no-store"},
+    )
+
+
+def init_downloads(server: Flask) -> None:
+    """Register the download routes on server."""
+    downloads = Blueprint("downloads", __name__, url_prefix=URL_PREFIX.rstrip("/"))
+    downloads.add_url_rule("/nodes/<node_id>/readings.csv", view_func=readings_csv, methods=["GET"])
+    server.register_blueprint(downloads)

@@ -1,0 +1,1 @@
+"""What pages call: each function takes the current user explicitly and checks ownership."""

@@ -1,0 +1,118 @@
+"""Dead letters and node status in the users database: bounded list, retained status rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from enertrack.db import make_engine, make_session_factory
+from enertrack.core.energy import EnergyParams
+from enertrack.models import Node
+from enertrack.ingest.batcher import DeadLetter
+from enertrack.ingest.payload import Reason, Rejection, StatusUpdate
+from enertrack.ingest.users_db import (
+    bmp_only,
+    current_revision,
+    load_node_params,
+    recent_rejections,
+    record,
+    schema_problem,
+    script_revisions,
+)
+from tests.ingest_process import make_users_db
+
+T0 = 1_750_000_000.0
+
+
+def letter(i: int, node: str | None = "n1") -> DeadLetter:
+    return DeadLetter(Rejection(Reason.BAD_JSON, f"message {i} " + "m" * 600, node, "x" * 300),
+                      "enertrack/n1/telemetry" + "/x" * 200, T0 + i)
+
+
+def test_dead_letters_are_kept_newest_first_bounded_and_truncated(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'u.sqlite3'}"
+    make_users_db(url, ["n1", "n2"], interval_s=20)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    assert current_revision(engine) == script_revisions()[0]
+    assert load_node_params(sessions) == {"n1": EnergyParams(20), "n2": EnergyParams(20)}
+    record(sessions, [letter(i) for i in range(8)], [], keep=5)
+    record(sessions, [letter(8, None), letter(9, "n2")], [], keep=5)
+    rows = recent_rejections(sessions, limit=100)
+    assert [r.message.split()[1] for r in rows] == ["9", "8", "7", "6", "5"]
+    assert len(rows[0].excerpt) == 200 and len(rows[0].topic) == 200 and len(rows[0].message) == 400
+    assert [r.node_id for r in recent_rejections(sessions, "n2")] == ["n2"]
+    assert len(recent_rejections(sessions, limit=2)) == 2
+    engine.dispose()
+
+
+def test_status_updates_and_a_repeated_retained_status_keeps_its_time(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'u.sqlite3'}"
+    make_users_db(url, ["n1"])
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+
+    def node() -> Node:
+        with sessions() as session:
+            return session.query(Node).filter_by(node_id="n1").one()
+
+    record(sessions, [], [StatusUpdate("n1", "offline", T0, retained=False)])
+    first = node().last_status_at
+    assert node().last_status == "offline" and first is not None
+    record(sessions, [], [StatusUpdate("n1", "offline", T0 + 100, retained=True)])  # resent on resubscribe
+    assert node().last_status_at == first
+    record(sessions, [], [StatusUpdate("n1", "online", T0 + 200, retained=True),
+                          StatusUpdate("gone", "online", T0 + 200)])
+    assert node().last_status == "online" and (node().last_status_at - first).total_seconds() == 200
+    engine.dispose()
+
+
+def test_node_params_carry_the_per_node_glitch_bound(tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from enertrack.models import Node
+
+    url = f"sqlite:///{tmp_path / 'u.sqlite3'}"
+    make_users_db(url, ["n1", "n2"], interval_s=60)
+    sessions = make_session_factory(make_engine(url))
+    with sessions.begin() as db:
+        db.execute(update(Node).where(Node.node_id == "n2").values(max_power_w=250_000.0))
+    assert load_node_params(sessions) == {"n1": EnergyParams(60, 30_000.0), "n2": EnergyParams(60, 250_000.0)}
+
+
+def test_the_daemon_needs_the_newest_migration_and_says_how_to_get_it(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from enertrack.migrate import upgrade
+
+    head, known = script_revisions()
+    assert {"0001", "0002", "0003", head} <= known
+    engine = make_engine(f"sqlite:///{tmp_path / 'u.sqlite3'}")
+
+    def problem() -> str | None:
+        return schema_problem(current_revision(engine), head, known)
+
+    assert problem() == "the users database has no EnerTrack tables yet: run `enertrack db upgrade`"
+    upgrade(engine, "0002")  # node status and dead letters, but not 0003's nodes.max_power_w
+    assert problem() == f"the users database is at revision 0002 but this EnerTrack needs {head}: run `enertrack db upgrade`"
+    upgrade(engine)
+    assert current_revision(engine) == head and problem() is None
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    assert "revision 0099, which this EnerTrack does not know" in (problem() or "")
+    engine.dispose()
+
+
+def test_characters_beyond_the_bmp_are_escaped_for_the_dead_letter_list(tmp_path: Path) -> None:
+    assert bmp_only("plain") == "plain"
+    assert bmp_only("ñ € 中 ☃") == "ñ € 中 ☃"  # characters of the Basic Multilingual Plane stay
+    assert bmp_only("hot 🔥 x") == "hot \\U0001f525 x"
+    url = f"sqlite:///{tmp_path / 'u.sqlite3'}"
+    make_users_db(url, ["n1"])
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    record(sessions, [DeadLetter(Rejection(Reason.BAD_JSON, "bad 😀", "n1", '{"p": "🔥"}' + "é" * 300),
+                                 "enertrack/n1/telemetry😀", T0)], [])
+    row = recent_rejections(sessions)[0]
+    engine.dispose()
+    assert (row.topic, row.message) == ("enertrack/n1/telemetry\\U0001f600", "bad \\U0001f600")
+    assert row.excerpt.startswith('{"p": "\\U0001f525"}é') and len(row.excerpt) == 200
