@@ -56,3 +56,13 @@ def sessions(settings: Settings) -> sessionmaker[Session]:
     from enertrack.db import make_engine, make_session_factory
 
     return make_session_factory(make_engine(settings.sqlalchemy_url))
+
+
+def owner_id(db: object, username: str) -> int:
+    """The id of the user called username, or a clear exit saying how to create it."""
+    from enertrack.web.services.accounts import find_user
+
+    found = find_user(db, username)  # type: ignore[arg-type]
+    if found is None:
+        fail(f"no user called {username!r}: create it first with `enertrack user create`")
+    return found.id

@@ -167,8 +167,8 @@ def choose_broker(settings: Settings, data_dir: Path, choice: str = "auto") -> B
 
 def ensure_demo_user(settings: Settings) -> None:
     """Create the demo account once (its password is printed, not secret)."""
-    from enertrack.web.services import accounts
     from enertrack.cli.common import sessions
+    from enertrack.web.services import accounts
 
     with sessions(settings).begin() as db:
         if accounts.find_user(db, DEMO_USER) is None:
@@ -298,3 +298,25 @@ def run_demo(settings: Settings, *, port: int, data_dir: Path = Path("data"), br
         time.sleep(0.5)
     _stop(processes)
     return code
+
+
+@click.command("demo")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="[default: ENERTRACK_PORT or 8006].")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("data"), show_default=True,
+              help="Where the demo keeps its SQLite files and broker; never ENERTRACK_DATA_DIR, ENERTRACK_TSDB_PATH "
+                   "or a configured MariaDB/InfluxDB, which may hold production data.")
+@click.option("--broker", type=click.Choice(["auto", "configured", "none"]), default="auto", show_default=True,
+              help="auto: a private mosquitto, else an anonymous one on 127.0.0.1:1883, else none (never the "
+                   "configured one); configured: the broker DOMINIO names, with the demo's own client id and "
+                   "topics (<MQTT_TOPIC_PREFIX>-demo/...); none: no MQTT at all, the simulator writes straight "
+                   "into the store.")
+def demo(port: int | None, data_dir: Path, broker: str) -> None:
+    """Start the demo (what `make run` does): web, ingest and simulated nodes, with a demo login."""
+    from enertrack.checkout import require_checkout
+    from enertrack.cli.common import settings_or_exit
+
+    settings = settings_or_exit(ENERTRACK_ENV="development")
+    require_checkout()  # before the demo creates its data directory or starts anything
+    configured = "mqtt_host" in settings.model_fields_set  # DOMINIO set in the environment or .env
+    sys.exit(run_demo(settings, port=port or settings.port, data_dir=data_dir, broker_choice=broker,
+                      broker_configured=configured))

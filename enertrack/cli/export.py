@@ -1,7 +1,8 @@
-"""`enertrack export`: energy per node and calendar period as CSV, for scripting."""
+"""`enertrack export` (energy per node and calendar period) and `export-readings` (raw readings), as CSV."""
 
 from __future__ import annotations
 
+import csv
 import sys
 from datetime import date
 
@@ -28,13 +29,13 @@ def _day(value: str, name: str) -> date:
 def export_energy(username: str, period: str, start: str, end: str, tz_name: str | None,
                   node_ids: tuple[str, ...]) -> None:
     """Print CSV period_start,node_id,energy_kwh: one row per node and period, local offsets."""
-    from enertrack.web.services import nodes
-    from enertrack.web.services.accounts import find_user
-    from enertrack.web.services.analysis import export_csv, load_energy
     from enertrack.cli.common import fail, sessions, settings_or_exit
     from enertrack.store import StoreUnavailable
     from enertrack.store.factory import open_store
     from enertrack.validation import timezone_error
+    from enertrack.web.services import nodes
+    from enertrack.web.services.accounts import find_user
+    from enertrack.web.services.analysis import export_csv, load_energy
 
     first, last = _day(start, "--start"), _day(end, "--end")
     if last <= first:
@@ -61,3 +62,58 @@ def export_energy(username: str, period: str, start: str, end: str, tz_name: str
     finally:
         store.close()
     sys.stdout.write(export_csv(table, zone))
+
+
+def _instant(text: str, option: str) -> int:
+    """An ISO-8601 date or time from an option, or a usage error that shows an example."""
+    from enertrack.web.services.exports import instant
+
+    try:
+        return instant(text)
+    except (ValueError, OverflowError):
+        raise click.BadParameter(
+            f"{text!r} is not an ISO-8601 date or time;"
+            " use e.g. 2026-01-02 or 2026-01-02T03:04:05Z",
+            param_hint=option,
+        ) from None
+
+
+@click.command("export-readings")
+@click.option("--node", "node_id", required=True, help="Node id whose readings to print.")
+@click.option("--start", help="First instant included (ISO-8601; UTC when no offset is given).")
+@click.option("--end", help="First instant excluded (ISO-8601; UTC when no offset is given).")
+def export_readings(node_id: str, start: str | None, end: str | None) -> None:
+    """Print a node's stored readings as CSV (ts in ISO-8601 UTC, oldest first).
+
+    Columns: ts,node_id,voltage,current,power,energy,power_factor,frequency.
+    """
+    from sqlalchemy import select
+
+    from enertrack.cli.common import fail, sessions, settings_or_exit
+    from enertrack.models import Node
+    from enertrack.store.base import StoreUnavailable
+    from enertrack.store.factory import open_store
+    from enertrack.web.services.exports import HEADER, csv_rows
+
+    begin = _instant(start, "--start") if start is not None else None
+    until = _instant(end, "--end") if end is not None else None
+    if begin is not None and until is not None and begin >= until:
+        raise click.BadParameter(f"--start ({start}) must be before --end ({end})", param_hint="--start/--end")
+    settings = settings_or_exit()
+    try:
+        with sessions(settings)() as db:
+            known = db.execute(select(Node.id).where(Node.node_id == node_id)).first() is not None
+    except Exception as exc:  # noqa: BLE001 - say which database failed and how, then exit non-zero
+        fail(f"cannot read the nodes database: {exc}", code=1)
+    if not known:
+        fail(f"unknown node {node_id!r}: see `enertrack node list` for the node ids", code=1)
+    try:
+        store = open_store(settings)
+        try:
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(HEADER)
+            writer.writerows(csv_rows(store.readings(node_id, begin, until)))
+        finally:
+            store.close()
+    except StoreUnavailable as exc:
+        fail(str(exc), code=1)

@@ -25,7 +25,7 @@ def errors(node_id: str | None, limit: int) -> None:
     """Print the newest rejected messages: when, node, reason, what to do, payload excerpt."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from enertrack.cli.main import fail, settings_or_exit
+    from enertrack.cli.common import fail, settings_or_exit
     from enertrack.db import make_engine, make_session_factory
     from enertrack.ingest.payload import printable
     from enertrack.ingest.users_db import recent_rejections

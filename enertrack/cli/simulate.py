@@ -7,14 +7,19 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
+
+if TYPE_CHECKING:
+    from enertrack.config import Settings
+    from enertrack.simulation.fleet import NodeSpec
+    from enertrack.store.base import TimeseriesStore
 
 NODE_PREFIX_RE = r"^[A-Za-z0-9_-]{0,60}$"
 
@@ -162,14 +167,72 @@ def _write_live(settings: Any, sims: list[Any], count: int | None) -> int:
     return 0
 
 
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What registering the simulated nodes did."""
+
+    created: list[str]
+    existing: list[str]
+    foreign: list[str]  # ids already taken by another user: left alone
+    timezone: str  # the user's, which the nodes' daily rhythm follows
+
+
+def register_nodes(settings: Settings, username: str, specs: Iterable[NodeSpec], interval_s: int,
+                   store: TimeseriesStore | None) -> Registration:
+    """Create the user's simulated nodes that do not exist yet, through the same service as the web form.
+
+    With a store, a new node starts with no readings, as on the Nodes page; None keeps what is stored
+    under its id (a benchmark adopting a dataset it generated earlier).
+    """
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from enertrack.cli.common import sessions
+    from enertrack.models import Node
+    from enertrack.simulation.publisher import SimulatorError
+    from enertrack.web.services import nodes
+    from enertrack.web.services.accounts import find_user
+
+    specs = list(specs)
+    try:
+        with sessions(settings).begin() as db:
+            user = find_user(db, username)
+            if user is None:
+                raise SimulatorError(f"no user named {username!r}: create it first (enertrack user create)")
+            rows = db.execute(select(Node.node_id, Node.owner_id).where(
+                Node.node_id.in_([spec.node_id for spec in specs])))
+            taken = {node_id: owner for node_id, owner in rows}
+            for spec in specs:
+                if spec.node_id not in taken:
+                    nodes.create_node(db, user.id, {
+                        "node_id": spec.node_id, "description": f"{spec.character.label} (simulado)",
+                        "location": "Simulador", "interval_s": interval_s}, store)
+            return Registration([s.node_id for s in specs if s.node_id not in taken],
+                                [n for n, owner in taken.items() if owner == user.id],
+                                [n for n, owner in taken.items() if owner != user.id], user.timezone)
+    except nodes.NodeError as exc:
+        raise SimulatorError(f"cannot register the simulated nodes: {exc.errors}") from exc
+    except SQLAlchemyError as exc:
+        raise SimulatorError(
+            f"cannot register the nodes in the users database ({exc.__class__.__name__}): "
+            "is it reachable and migrated (enertrack db upgrade)?"
+        ) from exc
+
+
 def _register(settings: Any, username: str, specs: list[Any], interval: int, keep_timezone: bool) -> list[Any]:
     """Register the nodes; simulate only those that are the user's, in the user's timezone."""
     from enertrack.cli.common import fail
-    from enertrack.simulation.publisher import SimulatorError, register_nodes
+    from enertrack.simulation.publisher import SimulatorError
+    from enertrack.store.base import StoreUnavailable
+    from enertrack.store.factory import open_store
 
     try:
-        done = register_nodes(settings, username, specs, interval)
-    except SimulatorError as exc:
+        store = open_store(settings)
+        try:
+            done = register_nodes(settings, username, specs, interval, store)
+        finally:
+            store.close()
+    except (SimulatorError, StoreUnavailable) as exc:
         fail(str(exc))
     click.echo(f"nodes of {username}: {len(done.created)} created, {len(done.existing)} already there")
     if done.foreign:
@@ -181,7 +244,7 @@ def _register(settings: Any, username: str, specs: list[Any], interval: int, kee
 def _backfill(settings: Any, specs: list[Any], interval: int, days: float, end: int) -> list[Any]:
     """Write the history into the configured store; the simulators, ready to go live."""
     from enertrack.cli.common import fail
-    from enertrack.simulation.publisher import backfill
+    from enertrack.simulation.backfill import backfill
     from enertrack.store.base import StoreUnavailable
     from enertrack.store.factory import open_store
 

@@ -16,12 +16,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, Response, request
 
 from enertrack.config import URL_PREFIX
-from enertrack.web.context import services
-from enertrack.cli.export_readings import HEADER, csv_rows, instant, iso_utc
-from enertrack.i18n import tr
-from enertrack.web.services.nodes import NodeNotFound, owned
-from enertrack.store.base import StoreUnavailable
 from enertrack.core.reading import Reading
+from enertrack.i18n import tr
+from enertrack.store.base import StoreUnavailable
+from enertrack.web.context import services
+from enertrack.web.services.exports import HEADER, csv_rows, instant, iso_utc
+from enertrack.web.services.nodes import NodeNotFound, owned
 from enertrack.web.ui.user import user_id, user_lang
 
 CHUNK_BYTES = 64 * 1024  # what is sent at a time; memory stays at about this much

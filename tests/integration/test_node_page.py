@@ -17,12 +17,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from enertrack.web.services import nodes
-from enertrack.cli.export_readings import HEADER, csv_rows, iso_utc
 from enertrack.core.magnitudes import BY_NAME, NAMES
-from enertrack.web.services.node_dashboard import LIVE_DELAY_S
-from enertrack.store.base import StoreUnavailable
 from enertrack.core.reading import Reading
+from enertrack.store.base import StoreUnavailable
+from enertrack.web.services import nodes
+from enertrack.web.services.exports import HEADER, csv_rows, iso_utc
+from enertrack.web.services.node_dashboard import LIVE_DELAY_S
 from enertrack.web.ui import fmt
 from enertrack.web.ui.live import Drawn, LiveState
 from tests.conftest import create_user, login
