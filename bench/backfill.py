@@ -25,9 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # this checkout's enertrack, not an installed one
 
+from enertrack.simulation.backfill import BACKFILL_CHUNK, backfill  # noqa: E402
 from enertrack.simulation.fleet import make_fleet, node_ids  # noqa: E402
 from enertrack.simulation.meter import NodeSimulator  # noqa: E402
-from enertrack.simulation.publisher import BACKFILL_CHUNK, backfill  # noqa: E402
 
 END = 1_790_000_040  # a fixed "now" (multiple of 60) so runs are comparable
 DAY = 86_400
@@ -80,8 +80,8 @@ def backfill_into(db: Path, nodes: int, days: float, interval: int) -> None:
 
 def dataset(db: Path, nodes: int, days: float, interval: int) -> None:
     """The dashboard benchmark's dataset, built by the real command in a child process."""
-    command = [sys.executable, "-m", "enertrack.cli.main", "simulate", "--nodes", str(nodes), "--interval", str(interval),
-               "--backfill", str(days), "--count", "0"]
+    command = [sys.executable, "-m", "enertrack.cli.main", "simulate", "--nodes", str(nodes),
+               "--interval", str(interval), "--backfill", str(days), "--count", "0"]
     env = {**os.environ, "ENERTRACK_TSDB_PATH": str(db), "PYTHONPATH": str(REPO)}
     print(f"ENERTRACK_TSDB_PATH={db} {' '.join(command[1:])}  ({load()})")
     began = time.perf_counter()

@@ -43,18 +43,18 @@ from harness import REPO, Bench, load_average, logged_in, p95, percentiles, time
 from node_dashboard import draw
 from node_dashboard import naive as naive_node
 
-from enertrack.web.services.analysis import default_range, load_energy, previous_energy, previous_range
-from enertrack.core.calendar import boundaries, day_start, today
+from enertrack.cli.simulate import register_nodes
 from enertrack.config import Settings
-from enertrack.web.context import AppServices
+from enertrack.core.calendar import boundaries, day_start, today
 from enertrack.core.energy import DEFAULT_MAX_POWER_W, Points, bucket_energy
 from enertrack.core.magnitudes import NAMES
+from enertrack.core.status import NodeStatus, node_status
+from enertrack.simulation.fleet import make_fleet, node_ids
+from enertrack.store.sqlite.store import SQLiteStore
+from enertrack.web.context import AppServices
+from enertrack.web.services.analysis import default_range, load_energy, previous_energy, previous_range
 from enertrack.web.services.node_dashboard import PRESETS, preset_range
 from enertrack.web.services.panel import KPI_NAMES, overview
-from enertrack.simulation.fleet import make_fleet, node_ids
-from enertrack.simulation.publisher import register_nodes
-from enertrack.core.status import NodeStatus, node_status
-from enertrack.store.sqlite.store import SQLiteStore
 
 DATASET = Path("/work/bench-data/dashboard.sqlite3")
 NODES, INTERVAL_S, DAYS, SEED = 50, 60, 365, 42
@@ -215,7 +215,7 @@ def main() -> None:
     store = SQLiteStore(args.db)
 
     def register(_services: AppServices, settings: Settings, _uid: int) -> None:
-        register_nodes(settings, "bench", make_fleet(SEED, ids), INTERVAL_S)
+        register_nodes(settings, "bench", make_fleet(SEED, ids), INTERVAL_S, None)  # adopt the stored dataset
 
     loads = [load_average()]
     rows: list[Row] = []

@@ -23,13 +23,13 @@ if str(REPO) not in sys.path:
 
 from flask import Flask  # noqa: E402
 
-from enertrack.web.services import accounts# noqa: E402
-from enertrack.web.app import create_app  # noqa: E402
 from enertrack.config import Settings, load_settings  # noqa: E402
-from enertrack.web.context import AppServices  # noqa: E402
 from enertrack.db import make_engine  # noqa: E402
 from enertrack.migrate import upgrade  # noqa: E402
 from enertrack.store.sqlite.store import SQLiteStore  # noqa: E402
+from enertrack.web.app import create_app  # noqa: E402
+from enertrack.web.context import AppServices  # noqa: E402
+from enertrack.web.services import accounts  # noqa: E402
 from tests.dash_client import DashClient  # noqa: E402
 
 PASSWORD = "benchmark password 123"

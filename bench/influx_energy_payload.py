@@ -33,8 +33,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # this checkout's enertrack, not an installed one
 
 from enertrack.core.calendar import boundaries  # noqa: E402
-from enertrack.store.influx.store import InfluxStore  # noqa: E402
 from enertrack.store.influx.ledger import runs  # noqa: E402
+from enertrack.store.influx.store import InfluxStore  # noqa: E402
 from tests.fake_influx import _block, _rfc3339, csv_answer, serve  # noqa: E402
 
 QUERY = "/api/v2/query"

@@ -23,12 +23,12 @@ from typing import Any
 import pandas as pd
 from harness import Bench, load_average, logged_in, percentiles, timed  # repo on sys.path
 
-from enertrack.web.services import nodes
 from enertrack.config import Settings
-from enertrack.web.context import AppServices
 from enertrack.core.magnitudes import NAMES
-from enertrack.web.services.node_dashboard import custom_range, load
 from enertrack.store.sqlite.store import SQLiteStore
+from enertrack.web.context import AppServices
+from enertrack.web.services import nodes
+from enertrack.web.services.node_dashboard import custom_range, load
 
 TZ = "UTC"
 

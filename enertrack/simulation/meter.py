@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from enertrack.core.columns import ReadingColumns
 from enertrack.simulation.clock import DAY_S, local_time
 from enertrack.simulation.fleet import RESET_STAGGER, NodeSpec
 from enertrack.simulation.grid import frequency, voltage
 from enertrack.simulation.loadcurve import load
 from enertrack.simulation.noise import uniform
-from enertrack.core.columns import ReadingColumns
 
 UNITS_PER_JOULE = 20  # the counter counts 0.05 J: (P0 + P1) in tenths of a watt x seconds
 UNITS_PER_WH = 3600 * UNITS_PER_JOULE

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from enertrack.web.app import create_app
 from enertrack.db import make_engine
 from enertrack.migrate import upgrade
+from enertrack.web.app import create_app
 from tests.conftest import make_settings
 from tests.services import need
 

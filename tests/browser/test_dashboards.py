@@ -16,14 +16,15 @@ import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
-from enertrack.web.services.analysis import EXPORT_HEADER, default_range
+from enertrack.cli.simulate import register_nodes
 from enertrack.core.calendar import boundaries, today
-from enertrack.i18n import tr
 from enertrack.core.magnitudes import BY_NAME
-from enertrack.web.services.panel import KPI_NAMES
-from enertrack.simulation.fleet import make_fleet
-from enertrack.simulation.publisher import backfill, register_nodes
 from enertrack.core.reading import Reading
+from enertrack.i18n import tr
+from enertrack.simulation.backfill import backfill
+from enertrack.simulation.fleet import make_fleet
+from enertrack.web.services.analysis import EXPORT_HEADER, default_range
+from enertrack.web.services.panel import KPI_NAMES
 from tests.browser.conftest import console_errors, log_in, luminance, url, wait
 from tests.conftest import PASSWORD, create_user
 
@@ -41,7 +42,7 @@ def seed(duo: Any) -> None:
     services = app.extensions["enertrack"]
     create_user(app, "ana", timezone=TZ)
     specs = make_fleet(7, [ACTIVE, DISCONNECTED, SILENT], timezone=TZ)
-    register_nodes(services.settings, "ana", specs, STEP)
+    register_nodes(services.settings, "ana", specs, STEP, services.store)
     now = int(time.time())
     backfill(services.store, specs[:1], STEP, now - DAYS * 86400, now)
     backfill(services.store, specs[1:2], STEP, now - DAYS * 86400, now - 6 * 3600)

@@ -9,11 +9,12 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 
-from enertrack.i18n import tr
+from enertrack.cli.simulate import register_nodes
 from enertrack.core.magnitudes import NAMES
-from enertrack.simulation.fleet import make_fleet
-from enertrack.simulation.publisher import backfill, register_nodes
 from enertrack.core.reading import Reading
+from enertrack.i18n import tr
+from enertrack.simulation.backfill import backfill
+from enertrack.simulation.fleet import make_fleet
 from tests.browser.conftest import console_errors, log_in, luminance, url, wait
 from tests.conftest import PASSWORD, create_user
 
@@ -52,7 +53,7 @@ def seed(duo: Any) -> str:
     services = app.extensions["enertrack"]
     create_user(app, "ana", timezone="Europe/Madrid")  # Spanish, the default
     specs = make_fleet(11, ["casa-01"], timezone="Europe/Madrid")
-    register_nodes(services.settings, "ana", specs, STEP)
+    register_nodes(services.settings, "ana", specs, STEP, services.store)
     now = int(time.time())
     backfill(services.store, specs, STEP, now - 8 * 86400, now)
     newest = services.store.latest(["casa-01"])["casa-01"]

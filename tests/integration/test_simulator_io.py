@@ -23,13 +23,13 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from enertrack.cli.main import main
-from enertrack.db import make_engine, make_session_factory, transaction
 from enertrack.core.magnitudes import BY_NAME, NAMES
+from enertrack.db import make_engine, make_session_factory, transaction
 from enertrack.migrate import upgrade
 from enertrack.models import Node, User
+from enertrack.simulation.backfill import backfill
 from enertrack.simulation.clock import DAY_S
 from enertrack.simulation.fleet import make_fleet, node_ids
-from enertrack.simulation.publisher import backfill
 from tests.services import free_port, need, port_open
 
 REPO = Path(__file__).resolve().parents[2]
