@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from enertrack.i18n_markers import N_
 from enertrack.models import (
+    DEFAULT_INTERVAL_S,  # noqa: F401 - the node form starts from it
     DESCRIPTION_MAX,
     INTERVAL_MAX_S,
     INTERVAL_MIN_S,

@@ -10,6 +10,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from enertrack.core.calendar import boundaries, today
+from enertrack.i18n import N_, translator
+from enertrack.store.base import StoreUnavailable
+from enertrack.web.context import services
 from enertrack.web.services import accounts
 from enertrack.web.services import nodes as node_service
 from enertrack.web.services.analysis import (
@@ -25,10 +29,6 @@ from enertrack.web.services.analysis import (
     previous_range,
     running,
 )
-from enertrack.core.calendar import boundaries, today
-from enertrack.web.context import services
-from enertrack.i18n import N_, translator
-from enertrack.store.base import StoreUnavailable
 from enertrack.web.ui import fmt, ids
 from enertrack.web.ui.energy_chart import energy_figure
 from enertrack.web.ui.forms import date_range

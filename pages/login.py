@@ -8,9 +8,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from enertrack.web.auth import next_param, page_url
 from enertrack.config import URL_PREFIX
 from enertrack.i18n import language, translator
+from enertrack.web.auth import next_param, page_url
 from enertrack.web.ui.forms import csrf_input, field, hidden, text_param
 
 dash.register_page(__name__, path="/login", title="EnerTrack")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC
 from typing import Any
 
 import dash
@@ -12,29 +11,26 @@ from dash import Input, Output, Patch, State, callback, clientside_callback, ctx
 from dash.exceptions import PreventUpdate
 
 from enertrack.config import URL_PREFIX
+from enertrack.core.magnitudes import BY_NAME, MAGNITUDES, NAMES, Magnitude
+from enertrack.i18n import N_, translator
+from enertrack.store.base import StoreUnavailable
 from enertrack.web.context import services
 from enertrack.web.downloads import readings_url
-from enertrack.i18n import N_, translator
-from enertrack.core.magnitudes import BY_NAME, MAGNITUDES, NAMES, Magnitude
 from enertrack.web.services.node_dashboard import (
     CUSTOM,
     DEFAULT_PRESET,
     MAX_CUSTOM_DAYS,
-    Dashboard,
-    LiveUpdate,
-    TimeRange,
     load,
     load_since,
     preset_range,
     resolve_range,
 )
-from enertrack.web.services.nodes import NodeNotFound, NodeView, owned
-from enertrack.store.base import Extreme, RangeSummary, StoreUnavailable
-from enertrack.ingest.users_db import recent_rejections
-from enertrack.web.ui import charts, fmt, ids, plot_theme
+from enertrack.web.services.nodes import NodeNotFound, NodeView, node_rejections, owned
+from enertrack.web.ui import charts, ids, plot_theme
 from enertrack.web.ui.forms import date_range
-from enertrack.web.ui.live import Drawn, LiveState, new_generation
-from enertrack.web.ui.reasons import EXPLANATIONS
+from enertrack.web.ui.live import LiveState
+from enertrack.web.ui.node_board import counted, download_url, draw_board, labels, live_patches, live_state, stats_view
+from enertrack.web.ui.rejections import rejections_view
 from enertrack.web.ui.user import user_id, user_lang, user_timezone, user_translator
 
 dash.register_page(__name__, path_template="/nodes/<node_id>", title="EnerTrack")
@@ -154,42 +150,6 @@ clientside_callback(
 )
 
 
-def _stat(label: str, value: str, when: str, kind: str) -> dbc.Col:
-    return dbc.Col(
-        [html.Div(label, className="kpi-label"),
-         html.Div(value, className=f"node-stat-value node-stat-{kind}"),
-         html.Small(when, className="text-body-secondary node-stat-when")],
-        xs=4,
-    )
-
-
-def stats_view(magnitude: Magnitude, summary: RangeSummary, current: Extreme | None, now: float,
-               tz: str, lang: str) -> dbc.Row:
-    """Current value with its last update, and the range's maximum and minimum with when."""
-    _ = translator(lang)
-    unit = f" {magnitude.unit}" if magnitude.unit else ""
-
-    def value(extreme: Extreme | None) -> str:
-        return "—" if extreme is None else magnitude.format(extreme.value, lang) + unit
-
-    def when(extreme: Extreme | None) -> str:
-        return "" if extreme is None else fmt.local_time(extreme.ts, tz)
-
-    updated = _("never") if current is None else f"{when(current)} · {fmt.age(lang, now - current.ts)}"
-    return dbc.Row(
-        [
-            _stat(_("Now"), value(current), updated, "current"),
-            _stat(_("Maximum"), value(summary.maximum), when(summary.maximum), "max"),
-            _stat(_("Minimum"), value(summary.minimum), when(summary.minimum), "min"),
-        ],
-        class_name="g-1",
-    )
-
-
-def _labels(_: Any) -> charts.Labels:
-    return charts.Labels(_("Maximum"), _("Minimum"), _("Average"), _("No readings in this range"))
-
-
 def _not_found(_: Any) -> html.Div:
     """The same answer for a missing node and for someone else's: nothing about it."""
     return html.Div(
@@ -207,79 +167,47 @@ def _subtitle(node: NodeView) -> str:
     return " · ".join(part for part in (node.description, node.location) if part)
 
 
-def _counted(points: dict[str, charts.Points], preset: str) -> dict[str, Drawn]:
-    """What a live view has drawn of each magnitude, counted per slot."""
-    slot = LiveState.slot_of(preset)
-    return {name: Drawn().add(p.owner.tolist(), slot) for name, p in points.items()}
+DRAW = dict(
+    missing=Output(MISSING, "children"),
+    frame=Output(FRAME, "style"),
+    title=Output(TITLE, "children"),
+    subtitle=Output(SUBTITLE, "children"),
+    message=Output(MESSAGE, "children"),
+    message_open=Output(MESSAGE, "is_open"),
+    download=Output(DOWNLOAD, "href"),
+    state=Output(STATE, "data"),
+    paused=Output(TICK, "disabled"),
+    figures=[Output(CHART[name], "figure") for name in NAMES],
+    stats=[Output(STATS[name], "children") for name in NAMES],
+)
 
 
-def _live_state(board: Dashboard, points: dict[str, charts.Points], axis: charts.TimeAxis) -> dict[str, Any] | None:
-    """A fresh draw's live state (a new generation), or None for a range that does not tick."""
-    rng = board.range
-    if not rng.live:
-        return None
-    return LiveState(board.node.node_id, rng.preset, rng.width, rng.chart_end, _counted(points, rng.preset),
-                     new_generation(), 0, axis.instants).to_json()
+def _answer(**values: Any) -> dict[str, Any]:
+    """draw's answer: what is named changes, everything else stays as it is."""
+    unchanged = {key: [no_update] * len(NAMES) if isinstance(out, list) else no_update for key, out in DRAW.items()}
+    return unchanged | values
 
 
-def _axis(rng: TimeRange, tz: str) -> charts.TimeAxis:
-    """How the charts of rng draw time: fixed ranges show all of it, live ones follow the data."""
-    return charts.time_axis(tz, rng.start, rng.chart_end, rng.width, fixed=not rng.live)
-
-
-def _drawing(board: Dashboard, tz: str, lang: str, theme: Any,
-             now: float) -> tuple[list[Any], list[Any], dict[str, charts.Points], charts.TimeAxis]:
-    """The six figures and their numbers for a whole board, with the points and axis drawn."""
-    rng, node = board.range, board.node
-    _ = translator(lang)
-    axis = _axis(rng, tz)
-    clock = "utc" if axis.instants else "local"  # a zoom kept across a change of axis would be an hour off
-    uirevision = f"{node.node_id}:{rng.preset}:{rng.start}:{rng.end if not rng.live else ''}:{clock}"
-    gap = charts.gap_seconds(rng.width, node.interval_s)
-    points = {name: charts.points(data.series, BY_NAME[name], gap) for name, data in board.magnitudes.items()}
-    figures = [charts.magnitude_figure(points[name], BY_NAME[name], _labels(_), theme, uirevision, axis, lang)
-               for name in NAMES]
-    numbers = [stats_view(BY_NAME[name], data.summary, data.current, now, tz, lang)
-               for name, data in board.magnitudes.items()]
-    return figures, numbers, points, axis
-
-
-def _download(node_id: str, rng: TimeRange) -> str:
-    return readings_url(node_id, rng.start, None if rng.live else rng.end)
-
-
-def _nothing_for(_: Any) -> tuple[Any, ...]:
+def _nothing_for(_: Any) -> dict[str, Any]:
     """Not found: hide the frame, blank every chart and number, stop the ticks."""
-    return (_not_found(_), HIDDEN, "", "", "", False, None, None, True,
-            *[BLANK for _n in NAMES], *[None for _n in NAMES])
+    return _answer(missing=_not_found(_), frame=HIDDEN, title="", subtitle="", message="", message_open=False,
+                   download=None, state=None, paused=True,
+                   figures=[BLANK for _n in NAMES], stats=[None for _n in NAMES])
 
 
-def _message(text: str, *, stop: bool) -> tuple[Any, ...]:
+def _message(text: str, *, stop: bool) -> dict[str, Any]:
     """Keep what is drawn and say what is wrong with the request."""
-    live = (None, True) if stop else (no_update, no_update)
-    return (None, {}, no_update, no_update, text, True, no_update, *live,
-            *[no_update for _n in NAMES], *[no_update for _n in NAMES])
+    live = {"state": None, "paused": True} if stop else {}
+    return _answer(missing=None, frame={}, message=text, message_open=True, **live)
 
 
 @callback(
-    Output(MISSING, "children"),
-    Output(FRAME, "style"),
-    Output(TITLE, "children"),
-    Output(SUBTITLE, "children"),
-    Output(MESSAGE, "children"),
-    Output(MESSAGE, "is_open"),
-    Output(DOWNLOAD, "href"),
-    Output(STATE, "data"),
-    Output(TICK, "disabled"),
-    *[Output(CHART[name], "figure") for name in NAMES],
-    *[Output(STATS[name], "children") for name in NAMES],
-    Input(NODE, "data"),
-    Input(PRESET, "value"),
-    Input(DATES, "start_date"),
-    Input(DATES, "end_date"),
-    State(ids.THEME_RESOLVED, "data"),
+    output=DRAW,
+    inputs=dict(node_id=Input(NODE, "data"), preset=Input(PRESET, "value"),
+                start=Input(DATES, "start_date"), end=Input(DATES, "end_date")),
+    state=dict(theme=State(ids.THEME_RESOLVED, "data")),
 )
-def draw(node_id: Any, preset: Any, start: Any, end: Any, theme: Any) -> tuple[Any, ...]:
+def draw(node_id: Any, preset: Any, start: Any, end: Any, theme: Any) -> dict[str, Any]:
     """The user's node over the chosen range; a clean 'not found' for any other node id."""
     if ctx.triggered_id == DATES and preset != CUSTOM:
         raise PreventUpdate  # dates only matter for a custom range
@@ -297,10 +225,12 @@ def draw(node_id: Any, preset: Any, start: Any, end: Any, theme: Any) -> tuple[A
         return _nothing_for(_)
     except StoreUnavailable:
         return _message(_(ERRORS["store"]), stop=False)
-    figures, numbers, points, axis = _drawing(board, tz, lang, theme, now)
+    drawing = draw_board(board, tz, lang, theme, now)
     node = board.node
-    return (None, {}, node.node_id, _subtitle(node), "", False, _download(node.node_id, rng),
-            _live_state(board, points, axis), not rng.live, *figures, *numbers)
+    return _answer(missing=None, frame={}, title=node.node_id, subtitle=_subtitle(node), message="",
+                   message_open=False, download=download_url(node.node_id, rng),
+                   state=live_state(board, drawing), paused=not rng.live,
+                   figures=drawing.figures, stats=drawing.numbers)
 
 
 def _tick_answer(state: LiveState, figures: list[Any], numbers: list[Any], after: LiveState,
@@ -308,26 +238,6 @@ def _tick_answer(state: LiveState, figures: list[Any], numbers: list[Any], after
     """What the browser applies only while its state is still the one this tick started from."""
     return {"generation": state.generation, "seq": state.seq, "figures": figures, "stats": numbers,
             "state": after.to_json(), "href": href}
-
-
-def _patches(state: LiveState, update: LiveUpdate, axis: charts.TimeAxis, window_start: int,
-             empty_text: str) -> tuple[list[Patch], dict[str, Drawn]]:
-    """Per magnitude: append the new buckets, drop those that left the window, and retick."""
-    gap = charts.gap_seconds(state.width, update.node.interval_s)
-    patches, drawn = [], {}
-    for name in NAMES:
-        before = state.drawn[name]
-        new = charts.points(update.series.get(name), BY_NAME[name], gap, after=before.last)
-        dropped, after = before.add(new.owner.tolist(), state.slot).trim(window_start, state.slot)
-        patch = Patch()
-        charts.append(patch, new, axis)
-        charts.drop_oldest(patch, dropped, axis)  # after the append, so the count is exact either way
-        charts.retick(patch, axis)
-        if (before.total == 0) != (after.total == 0):
-            charts.mark_empty(patch, after.total == 0, empty_text)
-        patches.append(patch)
-        drawn[name] = after
-    return patches, drawn
 
 
 @callback(
@@ -364,11 +274,11 @@ def tick(_n: Any, node_id: Any, raw_state: Any, preset: Any, theme: Any) -> dict
         raise PreventUpdate from None
     href = readings_url(state.node, window_start, None)
     if board is not None:  # clocks went back: the wall clock would step back, so draw instants
-        figures, numbers, points, axis = _drawing(board, tz, lang, theme, now)
-        after = state.ticked(board.range.chart_end, _counted(points, state.preset), axis.instants)
-        return _tick_answer(state, figures, numbers, after, href)
+        drawing = draw_board(board, tz, lang, theme, now)
+        after = state.ticked(board.range.chart_end, counted(drawing.points, state.preset), drawing.axis.instants)
+        return _tick_answer(state, drawing.figures, drawing.numbers, after, href)
     axis = charts.TimeAxis(tz, window_start, update.through, fixed=False, instants=state.instants)
-    patches, drawn = _patches(state, update, axis, window_start, _labels(translator(lang)).empty)
+    patches, drawn = live_patches(state, update, axis, window_start, labels(translator(lang)).empty)
     numbers = [stats_view(BY_NAME[name], *update.numbers[name], now, tz, lang) for name in NAMES]
     return _tick_answer(state, patches, numbers, state.ticked(update.through, drawn, state.instants), href)
 
@@ -413,34 +323,13 @@ def retheme(theme: Any, node_id: Any) -> tuple[Any, ...]:
     return tuple(patches)
 
 
-def rejections_view(rows: list[Any], tz: str, _: Any) -> Any:
-    """The node's newest dead letters: when, why, and the start of what it sent (as text)."""
-    if not rows:
-        return html.Small([html.I(className="bi bi-check2-circle me-1"),
-                           _("The ingest daemon has rejected no message from this node.")],
-                          className="text-body-secondary")
-    table = dbc.Table(
-        [html.Thead(html.Tr([html.Th(_("Received")), html.Th(_("Reason")), html.Th(_("What to do")),
-                             html.Th(_("Payload"))])),
-         html.Tbody([html.Tr([html.Td(fmt.local_time(int(row.received_at.replace(tzinfo=UTC).timestamp()), tz)),
-                              html.Td(html.Code(row.reason)),
-                              html.Td([_(EXPLANATIONS[row.reason]) if row.reason in EXPLANATIONS else "",
-                                       html.Div(row.message, className="small text-body-secondary")]),
-                              html.Td(html.Code(row.excerpt, className="text-break-all"))]) for row in rows])],
-        size="sm", responsive=True, id="node-rejections-table",
-    )
-    title = _("Messages the ingest daemon rejected ({count}, newest first)", count=len(rows))
-    return dbc.Accordion([dbc.AccordionItem(table, title=title)], start_collapsed=True)
-
-
 @callback(Output(REJECTIONS, "children"), Input(NODE, "data"))
 def rejections(node_id: Any) -> Any:
     """Dead letters of the user's node (nothing for anyone else's)."""
     _ = user_translator()
     try:
         with services().read() as db:
-            mine = owned(db, user_id(), node_id).node_id
+            rows = node_rejections(db, user_id(), node_id, REJECTIONS_SHOWN)
     except NodeNotFound:
         return None
-    rows = recent_rejections(services().sessions, mine, REJECTIONS_SHOWN)
     return rejections_view(rows, user_timezone(), _)

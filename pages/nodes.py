@@ -8,11 +8,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from enertrack.web.services import nodes as node_service
 from enertrack.config import URL_PREFIX
-from enertrack.web.context import services
 from enertrack.i18n import translator
-from enertrack.models import (
+from enertrack.store.base import StoreUnavailable
+from enertrack.validation import (
     DEFAULT_INTERVAL_S,
     DESCRIPTION_MAX,
     INTERVAL_MAX_S,
@@ -20,13 +19,14 @@ from enertrack.models import (
     LOCATION_MAX,
     MAX_POWER_MAX_W,
     MAX_POWER_MIN_W,
+    MESSAGES,
 )
-from enertrack.store.base import StoreUnavailable
+from enertrack.web.context import services
+from enertrack.web.services import nodes as node_service
 from enertrack.web.ui import ids
 from enertrack.web.ui.forms import field
 from enertrack.web.ui.toast import toast
 from enertrack.web.ui.user import user_id, user_translator
-from enertrack.validation import MESSAGES
 
 dash.register_page(__name__, path="/nodes", title="EnerTrack")
 
@@ -187,50 +187,57 @@ def _clicked() -> bool:
     return bool(ctx.triggered and ctx.triggered[0].get("value"))
 
 
+FORM = dict(
+    open=Output(FORM_MODAL, "is_open"),
+    title=Output(FORM_TITLE, "children"),
+    mode=Output(FORM_MODE, "data"),
+    id_locked=Output(INPUT["node_id"], "disabled"),
+    values={name: Output(INPUT[name], "value") for name in FIELDS},
+    toasts=Output(ids.TOASTS, "children", allow_duplicate=True),
+    refresh=Output(REFRESH, "data", allow_duplicate=True),
+)
+
+
+def _form(**values: Any) -> dict[str, Any]:
+    """node_form's answer: what is named changes, everything else stays as it is."""
+    unchanged = {key: no_update for key in FORM} | {"values": {name: no_update for name in FIELDS}}
+    return unchanged | values
+
+
 @callback(
-    Output(FORM_MODAL, "is_open"),
-    Output(FORM_TITLE, "children"),
-    Output(FORM_MODE, "data"),
-    Output(INPUT["node_id"], "disabled"),
-    *[Output(INPUT[name], "value") for name in FIELDS],
-    Output(ids.TOASTS, "children", allow_duplicate=True),
-    Output(REFRESH, "data", allow_duplicate=True),
-    Input(ADD, "n_clicks"),
-    Input({"type": EDIT, "node": ALL}, "n_clicks"),
-    Input(FORM_CANCEL, "n_clicks"),
-    Input(FORM_SAVE, "n_clicks"),
-    State(FORM_MODE, "data"),
-    *[State(INPUT[name], "value") for name in FIELDS],
-    State(REFRESH, "data"),
+    output=FORM,
+    inputs=dict(_add=Input(ADD, "n_clicks"), _edit=Input({"type": EDIT, "node": ALL}, "n_clicks"),
+                _cancel=Input(FORM_CANCEL, "n_clicks"), _save=Input(FORM_SAVE, "n_clicks")),
+    state=dict(mode=State(FORM_MODE, "data"), values={name: State(INPUT[name], "value") for name in FIELDS},
+               refresh=State(REFRESH, "data")),
     prevent_initial_call=True,
 )
-def node_form(_add: Any, _edit: Any, _cancel: Any, _save: Any, mode: Any, *rest: Any) -> tuple[Any, ...]:
+def node_form(_add: Any, _edit: Any, _cancel: Any, _save: Any, mode: Any, values: Any, refresh: Any) -> dict[str, Any]:
     """Open the form to add or edit, close it, or save it."""
     _ = user_translator()
-    values, refresh = dict(zip(FIELDS, rest[:-1], strict=True)), rest[-1]
-    unchanged = (no_update,) * len(FIELDS)
+    values = {name: values.get(name) for name in FIELDS} if isinstance(values, dict) else dict.fromkeys(FIELDS)
     trigger = ctx.triggered_id
     if not _clicked():
-        return (no_update,) * (6 + len(FIELDS))
+        return _form()
     if trigger == ADD:
         blank = {"node_id": "", "description": "", "location": "", "interval_s": DEFAULT_INTERVAL_S,
                  "max_power_w": None}
-        return (True, _("Add a node"), {"mode": "add"}, False, *[blank[f] for f in FIELDS], no_update, no_update)
+        return _form(open=True, title=_("Add a node"), mode={"mode": "add"}, id_locked=False, values=blank)
     if trigger == FORM_CANCEL:
-        return (False, no_update, no_update, no_update, *unchanged, no_update, no_update)
+        return _form(open=False)
     if isinstance(trigger, dict) and trigger.get("type") == EDIT:
         try:
             with services().read() as db:
                 node = node_service.view(node_service.owned(db, user_id(), trigger.get("node")))
         except node_service.NodeNotFound:
-            return (False, no_update, no_update, no_update, *unchanged,
-                    [toast(_("That node does not exist."), "danger")], no_update)
-        return (True, _("Edit node {node}", node=node.node_id), {"mode": "edit", "node": node.node_id}, True,
-                *[getattr(node, f) for f in FIELDS], no_update, no_update)
+            return _form(open=False, toasts=[toast(_("That node does not exist."), "danger")])
+        return _form(open=True, title=_("Edit node {node}", node=node.node_id),
+                     mode={"mode": "edit", "node": node.node_id}, id_locked=True,
+                     values={name: getattr(node, name) for name in FIELDS})
     if trigger == FORM_SAVE:
         toasts, bump, close = _save_form(_, mode, values, refresh)
-        return (False if close else no_update, no_update, no_update, no_update, *unchanged, toasts, bump)
-    return (no_update,) * (6 + len(FIELDS))
+        return _form(open=False if close else no_update, toasts=toasts, refresh=bump)
+    return _form()
 
 
 def _save_form(_: Any, mode: Any, fields: dict[str, Any], refresh: Any) -> tuple[Any, Any, bool]:
@@ -254,17 +261,17 @@ def _save_form(_: Any, mode: Any, fields: dict[str, Any], refresh: Any) -> tuple
 
 
 @callback(
-    *[Output(INPUT[name], "invalid") for name in FIELDS],
-    *[Output(FEEDBACK[name], "children") for name in FIELDS],
-    Output(FORM_SAVE, "disabled"),
-    *[Input(INPUT[name], "value") for name in FIELDS],
-    State(FORM_MODE, "data"),
+    output=dict(invalid={name: Output(INPUT[name], "invalid") for name in FIELDS},
+                feedback={name: Output(FEEDBACK[name], "children") for name in FIELDS},
+                blocked=Output(FORM_SAVE, "disabled")),
+    inputs=dict(values={name: Input(INPUT[name], "value") for name in FIELDS}),
+    state=dict(mode=State(FORM_MODE, "data")),
     prevent_initial_call=True,
 )
-def validate_form(*args: Any) -> tuple[Any, ...]:
+def validate_form(values: Any, mode: Any) -> dict[str, Any]:
     """Validation as you type, with the same rules the service applies on save."""
     _ = user_translator()
-    values, mode = dict(zip(FIELDS, args[:-1], strict=True)), args[-1]
+    values = {name: values.get(name) for name in FIELDS} if isinstance(values, dict) else dict.fromkeys(FIELDS)
     new = not (isinstance(mode, dict) and mode.get("mode") == "edit")
     with services().read() as db:
         errors = node_service.form_errors(db, values, new=new)
@@ -273,9 +280,9 @@ def validate_form(*args: Any) -> tuple[Any, ...]:
         blocked = True
     else:
         blocked = bool(errors)
-    return (*[name in errors for name in FIELDS],
-            *[_(MESSAGES[errors[name]]) if name in errors else "" for name in FIELDS],
-            blocked)
+    return {"invalid": {name: name in errors for name in FIELDS},
+            "feedback": {name: _(MESSAGES[errors[name]]) if name in errors else "" for name in FIELDS},
+            "blocked": blocked}
 
 
 @callback(

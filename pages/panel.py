@@ -10,11 +10,11 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, callback, ctx, dcc, html, no_update
 
 from enertrack.config import URL_PREFIX
-from enertrack.web.context import services
-from enertrack.i18n import N_, translator
 from enertrack.core.magnitudes import BY_NAME
-from enertrack.web.services.panel import KPI_NAMES, NodeLive, Overview, overview
 from enertrack.core.status import NodeStatus
+from enertrack.i18n import N_, translator
+from enertrack.web.context import services
+from enertrack.web.services.panel import KPI_NAMES, NodeLive, Overview, overview
 from enertrack.web.ui import fmt
 from enertrack.web.ui.user import user_id, user_lang, user_timezone
 
@@ -31,8 +31,6 @@ REFRESH_MS = 5000
 STATUS_LABEL = {NodeStatus.ACTIVE: N_("Active"), NodeStatus.DISCONNECTED: N_("Disconnected"),
                 NodeStatus.NO_DATA: N_("No data")}
 STATUS_COLOR = {NodeStatus.ACTIVE: "success", NodeStatus.DISCONNECTED: "danger", NodeStatus.NO_DATA: "secondary"}
-ICONS = {"voltage": "bi-lightning", "current": "bi-activity", "power": "bi-speedometer",
-         "power_factor": "bi-percent", "frequency": "bi-soundwave"}
 
 
 class CardSpec(NamedTuple):  # not a dataclass: Dash imports pages outside sys.modules
@@ -45,7 +43,7 @@ class CardSpec(NamedTuple):  # not a dataclass: Dash imports pages outside sys.m
 
 
 CARDS: tuple[CardSpec, ...] = (
-    *(CardSpec(name, BY_NAME[name].label, BY_NAME[name].unit, ICONS.get(name, "bi-dot")) for name in KPI_NAMES),
+    *(CardSpec(name, BY_NAME[name].label, BY_NAME[name].unit, BY_NAME[name].icon) for name in KPI_NAMES),
     CardSpec("total_power", N_("Total power now"), "W", "bi-plug"),
     CardSpec("energy_today", N_("Energy today"), "kWh", "bi-calendar-day"),
 )

@@ -8,15 +8,14 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from enertrack.web.services import accounts
-from enertrack.web.context import services
 from enertrack.i18n import LANGUAGES, N_, tr, translator
-from enertrack.models import User
+from enertrack.validation import MESSAGES, currencies, timezones
+from enertrack.web.context import services
+from enertrack.web.services import accounts
 from enertrack.web.ui import ids
 from enertrack.web.ui.forms import field
 from enertrack.web.ui.toast import toast
 from enertrack.web.ui.user import user_id, user_translator
-from enertrack.validation import MESSAGES, currencies, timezones
 
 dash.register_page(__name__, path="/profile", title="EnerTrack")
 
@@ -82,7 +81,7 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
 def load_profile(_load: Any) -> tuple[str, ...]:
     """The logged-in user's current settings."""
     with services().read() as db:
-        user = db.get(User, user_id())
+        user = accounts.get_user(db, user_id())
         if user is None:
             return "", "", "UTC", "es", "", "EUR"
         price = "" if user.price_per_kwh is None else f"{user.price_per_kwh.normalize():f}"

@@ -8,11 +8,11 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, clientside_callback, dcc, html
 
-from enertrack.web.auth import next_param, page_url
 from enertrack.config import URL_PREFIX
 from enertrack.i18n import language, translator
-from enertrack.web.ui.forms import csrf_input, field, hidden, parse_errors, text_param
 from enertrack.validation import MESSAGES, PASSWORD_MIN
+from enertrack.web.auth import next_param, page_url
+from enertrack.web.ui.forms import csrf_input, field, hidden, parse_errors, text_param
 
 dash.register_page(__name__, path="/register", title="EnerTrack")
 

@@ -23,6 +23,7 @@ class Magnitude:
     minimum: float
     maximum: float
     kpi: bool  # averaged over active nodes on the panel
+    icon: str  # Bootstrap Icons class of its panel card
 
     def format(self, value: float | None, lang: str) -> str:
         """Number with this magnitude's decimals in lang's separators, or an em dash when missing."""
@@ -34,12 +35,12 @@ class Magnitude:
 
 
 MAGNITUDES: tuple[Magnitude, ...] = (
-    Magnitude("voltage", "v", "V", N_("Voltage"), 1, 0.0, 300.0, True),
-    Magnitude("current", "i", "A", N_("Current"), 2, 0.0, 200.0, True),
-    Magnitude("power", "p", "W", N_("Power"), 0, 0.0, 50_000.0, True),
-    Magnitude("energy", "e", "kWh", N_("Energy"), 2, 0.0, 1_000_000.0, False),
-    Magnitude("power_factor", "pf", "", N_("Power factor"), 2, -1.0, 1.0, True),
-    Magnitude("frequency", "f", "Hz", N_("Frequency"), 2, 40.0, 70.0, True),
+    Magnitude("voltage", "v", "V", N_("Voltage"), 1, 0.0, 300.0, True, "bi-lightning"),
+    Magnitude("current", "i", "A", N_("Current"), 2, 0.0, 200.0, True, "bi-activity"),
+    Magnitude("power", "p", "W", N_("Power"), 0, 0.0, 50_000.0, True, "bi-speedometer"),
+    Magnitude("energy", "e", "kWh", N_("Energy"), 2, 0.0, 1_000_000.0, False, "bi-battery-charging"),
+    Magnitude("power_factor", "pf", "", N_("Power factor"), 2, -1.0, 1.0, True, "bi-percent"),
+    Magnitude("frequency", "f", "Hz", N_("Frequency"), 2, 40.0, 70.0, True, "bi-soundwave"),
 )
 
 BY_NAME: dict[str, Magnitude] = {m.name: m for m in MAGNITUDES}

@@ -11,14 +11,14 @@ from dash.dash import _ID_CONTENT, _ID_STORE
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from enertrack.web.auth import ANON_CALLBACKS, UPDATE_COMPONENT, init_auth
 from enertrack.checkout import ROOT, require_checkout
 from enertrack.config import URL_PREFIX, Settings, load_settings
-from enertrack.web.context import EXTENSION, AppServices
 from enertrack.db import make_engine, make_session_factory
-from enertrack.web.downloads import init_downloads
 from enertrack.store.base import TimeseriesStore
 from enertrack.store.factory import open_store
+from enertrack.web.auth import ANON_CALLBACKS, UPDATE_COMPONENT, init_auth
+from enertrack.web.context import EXTENSION, AppServices
+from enertrack.web.downloads import init_downloads
 from enertrack.web.ui import ids, session, shell, theme
 from enertrack.web.ui.errors import callback_failed
 

@@ -15,12 +15,13 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import text
 from werkzeug.exceptions import TooManyRequests
 
-from enertrack.web.services import accounts
 from enertrack.config import URL_PREFIX
-from enertrack.web.context import services
-from enertrack.i18n import DEFAULT_LANGUAGE, language, tr
+from enertrack.i18n import language, tr
 from enertrack.models import User
 from enertrack.validation import timezone_error
+from enertrack.web.context import services
+from enertrack.web.services import accounts
+from enertrack.web.ui.user import user_lang
 
 log = logging.getLogger("enertrack.web")
 
@@ -74,13 +75,6 @@ def next_param(target: Any) -> str:
     """next for a query string: the safe target, or "" when that is just the panel (no parameter)."""
     safe = safe_next(target)
     return "" if safe == URL_PREFIX else safe
-
-
-def user_lang() -> str:
-    """The current user's language, or the one the submitted form was shown in, or Spanish."""
-    if getattr(current_user, "is_authenticated", False):
-        return language(current_user.language)
-    return language(request.form.get("lang") or request.args.get("lang") or DEFAULT_LANGUAGE)
 
 
 def _rel(path: str) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from enertrack.config import Settings
+from enertrack.db import transaction
 from enertrack.store.base import TimeseriesStore
 
 EXTENSION = "enertrack"
@@ -30,7 +31,7 @@ class AppServices:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on error."""
-        with self.sessions() as session, session.begin():
+        with transaction(self.sessions) as session:
             yield session
 
     @contextmanager

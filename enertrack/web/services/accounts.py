@@ -86,6 +86,11 @@ def create_user(session: Session, form: NewAccount) -> User:
     return user
 
 
+def get_user(session: Session, user_id: int) -> User | None:
+    """The user with this id (None once deleted)."""
+    return session.get(User, user_id)
+
+
 def find_user(session: Session, username: Any) -> User | None:
     """The user with this username, case-insensitively (usernames are unique that way)."""
     name = validation.text(username)

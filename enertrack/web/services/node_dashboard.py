@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from enertrack.core.calendar import day_start, picked_days
 from enertrack.core.magnitudes import NAMES
-from enertrack.web.services.nodes import NodeView, owned, view
-from enertrack.store.base import DEFAULT_MAX_POINTS, Extreme, RangeSummary, TimeseriesStore, bucket_width
 from enertrack.core.reading import Reading
+from enertrack.store.base import DEFAULT_MAX_POINTS, Extreme, RangeSummary, TimeseriesStore, bucket_width
+from enertrack.web.services.nodes import NodeView, owned, view
 
 HOUR, DAY = 3600, 86400
 PRESETS: dict[str, int] = {"1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "1y": 365 * DAY}

@@ -139,3 +139,11 @@ def delete_node(session: Session, store: TimeseriesStore | None, user_id: int, n
     session.delete(node)
     session.flush()
     return deleted
+
+
+def node_rejections(session: Session, user_id: int, node_id: Any, limit: int) -> list[RejectedMessage]:
+    """The newest messages the ingest daemon rejected from the user's node, newest first."""
+    mine = owned(session, user_id, node_id).node_id
+    query = (select(RejectedMessage).where(RejectedMessage.node_id == mine)
+             .order_by(RejectedMessage.id.desc()).limit(limit))
+    return list(session.scalars(query))

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from enertrack.core.calendar import day_start, today
 from enertrack.core.energy import QUARTER_S
 from enertrack.core.magnitudes import MAGNITUDES
-from enertrack.models import Node
-from enertrack.core.status import NodeStatus, node_status
-from enertrack.store.base import TimeseriesStore
 from enertrack.core.reading import Reading
+from enertrack.core.status import NodeStatus, node_status
+from enertrack.models import Node
+from enertrack.store.base import TimeseriesStore
 
 KPI_NAMES: tuple[str, ...] = tuple(m.name for m in MAGNITUDES if m.kpi)
 

@@ -16,6 +16,7 @@ from dash import Patch
 from plotly.colors import hex_to_rgb, qualitative
 
 from enertrack.core.magnitudes import MAGNITUDES, Magnitude
+from enertrack.core.status import active_window
 from enertrack.numerals import separators
 from enertrack.web.ui import fmt
 from enertrack.web.ui.plot_theme import themed_layout
@@ -41,9 +42,9 @@ def band_color(magnitude: Magnitude, alpha: float = 0.25) -> str:
 def gap_seconds(width: int, interval_s: int) -> int:
     """Buckets further apart than this are a gap in the data: the lines break there.
 
-    The same tolerance as the node status rule (max(3 x interval, 30 s)) on top of a bucket.
+    The same tolerance as the node status rule (core.status.active_window) on top of a bucket.
     """
-    return width + max(3 * interval_s, 30)
+    return width + active_window(interval_s)
 
 
 _NO_SECONDS = np.array([], dtype=np.int64)

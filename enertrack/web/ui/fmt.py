@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from enertrack.i18n import tr
 from enertrack.core.magnitudes import BY_NAME
+from enertrack.i18n import tr
 from enertrack.numerals import MISSING, decimal
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from enertrack.web.ui import ids
 from enertrack.validation import MESSAGES
+from enertrack.web.ui import ids
 
 
 def csrf_input(form: str) -> dcc.Input:

@@ -19,8 +19,8 @@ from typing import Any
 
 from enertrack.core.magnitudes import NAMES
 from enertrack.models import NODE_ID_RE
-from enertrack.web.services.node_dashboard import LIVE_PRESETS, PRESETS
 from enertrack.store.base import BUCKET_LADDER_S, DEFAULT_MAX_POINTS, bucket_width
+from enertrack.web.services.node_dashboard import LIVE_PRESETS, PRESETS
 
 SLOTS = 60
 MAX_ENTRIES = 4 * DEFAULT_MAX_POINTS  # per magnitude: every bucket of a window plus its gap breaks

@@ -15,9 +15,9 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from enertrack.config import URL_PREFIX
-from enertrack.web.context import services
 from enertrack.i18n import LANGUAGES, language, translator
 from enertrack.models import User
+from enertrack.web.context import services
 from enertrack.web.ui import ids
 from enertrack.web.ui.toast import toast
 

@@ -1,10 +1,11 @@
-"""The current user as callbacks see it: id, language and timezone, from the session only."""
+"""The current user as callbacks and routes see it: id, language and timezone, from the session only."""
 
 from __future__ import annotations
 
+from flask import request
 from flask_login import current_user
 
-from enertrack.i18n import language, translator
+from enertrack.i18n import DEFAULT_LANGUAGE, language, translator
 
 
 def user_id() -> int:
@@ -13,8 +14,10 @@ def user_id() -> int:
 
 
 def user_lang() -> str:
-    """The logged-in user's language."""
-    return language(getattr(current_user, "language", None))
+    """The logged-in user's language; before login, the one the page was shown in, or Spanish."""
+    if getattr(current_user, "is_authenticated", False):
+        return language(current_user.language)
+    return language(request.form.get("lang") or request.args.get("lang") or DEFAULT_LANGUAGE)
 
 
 def user_translator():  # type: ignore[no-untyped-def]
