@@ -16,11 +16,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from enertrack.web.services import accounts
-from enertrack.web.app import create_app
 from enertrack.config import Settings, load_settings
 from enertrack.db import make_engine, make_session_factory
 from enertrack.migrate import upgrade
+from enertrack.web.app import create_app
+from enertrack.web.services import accounts
 from tests.dash_client import DashClient
 from tests.services import need, port_open
 

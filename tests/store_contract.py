@@ -18,6 +18,7 @@ import pytest
 
 from enertrack.core.energy import J_PER_KWH, EnergyParams, Points, bucket_energy
 from enertrack.core.magnitudes import NAMES
+from enertrack.core.reading import Reading
 from enertrack.store.base import (
     ENERGY_COLUMNS,
     SERIES_COLUMNS,
@@ -27,7 +28,6 @@ from enertrack.store.base import (
     WriteResult,
     bucket_width,
 )
-from enertrack.core.reading import Reading
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z, a UTC midnight
 HOUR = 3600

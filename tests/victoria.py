@@ -33,10 +33,10 @@ import pytest
 
 from enertrack.core.energy import EnergyParams
 from enertrack.core.magnitudes import NAMES
-from enertrack.store.influx.store import InfluxStore
+from enertrack.core.reading import Reading
 from enertrack.store.influx.ledger import LEDGER_FIELD, LEDGER_MEASUREMENT
 from enertrack.store.influx.line_protocol import MEASUREMENT
-from enertrack.core.reading import Reading
+from enertrack.store.influx.store import InfluxStore
 from tests.fake_influx import Answer, FakeInflux, InfluxModel, Request
 from tests.services import free_port, need_binary
 

@@ -46,8 +46,8 @@ def test_one_missing_folder_is_named(tmp_path: Path) -> None:
 
 # settings first: its migration runs before the checkout disappears
 def test_app_and_migrations_refuse_without_the_checkout(settings: Settings, no_checkout: str) -> None:
-    from enertrack.web.app import create_app
     from enertrack.migrate import alembic_config
+    from enertrack.web.app import create_app
 
     for build in (lambda: create_app(settings), alembic_config):
         with pytest.raises(ConfigError) as info:

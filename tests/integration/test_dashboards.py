@@ -12,10 +12,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from enertrack.web.services import nodes
 from enertrack.core.calendar import today
 from enertrack.core.energy import EnergyParams
 from enertrack.core.reading import Reading
+from enertrack.web.services import nodes
 from tests.conftest import create_user, login
 from tests.dash_client import DashClient
 

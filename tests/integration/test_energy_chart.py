@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.io as pio
 import pytest
 
-from enertrack.web.services.analysis import energy_table
 from enertrack.core.calendar import boundaries
+from enertrack.web.services.analysis import energy_table
 from enertrack.web.ui.energy_chart import energy_figure
 
 

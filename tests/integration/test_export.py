@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from enertrack.core.calendar import day_start
 from enertrack.cli.main import main
+from enertrack.core.calendar import day_start
 from enertrack.core.energy import EnergyParams
-from enertrack.store.sqlite.store import SQLiteStore
 from enertrack.core.reading import Reading
+from enertrack.store.sqlite.store import SQLiteStore
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from click.testing import CliRunner
 
 from enertrack.cli.main import main
 from enertrack.config import load_settings
+from enertrack.core.reading import Reading
 from enertrack.db import make_engine, make_session_factory, transaction
 from enertrack.migrate import upgrade
 from enertrack.models import Node, User
 from enertrack.store.sqlite.store import SQLiteStore
-from enertrack.core.reading import Reading
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 

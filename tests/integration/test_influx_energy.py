@@ -19,11 +19,11 @@ from click.testing import CliRunner
 
 from enertrack.cli.main import main
 from enertrack.core.energy import QUARTER_S, EnergyParams
-from enertrack.store.base import StoreRejected, WriteResult
-from enertrack.store.influx.store import InfluxStore
-from enertrack.ingest.isolate import write_isolating
-from enertrack.store.influx.ledger import LEDGER_FIELD, LEDGER_MEASUREMENT
 from enertrack.core.reading import Reading
+from enertrack.ingest.isolate import write_isolating
+from enertrack.store.base import StoreRejected, WriteResult
+from enertrack.store.influx.ledger import LEDGER_FIELD, LEDGER_MEASUREMENT
+from enertrack.store.influx.store import InfluxStore
 from tests.fake_influx import Answer, FakeInflux, InfluxModel, Request, error_answer, install_model, serve
 from tests.store_contract import assert_energy_equal, energy_by_period, local_midnights, reference_energy
 

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from enertrack.core.energy import EnergyParams
+from enertrack.core.reading import Reading
 from enertrack.store.base import (
     ENERGY_COLUMNS,
     SERIES_COLUMNS,
@@ -25,7 +26,6 @@ from enertrack.store.base import (
     WriteResult,
 )
 from enertrack.store.influx.store import InfluxStore
-from enertrack.core.reading import Reading
 from tests.fake_influx import Answer, FakeInflux, csv_answer, error_answer, flux_params, serve
 from tests.services import free_port
 

@@ -17,9 +17,9 @@ import pytest
 
 from enertrack.core.energy import QUARTER_S, EnergyParams
 from enertrack.core.magnitudes import NAMES
+from enertrack.core.reading import Reading
 from enertrack.store.base import StoreUnavailable, WriteResult
 from enertrack.store.influx.ledger import LEDGER_FIELD, LEDGER_MEASUREMENT
-from enertrack.core.reading import Reading
 from tests.store_contract import assert_energy_equal, energy_by_period, reference_energy
 from tests.victoria import Victoria, VictoriaFront, expected_samples, ledger_samples
 

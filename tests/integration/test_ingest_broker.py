@@ -16,12 +16,12 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from enertrack.core.reading import Reading
 from enertrack.db import make_engine, make_session_factory
+from enertrack.ingest.payload import MAX_PAYLOAD_BYTES, Reason
+from enertrack.ingest.users_db import recent_rejections
 from enertrack.models import Node
 from enertrack.store.sqlite.store import SQLiteStore
-from enertrack.ingest.payload import MAX_PAYLOAD_BYTES, Reason
-from enertrack.core.reading import Reading
-from enertrack.ingest.users_db import recent_rejections
 from tests.ingest_process import IngestProcess, add_node, make_users_db, with_node_refresh
 from tests.mqtt_broker import (
     INGEST_PASSWORD,

@@ -16,22 +16,21 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from enertrack.ingest.daemon import users_db
 from enertrack.config import load_settings
-from enertrack.db import make_engine, make_session_factory
 from enertrack.core.energy import EnergyParams
-from enertrack.ingest.daemon import Daemon, batch_limit, config_warnings, reconnect_delay_s
+from enertrack.core.reading import Reading
+from enertrack.db import make_engine, make_session_factory
+from enertrack.ingest.batcher import Batcher, DeadLetter, Inbound, Plan, ackable, plan_batch
+from enertrack.ingest.daemon import Daemon, batch_limit, config_warnings, reconnect_delay_s, users_db
+from enertrack.ingest.directory import NodeDirectory
+from enertrack.ingest.handover import Handover
+from enertrack.ingest.isolate import write_isolating
+from enertrack.ingest.payload import MAX_PAYLOAD_BYTES, Reason, Rejection
+from enertrack.ingest.stats import IngestStats, Throttle
+from enertrack.ingest.users_db import recent_rejections
 from enertrack.models import Node
 from enertrack.store.base import StoreRejected, StoreUnavailable, WriteResult
 from enertrack.store.influx.store import InfluxStore
-from enertrack.ingest.isolate import write_isolating
-from enertrack.ingest.batcher import Batcher, DeadLetter, Inbound, Plan, ackable, plan_batch
-from enertrack.ingest.directory import NodeDirectory
-from enertrack.ingest.handover import Handover
-from enertrack.ingest.payload import MAX_PAYLOAD_BYTES, Reason, Rejection
-from enertrack.core.reading import Reading
-from enertrack.ingest.stats import IngestStats, Throttle
-from enertrack.ingest.users_db import recent_rejections
 from tests.fake_influx import Answer, Request, serve
 from tests.ingest_process import make_users_db
 

@@ -9,9 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from enertrack.db import make_engine, make_session_factory, transaction
+from enertrack.ingest.users_db import recent_rejections
 from enertrack.migrate import upgrade
 from enertrack.models import Node, User
-from enertrack.ingest.users_db import recent_rejections
 from tests.integration.test_ingest_logic import FlakyStore, make_daemon, msg
 
 pytestmark = pytest.mark.mariadb

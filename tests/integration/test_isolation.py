@@ -15,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from enertrack.web.services import nodes
-from enertrack.models import Node
 from enertrack.core.reading import Reading
+from enertrack.models import Node
+from enertrack.web.services import nodes
 from tests.conftest import create_user, login
 from tests.dash_client import UPDATE, DashClient, is_pattern
 from tests.integration.test_ownership import spellings
@@ -103,10 +103,10 @@ def test_node_description_is_shown_as_text(client: FlaskClient, dash: DashClient
 
 def test_a_reused_node_id_starts_empty(app: Flask) -> None:
     """A device's data under an id never reaches whoever registers that id after it was freed."""
-    from enertrack.models import RejectedMessage
     from enertrack.ingest.batcher import DeadLetter
     from enertrack.ingest.payload import Reason, Rejection
     from enertrack.ingest.users_db import recent_rejections, record
+    from enertrack.models import RejectedMessage
 
     services = app.extensions["enertrack"]
     alice, bob = create_user(app, "alice"), create_user(app, "bob")

@@ -11,10 +11,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from enertrack.web.services import accounts, nodes
 from enertrack.db import make_engine, make_session_factory
 from enertrack.migrate import upgrade
 from enertrack.models import Base, Node, User
+from enertrack.web.services import accounts, nodes
 
 
 @pytest.fixture(params=["sqlite", "mariadb"])

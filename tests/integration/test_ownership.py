@@ -18,11 +18,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from enertrack.web.services import nodes
+from enertrack.core.reading import Reading
 from enertrack.ingest.batcher import DeadLetter
 from enertrack.ingest.payload import Reason, Rejection
-from enertrack.core.reading import Reading
 from enertrack.ingest.users_db import record
+from enertrack.web.services import nodes
 from tests.conftest import create_user, login
 from tests.dash_client import UPDATE, DashClient, is_pattern
 

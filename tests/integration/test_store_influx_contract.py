@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import pytest
 from influxdb_client import InfluxDBClient
 
-from enertrack.store.influx.store import DELETE_START, DELETE_STOP, InfluxStore
 from enertrack.store.influx.ledger import LEDGER_MEASUREMENT
 from enertrack.store.influx.line_protocol import MEASUREMENT
+from enertrack.store.influx.store import DELETE_START, DELETE_STOP, InfluxStore
 from tests.store_contract import StoreContract
 
 SETTINGS = ("URL", "TOKEN", "ORG", "BUCKET")

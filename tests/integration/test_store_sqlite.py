@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from enertrack.core.columns import ReadingColumns
 from enertrack.core.energy import EnergyParams
 from enertrack.core.magnitudes import NAMES
+from enertrack.core.reading import Reading
 from enertrack.store.base import StoreUnavailable, WriteResult
 from enertrack.store.cover import RAW, cover, levels_dividing
 from enertrack.store.sqlite.store import (
@@ -25,8 +27,6 @@ from enertrack.store.sqlite.store import (
     SCHEMA_VERSION,
     SQLiteStore,
 )
-from enertrack.core.columns import ReadingColumns
-from enertrack.core.reading import Reading
 from tests.store_contract import (
     DAY,
     T0,
@@ -493,8 +493,8 @@ def test_reading_columns_fast_path_stores_the_same_as_readings(tmp_path: Path) -
     """The bulk path (arrays) and the object path give identical readings, rollups and energy."""
     import numpy as np
 
-    from enertrack.core.energy import EnergyParams
     from enertrack.core.columns import ReadingColumns
+    from enertrack.core.energy import EnergyParams
 
     ts = np.arange(1_790_000_000, 1_790_000_000 + 3 * 86400, 60, dtype=np.int64)
     power = 500 + 400 * np.sin(ts / 5000.0)

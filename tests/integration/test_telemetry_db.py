@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from enertrack.db import make_engine, make_session_factory
 from enertrack.core.energy import EnergyParams
-from enertrack.models import Node
+from enertrack.db import make_engine, make_session_factory
 from enertrack.ingest.batcher import DeadLetter
 from enertrack.ingest.payload import Reason, Rejection, StatusUpdate
 from enertrack.ingest.users_db import (
@@ -18,6 +17,7 @@ from enertrack.ingest.users_db import (
     schema_problem,
     script_revisions,
 )
+from enertrack.models import Node
 from tests.ingest_process import make_users_db
 
 T0 = 1_750_000_000.0

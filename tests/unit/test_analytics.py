@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from enertrack.web.services.analysis import Tariff, energy_stats, export_csv, load_energy, previous_range
 from enertrack.core.calendar import boundaries, day_start
 from enertrack.core.energy import EnergyParams
-from enertrack.store.sqlite.store import SQLiteStore
 from enertrack.core.reading import Reading
+from enertrack.store.sqlite.store import SQLiteStore
+from enertrack.web.services.analysis import Tariff, energy_stats, export_csv, load_energy, previous_range
 
 
 @pytest.fixture
@@ -161,8 +161,8 @@ def test_previous_period_is_calendar_true(period: str, start: date, end: date, e
 
 
 def test_previous_range_starts_at_local_midnight_across_dst() -> None:
-    from enertrack.web.services.analysis import previous_range
     from enertrack.core.calendar import local_iso
+    from enertrack.web.services.analysis import previous_range
 
     first, last = previous_range("hour", date(2026, 10, 26), date(2026, 10, 27), "Europe/Madrid")
     assert local_iso(first, "Europe/Madrid") == "2026-10-25T00:00:00+02:00"  # a 25-hour day, whole

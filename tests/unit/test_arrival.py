@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from enertrack.core.reading import Reading
 from enertrack.ingest.arrival import ArrivalSeconds
 from enertrack.ingest.batcher import Inbound, plan_batch
 from enertrack.ingest.payload import Reason
-from enertrack.core.reading import Reading
 
 NOW = 1_750_000_000.6
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from enertrack.core.energy import QUARTER_S, EnergyParams, Points, bucket_energy, split, spread
+from enertrack.core.reading import Reading
 from enertrack.store.influx.ledger import (
     Cluster,
     EnergyRow,
@@ -23,7 +24,6 @@ from enertrack.store.influx.ledger import (
     reading_row,
     runs,
 )
-from enertrack.core.reading import Reading
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 NAN = math.nan

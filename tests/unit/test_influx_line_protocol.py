@@ -7,6 +7,7 @@ import math
 import pytest
 
 from enertrack.core.energy import EnergyParams
+from enertrack.core.reading import Reading
 from enertrack.store.base import StoreRejected
 from enertrack.store.influx.ledger import LedgerPoint
 from enertrack.store.influx.line_protocol import (
@@ -16,7 +17,6 @@ from enertrack.store.influx.line_protocol import (
     render_ledger,
     render_reading,
 )
-from enertrack.core.reading import Reading
 
 TS = 1_700_000_000
 

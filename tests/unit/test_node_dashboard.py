@@ -12,6 +12,8 @@ import pytest
 from dash import Patch
 
 from enertrack.core.magnitudes import BY_NAME, MAGNITUDES, NAMES
+from enertrack.core.reading import Reading
+from enertrack.store.base import Extreme, RangeSummary, bucket_width
 from enertrack.web.services.node_dashboard import (
     LIVE_DELAY_S,
     MAX_CUSTOM_DAYS,
@@ -20,8 +22,6 @@ from enertrack.web.services.node_dashboard import (
     preset_range,
     resolve_range,
 )
-from enertrack.store.base import Extreme, RangeSummary, bucket_width
-from enertrack.core.reading import Reading
 from enertrack.web.ui import charts, plot_theme
 from enertrack.web.ui.live import SLOTS, Drawn, LiveState
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from enertrack.core.magnitudes import MAGNITUDES
+from enertrack.core.reading import Reading
 from enertrack.ingest.payload import (
     EXCERPT_CHARS,
     MAX_PAYLOAD_BYTES,
@@ -22,7 +23,6 @@ from enertrack.ingest.payload import (
     store_refused,
     topic_max,
 )
-from enertrack.core.reading import Reading
 
 NOW = 1_750_000_000.75  # 2025-06-15T15:06:40.75Z, the time of receipt
 NOW_S = 1_750_000_000

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from enertrack.core.magnitudes import NAMES
 from enertrack.core.columns import ReadingColumns
+from enertrack.core.magnitudes import NAMES
 from enertrack.core.reading import Reading
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from enertrack.core.columns import ReadingColumns
 from enertrack.core.magnitudes import MAGNITUDES, NAMES
 from enertrack.simulation.characters import CHARACTERS, ROTATION
 from enertrack.simulation.clock import DAY_S, local_time
@@ -23,7 +24,6 @@ from enertrack.simulation.fleet import (
 from enertrack.simulation.grid import GRIDS
 from enertrack.simulation.meter import NodeSimulator, reset_times, signals
 from enertrack.simulation.publisher import payloads
-from enertrack.core.columns import ReadingColumns
 from tests.services import need
 
 START = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp())  # a Monday
