@@ -213,22 +213,11 @@ def _stop(processes: list[subprocess.Popen[Any]]) -> None:
             process.kill()
 
 
-def run_demo(settings: Settings, *, port: int, data_dir: Path = Path("data"), broker_choice: str = "auto",
-             broker_configured: bool = False) -> int:
-    """Start everything, print how to log in, supervise until Ctrl-C; returns the exit code.
-
-    data_dir is `--data-dir`; broker_choice is `--broker` (auto, configured or none);
-    broker_configured says DOMINIO is set.
-    """
+def _prepare(settings: Settings, data_dir: Path) -> tuple[Settings, dict[str, str]]:
+    """The demo's own SQLite stores, migrated, with the demo account and a generated secret."""
     from enertrack.db import make_engine
     from enertrack.migrate import upgrade
 
-    data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    if port_open("127.0.0.1", port):
-        click.echo(f"error: port {port} is already in use: stop what uses it, or run with ENERTRACK_PORT=<other>",
-                   err=True)
-        return 2
     settings, stores_env, ignored = embedded_stores(settings, data_dir)
     if ignored:
         click.echo(f"note: the demo keeps its data in SQLite under {data_dir}; it does not touch the configured"
@@ -238,7 +227,62 @@ def run_demo(settings: Settings, *, port: int, data_dir: Path = Path("data"), br
     engine.dispose()
     ensure_demo_user(settings)
     settings.secret_key_value()  # generated once, kept in the data directory
+    return settings, stores_env
 
+
+def _start(settings: Settings, env: dict[str, str], port: int, broker: Broker) -> list[subprocess.Popen[Any]]:
+    """The web app first, then the ingest daemon (with a broker) and the simulator."""
+    processes: list[subprocess.Popen[Any]] = [broker.process] if broker.process else []
+    # The demo's password is printed for all to see: listen on this machine only, unless told otherwise.
+    host = settings.host if "host" in settings.model_fields_set else "127.0.0.1"
+    processes.append(_spawn(["serve", "--host", host, "--port", str(port), "--workers", "1", "--no-access-log"], env))
+    simulate = ["simulate", "--register-user", DEMO_USER, "--nodes", str(DEMO_NODES),
+                "--interval", str(DEMO_INTERVAL_S), "--backfill", str(DEMO_HISTORY_DAYS)]
+    if broker.available:
+        processes.append(_spawn(["ingest"], env))
+    else:
+        simulate.append("--no-broker")
+    processes.append(_spawn(simulate, env))
+    return processes
+
+
+def _supervise(processes: list[subprocess.Popen[Any]]) -> int:
+    """Until Ctrl-C (0) or until one of the processes exits (1); then stop them all."""
+    stopping = False
+
+    def _on_signal(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    code = 0
+    while not stopping:
+        for process in processes:
+            if process.poll() is not None:
+                click.echo(f"error: a demo process exited ({' '.join(map(str, process.args[3:]))}, "
+                           f"code {process.returncode}); stopping the demo", err=True)
+                stopping, code = True, 1
+                break
+        time.sleep(0.5)
+    _stop(processes)
+    return code
+
+
+def run_demo(settings: Settings, *, port: int, data_dir: Path = Path("data"), broker_choice: str = "auto",
+             broker_configured: bool = False) -> int:
+    """Start everything, print how to log in, supervise until Ctrl-C; returns the exit code.
+
+    data_dir is `--data-dir`; broker_choice is `--broker` (auto, configured or none);
+    broker_configured says DOMINIO is set.
+    """
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if port_open("127.0.0.1", port):
+        click.echo(f"error: port {port} is already in use: stop what uses it, or run with ENERTRACK_PORT=<other>",
+                   err=True)
+        return 2
+    settings, stores_env = _prepare(settings, data_dir)
     env = {**os.environ, "ENERTRACK_ENV": "development", "ENERTRACK_PORT": str(port), "PYTHONUNBUFFERED": "1",
            **stores_env}
     if broker_choice == "auto" and broker_configured:
@@ -253,28 +297,9 @@ def run_demo(settings: Settings, *, port: int, data_dir: Path = Path("data"), br
         click.echo(f"error: {exc}", err=True)
         return 2
     env.update(broker.env)
-    processes: list[subprocess.Popen[Any]] = [broker.process] if broker.process else []
-    # The demo's password is printed for all to see: listen on this machine only, unless told otherwise.
-    host = settings.host if "host" in settings.model_fields_set else "127.0.0.1"
-    web = _spawn(["serve", "--host", host, "--port", str(port), "--workers", "1", "--no-access-log"], env)
-    processes.append(web)
-    simulate = ["simulate", "--register-user", DEMO_USER, "--nodes", str(DEMO_NODES),
-                "--interval", str(DEMO_INTERVAL_S), "--backfill", str(DEMO_HISTORY_DAYS)]
-    if broker.available:
-        processes.append(_spawn(["ingest"], env))
-    else:
-        simulate.append("--no-broker")
-    processes.append(_spawn(simulate, env))
-
-    stopping = False
-
-    def _on_signal(_signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
+    processes = _start(settings, env, port, broker)
     url = f"http://localhost:{port}/enertrack/"
+    web = processes[1 if broker.process else 0]
     if not _wait_healthy(url + "healthz", web):
         click.echo("error: the web app did not start; see the messages above", err=True)
         _stop(processes)
@@ -287,17 +312,7 @@ def run_demo(settings: Settings, *, port: int, data_dir: Path = Path("data"), br
         f"  Data: {data_dir} (90 days of history are being written for {DEMO_NODES} demo nodes)\n"
         "  Stop with Ctrl-C.\n"
     )
-    code = 0
-    while not stopping:
-        for process in processes:
-            if process.poll() is not None:
-                click.echo(f"error: a demo process exited ({' '.join(map(str, process.args[3:]))}, "
-                           f"code {process.returncode}); stopping the demo", err=True)
-                stopping, code = True, 1
-                break
-        time.sleep(0.5)
-    _stop(processes)
-    return code
+    return _supervise(processes)
 
 
 @click.command("demo")

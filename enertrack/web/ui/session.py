@@ -99,6 +99,32 @@ def _save_language(user_id: int, lang: str) -> None:
             user.language = lang
 
 
+def _register_browser_only(app: Dash) -> None:
+    """The navbar's callbacks that run in the browser: the language menu and the collapse toggle."""
+    app.clientside_callback(
+        f"""
+        function(es, en) {{
+            var id = window.dash_clientside.callback_context.triggered_id;
+            if (id === "{ids.LANG_PICK_ES}") {{ return "es"; }}
+            if (id === "{ids.LANG_PICK_EN}") {{ return "en"; }}
+            return window.dash_clientside.no_update;
+        }}
+        """,
+        Output(ids.LANG_PICK, "data"),
+        Input(ids.LANG_PICK_ES, "n_clicks"),
+        Input(ids.LANG_PICK_EN, "n_clicks"),
+        prevent_initial_call=True,
+    )
+
+    app.clientside_callback(
+        "function(n, open) { return n ? !open : open; }",
+        Output("nav-collapse", "is_open"),
+        Input("nav-toggler", "n_clicks"),
+        State("nav-collapse", "is_open"),
+        prevent_initial_call=True,
+    )
+
+
 def register(app: Dash) -> set[str]:
     """Register the session callbacks on app; returns the output keys of the two that run on the server."""
     before = set(app.callback_map)
@@ -148,27 +174,5 @@ def register(app: Dash) -> set[str]:
         return [token for _ in found]
 
     public = set(app.callback_map) - before  # exactly these two server callbacks, nothing else
-
-    app.clientside_callback(
-        f"""
-        function(es, en) {{
-            var id = window.dash_clientside.callback_context.triggered_id;
-            if (id === "{ids.LANG_PICK_ES}") {{ return "es"; }}
-            if (id === "{ids.LANG_PICK_EN}") {{ return "en"; }}
-            return window.dash_clientside.no_update;
-        }}
-        """,
-        Output(ids.LANG_PICK, "data"),
-        Input(ids.LANG_PICK_ES, "n_clicks"),
-        Input(ids.LANG_PICK_EN, "n_clicks"),
-        prevent_initial_call=True,
-    )
-
-    app.clientside_callback(
-        "function(n, open) { return n ? !open : open; }",
-        Output("nav-collapse", "is_open"),
-        Input("nav-toggler", "n_clicks"),
-        State("nav-collapse", "is_open"),
-        prevent_initial_call=True,
-    )
+    _register_browser_only(app)
     return public
