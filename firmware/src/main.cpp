@@ -54,10 +54,16 @@ void prefill_from_secrets() {
   }
 }
 
-void save_and_reboot() {
-  log_line(enertrack::save_config(config, storage) ? "configuration saved" : "could not write NVS: nothing saved");
+// Say `offline` ourselves: the Last Will would take 1.5 keep-alives (45 s) to fire.
+void reboot() {
+  if (node != nullptr) node->shutdown();
   delay(200);
   ESP.restart();
+}
+
+void save_and_reboot() {
+  log_line(enertrack::save_config(config, storage) ? "configuration saved" : "could not write NVS: nothing saved");
+  reboot();
 }
 
 // Run one serial command if a whole line arrived; false when the board is about to restart.
@@ -69,7 +75,7 @@ bool serial_console() {
     Serial.print(reply.c_str());
     reply.clear();
     if (action == enertrack::Console::kSave) save_and_reboot();
-    if (action == enertrack::Console::kReboot) ESP.restart();
+    if (action == enertrack::Console::kReboot) reboot();
     if (action == enertrack::Console::kPortal) return false;
   }
   return true;
@@ -81,6 +87,7 @@ bool portal_idle() {
 }
 
 void portal_then_reboot() {
+  if (node != nullptr) node->shutdown();  // the portal takes the radio: the broker connection goes
   log_line("captive portal: join the Wi-Fi 'EnerTrack-" + (config.node_id.empty() ? std::string("setup") : config.node_id) +
            "' and open http://192.168.4.1");
   std::vector<std::string> problems;
@@ -88,7 +95,7 @@ void portal_then_reboot() {
   for (size_t i = 0; i < problems.size(); ++i) log_line("portal: " + problems[i]);
   if (saved) save_and_reboot();
   log_line("captive portal closed without saving: rebooting");
-  ESP.restart();
+  reboot();
 }
 
 void start_ota() {
