@@ -232,3 +232,15 @@ TEST_CASE("shutdown publishes offline before a clean disconnect") {
   CHECK(rig.network.sent.back().retain);
   CHECK_FALSE(rig.network.connected());
 }
+
+TEST_CASE("two readings never share an epoch second: the later one moves to the next second") {
+  Rig rig;
+  rig.clock.epoch_at_zero = 1750000000000LL - 995;  // the first reading lands at x.005
+  rig.start();
+  rig.run(500);
+  rig.clock.epoch_at_zero -= 10;  // the clock is slewed back 10 ms: the next reading would be at x.995
+  rig.run(1000);
+  rig.clock.epoch_at_zero -= 5000;  // stepped back 5 s: left alone (not a scheduling jitter)
+  rig.run(1000);
+  CHECK(rig.sent_ts() == std::vector<long long>{1750000000005LL, 1750000001000LL, 1749999996995LL});
+}

@@ -141,7 +141,7 @@ def test_every_reading_is_stored_once_with_the_ts_it_was_taken_at(
     assert len(taken) == 5
     # Taken once a second, while the node ran: real epoch milliseconds, not the time of storage.
     assert all(node.started - 1 <= ts / 1000 <= finished for ts in taken), (taken, node.started, finished)
-    assert [b - a for a, b in zip(taken, taken[1:], strict=False)] == pytest.approx([1000] * 4, abs=50)
+    assert [b - a for a, b in zip(taken, taken[1:], strict=False)] == pytest.approx([1000] * 4, abs=250)
     rows = ingest.wait_stored([NODE], 5)
     assert stored_seconds(ingest) == [ts // 1000 for ts in taken]
     assert rows == [(NODE, ts // 1000) for ts in taken]  # each once
@@ -241,7 +241,7 @@ def test_readings_taken_before_the_clock_is_set_keep_the_time_they_were_taken(
     # Stamped from the monotonic clock: the first reading has the time the node started, not the
     # time NTP answered three seconds later; the readings stay one interval apart.
     assert abs(taken[0] / 1000 - node.started) < 1.0, (taken, node.started)
-    assert [b - a for a, b in zip(taken, taken[1:], strict=False)] == pytest.approx([1000] * 4, abs=50)
+    assert [b - a for a, b in zip(taken, taken[1:], strict=False)] == pytest.approx([1000] * 4, abs=250)
     ingest.wait_stored([NODE], 5)
     assert stored_seconds(ingest) == [ts // 1000 for ts in taken]
 

@@ -91,6 +91,7 @@ def test_the_yaml_lambdas_compile_against_the_header_and_build_the_canonical_jso
         "ts": 1750000000000, "power": 12}  # the other fields are left out, never stale, never 0
 
 
+@pytest.mark.slow
 def test_esphome_config_accepts_the_yaml(tmp_path: Path) -> None:
     need(ESPHOME.exists(), f"{ESPHOME} is missing: run `make firmware` (it creates firmware/.venv-esphome)")
     # The same relative layout as the repository (the YAML includes ../include/enertrack_json.h),

@@ -54,7 +54,7 @@ void Node::sample_if_due(uint64_t now) {
   int64_t epoch = 0;
   const bool known = clock_.epoch_ms(epoch);
   if (clock_is_set(known, epoch)) {
-    sample.ts_ms = epoch;
+    sample.ts_ms = own_second(epoch);
     sample.stamped = true;
   }
   const uint32_t dropped_before = buffer_.dropped();
@@ -71,6 +71,16 @@ void Node::sample_if_due(uint64_t now) {
   }
 }
 
+int64_t Node::own_second(int64_t ts_ms) {
+  // The daemon keeps one reading per node and second: at a 1 s interval, scheduling jitter could
+  // put two readings in one second and the second would be taken for a duplicate. Move such a
+  // reading to the start of the next second (a few ms). A clock stepped back is left alone.
+  const int64_t second = ts_ms / 1000;
+  if (last_second_ >= 0 && second == last_second_) ts_ms = (second + 1) * 1000;
+  last_second_ = ts_ms / 1000;
+  return ts_ms;
+}
+
 void Node::stamp_held(uint64_t now) {
   if (held_ == 0) return;
   int64_t epoch = 0;
@@ -80,7 +90,7 @@ void Node::stamp_held(uint64_t now) {
   for (size_t i = 0; i < buffer_.size(); ++i) {
     Sample& sample = buffer_.at(i);
     if (sample.stamped) continue;
-    sample.ts_ms = stamp_from_monotonic(epoch, now, sample.taken_mono_ms);
+    sample.ts_ms = own_second(stamp_from_monotonic(epoch, now, sample.taken_mono_ms));
     sample.stamped = true;
     log_.line("reading ts=" + number(sample.ts_ms) + " stamped from the monotonic clock");
   }

@@ -57,6 +57,7 @@ class Node : public NetworkListener {
   void publish_next(uint64_t now);
   void lose_connection(uint64_t now, const std::string& why);
   std::string payload_for(const Sample& sample);
+  int64_t own_second(int64_t ts_ms);
 
   NodeSettings settings_;
   Sensor& sensor_;
@@ -75,6 +76,7 @@ class Node : public NetworkListener {
   uint64_t inflight_since_ms_ = 0;
   size_t held_ = 0;              // readings waiting for the clock
   uint32_t taken_ = 0;
+  int64_t last_second_ = -1;     // epoch second of the newest stamped reading
   std::string waiting_for_;      // what the last "waiting for" line said, to say it once
 };
 
