@@ -41,11 +41,27 @@ bool MqttNetwork::connect(const enertrack::Will& will, std::string& error) {
   mqtt_.setKeepAlive(30);
   mqtt_.setCleanSession(true);  // the node's own buffer resends what was not acknowledged
   mqtt_.setTimeout(5000);       // how long a QoS 1 publish waits for its PUBACK
-  if (mqtt_.connect(config_.node_id.c_str(), config_.user().c_str(), config_.mqtt_password.c_str())) return true;
+  if (mqtt_.connect(config_.node_id.c_str(), config_.user().c_str(), config_.mqtt_password.c_str())) {
+    refusals_ = 0;
+    return true;
+  }
+  const lwmqtt_return_code_t code = mqtt_.returnCode();
+  const bool denied = mqtt_.lastError() == LWMQTT_CONNECTION_DENIED;
+  if (denied && (code == LWMQTT_BAD_USERNAME_OR_PASSWORD || code == LWMQTT_NOT_AUTHORIZED)) {
+    ++refusals_;
+    error = "the broker refused user '" + config_.user() + "' or its password (CONNACK " +
+            std::to_string(static_cast<int>(code)) + ")";
+    return false;
+  }
+  refusals_ = 0;
+  if (denied) {
+    error = "the broker refused the connection (CONNACK " + std::to_string(static_cast<int>(code)) + ")";
+    return false;
+  }
   char tls_error[96] = "";
   tls_.lastError(tls_error, sizeof tls_error);
-  error = "lwmqtt error " + std::to_string(static_cast<int>(mqtt_.lastError())) + ", CONNACK " +
-          std::to_string(static_cast<int>(mqtt_.returnCode())) + (tls_error[0] ? std::string(", TLS: ") + tls_error : "");
+  error = "no connection to " + config_.mqtt_host + ":" + std::to_string(config_.port()) + " (lwmqtt error " +
+          std::to_string(static_cast<int>(mqtt_.lastError())) + ")" + (tls_error[0] ? std::string(", TLS: ") + tls_error : "");
   return false;
 }
 

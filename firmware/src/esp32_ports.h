@@ -39,6 +39,9 @@ class MqttNetwork : public enertrack::Network {
   void poll(enertrack::NetworkListener& listener) override;
   void disconnect() override;
   bool rssi(long& dbm) override;
+  // Connection attempts in a row the broker refused for the user name or password.
+  int refusals() const { return refusals_; }
+  void forget_refusals() { refusals_ = 0; }
 
  private:
   static const int kBufferBytes = 1024;  // topic + a reading (~300 bytes) with room to spare
@@ -48,6 +51,7 @@ class MqttNetwork : public enertrack::Network {
   enertrack::Will will_;  // arduino-mqtt keeps pointers to the will's text: it must outlive the connection
   std::vector<uint16_t> acks_;
   uint16_t next_token_ = 0;
+  int refusals_ = 0;
 };
 
 class NvsStorage : public enertrack::Storage {

@@ -23,6 +23,7 @@ const uint8_t kButtonPin = 0;     // the BOOT button: hold 5 s for the captive p
 const uint32_t kLongPressMs = 5000;
 const uint32_t kWatchdogS = 30;   // longer than the slowest blocking step (TLS handshake: 10 s)
 const unsigned long kPortalTimeoutS = 600;
+const int kRefusalsBeforePortal = 3;  // wrong credentials this many times in a row: ask for new ones
 
 enertrack::DeviceConfig config;
 enertrack::Console console(config);
@@ -83,7 +84,24 @@ bool serial_console() {
 
 bool portal_idle() {
   esp_task_wdt_reset();
+  if (node != nullptr) node->loop();  // keep measuring: readings wait in the buffer
   return serial_console();
+}
+
+// Regenerated credentials must not need USB inside a mains panel: when the broker keeps refusing
+// the password, open the portal for new ones while measuring goes on; nobody saving closes it.
+void portal_for_new_credentials() {
+  log_line("the broker refuses the credentials: captive portal 'EnerTrack-" + config.node_id +
+           "' open for 10 minutes to enter new ones");
+  network->forget_refusals();
+  std::vector<std::string> problems;
+  const bool saved = esp32::run_portal(config, kPortalTimeoutS, portal_idle, problems);
+  for (size_t i = 0; i < problems.size(); ++i) log_line("portal: " + problems[i]);
+  if (saved) save_and_reboot();
+  log_line("captive portal closed without saving: trying the stored credentials again");
+  network->forget_refusals();  // reopen only after kRefusalsBeforePortal new refusals
+  WiFi.mode(WIFI_STA);
+  WiFi.begin(config.wifi_ssid.c_str(), config.wifi_password.c_str());
 }
 
 void portal_then_reboot() {
@@ -159,5 +177,6 @@ void loop() {
   if (!serial_console()) portal_then_reboot();
   check_button();
   node->loop();
+  if (network->refusals() >= kRefusalsBeforePortal) portal_for_new_credentials();
   delay(5);
 }

@@ -4,8 +4,13 @@
 
 #include "WiFi.h"
 
-typedef enum { LWMQTT_SUCCESS = 0, LWMQTT_NETWORK_FAILED_CONNECT = -3 } lwmqtt_err_t;
-typedef enum { LWMQTT_CONNECTION_ACCEPTED = 0, LWMQTT_NOT_AUTHORIZED = 5 } lwmqtt_return_code_t;
+typedef enum { LWMQTT_SUCCESS = 0, LWMQTT_NETWORK_FAILED_CONNECT = -3, LWMQTT_CONNECTION_DENIED = -10 } lwmqtt_err_t;
+typedef enum {
+  LWMQTT_CONNECTION_ACCEPTED = 0,
+  LWMQTT_SERVER_UNAVAILABLE = 3,
+  LWMQTT_BAD_USERNAME_OR_PASSWORD = 4,
+  LWMQTT_NOT_AUTHORIZED = 5
+} lwmqtt_return_code_t;
 
 class MQTTClient {
  public:
