@@ -20,6 +20,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from enertrack.core.magnitudes import NAMES
+from enertrack.store.sqlite.store import SQLiteStore
 from tests.ingest_process import IngestProcess, make_users_db
 from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, ROOT, Broker, broker_fixture, make_pki
 from tests.services import need
@@ -132,8 +134,30 @@ def retained_status(broker: Broker) -> str:
     return got[0] if got else ""
 
 
+class TelemetryWatch:
+    """A persistent paho subscription to the node's telemetry: it survives a broker restart."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.payloads: list[dict[str, object]] = []
+        self.client = broker.client(INGEST_USER, client_id="firmware-e2e-watch", clean=False)
+        self.client.on_message = lambda _c, _u, m: self.payloads.append(json.loads(m.payload))
+        self.client.subscribe(f"enertrack/{NODE}/telemetry", qos=1)
+
+    def wait_for_ts(self, ts_ms: int, timeout: float = 10) -> None:
+        """Wait until the message of the reading taken at ts_ms has arrived."""
+        deadline = time.monotonic() + timeout
+        while not any(p["ts"] == ts_ms for p in list(self.payloads)):
+            assert time.monotonic() < deadline, f"no message with ts {ts_ms}: {self.payloads}"
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
 def test_every_reading_is_stored_once_with_the_ts_it_was_taken_at(
         node_binary: Path, broker: Broker, ingest: IngestProcess) -> None:
+    watch = TelemetryWatch(broker)
     node = HostNode(node_binary, broker, "--count", "5")
     assert node.wait() == 0, node.output()
     finished = time.time()
@@ -145,6 +169,14 @@ def test_every_reading_is_stored_once_with_the_ts_it_was_taken_at(
     rows = ingest.wait_stored([NODE], 5)
     assert stored_seconds(ingest) == [ts // 1000 for ts in taken]
     assert rows == [(NODE, ts // 1000) for ts in taken]  # each once
+    # The values arrive as the node wrote them: canonical names, energy in kWh, no field lost.
+    watch.wait_for_ts(taken[-1])
+    watch.close()
+    sent = {p["ts"] // 1000: p for p in watch.payloads}  # type: ignore[operator]
+    with SQLiteStore(ingest.tsdb) as store:
+        for reading in store.readings(NODE):
+            payload = sent[reading.ts]
+            assert reading.values() == {k: payload[k] for k in NAMES}, (reading, payload)
     # A clean stop says offline itself (a clean disconnect does not fire the Last Will).
     assert retained_status(broker) == "offline"
 
@@ -181,20 +213,6 @@ def test_broker_down_for_several_intervals_buffers_then_replays_everything_once(
     assert replay and int(replay.group(1)) >= 4, node.output()
 
 
-class TelemetryWatch:
-    """A persistent paho subscription to the node's telemetry: it survives a broker restart."""
-
-    def __init__(self, broker: Broker) -> None:
-        self.payloads: list[dict[str, object]] = []
-        self.client = broker.client(INGEST_USER, client_id="firmware-e2e-watch", clean=False)
-        self.client.on_message = lambda _c, _u, m: self.payloads.append(json.loads(m.payload))
-        self.client.subscribe(f"enertrack/{NODE}/telemetry", qos=1)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
 def test_a_full_buffer_drops_the_oldest_and_publishes_the_dropped_count(
         node_binary: Path, broker: Broker, ingest: IngestProcess) -> None:
     watch = TelemetryWatch(broker)
@@ -219,10 +237,7 @@ def test_a_full_buffer_drops_the_oldest_and_publishes_the_dropped_count(
         first = taken.index(missing[0])
         assert taken[first:first + dropped] == missing
         # The node told EnerTrack: every message sent after the overflow carries the count.
-        deadline = time.monotonic() + 10
-        while not watch.payloads or watch.payloads[-1]["ts"] // 1000 != taken[-1]:  # type: ignore[operator]
-            assert time.monotonic() < deadline, watch.payloads
-            time.sleep(0.1)
+        watch.wait_for_ts(node.taken_ms()[-1])
         after = [p for p in watch.payloads if p["ts"] // 1000 > missing[-1]]  # type: ignore[operator]
         assert after and all(p["dropped"] == dropped for p in after), after
         assert all(p["dropped"] == 0 for p in watch.payloads if p["ts"] // 1000 < missing[0])  # type: ignore[operator]
