@@ -54,9 +54,9 @@ firmware:
 	  echo "[firmware] not built: the firmware's unit tests did not run and the host node tests will skip"; \
 	  case "$${CI:-}" in 1|true|yes) exit 1;; esac; \
 	fi
-	@$(MAKE) --no-print-directory $(ESPHOME_VENV)/.installed
+	@$(MAKE) --no-print-directory $(ESPHOME_VENV)/.installed-$(ESPHOME_VERSION)
 
-$(ESPHOME_VENV)/.installed:
+$(ESPHOME_VENV)/.installed-$(ESPHOME_VERSION):
 	@$(PYTHON) -m venv $(ESPHOME_VENV) && $(ESPHOME_VENV)/bin/python -m pip install --quiet "esphome==$(ESPHOME_VERSION)" \
 	  >$(ESPHOME_VENV)/install.log 2>&1 && touch $@ \
 	  || echo "[firmware] could not install esphome==$(ESPHOME_VERSION) into $(ESPHOME_VENV) (see $(ESPHOME_VENV)/install.log): the ESPHome test will skip (and fail with CI=true)"

@@ -44,7 +44,7 @@ bool MosquittoNetwork::connect(const enertrack::Will& will, std::string& error) 
   mosquitto_username_pw_set(mosq_, settings_.user.c_str(), settings_.password.c_str());
   // Certificate and host name are verified (SSL_VERIFY_PEER = 1); there is no insecure mode.
   int rc = mosquitto_tls_set(mosq_, settings_.ca_file.c_str(), nullptr, nullptr, nullptr, nullptr);
-  if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_tls_opts_set(mosq_, 1, "tlsv1.2", nullptr);
+  if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_tls_opts_set(mosq_, 1, nullptr, nullptr);
   if (rc == MOSQ_ERR_SUCCESS)
     rc = mosquitto_will_set(mosq_, will.topic.c_str(), static_cast<int>(will.payload.size()), will.payload.data(), 1, true);
   if (rc != MOSQ_ERR_SUCCESS) {
