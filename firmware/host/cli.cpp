@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "device_config.h"
+
 namespace host {
 
 namespace {
@@ -22,6 +24,46 @@ bool whole(const std::string& name, const std::string& text, double low, double 
   return false;
 }
 
+// The whole-number options and their ranges.
+struct Range {
+  const char* flag;
+  double low;
+  double high;
+};
+const Range kRanges[] = {{"--port", 1, 65535},          {"--interval", 1, 3600},
+                         {"--count", 0, 1e9},           {"--buffer", 1, 1e6},
+                         {"--replay-gap-ms", 0, 60000}, {"--puback-timeout-ms", 100, 600000},
+                         {"--backoff-max-ms", 100, 3600000}, {"--clock-delay", 0, 3600}};
+
+const Range* find_range(const std::string& flag) {
+  for (size_t i = 0; i < sizeof kRanges / sizeof kRanges[0]; ++i)
+    if (flag == kRanges[i].flag) return &kRanges[i];
+  return nullptr;
+}
+
+// Store a checked whole number in the unit the core uses.
+void set_number(const std::string& flag, double n, Options& o) {
+  if (flag == "--port") o.broker.port = static_cast<int>(n);
+  else if (flag == "--interval") o.node.interval_ms = static_cast<uint32_t>(n * 1000);
+  else if (flag == "--count") o.node.max_readings = static_cast<uint32_t>(n);
+  else if (flag == "--buffer") o.node.buffer_capacity = static_cast<size_t>(n);
+  else if (flag == "--replay-gap-ms") o.node.replay_gap_ms = static_cast<uint32_t>(n);
+  else if (flag == "--puback-timeout-ms") o.node.puback_timeout_ms = static_cast<uint32_t>(n);
+  else if (flag == "--backoff-max-ms") o.node.backoff_max_ms = static_cast<uint32_t>(n);
+  else if (flag == "--clock-delay") o.clock_delay_s = n;
+}
+
+bool set_text(const std::string& flag, const std::string& value, Options& o) {
+  if (flag == "--host") o.broker.host = value;
+  else if (flag == "--ca") o.broker.ca_file = value;
+  else if (flag == "--user") o.broker.user = value;
+  else if (flag == "--password") o.broker.password = value;
+  else if (flag == "--node") o.node.node_id = value;
+  else if (flag == "--prefix") o.node.topic_prefix = value;
+  else return false;
+  return true;
+}
+
 }  // namespace
 
 const char* usage() {
@@ -38,7 +80,6 @@ bool parse_options(int argc, char** argv, Options& o, std::string& message, bool
   help = false;
   const char* env_password = getenv("ENERTRACK_MQTT_PASSWORD");
   if (env_password != nullptr) o.broker.password = env_password;
-  double n = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
@@ -50,29 +91,20 @@ bool parse_options(int argc, char** argv, Options& o, std::string& message, bool
       return false;
     }
     const std::string value = argv[++i];
-    bool ok = true;
-    if (flag == "--host") o.broker.host = value;
-    else if (flag == "--port") ok = whole(flag, value, 1, 65535, n, message), o.broker.port = static_cast<int>(n);
-    else if (flag == "--ca") o.broker.ca_file = value;
-    else if (flag == "--user") o.broker.user = value;
-    else if (flag == "--password") o.broker.password = value;
-    else if (flag == "--node") o.node.node_id = value;
-    else if (flag == "--prefix") o.node.topic_prefix = value;
-    else if (flag == "--interval") ok = whole(flag, value, 1, 3600, n, message), o.node.interval_ms = static_cast<uint32_t>(n * 1000);
-    else if (flag == "--count") ok = whole(flag, value, 0, 1e9, n, message), o.node.max_readings = static_cast<uint32_t>(n);
-    else if (flag == "--buffer") ok = whole(flag, value, 1, 1e6, n, message), o.node.buffer_capacity = static_cast<size_t>(n);
-    else if (flag == "--replay-gap-ms") ok = whole(flag, value, 0, 60000, n, message), o.node.replay_gap_ms = static_cast<uint32_t>(n);
-    else if (flag == "--puback-timeout-ms") ok = whole(flag, value, 100, 600000, n, message), o.node.puback_timeout_ms = static_cast<uint32_t>(n);
-    else if (flag == "--backoff-max-ms") ok = whole(flag, value, 100, 3600000, n, message), o.node.backoff_max_ms = static_cast<uint32_t>(n);
-    else if (flag == "--clock-delay") ok = whole(flag, value, 0, 3600, n, message), o.clock_delay_s = n;
-    else if (flag == "--energy") {
-      ok = to_number(value, 0, 1e6, o.energy_kwh);
-      if (!ok) message = "--energy must be kWh from 0 to 1000000, got '" + value + "'";
-    } else {
+    const Range* range = find_range(flag);
+    if (range != nullptr) {
+      double n = 0;
+      if (!whole(flag, value, range->low, range->high, n, message)) return false;
+      set_number(flag, n, o);
+    } else if (flag == "--energy") {
+      if (!to_number(value, 0, 1e6, o.energy_kwh)) {
+        message = "--energy must be kWh from 0 to 1000000, got '" + value + "'";
+        return false;
+      }
+    } else if (!set_text(flag, value, o)) {
       message = "unknown option " + flag;
       return false;
     }
-    if (!ok) return false;
   }
   if (o.node.backoff_base_ms > o.node.backoff_max_ms) o.node.backoff_base_ms = o.node.backoff_max_ms;
   const char* required[][2] = {{"--host", o.broker.host.c_str()}, {"--ca", o.broker.ca_file.c_str()},
@@ -82,6 +114,11 @@ bool parse_options(int argc, char** argv, Options& o, std::string& message, bool
       message = std::string(required[i][0]) + " is required (there is no insecure or anonymous mode)";
       return false;
     }
+  }
+  enertrack::DeviceConfig check;  // the firmware's own rule for node ids
+  if (!enertrack::set_field(check, "node_id", o.node.node_id, message)) {
+    message = "--node: " + message;
+    return false;
   }
   if (o.broker.user.empty()) o.broker.user = o.node.node_id;
   o.broker.client_id = o.node.node_id;

@@ -276,6 +276,7 @@ def test_a_broker_certificate_from_another_ca_is_refused(
     (["--host", "h", "--ca", "c", "--node", "n", "--password", "p", "--interval", "0.5"],
      "--interval must be a whole number from 1 to 3600, got '0.5'"),
     (["--bogus", "1"], "unknown option --bogus"),
+    (["--host", "h", "--ca", "c", "--node", "meter/1", "--password", "p"], "--node: node_id must be 1-64 of"),
 ])
 def test_bad_command_lines_exit_2_saying_what_is_wrong(node_binary: Path, args: list[str], message: str) -> None:
     result = subprocess.run([str(node_binary), *args], capture_output=True, text=True, timeout=10)
