@@ -51,3 +51,7 @@ TEST_CASE("the ring wraps around many times without losing order") {
   CHECK(buffer.size() == 3);
   CHECK(buffer.front().ts_ms == 997);
 }
+
+TEST_CASE("a buffered reading takes 48 bytes: the documented 1024 readings fit in 48 KiB") {
+  CHECK(sizeof(Sample) <= 48);
+}

@@ -18,7 +18,7 @@
 
 namespace enertrack {
 
-// 1024 readings x 40 bytes = 40 KiB of RAM: 2 h 50 min of readings at the default 10 s interval.
+// 1024 readings x 48 bytes = 48 KiB of RAM: 2 h 50 min of readings at the default 10 s interval.
 const size_t kDefaultBufferCapacity = 1024;
 
 struct NodeSettings {

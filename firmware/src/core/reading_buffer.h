@@ -11,7 +11,7 @@
 
 namespace enertrack {
 
-// One reading as the buffer keeps it (40 bytes on the ESP32).
+// One reading as the buffer keeps it: 48 bytes (the capacity in README.md depends on it).
 struct Sample {
   int64_t ts_ms = 0;          // epoch ms when taken; valid only when stamped
   uint64_t taken_mono_ms = 0; // monotonic ms when taken, to stamp it once the clock is set
