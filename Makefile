@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 PYTEST_ARGS ?=
 
-.PHONY: run test install services lint i18n bench clean
+.PHONY: run test install services lint i18n bench clean firmware
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "EnerTrack needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
@@ -38,8 +38,28 @@ services:
 
 test: $(VENV)/.installed-test
 	@VENV=$(VENV) scripts/test-services.sh start
+	@$(MAKE) --no-print-directory firmware
 	@set -a; [ -f "$(VENV)/test.env" ] && . "$(VENV)/test.env"; set +a; \
 	  $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The firmware's host build (firmware/Makefile): the core's unit tests, the host node
+# firmware/host/enertrack-node and the Arduino layer checked against stub headers; then the
+# ESPHome virtualenv (its own: ESPHome pins an older paho-mqtt than EnerTrack).
+ESPHOME_VERSION := 2026.6.5
+ESPHOME_VENV := firmware/.venv-esphome
+firmware:
+	@if VENV=$(VENV) scripts/test-services.sh firmware-deps; then \
+	  $(MAKE) -C firmware --no-print-directory -j2; \
+	else \
+	  echo "[firmware] not built: the firmware's unit tests did not run and the host node tests will skip"; \
+	  case "$${CI:-}" in 1|true|yes) exit 1;; esac; \
+	fi
+	@$(MAKE) --no-print-directory $(ESPHOME_VENV)/.installed-$(ESPHOME_VERSION)
+
+$(ESPHOME_VENV)/.installed-$(ESPHOME_VERSION):
+	@$(PYTHON) -m venv $(ESPHOME_VENV) && $(ESPHOME_VENV)/bin/python -m pip install --quiet "esphome==$(ESPHOME_VERSION)" \
+	  >$(ESPHOME_VENV)/install.log 2>&1 && touch $@ \
+	  || echo "[firmware] could not install esphome==$(ESPHOME_VERSION) into $(ESPHOME_VENV) (see $(ESPHOME_VENV)/install.log): the ESPHome test will skip (and fail with CI=true)"
 
 lint: $(VENV)/.installed-test
 	$(PIP) install --quiet ruff
@@ -53,3 +73,4 @@ bench: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
+	$(MAKE) -C firmware clean

@@ -5,6 +5,8 @@
 # missing otherwise: those tests then skip with that reason (and fail when CI=true).
 #   scripts/test-services.sh build-deps   packages needed to pip-install mysqlclient (the [mysql] extra)
 #   scripts/test-services.sh start        the services themselves; writes $VENV/test.env
+#   scripts/test-services.sh firmware-deps the firmware's host build: g++, libmosquitto-dev, doctest-dev
+#                                         (exit 1 when still missing)
 set -u
 VENV=${VENV:-.venv}
 ROOT=0; [ "$(id -u)" = 0 ] && ROOT=1
@@ -89,6 +91,17 @@ chromium_browser() {
   say "Chromium ready ($(chromium --version 2>/dev/null | head -1))"
 }
 
+# `make firmware` compiles the ESP32 core on this machine: a C++ compiler, libmosquitto for the
+# host node's network layer, doctest for the unit tests.
+firmware_deps() {
+  local missing=()
+  have g++ || missing+=(g++)
+  [ -f /usr/include/mosquitto.h ] || missing+=(libmosquitto-dev)
+  [ -f /usr/include/doctest/doctest.h ] || missing+=(doctest-dev)
+  [ "${#missing[@]}" = 0 ] && return 0
+  apt_install "${missing[@]}"
+}
+
 victoria() {
   have victoria-metrics || apt_install victoria-metrics || return
   say "VictoriaMetrics ready"
@@ -96,10 +109,11 @@ victoria() {
 
 case "${1:-start}" in
   build-deps) build_deps ;;
+  firmware-deps) firmware_deps || exit 1 ;;
   start)
     mkdir -p "$VENV"; : > "$VENV/test.env"
-    mariadb; mosquitto_broker; chromium_browser; victoria
+    mariadb; mosquitto_broker; chromium_browser; victoria; firmware_deps
     ;;
-  *) echo "usage: $0 build-deps|start" >&2; exit 2 ;;
+  *) echo "usage: $0 build-deps|start|firmware-deps" >&2; exit 2 ;;
 esac
 exit 0
