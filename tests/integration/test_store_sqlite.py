@@ -20,13 +20,8 @@ from enertrack.core.magnitudes import NAMES
 from enertrack.core.reading import Reading
 from enertrack.store.base import StoreUnavailable, WriteResult
 from enertrack.store.cover import RAW, cover, levels_dividing
-from enertrack.store.sqlite.store import (
-    PAGE_SIZE,
-    ROLLUP_TABLES,
-    RULE_COLUMNS,
-    SCHEMA_VERSION,
-    SQLiteStore,
-)
+from enertrack.store.sqlite.schema import PAGE_SIZE, ROLLUP_TABLES, RULE_COLUMNS, SCHEMA_VERSION
+from enertrack.store.sqlite.store import SQLiteStore
 from tests.store_contract import (
     DAY,
     T0,
