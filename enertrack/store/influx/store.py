@@ -8,16 +8,14 @@ credentials, missing bucket, an answer not from InfluxDB: retry later) and Store
 kept as an energy ledger written with the readings (enertrack.store.influx.ledger) and summed by
 InfluxDB. Query text comes from enertrack.store.influx.flux, bytes on the wire from
 enertrack.store.influx.line_protocol, the ledger's arithmetic from enertrack.store.influx.ledger; this module
-only moves data between them.
+only moves data between them. Errors are sorted in enertrack.store.influx.errors, records
+become readings and frames in enertrack.store.influx.records.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,12 +26,11 @@ from influxdb_client.client.flux_table import FluxRecord
 from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.rest import ApiException
 
-from enertrack.core.energy import DEFAULT_PARAMS, EnergyParams
+from enertrack.core.energy import EnergyParams
 from enertrack.core.magnitudes import NAMES
-from enertrack.store.influx import flux
+from enertrack.core.reading import Reading
 from enertrack.store.base import (
     DEFAULT_MAX_POINTS,
-    SERIES_COLUMNS,
     Extreme,
     RangeSummary,
     StoreRejected,
@@ -45,6 +42,8 @@ from enertrack.store.base import (
     empty_energy_frame,
     energy_frame,
 )
+from enertrack.store.influx import flux
+from enertrack.store.influx.errors import classify
 from enertrack.store.influx.ledger import (
     LEDGER_MEASUREMENT,
     EnergyRow,
@@ -56,8 +55,15 @@ from enertrack.store.influx.ledger import (
     plan_repair,
     runs,
 )
-from enertrack.store.influx.line_protocol import MEASUREMENT, RULE_FIELDS, render_batch, render_ledger
-from enertrack.core.reading import Reading
+from enertrack.store.influx.line_protocol import MEASUREMENT, render_batch, render_ledger
+from enertrack.store.influx.records import (
+    edge_row,
+    energy_row,
+    epoch,
+    newest_reading,
+    record_reading,
+    series_frame,
+)
 
 if TYPE_CHECKING:  # imported where a query builds a frame: the ingest daemon never loads it
     import pandas as pd
@@ -67,70 +73,6 @@ DELETE_STOP = "2262-04-11T00:00:00Z"  # the largest instant InfluxDB stores
 READ_CHUNK_S = 7 * 86_400  # readings() asks for a week at a time: bounded memory on both sides
 RUNS_PER_QUERY = 32  # energy(): runs of equal periods per Flux query (a year by month is 12)
 CLUSTERS_PER_QUERY = 50  # write(): a live batch is 1 cluster; only a scattered one needs more
-
-
-REFUSING_STATUSES = frozenset({400, 413, 422})  # what InfluxDB answers for data it will not take
-
-
-def classify_status(
-    status: int, action: str, detail: str, from_influx: bool = True
-) -> StoreUnavailable | StoreRejected:
-    """The exception for an HTTP error status: retry later, or do not retry this data as is.
-
-    from_influx: the body was InfluxDB's own error JSON. Only then is a 400/413/422 taken as a
-    verdict on the data; any other 4xx, or one from something else (a reverse proxy), holds the
-    batch, since dead-lettering would lose readings InfluxDB never saw.
-    """
-    if not status or status == 429 or status >= 500:  # no status: the answer never came whole
-        return StoreUnavailable(f"InfluxDB answered {status} while {action}: {detail} (will retry)")
-    if status in (401, 403):
-        return StoreUnavailable(
-            f"InfluxDB refused the token ({status}) while {action}: {detail}. "
-            "Check that INFLUX_TOKEN is valid and may read and write INFLUX_BUCKET."
-        )
-    if status == 404:
-        return StoreUnavailable(
-            f"InfluxDB found no such organization or bucket ({status}) while {action}: {detail}. "
-            "Check INFLUX_ORG and INFLUX_BUCKET, and create the bucket."
-        )
-    if status in REFUSING_STATUSES and from_influx:
-        return StoreRejected(f"InfluxDB rejected the request ({status}) while {action}: {detail}")
-    return StoreUnavailable(
-        f"unexpected answer {status} while {action}, not an InfluxDB refusal of the data: {detail}. "
-        "Check INFLUX_URL and any proxy in front of InfluxDB; the batch is held and retried."
-    )
-
-
-def influx_error(body: bytes | str | None) -> str | None:
-    """The message of an InfluxDB v2 error body ({"code": ..., "message": ...} JSON), else None."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    try:
-        found = json.loads(text) if text else None
-    except ValueError:
-        return None
-    if isinstance(found, dict) and isinstance(found.get("code"), str) and isinstance(found.get("message"), str):
-        return found["message"]
-    return None
-
-
-def _classify(exc: ApiException, action: str) -> StoreUnavailable | StoreRejected:
-    """classify_status for a failed request, with the server's own words as the detail."""
-    message = influx_error(exc.body)
-    if message is not None:
-        detail = message[:500]
-    else:  # a proxy's HTML page, say: one line, bounded
-        body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
-        detail = " ".join(str(body or exc.reason or "no detail").split())[:300]
-    return classify_status(int(exc.status or 0), action, detail, from_influx=message is not None)
-
-
-def _epoch(value: datetime) -> int:
-    """Whole epoch seconds of a parsed Flux time (the store writes at second precision)."""
-    return math.floor(value.timestamp())
-
-
-def _float_or_nan(value: float | None) -> float:
-    return float(value) if value is not None else math.nan
 
 
 class InfluxStore:
@@ -167,7 +109,7 @@ class InfluxStore:
         try:
             yield
         except ApiException as exc:
-            raise _classify(exc, action) from exc
+            raise classify(exc, action) from exc
         except FluxQueryException as exc:
             raise StoreUnavailable(f"InfluxDB failed while {action}: {exc.message}") from exc
         except FluxCsvParserException as exc:
@@ -256,13 +198,13 @@ class InfluxStore:
             for record in self._check(query):
                 node_id, result = record.values["node_id"], str(record.values["result"])
                 if result.startswith("in"):
-                    existing.add((node_id, _epoch(record.get_time())))
+                    existing.add((node_id, epoch(record.get_time())))
                     row = energy_row(record)
                     if row is not None:
                         rows.setdefault(node_id, []).append(row)
                 else:
                     edges.setdefault((node_id, result), []).append(
-                        (_epoch(record.get_time()), record.get_field(), float(record.get_value()))
+                        (epoch(record.get_time()), record.get_field(), float(record.get_value()))
                     )
             for (node_id, result), fields in edges.items():
                 row = edge_row(fields, newest=result.startswith("before"))
@@ -293,7 +235,7 @@ class InfluxStore:
         for record in self._records(query, "reading the latest values"):
             if record.get_field() in NAMES:
                 lasts.setdefault(record.values["node_id"], []).append(
-                    (_epoch(record.get_time()), record.get_field(), float(record.get_value()))
+                    (epoch(record.get_time()), record.get_field(), float(record.get_value()))
                 )
         return {node_id: newest_reading(node_id, fields) for node_id, fields in lasts.items()}
 
@@ -313,7 +255,7 @@ class InfluxStore:
         query = flux.series_query(self.bucket, node_id, magnitude, start, end, width)
         buckets: dict[int, dict[str, float]] = {}
         for record in self._records(query, f"reading the {magnitude} series"):
-            ts = _epoch(record.get_time())
+            ts = epoch(record.get_time())
             buckets.setdefault(ts - ts % width, {})[record.values["result"]] = record.get_value()
         return series_frame(buckets, width)
 
@@ -326,7 +268,7 @@ class InfluxStore:
         found: dict[str, Extreme] = {}
         for record in self._records(query, f"summarizing {magnitude}"):
             found[record.values["result"]] = Extreme(
-                float(record.get_value()), _epoch(record.get_time())
+                float(record.get_value()), epoch(record.get_time())
             )
         return RangeSummary(found.get("min"), found.get("max"), found.get("last"))
 
@@ -353,7 +295,7 @@ class InfluxStore:
         for record in self._records(
             flux.bounds_query(self.bucket, node_id), "finding a node's time span"
         ):
-            ts = _epoch(record.get_time())
+            ts = epoch(record.get_time())
             if record.values["result"] == "first":
                 first = ts if first is None else min(first, ts)
             else:
@@ -374,7 +316,7 @@ class InfluxStore:
             query = flux.ledger_query(self.bucket, nodes, periods[first : first + RUNS_PER_QUERY])
             for record in self._records(query, "summing the energy ledger"):
                 node_col.append(record.values["node_id"])
-                start_col.append(_epoch(record.get_time()))
+                start_col.append(epoch(record.get_time()))
                 kwh_col.append(float(record.get_value()))
         # Each row's time is its period's start; searchsorted also places any time inside one.
         edges = np.asarray(bounds, dtype=np.int64)
@@ -445,82 +387,4 @@ class InfluxStore:
         self._client.close()
 
 
-# -- pure helpers: records in, readings and frames out --------------------------------------
-
-def newest_reading(node_id: str, fields: Sequence[tuple[int, str, float]]) -> Reading:
-    """The reading at the newest timestamp among (ts, field, value) last values.
-
-    A field the newest reading did not carry has an older last value, so it is left out.
-    """
-    newest = max(ts for ts, _, _ in fields)
-    values = {name: value for ts, name, value in fields if ts == newest and name in NAMES}
-    return Reading(node_id=node_id, ts=newest, **values)
-
-
-def record_reading(node_id: str, record: FluxRecord) -> Reading:
-    """A Reading from one pivoted row (fields it lacks are None; rule knobs are ignored)."""
-    values = record.values
-    return Reading(
-        node_id=node_id,
-        ts=_epoch(record.get_time()),
-        **{name: float(values[name]) for name in NAMES if values.get(name) is not None},
-    )
-
-
-def energy_row(record: FluxRecord) -> EnergyRow | None:
-    """(ts, energy, power, interval, max power) from one pivoted row, NaN where absent.
-
-    None for a row with neither energy nor power (it is not part of the rules). A point
-    without rule knobs (written without them) gets the defaults.
-    """
-    values = record.values
-    energy, power = values.get("energy"), values.get("power")
-    if energy is None and power is None:
-        return None
-    interval, max_power = (values.get(name) for name in RULE_FIELDS)
-    return (
-        _epoch(record.get_time()),
-        _float_or_nan(energy),
-        _float_or_nan(power),
-        float(interval) if interval is not None else float(DEFAULT_PARAMS.interval_s),
-        float(max_power) if max_power is not None else DEFAULT_PARAMS.max_power_w,
-    )
-
-
-def edge_row(fields: Sequence[tuple[int, str, float]], *, newest: bool) -> EnergyRow | None:
-    """The reading just outside the range, rebuilt from per-field last/first values."""
-    times = [ts for ts, name, _ in fields if name in ("energy", "power")]
-    if not times:
-        return None
-    ts = max(times) if newest else min(times)
-    at = {name: value for t, name, value in fields if t == ts}
-    interval, max_power = (at.get(name) for name in RULE_FIELDS)
-    return (
-        ts,
-        at.get("energy", math.nan),
-        at.get("power", math.nan),
-        interval if interval is not None else float(DEFAULT_PARAMS.interval_s),
-        max_power if max_power is not None else DEFAULT_PARAMS.max_power_w,
-    )
-
-
-def series_frame(buckets: Mapping[int, Mapping[str, float]], width: int) -> pd.DataFrame:
-    """SERIES_COLUMNS, one row per bucket that has readings, oldest first."""
-    import pandas as pd  # lazy: the ingest daemon never builds a frame
-
-    ordered = sorted(ts for ts, aggs in buckets.items() if aggs.get("count"))
-    frame = pd.DataFrame(
-        {
-            "ts": np.array(ordered, dtype=np.int64),
-            "min": np.array([buckets[ts].get("min", math.nan) for ts in ordered], dtype=np.float64),
-            "max": np.array([buckets[ts].get("max", math.nan) for ts in ordered], dtype=np.float64),
-            "mean": np.array(
-                [buckets[ts].get("mean", math.nan) for ts in ordered], dtype=np.float64
-            ),
-            "count": np.array([buckets[ts].get("count", 0) for ts in ordered], dtype=np.int64),
-        }
-    )
-    return frame[SERIES_COLUMNS]
-
-
-__all__ = ["MEASUREMENT", "InfluxStore", "classify_status"]
+__all__ = ["MEASUREMENT", "InfluxStore"]
