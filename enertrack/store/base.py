@@ -28,6 +28,12 @@ SERIES_COLUMNS = ["ts", "min", "max", "mean", "count"]
 ENERGY_COLUMNS = ["node_id", "period_start", "energy_kwh"]
 # A period whose |kWh| is below this has "no energy" (float residue of incremental rollups).
 ENERGY_EPSILON_KWH = 1e-9
+# Both stores' write paths: (series << TS_BITS) | ts is a unique int64 key for epoch seconds up
+# to 2**34 (the year 2514). Batch readings further apart than CLUSTER_GAP_S are looked up around
+# separately, so one reading with a stale clock reads its own neighbours, never the months of
+# history between it and the rest of the batch.
+TS_BITS = 34
+CLUSTER_GAP_S = 900
 
 
 class StoreUnavailable(RuntimeError):

@@ -20,18 +20,14 @@ import numpy as np
 
 from enertrack.core.energy import DEFAULT_PARAMS, EnergyParams, Points, pair_increments, split
 from enertrack.core.reading import Reading
+from enertrack.store.base import CLUSTER_GAP_S, TS_BITS
 
 LEDGER_MEASUREMENT = "energy_ledger"
 LEDGER_FIELD = "kwh"
-# Batch readings further apart than this are looked up around separately, so one very late
-# reading in a batch does not make the pre-write query fetch everything in between.
-CLUSTER_GAP_S = 900
 
 # ts, energy kWh, power W, reporting interval s, glitch bound W (NaN: the reading lacks it)
 EnergyRow = tuple[int, float, float, float, float]
 Stamp = tuple[str, int]  # (node_id, epoch second)
-
-_TS_BITS = 34  # epoch seconds up to 2**34 (year 2514) under the series code in one int64 key
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +187,7 @@ def _points(nodes: Sequence[str], rows_by_node: Mapping[str, Iterable[EnergyRow]
 def _keys(nodes: Sequence[str], stamps: Collection[Stamp]) -> np.ndarray:
     """(node, ts) stamps of known nodes as int64 keys ordered like (series, ts)."""
     code = {node: index for index, node in enumerate(nodes)}
-    keys = [(code[node] << _TS_BITS) | ts for node, ts in stamps if node in code]
+    keys = [(code[node] << TS_BITS) | ts for node, ts in stamps if node in code]
     return np.array(sorted(keys), dtype=np.int64)
 
 
@@ -200,7 +196,7 @@ def _touching(
 ) -> np.ndarray:
     """Pairs whose first or second reading is at a touched stamp."""
     keys = _keys(nodes, touched)
-    return np.isin((series << _TS_BITS) | t0, keys) | np.isin((series << _TS_BITS) | t1, keys)
+    return np.isin((series << TS_BITS) | t0, keys) | np.isin((series << TS_BITS) | t1, keys)
 
 
 def _containing(
@@ -211,10 +207,10 @@ def _containing(
     keys = _keys(nodes, dirty)
     if series.size == 0 or keys.size == 0:
         return chosen
-    pair = np.searchsorted((series << _TS_BITS) | t0, keys, side="right") - 1
+    pair = np.searchsorted((series << TS_BITS) | t0, keys, side="right") - 1
     found = pair >= 0
     pair, keys = pair[found], keys[found]
-    inside = (series[pair] == keys >> _TS_BITS) & ((keys & ((1 << _TS_BITS) - 1)) < t1[pair])
+    inside = (series[pair] == keys >> TS_BITS) & ((keys & ((1 << TS_BITS) - 1)) < t1[pair])
     chosen[pair[inside]] = True
     return chosen
 

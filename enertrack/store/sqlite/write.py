@@ -15,18 +15,13 @@ from enertrack.core.energy import DEFAULT_PARAMS, EnergyParams
 from enertrack.core.magnitudes import NAMES
 from enertrack.core.reading import Reading
 from enertrack.store import rollups
-from enertrack.store.base import WriteResult
+from enertrack.store.base import CLUSTER_GAP_S, TS_BITS, WriteResult
 from enertrack.store.cover import ROLLUP_LEVELS_S
 from enertrack.store.sqlite.connection import Connections, chunks
 from enertrack.store.sqlite.schema import INSERT_READING, ROLLUP_TABLES, RULE_COLUMNS, UPSERT
 
 ENERGY_I = NAMES.index("energy")
 POWER_I = NAMES.index("power")
-TS_BITS = 34  # (series << TS_BITS) | ts is a unique int64 key up to the year 2514
-# A write reads the stored rows around each cluster of a node's batch readings, readings no
-# further apart than this: one reading with a stale clock reads its own neighbours, never
-# the months of history between it and the rest of the batch.
-CLUSTER_GAP_S = 900
 
 _NODE_ID, _TS = attrgetter("node_id"), attrgetter("ts")
 _VALUES = tuple(attrgetter(name) for name in NAMES)
