@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from enertrack.core.energy import QUARTER_S
+
 DAY_S = 86_400
-QUARTER_S = 900
 _QUARTERS = DAY_S // QUARTER_S
 
 

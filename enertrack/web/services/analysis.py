@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from enertrack.core.calendar import day_start, local_iso, picked_days
+from enertrack.core.energy import QUARTER_S
 from enertrack.store.base import TimeseriesStore
 
-QUARTER_S = 900
 KWH_DECIMALS = 3  # watt-hour resolution, the PZEM-004T's own
 EXPORT_HEADER = ("period_start", "node_id", "energy_kwh")
 
