@@ -2,8 +2,9 @@
 
 I/O edges only. Three threads:
 - network: paho's loop; on_message only tags the message and puts it in a bounded queue;
-- writer: batches (telemetry.batcher), decodes (telemetry.payload), writes the store and
-  the users database with retries, then acknowledges; it also prints the stats line;
+- writer: batches (ingest.batcher) and hands each batch to the commit rule (ingest.committer:
+  decode, write the store and the users database with retries, then acknowledge); it also
+  prints the stats line;
 - main: signals, then an orderly stop (commit what is in hand, ack, disconnect, exit 0).
 docs/operations.md explains the knobs and the log lines.
 """
@@ -16,45 +17,32 @@ import signal
 import sys
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from types import FrameType
 from typing import TypeVar
 
 import paho.mqtt.client as mqtt
 from sqlalchemy import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception, wait_exponential
 
-from enertrack.ingest import users_db
 from enertrack.config import ConfigError, Settings, load_settings
 from enertrack.db import make_engine, make_session_factory
-from enertrack.mqtt import make_client
-from enertrack.store.base import StoreUnavailable, TimeseriesStore
-from enertrack.ingest.isolate import write_isolating
-from enertrack.ingest.arrival import ArrivalSeconds
-from enertrack.ingest.batcher import (
-    Batcher,
-    DeadLetter,
-    Inbound,
-    Plan,
-    ackable,
-    node_ids_in,
-    plan_batch,
-    refuse,
-)
+from enertrack.ingest import users_db
+from enertrack.ingest.batcher import Batcher, Inbound, ackable
+from enertrack.ingest.committer import SAY_ONCE_EVERY_S, Committer, RetryWait
 from enertrack.ingest.directory import NodeDirectory
 from enertrack.ingest.handover import Handover
-from enertrack.ingest.payload import MAX_PAYLOAD_BYTES, StatusUpdate, printable, topic_max
+from enertrack.ingest.payload import MAX_PAYLOAD_BYTES, topic_max
 from enertrack.ingest.stats import IngestStats, Throttle
+from enertrack.mqtt import make_client
+from enertrack.store.base import TimeseriesStore
 
 log = logging.getLogger("enertrack.ingest.daemon")
 T = TypeVar("T")
 
 STATS_EVERY_S = 60.0
-SAY_ONCE_EVERY_S = 60.0  # outages and rejections are logged at most once a minute per kind
 STOP_GRACE_S = 20.0  # on SIGTERM, how long to keep retrying an unavailable store before leaving
 # The network thread stops reading (and pinging) while the hand-over queue is full, which a
 # healthy writer ends within one batch commit (well under a second); the broker drops a client
@@ -62,9 +50,6 @@ STOP_GRACE_S = 20.0  # on SIGTERM, how long to keep retrying an unavailable stor
 KEEPALIVE_S = 120
 RECONNECT_MIN_S = 1.0
 RECONNECT_MAX_S = 60.0
-# Side records waiting for the users database (best effort, retried with the next batches).
-UNRECORDED_LETTERS_MAX = 1000  # the dead-letter list keeps no more than this anyway
-UNRECORDED_STATUSES_MAX = 10_000
 # SQLite page cache of the daemon's store connection. Appending touches every page of the file
 # once, so an unbounded cache grows with the file (the web app's 64 MiB default would be reached);
 # the writer only revisits each node's newest pages, and older ones stay in the OS's file cache.
@@ -76,14 +61,9 @@ def reconnect_delay_s(failures: int) -> float:
     return min(RECONNECT_MAX_S, RECONNECT_MIN_S * 2 ** max(failures - 1, 0))
 
 
-def retryable(error: BaseException) -> bool:
-    """True when a batch failing with error is worth trying again as it is."""
-    return isinstance(error, StoreUnavailable) or users_db.is_transient(error)
-
-
-def failing_side(error: BaseException | None) -> str:
-    """Which database a commit error came from, in the operator's words."""
-    return "time-series store" if isinstance(error, StoreUnavailable) else "users database"
+def mqtt_client(settings: Settings) -> mqtt.Client:
+    """The daemon's client: its fixed client id, a persistent session, acks sent by the daemon."""
+    return make_client(settings, settings.mqtt_client_id, persistent=True, manual_ack=True)
 
 
 def batch_limit(settings: Settings) -> int:
@@ -119,40 +99,37 @@ class Daemon:
         store: TimeseriesStore,
         sessions: sessionmaker[Session],
         clock: Callable[[], float] = time.time,
+        *,
+        client_factory: Callable[[Settings], mqtt.Client] = mqtt_client,
+        stop_grace_s: float = STOP_GRACE_S,
+        retry_wait: RetryWait | None = None,
     ) -> None:
         self.settings = settings
-        self.store = store
-        self.sessions = sessions
         self.clock = clock
+        self.stop_grace_s = stop_grace_s
         self.prefix = settings.mqtt_topic_prefix.rstrip("/")
         self._topic_keep = topic_max(self.prefix) + 1  # one character more: still bad_topic
         self.queue: Handover[Inbound] = Handover(settings.ingest_queue_max)
         self.batcher = Batcher(batch_limit(settings), settings.ingest_batch_ms / 1000)
-        self.directory = NodeDirectory()
-        # A store that cannot be queried (InfluxDB without Flux, INFLUX_CHECK_EXISTING=false) is
-        # not asked where a node's seconds continue after a restart.
-        can_ask = getattr(store, "check_existing", True)
-        self.arrivals = ArrivalSeconds(self._newest_stored_second) if can_ask else ArrivalSeconds()
-        self._unrecorded_letters: list[DeadLetter] = []
-        self._unrecorded_statuses: list[StatusUpdate] = []
         self.stats = IngestStats(clock())
         self.throttle = Throttle(SAY_ONCE_EVERY_S)
+        self.committer = Committer(
+            store, NodeDirectory(), self._ack, sessions=sessions, prefix=self.prefix, clock=clock,
+            stats=self.stats, throttle=self.throttle, retry_wait=retry_wait,
+            held=lambda: len(self.batcher) + len(self.queue),
+        )
         self.stopping = threading.Event()
         self.writer_done = threading.Event()
-        self._stop_deadline = float("inf")
         self._conn_lock = threading.Lock()
         self._generation = 0  # bumped on every successful connection
         # The broker's answer since the last disconnect: None (none yet: it closed the link during
         # the handshake, e.g. TLS), "accepted" (a lost link) or "refused" (already logged).
         self._connack: str | None = None
         self._connections = 0
-        self._outage_since: float | None = None
-        self._outage_side = ""
-        self._in_commit = 0  # messages of the batch being committed, for the outage message
         self.failed = False
         self._abandoned = False  # a stop gave up on an unavailable store: leave the rest to the broker
         self._next_stats = clock() + STATS_EVERY_S
-        self.client = make_client(settings, settings.mqtt_client_id, persistent=True, manual_ack=True)
+        self.client = client_factory(settings)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -262,7 +239,8 @@ class Daemon:
 
     # ---- writer thread ----------------------------------------------------------------
 
-    def _writer(self) -> None:
+    def write_loop(self) -> None:
+        """The writer thread: batch what the network thread hands over, commit each batch, until stopped."""
         try:
             while True:
                 now = self.clock()
@@ -270,7 +248,7 @@ class Daemon:
                     break
                 if self.stopping.is_set() and not len(self.queue):
                     if len(self.batcher):
-                        self._commit(self.batcher.take())
+                        self._commit_batch(self.batcher.take())
                     break
                 wait = self.batcher.wait_s(now)
                 # All the open batch has room for, in one go (never more: a batch stays within
@@ -281,7 +259,7 @@ class Daemon:
                     self.batcher.extend(items, self.clock())
                     self.stats.received(len(items))
                 if self.batcher.due(self.clock()) or (self.stopping.is_set() and len(self.batcher)):
-                    self._commit(self.batcher.take())
+                    self._commit_batch(self.batcher.take())
                 self._maybe_stats()
         except Exception:
             log.exception("writer failed; nothing it held was acknowledged, the broker will redeliver")
@@ -290,150 +268,15 @@ class Daemon:
         finally:
             self.writer_done.set()
 
-    def _refresh_directory(self, messages: list[Inbound]) -> None:
-        names = node_ids_in(messages, self.prefix)
-        if not self.directory.needs_refresh(names, self.clock()):
-            return
-        try:
-            self.directory.replace(users_db.load_node_params(self.sessions), self.clock())
-        except SQLAlchemyError as exc:
-            if not self.directory.loaded or not users_db.is_transient(exc):
-                raise  # with no node list at all, nothing can be judged: retry the batch
-            allowed, _ = self.throttle.allow("directory", self.clock())
-            if allowed:
-                log.warning("cannot refresh the node list (%s); using the one loaded before", exc)
-
-    def _newest_stored_second(self, node_id: str) -> int | None:
-        """Where a node's ts-less seconds continue after a restart: its newest stored reading."""
-        newest = self.store.latest([node_id]).get(node_id)
-        return newest.ts if newest is not None else None
-
-    def _write(self, messages: list[Inbound]) -> tuple[Plan, ArrivalSeconds]:
-        """One attempt: decode against a fresh-enough node list, write the readings.
-
-        ts-less readings are stamped on a copy of the arrival seconds, kept only once the
-        batch is committed: a retried batch gets the same seconds again.
-        """
-        self._refresh_directory(messages)
-        arrivals = self.arrivals.copy()
-        plan = plan_batch(messages, self.prefix, self.directory.known, arrivals)
-        params = self.directory.params({r.node_id for r in plan.readings})
-        if plan.readings:
-            # Readings the store refuses (StoreRejected) would fail the same way on every retry:
-            # they are isolated, dead-lettered and acked with the rest; the rest is stored. Only a
-            # store's own verdict on the data is StoreRejected (InfluxStore: InfluxDB's error JSON),
-            # so however many readings or nodes it refuses, holding them would stall the stream.
-            result = write_isolating(lambda part: self.store.write(part, params), plan.readings)
-            plan.stored, plan.duplicates_in_batch = result.stored, plan.duplicates_in_batch + result.duplicates
-            for refusal in result.refused:
-                refuse(plan, refusal.index, str(refusal.error))
-        return plan, arrivals
-
-    def _record_side(self, plan: Plan) -> None:
-        """Dead letters and statuses into the users database: best effort, never holding readings back.
-
-        The readings are stored by now. A users database that is away keeps the side records
-        in memory (bounded) for the next batch; one that refuses an item for good (a data
-        error) loses that item, logged with what it said.
-        """
-        letters = [*self._unrecorded_letters, *plan.dead_letters][-UNRECORDED_LETTERS_MAX:]
-        statuses = [*self._unrecorded_statuses, *plan.statuses][-UNRECORDED_STATUSES_MAX:]
-        self._unrecorded_letters, self._unrecorded_statuses = [], []
-        if not letters and not statuses:
-            return
-        try:
-            users_db.record(self.sessions, letters, statuses)
-            return
-        except SQLAlchemyError as exc:
-            if users_db.is_transient(exc):
-                self._keep_unrecorded(letters, statuses, exc)
-                return
-        try:
-            failed = users_db.record_each(self.sessions, letters, statuses)
-        except SQLAlchemyError as exc:
-            self._keep_unrecorded(letters, statuses, exc)  # transient after all
-            return
-        for item, error in failed:
-            what = "dead letter" if isinstance(item, DeadLetter) else "status"
-            node = item.rejection.node_id if isinstance(item, DeadLetter) else item.node_id
-            allowed, held = self.throttle.allow(f"unrecordable:{what}", self.clock())
-            if allowed:
-                more = f" (+{held} more since the last line)" if held else ""
-                log.error("the users database refused a %s of node %s, dropped (the readings are stored "
-                          "and acknowledged): %s%s", what, printable(node or "-", 70),
-                          printable(str(error.orig or error), 300), more)
-
-    def _keep_unrecorded(self, letters: list[DeadLetter], statuses: list[StatusUpdate], error: Exception) -> None:
-        self._unrecorded_letters, self._unrecorded_statuses = letters, statuses
-        allowed, _ = self.throttle.allow("unrecorded", self.clock())
-        if allowed:
-            log.warning("users database unavailable (%s): %d dead letters and %d statuses kept in memory "
-                        "to record with the next batches; readings are stored and acknowledged meanwhile",
-                        str(error)[:300], len(letters), len(statuses))
-
-    def _before_retry(self, state: RetryCallState) -> None:
-        self.stats.store_retry()
-        now = self.clock()
-        error = state.outcome.exception() if state.outcome else None
-        if self._outage_since is None:
-            self._outage_since = now
-        self._outage_side = failing_side(error)
-        allowed, _ = self.throttle.allow("store-unavailable", now)
-        if allowed:
-            log.error("%s unavailable for %.0f s (%s); holding %d messages unacknowledged and "
-                      "retrying, nothing is lost", self._outage_side, now - self._outage_since, error,
-                      len(self.batcher) + len(self.queue) + self._in_commit)
-
-    def _give_up(self, _state: RetryCallState) -> bool:
-        return self.stopping.is_set() and self.clock() >= self._stop_deadline
-
-    def _commit(self, messages: list[Inbound]) -> None:
-        started = self.clock()
-        self._in_commit = len(messages)
-        retrying = Retrying(
-            retry=retry_if_exception(retryable),
-            wait=wait_exponential(multiplier=0.25, min=0.25, max=5),
-            stop=self._give_up,
-            before_sleep=self._before_retry,
-            reraise=False,
-        )
-        try:
-            plan, self.arrivals = retrying(self._write, messages)
-        except RetryError:
-            held = len(messages) + len(self.batcher) + len(self.queue)
-            log.warning("stopping with the store still unavailable: %d messages left unacknowledged "
-                        "for the broker to redeliver", held)
+    def _commit_batch(self, messages: list[Inbound]) -> None:
+        if not self.committer.commit(messages):
             self._abandoned = True
-            return
-        finally:
-            self._in_commit = 0
-        if self._outage_since is not None:
-            log.info("%s available again after %.0f s; draining the backlog", self._outage_side,
-                     self.clock() - self._outage_since)
-            self._outage_since = None
-        self._record_side(plan)
+
+    def _ack(self, messages: Sequence[Inbound]) -> None:
+        """Acknowledge a committed batch: only the mids of the current connection are valid."""
         with self._conn_lock:
             for mid in ackable(messages, self._generation):
                 self.client.ack(mid, 1)
-        self._log_rejections(plan)
-        self.stats.committed(
-            stored=plan.stored, duplicates=plan.duplicates_in_batch, statuses=len(plan.statuses),
-            ignored_keys=plan.ignored_keys,
-            rejected=Counter(d.rejection.reason.value for d in plan.dead_letters),
-            latency_s=self.clock() - started, untimed=plan.untimed,
-        )
-
-    def _log_rejections(self, plan: Plan) -> None:
-        now = self.clock()
-        for letter in plan.dead_letters:
-            r = letter.rejection
-            allowed, held = self.throttle.allow(f"reject:{r.node_id}:{r.reason}", now)
-            if allowed:
-                more = f" (+{held} more like it since the last line)" if held else ""
-                # Node id, message and excerpt came from the network: no raw control characters.
-                log.warning("rejected %s from node %s on %s: %s; payload: %s%s", r.reason,
-                            printable(r.node_id or "-", 70), printable(letter.topic, 120),
-                            printable(r.message, 1000), printable(r.excerpt), more)
 
     def _maybe_stats(self) -> None:
         now = self.clock()
@@ -453,7 +296,7 @@ class Daemon:
         """Stop taking messages; the writer commits and acks what it holds."""
         if not self.stopping.is_set():
             log.info("%s: committing what is in hand, then disconnecting", reason)
-            self._stop_deadline = self.clock() + STOP_GRACE_S
+            self.committer.give_up_at = self.clock() + self.stop_grace_s
             self.stopping.set()
 
     def run(self) -> int:
@@ -463,7 +306,7 @@ class Daemon:
         log.info("ingest starting: broker %s:%s, topics %s/+/telemetry and /status, batch %d msg or "
                  "%d ms, queue %d", self.settings.mqtt_host, self.settings.mqtt_port, self.prefix,
                  self.batcher.max_size, self.settings.ingest_batch_ms, self.settings.ingest_queue_max)
-        writer = threading.Thread(target=self._writer, name="ingest-writer", daemon=True)
+        writer = threading.Thread(target=self.write_loop, name="ingest-writer", daemon=True)
         writer.start()
         self.client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=KEEPALIVE_S)
         self.client.loop_start()

@@ -12,7 +12,7 @@ from enertrack.db import make_engine, make_session_factory, transaction
 from enertrack.ingest.users_db import recent_rejections
 from enertrack.migrate import upgrade
 from enertrack.models import Node, User
-from tests.integration.test_ingest_logic import FlakyStore, make_daemon, msg
+from tests.integration.test_ingest_logic import FlakyStore, make_committer, msg
 
 pytestmark = pytest.mark.mariadb
 
@@ -43,16 +43,16 @@ def test_on_a_latin1_database_refused_text_is_dropped_the_rest_recorded_and_0004
     assert collations(mysql_url)[("rejected_messages", "excerpt")].startswith("latin1")
 
     store = FlakyStore(failures=0)
-    daemon, client, engine = make_daemon(mysql_url, store)
+    committer, ack, engine = make_committer(mysql_url, store)
     sessions = make_session_factory(engine)
-    daemon._commit([
+    committer.commit([
         msg(1, {"ts": 1_749_999_000, "p": 1}),
         msg(2, '{"p": "\U0001f525 hot"}'.encode()),  # an emoji: escaped, so even latin1 takes it
         msg(3, '{"p": "中"}'.encode()),  # not latin1: MariaDB error 1366, a data error
         msg(4, {"ts": 1_749_999_001, "p": 2}),
     ])
     assert [r.ts for r in store.batches[0]] == [1_749_999_000, 1_749_999_001]
-    assert [mid for mid, *_ in client.acks] == [1, 2, 3, 4]  # nothing held back
+    assert [mid for mid, *_ in ack.acks] == [1, 2, 3, 4]  # nothing held back
     assert [r.excerpt for r in recent_rejections(sessions)] == ['{"p": "\\U0001f525 hot"}']
     assert "the users database refused a dead letter of node n1, dropped" in caplog.text
     assert "1366" in caplog.text
@@ -64,8 +64,8 @@ def test_on_a_latin1_database_refused_text_is_dropped_the_rest_recorded_and_0004
     assert {c for (table, _), c in found.items() if table != "alembic_version"} == {"utf8mb4_unicode_ci"}
     caplog.clear()
     caplog.set_level(logging.WARNING)
-    daemon, client, engine = make_daemon(mysql_url, store)
-    daemon._commit([msg(5, '{"p": "中"}'.encode())])
+    committer, ack, engine = make_committer(mysql_url, store)
+    committer.commit([msg(5, '{"p": "中"}'.encode())])
     assert recent_rejections(make_session_factory(engine))[0].excerpt == '{"p": "中"}'
-    assert "refused" not in caplog.text and [mid for mid, *_ in client.acks] == [5]
+    assert "refused" not in caplog.text and [mid for mid, *_ in ack.acks] == [5]
     engine.dispose()
