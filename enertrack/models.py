@@ -28,6 +28,7 @@ INTERVAL_MAX_S = 86_400
 NODE_STATUSES = ("online", "offline")
 REJECTED_KEEP = 1000  # the dead-letter list keeps the newest this many messages overall
 REJECTED_TEXT_MAX = 200
+FW_MAX = 32  # characters of a firmware version in a node's device-health report
 
 # Stable constraint names so Alembic migrations are identical on SQLite and MariaDB.
 NAMING = {
@@ -116,3 +117,20 @@ class RejectedMessage(Base):
     reason: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(String(400))
     excerpt: Mapped[str] = mapped_column(String(REJECTED_TEXT_MAX))
+
+
+class NodeHealth(Base):
+    """A node's latest device-health report (docs/payload.md#device-health); gone with the node."""
+
+    __tablename__ = "node_health"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    # One row per node, keyed by the node's row (not its id text): a node deleted and created
+    # again under the same id starts without the old device's health.
+    node_pk: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True)
+    reported_at: Mapped[datetime] = mapped_column(DateTime)  # ts of the newest reading that carried any
+    fw: Mapped[str | None] = mapped_column(String(FW_MAX), default=None)
+    rssi: Mapped[int | None] = mapped_column(Integer, default=None)
+    uptime_s: Mapped[int | None] = mapped_column(Integer, default=None)
+    dropped: Mapped[int | None] = mapped_column(Integer, default=None)
+    buffered: Mapped[int | None] = mapped_column(Integer, default=None)

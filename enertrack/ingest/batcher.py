@@ -12,6 +12,7 @@ from typing import NamedTuple
 from enertrack.ingest.arrival import ArrivalSeconds
 from enertrack.ingest.payload import (
     Accepted,
+    Health,
     Rejection,
     StatusUpdate,
     decode,
@@ -39,6 +40,14 @@ class Inbound(NamedTuple):
     qos: int = 1
 
 
+class HealthReport(NamedTuple):
+    """A node's diagnostics and the ts of the newest reading that carried any of them."""
+
+    node_id: str
+    ts: int
+    health: Health
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     """A rejection with where and when it arrived, ready for the dead-letter table."""
@@ -60,6 +69,8 @@ class Plan:
     duplicates_in_batch: int = 0  # repeated (node, ts) in this batch, then also those already stored
     stored: int = 0  # new readings the store took
     untimed: int = 0  # readings sent without ts, stamped by telemetry.arrival
+    health: dict[str, HealthReport] = field(default_factory=dict)  # per node, the newest of the batch
+    bad_health: int = 0  # diagnostic values that were not valid, dropped
 
 
 def node_ids_in(messages: Sequence[Inbound], prefix: str) -> set[str]:
@@ -100,11 +111,27 @@ def plan_batch(
             seen.add(key)
             plan.readings.append(reading)
             plan.sources.append(message)
+            plan.bad_health += len(outcome.bad_health)
+            if outcome.health is not None:
+                keep_newest(plan.health, HealthReport(reading.node_id, reading.ts, outcome.health))
         elif isinstance(outcome, StatusUpdate):
             plan.statuses.append(outcome)
         else:
             plan.dead_letters.append(DeadLetter(outcome, message.topic, message.received_at))
     return plan
+
+
+def keep_newest(latest: dict[str, HealthReport], report: HealthReport) -> None:
+    """Merge report into latest: each value stays the one of the newest reading that carried it."""
+    found = latest.get(report.node_id)
+    latest[report.node_id] = report if found is None else merged(found, report)
+
+
+def merged(old: HealthReport, new: HealthReport) -> HealthReport:
+    """Two reports of one node as one; an older one (a replayed backlog) only fills what the newer lacks."""
+    if new.ts >= old.ts:
+        return HealthReport(new.node_id, new.ts, old.health.updated(new.health))
+    return HealthReport(old.node_id, old.ts, new.health.updated(old.health))
 
 
 def _stamped(reading: Reading, arrivals: ArrivalSeconds, received_at: float, taken: set[tuple[str, int]]) -> Reading:

@@ -18,7 +18,16 @@ from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception, w
 
 from enertrack.ingest import users_db
 from enertrack.ingest.arrival import ArrivalSeconds
-from enertrack.ingest.batcher import DeadLetter, Inbound, Plan, node_ids_in, plan_batch, refuse
+from enertrack.ingest.batcher import (
+    DeadLetter,
+    HealthReport,
+    Inbound,
+    Plan,
+    keep_newest,
+    node_ids_in,
+    plan_batch,
+    refuse,
+)
 from enertrack.ingest.directory import NodeDirectory
 from enertrack.ingest.isolate import write_isolating
 from enertrack.ingest.payload import StatusUpdate, printable
@@ -31,6 +40,7 @@ SAY_ONCE_EVERY_S = 60.0  # outages and rejections are logged at most once a minu
 # Side records waiting for the users database (best effort, retried with the next batches).
 UNRECORDED_LETTERS_MAX = 1000  # the dead-letter list keeps no more than this anyway
 UNRECORDED_STATUSES_MAX = 10_000
+UNRECORDED_HEALTH_MAX = 10_000  # nodes whose latest health waits (one report per node)
 
 Ack = Callable[[Sequence[Inbound]], None]
 RetryWait = Callable[[RetryCallState], float]
@@ -89,6 +99,7 @@ class Committer:
         self.give_up_at = float("inf")  # set by a stop: retry an unavailable database until then
         self._unrecorded_letters: list[DeadLetter] = []
         self._unrecorded_statuses: list[StatusUpdate] = []
+        self._unrecorded_health: dict[str, HealthReport] = {}
         self._outage_since: float | None = None
         self._outage_side = ""
         self._in_commit = 0
@@ -123,7 +134,7 @@ class Committer:
             stored=plan.stored, duplicates=plan.duplicates_in_batch, statuses=len(plan.statuses),
             ignored_keys=plan.ignored_keys,
             rejected=Counter(d.rejection.reason.value for d in plan.dead_letters),
-            latency_s=self.clock() - started, untimed=plan.untimed,
+            latency_s=self.clock() - started, untimed=plan.untimed, bad_health=plan.bad_health,
         )
         return True
 
@@ -184,7 +195,7 @@ class Committer:
     # ---- after the readings are stored -------------------------------------------------------
 
     def _record_side(self, plan: Plan) -> None:
-        """Dead letters and statuses into the users database: best effort, never holding readings back.
+        """Dead letters, statuses and health into the users database: best effort, never holding readings back.
 
         The readings are stored by now. A users database that is away keeps the side records
         in memory (bounded) for the next batch; one that refuses an item for good (a data
@@ -192,38 +203,47 @@ class Committer:
         """
         letters = [*self._unrecorded_letters, *plan.dead_letters][-UNRECORDED_LETTERS_MAX:]
         statuses = [*self._unrecorded_statuses, *plan.statuses][-UNRECORDED_STATUSES_MAX:]
-        self._unrecorded_letters, self._unrecorded_statuses = [], []
-        if not letters and not statuses:
+        health = self._unrecorded_health
+        for report in plan.health.values():
+            if report.node_id in health or len(health) < UNRECORDED_HEALTH_MAX:
+                keep_newest(health, report)
+        self._unrecorded_letters, self._unrecorded_statuses, self._unrecorded_health = [], [], {}
+        if not letters and not statuses and not health:
             return
         try:
-            users_db.record(self.sessions, letters, statuses)
+            users_db.record(self.sessions, letters, statuses, health=health)
             return
         except SQLAlchemyError as exc:
             if users_db.is_transient(exc):
-                self._keep_unrecorded(letters, statuses, exc)
+                self._keep_unrecorded(letters, statuses, health, exc)
                 return
         try:
-            failed = users_db.record_each(self.sessions, letters, statuses)
+            failed = users_db.record_each(self.sessions, letters, statuses, health=health)
         except SQLAlchemyError as exc:
-            self._keep_unrecorded(letters, statuses, exc)  # transient after all
+            self._keep_unrecorded(letters, statuses, health, exc)  # transient after all
             return
         for item, error in failed:
-            what = "dead letter" if isinstance(item, DeadLetter) else "status"
-            node = item.rejection.node_id if isinstance(item, DeadLetter) else item.node_id
-            allowed, held = self.throttle.allow(f"unrecordable:{what}", self.clock())
-            if allowed:
-                more = f" (+{held} more since the last line)" if held else ""
-                log.error("the users database refused a %s of node %s, dropped (the readings are stored "
-                          "and acknowledged): %s%s", what, printable(node or "-", 70),
-                          printable(str(error.orig or error), 300), more)
+            self._say_refused(item, error)
 
-    def _keep_unrecorded(self, letters: list[DeadLetter], statuses: list[StatusUpdate], error: Exception) -> None:
-        self._unrecorded_letters, self._unrecorded_statuses = letters, statuses
+    def _say_refused(self, item: users_db.SideRecord, error: SQLAlchemyError) -> None:
+        """Log a side record the users database refused for good (at most once a minute per kind)."""
+        what = {DeadLetter: "dead letter", StatusUpdate: "status", HealthReport: "health report"}[type(item)]
+        node = item.rejection.node_id if isinstance(item, DeadLetter) else item.node_id
+        allowed, held = self.throttle.allow(f"unrecordable:{what}", self.clock())
+        if allowed:
+            more = f" (+{held} more since the last line)" if held else ""
+            log.error("the users database refused a %s of node %s, dropped (the readings are stored "
+                      "and acknowledged): %s%s", what, printable(node or "-", 70),
+                      printable(str(error.orig or error), 300), more)
+
+    def _keep_unrecorded(self, letters: list[DeadLetter], statuses: list[StatusUpdate],
+                         health: dict[str, HealthReport], error: Exception) -> None:
+        self._unrecorded_letters, self._unrecorded_statuses, self._unrecorded_health = letters, statuses, health
         allowed, _ = self.throttle.allow("unrecorded", self.clock())
         if allowed:
-            log.warning("users database unavailable (%s): %d dead letters and %d statuses kept in memory "
-                        "to record with the next batches; readings are stored and acknowledged meanwhile",
-                        str(error)[:300], len(letters), len(statuses))
+            log.warning("users database unavailable (%s): %d dead letters, %d statuses and %d health reports "
+                        "kept in memory to record with the next batches; readings are stored and acknowledged "
+                        "meanwhile", str(error)[:300], len(letters), len(statuses), len(health))
 
     def _log_rejections(self, plan: Plan) -> None:
         now = self.clock()

@@ -8,14 +8,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Literal
 
 from enertrack.core.magnitudes import BY_ALIAS, BY_NAME, MAGNITUDES, Magnitude
-from enertrack.models import NODE_ID_MAX, NODE_ID_RE, NODE_STATUSES
+from enertrack.models import FW_MAX, NODE_ID_MAX, NODE_ID_RE, NODE_STATUSES
 from enertrack.core.reading import Reading
 
 MAX_PAYLOAD_BYTES = 4096  # the broker template's message_size_limit says the same
@@ -29,6 +29,10 @@ TOPIC_EXTRA = 1 + NODE_ID_MAX + len("/telemetry")
 
 # Keys a payload may carry that are deliberately not data (the topic is the node's identity).
 IGNORED_ON_PURPOSE = frozenset({"node_id", "ts"})
+# Device-health (diagnostic) keys: kept as the node's latest, never magnitudes (docs/payload.md).
+HEALTH_INT_MAX = 2**31 - 1  # uptime_s, dropped and buffered fit a signed 32-bit column
+RSSI_MIN, RSSI_MAX = -127, 0  # dBm, what an ESP32 radio reports
+HEALTH_KEYS = frozenset({"fw", "rssi", "uptime_s", "dropped", "buffered"})
 
 Kind = Literal["telemetry", "status"]
 
@@ -64,16 +68,36 @@ class Rejection:
 
 
 @dataclass(frozen=True, slots=True)
+class Health:
+    """A node's own diagnostics as one reading carried them (None: not carried, or not valid)."""
+
+    fw: str | None = None
+    rssi: int | None = None
+    uptime_s: int | None = None
+    dropped: int | None = None
+    buffered: int | None = None
+
+    def updated(self, newer: Health) -> Health:
+        """These values with every value newer carries put in their place."""
+        return Health(**{f.name: v if (v := getattr(newer, f.name)) is not None else getattr(self, f.name)
+                         for f in fields(Health)})
+
+
+@dataclass(frozen=True, slots=True)
 class Accepted:
     """A valid telemetry message: the reading, the extra keys that were ignored, and whether it had no ts.
 
     A reading without ts carries the second of receipt here; the daemon gives it its final
-    second (telemetry.arrival), so a burst of them is not taken for duplicates.
+    second (telemetry.arrival), so a burst of them is not taken for duplicates. health holds
+    the valid diagnostic keys (None when there are none); bad_health names the ones whose
+    value was not valid, dropped without touching the reading.
     """
 
     reading: Reading
     ignored_keys: tuple[str, ...] = ()
     untimed: bool = False
+    health: Health | None = None
+    bad_health: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,31 +234,67 @@ _BOUNDS: dict[str, tuple[str, float, float]] = {k: (m.name, m.minimum, m.maximum
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
 
 
+def _health_value(key: str, value: Any) -> str | int | None:
+    """A diagnostic key's value as kept, or None when it is not valid."""
+    if key == "fw":
+        ok = isinstance(value, str) and 0 < len(value) <= FW_MAX and value.isprintable()
+        return value if ok else None
+    if type(value) is not int:  # exact: a bool, a float or a string is not a count
+        return None
+    low, high = (RSSI_MIN, RSSI_MAX) if key == "rssi" else (0, HEALTH_INT_MAX)
+    return value if low <= value <= high else None
+
+
+def parse_health(found: dict[str, Any]) -> tuple[Health | None, tuple[str, ...]]:
+    """The diagnostic keys of a payload -> (their valid values, the keys whose value was not valid).
+
+    null means "not reported", like a magnitude's null: neither kept nor counted as bad.
+    """
+    kept: dict[str, str | int] = {}
+    bad: list[str] = []
+    for key, value in found.items():
+        if value is None:
+            continue
+        parsed = _health_value(key, value)
+        if parsed is None:
+            bad.append(key)
+        else:
+            kept[key] = parsed
+    return (Health(**kept) if kept else None), tuple(bad)  # type: ignore[arg-type]
+
+
+def _json_object(payload: bytes) -> dict[str, Any] | tuple[Reason, str]:
+    """A payload as a strict-JSON object, or (reason, message)."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        # "more than", not its size: the daemon keeps only the first MAX_PAYLOAD_BYTES + 1 bytes.
+        return (Reason.TOO_LARGE, f"payload is more than {MAX_PAYLOAD_BYTES} bytes, at most "
+                f"{MAX_PAYLOAD_BYTES} allowed; send one reading per message")
+    try:
+        text = payload.decode("utf-8")
+        data = _DECODER.decode(text)
+    except UnicodeDecodeError:
+        return Reason.BAD_JSON, "payload is not UTF-8 text; send a JSON object"
+    except _BadJson as exc:
+        return (Reason.BAD_JSON, f"payload is not strict JSON: {exc}; "
+                "send a sensor failure as a left-out field (or null), never NaN")
+    except (ValueError, RecursionError) as exc:
+        return (Reason.BAD_JSON, f"payload is not valid JSON ({str(exc)[:80]}); "
+                'send an object such as {"v": 230.1, "p": 120}')
+    if not isinstance(data, dict):
+        return (Reason.NOT_OBJECT, f"payload is a JSON {type(data).__name__}, not an object; "
+                'send an object such as {"v": 230.1, "p": 120}')
+    return data
+
+
 def parse_telemetry(node_id: str, payload: bytes, received_at: float) -> Accepted | Rejection:
     """Validate a telemetry payload of a known node; received_at is epoch seconds."""
 
     def reject(reason: Reason, message: str) -> Rejection:
         return Rejection(reason, message, node_id, excerpt(payload))
 
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        # "more than", not its size: the daemon keeps only the first MAX_PAYLOAD_BYTES + 1 bytes.
-        return reject(Reason.TOO_LARGE, f"payload is more than {MAX_PAYLOAD_BYTES} bytes, at most "
-                      f"{MAX_PAYLOAD_BYTES} allowed; send one reading per message")
-    try:
-        text = payload.decode("utf-8")
-        data = _DECODER.decode(text)
-    except UnicodeDecodeError:
-        return reject(Reason.BAD_JSON, "payload is not UTF-8 text; send a JSON object")
-    except _BadJson as exc:
-        return reject(Reason.BAD_JSON, f"payload is not strict JSON: {exc}; "
-                      "send a sensor failure as a left-out field (or null), never NaN")
-    except (ValueError, RecursionError) as exc:
-        return reject(Reason.BAD_JSON, f"payload is not valid JSON ({str(exc)[:80]}); "
-                      'send an object such as {"v": 230.1, "p": 120}')
-    if not isinstance(data, dict):
-        return reject(Reason.NOT_OBJECT, f"payload is a JSON {type(data).__name__}, not an object; "
-                      'send an object such as {"v": 230.1, "p": 120}')
-
+    data = _json_object(payload)
+    if isinstance(data, tuple):
+        return reject(*data)
     raw_ts = data.get("ts")
     ts = parse_ts(raw_ts, received_at)
     if isinstance(ts, tuple):
@@ -243,10 +303,13 @@ def parse_telemetry(node_id: str, payload: bytes, received_at: float) -> Accepte
     values: dict[str, float] = {}
     seen_as: dict[str, str] = {}
     ignored: list[str] = []
+    diagnostics: dict[str, Any] = {}
     for key, value in data.items():  # every message passes here: the happy path is kept short
         bounds = _BOUNDS.get(key)
         if bounds is None:
-            if key not in IGNORED_ON_PURPOSE:
+            if key in HEALTH_KEYS:
+                diagnostics[key] = value
+            elif key not in IGNORED_ON_PURPOSE:
                 ignored.append(key)
             continue
         name, low, high = bounds
@@ -270,7 +333,8 @@ def parse_telemetry(node_id: str, payload: bytes, received_at: float) -> Accepte
     if not values:
         names = ", ".join(f"{m.name} ({m.alias})" for m in MAGNITUDES)
         return reject(Reason.EMPTY, f"payload carries no measurement; send at least one of {names}")
-    return Accepted(Reading(node_id=node_id, ts=ts, **values), tuple(ignored), raw_ts is None)
+    health, bad_health = parse_health(diagnostics) if diagnostics else (None, ())
+    return Accepted(Reading(node_id=node_id, ts=ts, **values), tuple(ignored), raw_ts is None, health, bad_health)
 
 
 def store_refused(node_id: str, payload: bytes, detail: str) -> Rejection:

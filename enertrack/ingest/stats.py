@@ -39,6 +39,7 @@ class Window:
     duplicates: int = 0
     statuses: int = 0
     ignored_keys: int = 0
+    bad_health: int = 0  # diagnostic values (fw, rssi, ...) that were not valid, dropped
     rejected: Counter[str] = field(default_factory=Counter)
     batches: int = 0
     batch_latency_sum_s: float = 0.0
@@ -79,7 +80,7 @@ class IngestStats:
         self.totals.store_retries += 1
 
     def committed(self, *, stored: int, duplicates: int, statuses: int, ignored_keys: int,
-                  rejected: Counter[str], latency_s: float, untimed: int = 0) -> None:
+                  rejected: Counter[str], latency_s: float, untimed: int = 0, bad_health: int = 0) -> None:
         """One batch durably written and acknowledged."""
         for w in (self.window, self.totals):
             w.stored += stored
@@ -87,6 +88,7 @@ class IngestStats:
             w.duplicates += duplicates
             w.statuses += statuses
             w.ignored_keys += ignored_keys
+            w.bad_health += bad_health
             w.rejected.update(rejected)
             w.batches += 1
             w.batch_latency_sum_s += latency_s
@@ -104,7 +106,8 @@ class IngestStats:
             f"{'totals' if total else 'stats'}: {w.received / elapsed:.1f} msg/s, received {w.received}, "
             f"stored {w.stored}, without ts {w.untimed}, duplicates {w.duplicates}, statuses {w.statuses}, "
             f"rejected {rejected}" + (f" ({reasons})" if reasons else "") + ", "
-            f"ignored keys {w.ignored_keys}, batches {w.batches} (avg {avg_batch:.1f} msg, "
+            f"ignored keys {w.ignored_keys}, bad diagnostics {w.bad_health}, "
+            f"batches {w.batches} (avg {avg_batch:.1f} msg, "
             f"latency avg {avg_latency:.1f} ms max {w.batch_latency_max_s * 1000:.1f} ms), "
             f"queue {queue_depth}/{queue_max} (peak {w.queue_peak}), reconnects {w.reconnects}, "
             f"store retries {w.store_retries}"

@@ -1,12 +1,14 @@
 """What the ingest daemon reads and writes in the users-and-nodes database.
 
 The node directory (which nodes exist, their reporting interval), node status
-announcements, and the bounded dead-letter list of rejected messages.
+announcements, each node's latest device-health report, and the bounded dead-letter list
+of rejected messages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, delete, inspect, select, text
@@ -15,9 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from enertrack.db import transaction
 from enertrack.core.energy import DEFAULT_MAX_POWER_W, EnergyParams
-from enertrack.models import REJECTED_KEEP, REJECTED_TEXT_MAX, Node, RejectedMessage
-from enertrack.ingest.batcher import DeadLetter
-from enertrack.ingest.payload import StatusUpdate
+from enertrack.models import REJECTED_KEEP, REJECTED_TEXT_MAX, Node, NodeHealth, RejectedMessage
+from enertrack.ingest.batcher import DeadLetter, HealthReport, merged
+from enertrack.ingest.payload import Health, StatusUpdate
+
+HEALTH_FIELDS = tuple(f.name for f in fields(Health))
+SideRecord = DeadLetter | StatusUpdate | HealthReport
 
 MESSAGE_MAX = 400
 # MySQL/MariaDB errors about the data itself (an emoji in a latin1 column, a value too long...):
@@ -108,16 +113,39 @@ def _apply_status(session: Session, update: StatusUpdate) -> None:
     node.last_status_at = _naive_utc(update.received_at)
 
 
+def _apply_health(session: Session, reports: Mapping[str, HealthReport]) -> None:
+    """Merge the batch's health reports into each node's row: one query for the whole batch."""
+    found = session.execute(
+        select(Node.id, Node.node_id, NodeHealth).outerjoin(NodeHealth, NodeHealth.node_pk == Node.id)
+        .where(Node.node_id.in_(list(reports)))
+    ).all()
+    for pk, node_id, row in found:  # a node deleted since the batch was decoded is not found
+        report = reports[node_id]
+        if row is None:
+            session.add(NodeHealth(node_pk=pk, reported_at=_naive_utc(report.ts),
+                                   **{name: getattr(report.health, name) for name in HEALTH_FIELDS}))
+            continue
+        stored = HealthReport(node_id, int(row.reported_at.replace(tzinfo=UTC).timestamp()),
+                              Health(*(getattr(row, name) for name in HEALTH_FIELDS)))
+        now = merged(stored, report)
+        row.reported_at = _naive_utc(now.ts)
+        for name in HEALTH_FIELDS:
+            setattr(row, name, getattr(now.health, name))
+
+
 def record(
     factory: sessionmaker[Session],
     dead_letters: Sequence[DeadLetter],
     statuses: Sequence[StatusUpdate],
     keep: int = REJECTED_KEEP,
+    health: Mapping[str, HealthReport] | None = None,
 ) -> None:
-    """Store dead letters (pruned to the newest keep) and status updates in one transaction."""
-    if not dead_letters and not statuses:
+    """Store dead letters (pruned to the newest keep), status updates and health reports in one transaction."""
+    if not dead_letters and not statuses and not health:
         return
     with transaction(factory) as session:
+        if health:
+            _apply_health(session, health)
         for letter in dead_letters:
             r = letter.rejection
             session.add(RejectedMessage(
@@ -145,17 +173,21 @@ def record_each(
     dead_letters: Sequence[DeadLetter],
     statuses: Sequence[StatusUpdate],
     keep: int = REJECTED_KEEP,
-) -> list[tuple[DeadLetter | StatusUpdate, SQLAlchemyError]]:
+    health: Mapping[str, HealthReport] | None = None,
+) -> list[tuple[SideRecord, SQLAlchemyError]]:
     """record() one item per transaction, so one the database refuses does not take the rest along.
 
     Returns the items that failed for good, with the error; a transient error is raised.
     """
-    failed: list[tuple[DeadLetter | StatusUpdate, SQLAlchemyError]] = []
-    items: list[tuple[DeadLetter | StatusUpdate, list[DeadLetter], list[StatusUpdate]]] = [
-        *((letter, [letter], []) for letter in dead_letters), *((update, [], [update]) for update in statuses)]
-    for item, letters, updates in items:
+    failed: list[tuple[SideRecord, SQLAlchemyError]] = []
+    items: list[tuple[SideRecord, list[DeadLetter], list[StatusUpdate], dict[str, HealthReport]]] = [
+        *((letter, [letter], [], {}) for letter in dead_letters),
+        *((update, [], [update], {}) for update in statuses),
+        *((report, [], [], {node: report}) for node, report in (health or {}).items()),
+    ]
+    for item, letters, updates, reports in items:
         try:
-            record(factory, letters, updates, keep)
+            record(factory, letters, updates, keep, reports)
         except SQLAlchemyError as exc:
             if is_transient(exc):
                 raise

@@ -11,16 +11,18 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from sqlalchemy import select
 
 from enertrack.core.reading import Reading
 from enertrack.db import make_engine, make_session_factory
 from enertrack.ingest.payload import MAX_PAYLOAD_BYTES, Reason
 from enertrack.ingest.users_db import recent_rejections
-from enertrack.models import Node
+from enertrack.models import Node, NodeHealth
 from enertrack.store.sqlite.store import SQLiteStore
 from tests.ingest_process import IngestProcess, add_node, make_users_db, with_node_refresh
 from tests.mqtt_broker import (
@@ -121,6 +123,33 @@ def test_status_messages_update_the_node(broker: Broker, ingest: IngestProcess) 
     client.disconnect()
     engine.dispose()
     assert ingest.stop() == 0
+
+
+def test_device_health_is_kept_as_the_nodes_latest_and_bad_values_only_counted(
+    broker: Broker, ingest: IngestProcess
+) -> None:
+    ingest.start()
+    now = int(time.time())
+    client = broker.client("n1")
+    publish_all(client, [
+        ("enertrack/n1/telemetry", json.dumps({"ts": now - 3, "p": 10, "fw": "1.4.0", "rssi": -71, "uptime_s": 3600,
+                                                "dropped": 0, "buffered": 0})),
+        ("enertrack/n1/telemetry", json.dumps({"ts": now - 2, "p": 11, "rssi": -64, "uptime_s": 3610,
+                                                "dropped": "lots", "buffered": 2})),
+        ("enertrack/n1/telemetry", json.dumps({"ts": now - 30, "p": 9, "fw": "1.3.9", "rssi": -90})),  # replayed
+    ])
+    client.disconnect()
+    assert ingest.wait_stored(["n1"], 3) == [("n1", now - 30), ("n1", now - 3), ("n1", now - 2)]  # all stored
+    assert ingest.stop() == 0
+    assert "bad diagnostics 1," in totals(ingest) and "ignored keys 0," in totals(ingest)
+    engine = make_engine(ingest.users_url)
+    with make_session_factory(engine)() as session:
+        health = session.scalars(select(NodeHealth).join(Node, Node.id == NodeHealth.node_pk)
+                                 .where(Node.node_id == "n1")).one()
+        kept = (health.fw, health.rssi, health.uptime_s, health.dropped, health.buffered)
+        at = int((health.reported_at - datetime(1970, 1, 1)).total_seconds())
+    engine.dispose()
+    assert kept == ("1.4.0", -64, 3610, 0, 2) and at == now - 2
 
 
 def test_the_daemon_says_why_it_cannot_connect_to_an_untrusted_broker(

@@ -34,7 +34,7 @@ from enertrack.ingest.daemon import Daemon
 from enertrack.ingest.directory import NodeDirectory
 from enertrack.ingest.payload import MAX_PAYLOAD_BYTES, Reason
 from enertrack.ingest.users_db import recent_rejections
-from enertrack.models import Node
+from enertrack.models import Node, NodeHealth
 from enertrack.store.base import StoreRejected, StoreUnavailable, WriteResult
 from enertrack.store.influx.store import InfluxStore
 from tests.fake_influx import Answer, Request, serve
@@ -501,16 +501,18 @@ def test_side_records_wait_in_memory_while_the_users_database_is_away(
         real_record(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(users_db, "record", record_once_away)
-    committer.commit([msg(1, {"ts": 1_749_999_000, "p": 1}), msg(2, b"NaN"), msg(3, b"online", kind="status")])
+    committer.commit([msg(1, {"ts": 1_749_999_000, "p": 1, "rssi": -50}), msg(2, b"NaN"),
+                      msg(3, b"online", kind="status")])
     assert [r.ts for r in store.batches[0]] == [1_749_999_000]
     assert [mid for mid, *_ in ack.acks] == [1, 2, 3]  # readings stored and every message acked
-    assert "users database unavailable" in caplog.text and "1 dead letters and 1 statuses kept" in caplog.text
+    assert "users database unavailable" in caplog.text and "1 dead letters, 1 statuses and 1 health reports kept" in caplog.text
     sessions = make_session_factory(engine)
     assert recent_rejections(sessions) == []
     committer.commit([msg(4, {"ts": 1_749_999_001, "p": 2})])  # the database is back
     assert [r.reason for r in recent_rejections(sessions)] == ["bad_json"]
     with sessions() as session:
         assert session.scalars(select(Node.last_status).where(Node.node_id == "n1")).one() == "online"
+        assert session.scalars(select(NodeHealth.rssi)).all() == [-50]
     engine.dispose()
 
 
@@ -522,10 +524,11 @@ def test_a_side_record_the_database_refuses_for_good_is_dropped_and_the_rest_rec
     committer, ack, engine = make_committer(url, store)
     real_record = users_db.record
 
-    def refuse_one_excerpt(factory: object, letters: list[DeadLetter], statuses: list[object], keep: int = 1000) -> None:
+    def refuse_one_excerpt(factory: object, letters: list[DeadLetter], statuses: list[object], keep: int = 1000,
+                           health: object = None) -> None:
         if any("refuse-me" in d.rejection.excerpt for d in letters):
             raise operational(1366, "Incorrect string value: '\\xE4\\xB8\\xAD' for column `excerpt`")
-        real_record(factory, letters, statuses, keep)  # type: ignore[arg-type]
+        real_record(factory, letters, statuses, keep, health)  # type: ignore[arg-type]
 
     monkeypatch.setattr(users_db, "record", refuse_one_excerpt)
     committer.commit([msg(1, {"ts": 1_749_999_000, "p": 1}), msg(2, b'"refuse-me"'), msg(3, b"[1]")])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from enertrack.core.energy import EnergyParams
 from enertrack.db import make_engine, make_session_factory
-from enertrack.ingest.batcher import DeadLetter
-from enertrack.ingest.payload import Reason, Rejection, StatusUpdate
+from enertrack.ingest.batcher import DeadLetter, HealthReport
+from enertrack.ingest.payload import Health, Reason, Rejection, StatusUpdate
 from enertrack.ingest.users_db import (
     bmp_only,
     current_revision,
@@ -63,6 +64,41 @@ def test_status_updates_and_a_repeated_retained_status_keeps_its_time(tmp_path: 
     record(sessions, [], [StatusUpdate("n1", "online", T0 + 200, retained=True),
                           StatusUpdate("gone", "online", T0 + 200)])
     assert node().last_status == "online" and (node().last_status_at - first).total_seconds() == 200
+    engine.dispose()
+
+
+def test_each_nodes_latest_health_is_kept_value_by_value_and_goes_with_the_node(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from enertrack.models import NodeHealth, User
+
+    url = f"sqlite:///{tmp_path / 'u.sqlite3'}"
+    make_users_db(url, ["n1", "n2"])
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    t0 = int(T0)
+
+    def kept() -> dict[str, tuple[int, Health]]:
+        with sessions() as session:
+            rows = session.execute(select(Node.node_id, NodeHealth).join(NodeHealth, NodeHealth.node_pk == Node.id))
+            return {node_id: (int((h.reported_at - datetime(1970, 1, 1)).total_seconds()),  # naive UTC
+                              Health(h.fw, h.rssi, h.uptime_s, h.dropped, h.buffered)) for node_id, h in rows}
+
+    record(sessions, [], [], health={"n1": HealthReport("n1", t0, Health("1.0", -70, 100, 0, 5)),
+                                     "gone": HealthReport("gone", t0, Health(rssi=-1))})
+    assert kept() == {"n1": (t0, Health("1.0", -70, 100, 0, 5))}
+    record(sessions, [], [], health={"n1": HealthReport("n1", t0 + 60, Health(rssi=-60, uptime_s=160)),
+                                     "n2": HealthReport("n2", t0 + 5, Health(fw="2.0"))})
+    assert kept() == {"n1": (t0 + 60, Health("1.0", -60, 160, 0, 5)), "n2": (t0 + 5, Health(fw="2.0"))}
+    # A replayed backlog (older readings) fills only what is missing, never a newer value.
+    record(sessions, [], [], health={"n1": HealthReport("n1", t0 - 600, Health("0.9", -90, 10, 3, 0))})
+    assert kept()["n1"] == (t0 + 60, Health("1.0", -60, 160, 0, 5))
+    # Deleting a node deletes its health; a node created again under that id starts without it.
+    with sessions.begin() as session:
+        session.delete(session.scalars(select(Node).where(Node.node_id == "n2")).one())
+    with sessions.begin() as session:
+        session.add(Node(node_id="n2", owner=session.scalars(select(User)).first()))
+    assert set(kept()) == {"n1"}
     engine.dispose()
 
 

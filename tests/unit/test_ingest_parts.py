@@ -13,12 +13,12 @@ import pytest
 from enertrack.config import load_settings
 from enertrack.core.energy import EnergyParams
 from enertrack.core.reading import Reading
-from enertrack.ingest.batcher import Batcher, Inbound, ackable, plan_batch
+from enertrack.ingest.batcher import Batcher, HealthReport, Inbound, ackable, plan_batch
 from enertrack.ingest.daemon import batch_limit, config_warnings, reconnect_delay_s
 from enertrack.ingest.directory import NodeDirectory
 from enertrack.ingest.handover import Handover
 from enertrack.ingest.isolate import write_isolating
-from enertrack.ingest.payload import Reason
+from enertrack.ingest.payload import Health, Reason
 from enertrack.ingest.stats import IngestStats, Throttle
 from enertrack.store.base import StoreRejected, StoreUnavailable, WriteResult
 
@@ -73,7 +73,7 @@ def test_only_mids_of_the_current_connection_are_acked() -> None:
 def test_plan_keeps_the_first_of_a_repeated_node_and_ts_and_sorts_outcomes() -> None:
     known = {"n1"}.__contains__
     plan = plan_batch([
-        msg(1, {"ts": 1_749_999_000, "p": 1, "rssi": -50}),
+        msg(1, {"ts": 1_749_999_000, "p": 1, "temp_c": 31}),
         msg(2, {"ts": 1_749_999_000, "p": 2}),
         msg(3, b"online", kind="status"),
         msg(4, {"p": 1}, node="ghost"),
@@ -84,6 +84,25 @@ def test_plan_keeps_the_first_of_a_repeated_node_and_ts_and_sorts_outcomes() -> 
     assert [s.status for s in plan.statuses] == ["online"]
     assert [(d.rejection.reason, d.topic) for d in plan.dead_letters] == [
         (Reason.UNKNOWN_NODE, "enertrack/ghost/telemetry"), (Reason.NOT_OBJECT, "enertrack/n1/telemetry")]
+
+
+def test_a_batch_keeps_each_nodes_newest_health_value_by_value_and_counts_the_bad_ones() -> None:
+    known = {"n1", "n2"}.__contains__
+    plan = plan_batch([
+        msg(1, {"ts": 1_749_999_010, "p": 1, "fw": "1.0.0", "rssi": -70, "uptime_s": 100, "buffered": 3}),
+        msg(2, {"ts": 1_749_999_020, "p": 1, "rssi": -60, "uptime_s": 110, "buffered": "many"}),
+        msg(3, {"ts": 1_749_999_000, "p": 1, "rssi": -99, "dropped": 7}),  # older: a replayed backlog
+        msg(4, {"ts": 1_749_999_000, "p": 1, "fw": "2.0.0", "rssi": 5}, node="n2"),
+        msg(5, {"ts": 1_749_999_005, "p": 1}, node="n2"),
+        msg(6, {"p": 1, "rssi": -1, "fw": "x" * 33}, node="ghost"),  # rejected: nothing of it kept
+    ], "enertrack", known)
+    assert len(plan.readings) == 5 and plan.bad_health == 2  # "many" and rssi 5; not the ghost's
+    assert plan.health == {
+        # rssi, uptime_s from the newest reading; fw and buffered from the first (the newest to carry
+        # them); dropped only from the older one: an older value never replaces a newer one.
+        "n1": HealthReport("n1", 1_749_999_020, Health(fw="1.0.0", rssi=-60, uptime_s=110, dropped=7, buffered=3)),
+        "n2": HealthReport("n2", 1_749_999_000, Health(fw="2.0.0")),
+    }
 
 
 # ---- the hand-over between the network thread and the writer --------------------------------
@@ -165,14 +184,14 @@ def test_stats_line_reports_rates_reasons_latency_queue_and_starts_a_new_window(
     stats = IngestStats(NOW)
     stats.received(120)
     stats.committed(stored=100, duplicates=5, statuses=1, ignored_keys=2,
-                    rejected=Counter({"bad_json": 10, "unknown_node": 4}), latency_s=0.010, untimed=3)
+                    rejected=Counter({"bad_json": 10, "unknown_node": 4}), latency_s=0.010, untimed=3, bad_health=6)
     stats.committed(stored=0, duplicates=0, statuses=0, ignored_keys=0, rejected=Counter(), latency_s=0.030)
     stats.reconnected()
     stats.queue_depth(40)
     stats.queue_depth(12)
     line = stats.line(NOW + 60, 7, 10_000)
     assert line == ("stats: 2.0 msg/s, received 120, stored 100, without ts 3, duplicates 5, statuses 1, rejected 14 "
-                    "(bad_json 10, unknown_node 4), ignored keys 2, batches 2 (avg 60.0 msg, latency avg "
+                    "(bad_json 10, unknown_node 4), ignored keys 2, bad diagnostics 6, batches 2 (avg 60.0 msg, latency avg "
                     "20.0 ms max 30.0 ms), queue 7/10000 (peak 40), reconnects 1, store retries 0")
     assert stats.line(NOW + 120, 0, 10_000).startswith("stats: 0.0 msg/s, received 0, stored 0")
     assert "received 120, stored 100" in stats.line(NOW + 120, 0, 10_000, total=True)

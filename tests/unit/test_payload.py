@@ -14,6 +14,7 @@ from enertrack.ingest.payload import (
     EXCERPT_CHARS,
     MAX_PAYLOAD_BYTES,
     Accepted,
+    Health,
     Reason,
     Rejection,
     StatusUpdate,
@@ -62,7 +63,9 @@ ACCEPTED: list[tuple[str, str, Reading]] = [
      Reading("meter-1", NOW_S, voltage=0.0, current=200.0, power=50000.0, power_factor=-1.0, frequency=40.0)),
     ("null field is not measured", '{"v": null, "p": 5}', Reading("meter-1", NOW_S, power=5.0)),
     ("node id in the payload is ignored", '{"node_id": "someone-else", "p": 5}', Reading("meter-1", NOW_S, power=5.0)),
-    ("unknown keys are ignored", '{"p": 5, "rssi": -60, "fw": "1.2"}', Reading("meter-1", NOW_S, power=5.0)),
+    ("unknown keys are ignored", '{"p": 5, "temp_c": 31, "wifi": "home"}', Reading("meter-1", NOW_S, power=5.0)),
+    ("device-health keys are not magnitudes", '{"p": 5, "rssi": -60, "fw": "1.2", "uptime_s": 9, "dropped": 0, '
+     '"buffered": 1}', Reading("meter-1", NOW_S, power=5.0)),
     ("whitespace and a BOM-free UTF-8 body", ' \n{ "p" : 5 }\n ', Reading("meter-1", NOW_S, power=5.0)),
 ]
 
@@ -75,9 +78,50 @@ def test_accepted(case: str, payload: str, expected: Reading) -> None:
 
 
 def test_unknown_keys_are_reported_but_not_the_deliberately_ignored_ones() -> None:
-    outcome = run('{"p": 5, "rssi": -60, "node_id": "x", "ts": null, "fw": "1"}')
+    outcome = run('{"p": 5, "temp_c": 31, "node_id": "x", "ts": null, "wifi": "home", "rssi": -60}')
     assert isinstance(outcome, Accepted)
-    assert outcome.ignored_keys == ("rssi", "fw")
+    assert outcome.ignored_keys == ("temp_c", "wifi")
+
+
+HEALTH: list[tuple[str, str, Health | None, tuple[str, ...]]] = [
+    ("all five", '"fw": "1.4.0-rc1", "rssi": -67, "uptime_s": 86400, "dropped": 12, "buffered": 240',
+     Health("1.4.0-rc1", -67, 86400, 12, 240), ()),
+    ("none", '"temp_c": 31', None, ()),
+    ("some", '"rssi": -40', Health(rssi=-40), ()),
+    ("null is not reported, not bad", '"fw": null, "rssi": null, "uptime_s": 5', Health(uptime_s=5), ()),
+    ("bounds inclusive", '"fw": "' + "x" * 32 + '", "rssi": -127, "uptime_s": 0, "dropped": 2147483647, "buffered": 0',
+     Health("x" * 32, -127, 0, 2147483647, 0), ()),
+    ("rssi 0 dBm is kept", '"rssi": 0', Health(rssi=0), ()),
+    ("fw too long", '"fw": "' + "x" * 33 + '", "rssi": -50', Health(rssi=-50), ("fw",)),
+    ("fw empty", '"fw": "", "rssi": -50', Health(rssi=-50), ("fw",)),
+    ("fw not text", '"fw": 14, "rssi": -50', Health(rssi=-50), ("fw",)),
+    ("fw with a control character", '"fw": "1.0\\u001b[2J", "rssi": -50', Health(rssi=-50), ("fw",)),
+    ("rssi positive", '"rssi": 31, "uptime_s": 5', Health(uptime_s=5), ("rssi",)),
+    ("rssi below -127", '"rssi": -128', None, ("rssi",)),
+    ("rssi a float", '"rssi": -60.5', None, ("rssi",)),
+    ("uptime negative", '"uptime_s": -1', None, ("uptime_s",)),
+    ("uptime beyond 32 bits", '"uptime_s": 2147483648', None, ("uptime_s",)),
+    ("dropped a string", '"dropped": "3"', None, ("dropped",)),
+    ("buffered a boolean", '"buffered": true', None, ("buffered",)),
+    ("buffered a list", '"buffered": [1]', None, ("buffered",)),
+    ("every one bad", '"fw": [], "rssi": "x", "uptime_s": 1.5, "dropped": -3, "buffered": {}', None,
+     ("fw", "rssi", "uptime_s", "dropped", "buffered")),
+]
+
+
+@pytest.mark.parametrize(("case", "keys", "health", "bad"), HEALTH, ids=[c[0] for c in HEALTH])
+def test_device_health_keys_are_kept_and_bad_values_dropped_without_touching_the_reading(
+    case: str, keys: str, health: Health | None, bad: tuple[str, ...]
+) -> None:
+    outcome = run(f'{{"ts": 1749999000, "v": 230.5, "p": 5, {keys}}}')
+    assert isinstance(outcome, Accepted), outcome  # a bad diagnostic never rejects the reading
+    assert outcome.reading == Reading("meter-1", 1_749_999_000, voltage=230.5, power=5.0)
+    assert (outcome.health, outcome.bad_health, outcome.ignored_keys) == (health, bad, ("temp_c",) if "temp_c" in keys else ())
+
+
+def test_a_payload_with_only_device_health_carries_no_measurement() -> None:
+    outcome = run('{"fw": "1.0", "rssi": -60}')
+    assert isinstance(outcome, Rejection) and outcome.reason == Reason.EMPTY
 
 
 def test_every_magnitude_in_the_table_is_accepted_by_name_and_alias() -> None:
