@@ -25,9 +25,11 @@ from enertrack.web.services.node_dashboard import (
     preset_range,
     resolve_range,
 )
+from enertrack.web.services.node_health import node_health
 from enertrack.web.services.nodes import NodeNotFound, NodeView, node_rejections, owned
 from enertrack.web.ui import charts, ids, plot_theme
 from enertrack.web.ui.forms import date_range
+from enertrack.web.ui.health import health_card
 from enertrack.web.ui.live import LiveState
 from enertrack.web.ui.node_board import counted, download_url, draw_board, labels, live_patches, live_state, stats_view
 from enertrack.web.ui.rejections import rejections_view
@@ -51,6 +53,7 @@ DOWNLOAD = "node-download"
 CHART = {name: f"node-chart-{name}" for name in NAMES}
 STATS = {name: f"node-stats-{name}" for name in NAMES}
 REJECTIONS = "node-rejections"
+HEALTH = "node-health"
 REJECTIONS_SHOWN = 20
 TICK_MS = 5000
 PRESET_LABELS = (("1h", N_("1 hour")), ("24h", N_("24 hours")), ("7d", N_("7 days")), ("30d", N_("30 days")),
@@ -134,6 +137,7 @@ def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
                     ),
                     dbc.Alert(id=MESSAGE, color="warning", is_open=False),
                     dbc.Row([_chart_card(m, _, lang) for m in MAGNITUDES], class_name="g-3"),
+                    html.Div(id=HEALTH, className="mt-4"),
                     html.Div(id=REJECTIONS, className="mt-4"),
                 ],
                 id=FRAME,
@@ -333,3 +337,15 @@ def rejections(node_id: Any) -> Any:
     except NodeNotFound:
         return None
     return rejections_view(rows, user_timezone(), _)
+
+
+@callback(Output(HEALTH, "children"), Input(NODE, "data"))
+def health(node_id: Any) -> Any:
+    """The user's node's latest device health (nothing for anyone else's), as the page opens."""
+    lang = user_lang()
+    try:
+        with services().read() as db:
+            view = node_health(db, user_id(), node_id)
+    except NodeNotFound:
+        return None
+    return health_card(view, user_timezone(), lang, translator(lang))

@@ -434,6 +434,45 @@ def test_another_users_rejections_stay_hidden(app: Flask, client: FlaskClient, d
     assert result["node-rejections"]["children"] is None
 
 
+def test_the_node_page_shows_the_devices_latest_health_in_the_users_language(
+    seeded: Seeded, dash: DashClient, app: Flask
+) -> None:
+    from enertrack.ingest.batcher import HealthReport
+    from enertrack.ingest.payload import Health
+    from enertrack.ingest.users_db import record
+
+    def card() -> str:
+        return json.dumps(response(dash.call("node-health.children", ["n1"]))["node-health"]["children"],
+                          ensure_ascii=False)
+
+    assert "has not reported its device health yet" in card()
+    at = seeded.base - 90
+    record(app.extensions["enertrack"].sessions, [], [], health={
+        "n1": HealthReport("n1", at, Health(fw="1.4.0", rssi=-67, uptime_s=3 * 86400 + 4 * 3600, dropped=1234)),
+    })
+    english = card()
+    for shown in ("Device health", "1.4.0", "-67 dBm", "3 d 4 h", "1,234", f"Reported {local(at)}"):
+        assert shown in english, shown
+    assert by_class(json.loads(english), "node-health-value")[-1] == "—"  # buffered: never reported
+    set_language(app, "ana", "es")
+    spanish = card()
+    assert "Estado del dispositivo" in spanish and "1.234" in spanish and "Señal wifi" in spanish
+    assert response(dash.call("node-health.children", ["n2-missing"]))["node-health"]["children"] is None
+
+
+def test_another_users_device_health_stays_hidden(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    from enertrack.ingest.batcher import HealthReport
+    from enertrack.ingest.payload import Health
+    from enertrack.ingest.users_db import record
+
+    Seeded(app)
+    record(app.extensions["enertrack"].sessions, [], [],
+           health={"n1": HealthReport("n1", int(time.time()), Health(fw="secret-fw"))})
+    create_user(app, "bob")
+    login(client, dash, "bob")
+    assert response(dash.call("node-health.children", ["n1"]))["node-health"]["children"] is None
+
+
 # -- numbers in the user's language --------------------------------------------------------------
 
 def set_language(app: Flask, username: str, language: str) -> None:
