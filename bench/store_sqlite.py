@@ -30,10 +30,10 @@ sys.path.insert(
     0, str(Path(__file__).resolve().parents[1])
 )  # this checkout's enertrack, not an installed one
 
-from enertrack.core.energy import EnergyParams
-from enertrack.store.sqlite.store import SQLiteStore
 from enertrack.core.columns import ReadingColumns
+from enertrack.core.energy import EnergyParams
 from enertrack.core.reading import Reading
+from enertrack.store.sqlite.store import SQLiteStore
 
 DAY = 86_400
 START = 1_735_689_600  # 2025-01-01T00:00:00Z

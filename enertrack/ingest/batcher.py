@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
+from enertrack.core.reading import Reading
 from enertrack.ingest.arrival import ArrivalSeconds
 from enertrack.ingest.payload import (
     Accepted,
@@ -19,7 +20,6 @@ from enertrack.ingest.payload import (
     parse_topic,
     store_refused,
 )
-from enertrack.core.reading import Reading
 
 IDLE_CLOSE_S = 0.02  # a pause this long in the stream closes a non-empty batch early
 

@@ -234,7 +234,7 @@ class Committer:
             more = f" (+{held} more since the last line)" if held else ""
             log.error("the users database refused a %s of node %s, dropped (the readings are stored "
                       "and acknowledged): %s%s", what, printable(node or "-", 70),
-                      printable(str(error.orig or error), 300), more)
+                      printable(str(getattr(error, "orig", None) or error), 300), more)
 
     def _keep_unrecorded(self, letters: list[DeadLetter], statuses: list[StatusUpdate],
                          health: dict[str, HealthReport], error: Exception) -> None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from enertrack.store.base import StoreRejected, WriteResult
 from enertrack.core.reading import Reading
+from enertrack.store.base import StoreRejected, WriteResult
 
 
 @dataclass(frozen=True, slots=True)

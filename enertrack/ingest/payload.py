@@ -15,8 +15,8 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from enertrack.core.magnitudes import BY_ALIAS, BY_NAME, MAGNITUDES, Magnitude
-from enertrack.models import FW_MAX, NODE_ID_MAX, NODE_ID_RE, NODE_STATUSES
 from enertrack.core.reading import Reading
+from enertrack.models import FW_MAX, NODE_ID_MAX, NODE_ID_RE, NODE_STATUSES
 
 MAX_PAYLOAD_BYTES = 4096  # the broker template's message_size_limit says the same
 EXCERPT_CHARS = 200

@@ -15,11 +15,11 @@ from sqlalchemy import Engine, delete, inspect, select, text
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from enertrack.db import transaction
 from enertrack.core.energy import DEFAULT_MAX_POWER_W, EnergyParams
-from enertrack.models import REJECTED_KEEP, REJECTED_TEXT_MAX, Node, NodeHealth, RejectedMessage
+from enertrack.db import transaction
 from enertrack.ingest.batcher import DeadLetter, HealthReport, merged
 from enertrack.ingest.payload import Health, StatusUpdate
+from enertrack.models import REJECTED_KEEP, REJECTED_TEXT_MAX, Node, NodeHealth, RejectedMessage
 
 HEALTH_FIELDS = tuple(f.name for f in fields(Health))
 SideRecord = DeadLetter | StatusUpdate | HealthReport

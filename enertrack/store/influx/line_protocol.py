@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from enertrack.core.energy import EnergyParams
 from enertrack.core.magnitudes import NAMES
+from enertrack.core.reading import Reading
 from enertrack.store.base import StoreRejected
 from enertrack.store.influx.ledger import LEDGER_FIELD, LEDGER_MEASUREMENT, LedgerPoint
-from enertrack.core.reading import Reading
 
 MEASUREMENT = "energy"
 TAG_KEY = "node_id"
