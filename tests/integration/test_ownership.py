@@ -19,8 +19,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from enertrack.core.reading import Reading
-from enertrack.ingest.batcher import DeadLetter
-from enertrack.ingest.payload import Reason, Rejection
+from enertrack.ingest.batcher import DeadLetter, HealthReport
+from enertrack.ingest.payload import Health, Reason, Rejection
 from enertrack.ingest.users_db import record
 from enertrack.web.services import nodes
 from tests.conftest import create_user, login
@@ -39,12 +39,13 @@ def spellings(value: float, decimals: int) -> set[str]:
 
 
 class Owner:
-    """A user with one node, readings with unusual values, and a dead letter: all of it marked."""
+    """A user with one node, readings with unusual values, a dead letter and a health report: all of it marked."""
 
     def __init__(self, app: Flask, name: str, node_id: str, voltage: float, power: float) -> None:
         self.name, self.node_id = name, node_id
         # The node id counts too: a page only names a node it agreed to show (never in a refusal).
-        self.marks = {f"DESC-{name.upper()}", f"LOC-{name.upper()}", f"DEAD-LETTER-{name.upper()}", node_id}
+        self.marks = {f"DESC-{name.upper()}", f"LOC-{name.upper()}", f"DEAD-LETTER-{name.upper()}", f"FW-{name.upper()}",
+                      node_id}
         self.numbers = spellings(voltage, 1) | spellings(power, 0)
         services = app.extensions["enertrack"]
         uid = create_user(app, name)
@@ -57,7 +58,8 @@ class Owner:
                               for i in range(3 * 1440)])
         record(services.sessions, [DeadLetter(Rejection(Reason.OUT_OF_RANGE, f"DEAD-LETTER-{name.upper()}",
                                                         node_id, "{}"), f"enertrack/{node_id}/telemetry",
-                                              time.time())], [])
+                                              time.time())], [],
+               health={node_id: HealthReport(node_id, now, Health(fw=f"FW-{name.upper()}"))})
 
     def shown_in(self, text: str) -> set[str]:
         """The marks and numbers of this owner that appear in text."""
@@ -70,6 +72,7 @@ class Owner:
 # node n. Values are keyed by "component-id.property"; pattern inputs by their "type".
 READS: dict[str, dict[str, Any]] = {
     "node-rejections.children": {"node-store.data": "{n}"},
+    "node-health.children": {"node-store.data": "{n}"},
     "node-missing.children": {"node-store.data": "{n}", "node-preset.value": "24h", "theme-resolved.data": "light"},
     "analysis-chart.figure": {"analysis-period.value": "day", "analysis-range.start_date": START,
                               "analysis-range.end_date": END, "analysis-nodes.value": ["{n}"],
