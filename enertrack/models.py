@@ -128,7 +128,7 @@ class NodeHealth(Base):
     # One row per node, keyed by the node's row (not its id text): a node deleted and created
     # again under the same id starts without the old device's health.
     node_pk: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True)
-    reported_at: Mapped[datetime] = mapped_column(DateTime)  # ts of the newest reading that carried any
+    reported_at: Mapped[datetime] = mapped_column(DateTime)  # when the last message carrying any arrived
     fw: Mapped[str | None] = mapped_column(String(FW_MAX), default=None)
     rssi: Mapped[int | None] = mapped_column(Integer, default=None)
     uptime_s: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -41,10 +41,14 @@ class Inbound(NamedTuple):
 
 
 class HealthReport(NamedTuple):
-    """A node's diagnostics and the ts of the newest reading that carried any of them."""
+    """A node's diagnostics and when the last message carrying any of them arrived (epoch second).
+
+    The node measures them when it sends (docs/payload.md): the last message received is the
+    freshest, whatever the ts of its reading (a replayed backlog carries current values).
+    """
 
     node_id: str
-    ts: int
+    received_at: int
     health: Health
 
 
@@ -69,7 +73,7 @@ class Plan:
     duplicates_in_batch: int = 0  # repeated (node, ts) in this batch, then also those already stored
     stored: int = 0  # new readings the store took
     untimed: int = 0  # readings sent without ts, stamped by telemetry.arrival
-    health: dict[str, HealthReport] = field(default_factory=dict)  # per node, the newest of the batch
+    health: dict[str, HealthReport] = field(default_factory=dict)  # per node, the batch's latest
     bad_health: int = 0  # diagnostic values that were not valid, dropped
 
 
@@ -113,7 +117,7 @@ def plan_batch(
             plan.sources.append(message)
             plan.bad_health += len(outcome.bad_health)
             if outcome.health is not None:
-                keep_newest(plan.health, HealthReport(reading.node_id, reading.ts, outcome.health))
+                keep_latest(plan.health, HealthReport(reading.node_id, int(message.received_at), outcome.health))
         elif isinstance(outcome, StatusUpdate):
             plan.statuses.append(outcome)
         else:
@@ -121,17 +125,16 @@ def plan_batch(
     return plan
 
 
-def keep_newest(latest: dict[str, HealthReport], report: HealthReport) -> None:
-    """Merge report into latest: each value stays the one of the newest reading that carried it."""
+def keep_latest(latest: dict[str, HealthReport], report: HealthReport) -> None:
+    """Add report, received after everything in latest, to latest (one per node)."""
     found = latest.get(report.node_id)
     latest[report.node_id] = report if found is None else merged(found, report)
 
 
-def merged(old: HealthReport, new: HealthReport) -> HealthReport:
-    """Two reports of one node as one; an older one (a replayed backlog) only fills what the newer lacks."""
-    if new.ts >= old.ts:
-        return HealthReport(new.node_id, new.ts, old.health.updated(new.health))
-    return HealthReport(old.node_id, old.ts, new.health.updated(old.health))
+def merged(earlier: HealthReport, later: HealthReport) -> HealthReport:
+    """Two reports of one node as one: the later one's values, the earlier one's where it has none."""
+    return HealthReport(later.node_id, max(earlier.received_at, later.received_at),
+                        earlier.health.updated(later.health))
 
 
 def _stamped(reading: Reading, arrivals: ArrivalSeconds, received_at: float, taken: set[tuple[str, int]]) -> Reading:

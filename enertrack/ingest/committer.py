@@ -23,7 +23,7 @@ from enertrack.ingest.batcher import (
     HealthReport,
     Inbound,
     Plan,
-    keep_newest,
+    keep_latest,
     node_ids_in,
     plan_batch,
     refuse,
@@ -206,7 +206,7 @@ class Committer:
         health = self._unrecorded_health
         for report in plan.health.values():
             if report.node_id in health or len(health) < UNRECORDED_HEALTH_MAX:
-                keep_newest(health, report)
+                keep_latest(health, report)
         self._unrecorded_letters, self._unrecorded_statuses, self._unrecorded_health = [], [], {}
         if not letters and not statuses and not health:
             return

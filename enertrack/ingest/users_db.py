@@ -122,13 +122,13 @@ def _apply_health(session: Session, reports: Mapping[str, HealthReport]) -> None
     for pk, node_id, row in found:  # a node deleted since the batch was decoded is not found
         report = reports[node_id]
         if row is None:
-            session.add(NodeHealth(node_pk=pk, reported_at=_naive_utc(report.ts),
+            session.add(NodeHealth(node_pk=pk, reported_at=_naive_utc(report.received_at),
                                    **{name: getattr(report.health, name) for name in HEALTH_FIELDS}))
             continue
         stored = HealthReport(node_id, int(row.reported_at.replace(tzinfo=UTC).timestamp()),
                               Health(*(getattr(row, name) for name in HEALTH_FIELDS)))
-        now = merged(stored, report)
-        row.reported_at = _naive_utc(now.ts)
+        now = merged(stored, report)  # the batch arrived after what is stored
+        row.reported_at = _naive_utc(now.received_at)
         for name in HEALTH_FIELDS:
             setattr(row, name, getattr(now.health, name))
 

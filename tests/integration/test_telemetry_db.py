@@ -90,9 +90,9 @@ def test_each_nodes_latest_health_is_kept_value_by_value_and_goes_with_the_node(
     record(sessions, [], [], health={"n1": HealthReport("n1", t0 + 60, Health(rssi=-60, uptime_s=160)),
                                      "n2": HealthReport("n2", t0 + 5, Health(fw="2.0"))})
     assert kept() == {"n1": (t0 + 60, Health("1.0", -60, 160, 0, 5)), "n2": (t0 + 5, Health(fw="2.0"))}
-    # A replayed backlog (older readings) fills only what is missing, never a newer value.
-    record(sessions, [], [], health={"n1": HealthReport("n1", t0 - 600, Health("0.9", -90, 10, 3, 0))})
-    assert kept()["n1"] == (t0 + 60, Health("1.0", -60, 160, 0, 5))
+    # A later batch wins value by value (the node measures its health when it sends).
+    record(sessions, [], [], health={"n1": HealthReport("n1", t0 + 120, Health(fw="1.1", dropped=3))})
+    assert kept()["n1"] == (t0 + 120, Health("1.1", -60, 160, 3, 5))
     # Deleting a node deletes its health; a node created again under that id starts without it.
     with sessions.begin() as session:
         session.delete(session.scalars(select(Node).where(Node.node_id == "n2")).one())

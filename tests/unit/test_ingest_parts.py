@@ -86,22 +86,22 @@ def test_plan_keeps_the_first_of_a_repeated_node_and_ts_and_sorts_outcomes() -> 
         (Reason.UNKNOWN_NODE, "enertrack/ghost/telemetry"), (Reason.NOT_OBJECT, "enertrack/n1/telemetry")]
 
 
-def test_a_batch_keeps_each_nodes_newest_health_value_by_value_and_counts_the_bad_ones() -> None:
+def test_a_batch_keeps_each_nodes_latest_health_value_by_value_and_counts_the_bad_ones() -> None:
+    # The node measures its health when it sends: the last message received wins, whatever its ts.
     known = {"n1", "n2"}.__contains__
     plan = plan_batch([
         msg(1, {"ts": 1_749_999_010, "p": 1, "fw": "1.0.0", "rssi": -70, "uptime_s": 100, "buffered": 3}),
         msg(2, {"ts": 1_749_999_020, "p": 1, "rssi": -60, "uptime_s": 110, "buffered": "many"}),
-        msg(3, {"ts": 1_749_999_000, "p": 1, "rssi": -99, "dropped": 7}),  # older: a replayed backlog
+        msg(3, {"ts": 1_749_999_000, "p": 1, "rssi": -99, "dropped": 7}),  # a replayed reading, sent last
         msg(4, {"ts": 1_749_999_000, "p": 1, "fw": "2.0.0", "rssi": 5}, node="n2"),
         msg(5, {"ts": 1_749_999_005, "p": 1}, node="n2"),
         msg(6, {"p": 1, "rssi": -1, "fw": "x" * 33}, node="ghost"),  # rejected: nothing of it kept
     ], "enertrack", known)
     assert len(plan.readings) == 5 and plan.bad_health == 2  # "many" and rssi 5; not the ghost's
     assert plan.health == {
-        # rssi, uptime_s from the newest reading; fw and buffered from the first (the newest to carry
-        # them); dropped only from the older one: an older value never replaces a newer one.
-        "n1": HealthReport("n1", 1_749_999_020, Health(fw="1.0.0", rssi=-60, uptime_s=110, dropped=7, buffered=3)),
-        "n2": HealthReport("n2", 1_749_999_000, Health(fw="2.0.0")),
+        # Each value from the last message carrying it; buffered from the first (the second's was bad).
+        "n1": HealthReport("n1", int(NOW), Health(fw="1.0.0", rssi=-99, uptime_s=110, dropped=7, buffered=3)),
+        "n2": HealthReport("n2", int(NOW), Health(fw="2.0.0")),
     }
 
 

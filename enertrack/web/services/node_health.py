@@ -17,7 +17,7 @@ from enertrack.web.services.nodes import owned
 class HealthView:
     """What the node page shows; None where the node never reported a value."""
 
-    reported_at: int  # epoch second of the newest reading that carried any of them
+    reported_at: int  # epoch second the last message carrying any of them arrived
     fw: str | None
     rssi: int | None
     uptime_s: int | None
