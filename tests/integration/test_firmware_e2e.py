@@ -14,13 +14,16 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from sqlalchemy import select
 
 from enertrack.core.magnitudes import NAMES
+from enertrack.db import make_engine, make_session_factory
+from enertrack.models import Node, NodeHealth
 from enertrack.store.sqlite.store import SQLiteStore
 from tests.ingest_process import IngestProcess, make_users_db
 from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, ROOT, Broker, broker_fixture, make_pki
@@ -242,8 +245,28 @@ def test_a_full_buffer_drops_the_oldest_and_publishes_the_dropped_count(
         assert after and all(p["dropped"] == dropped for p in after), after
         assert all(p["dropped"] == 0 for p in watch.payloads if p["ts"] // 1000 < missing[0])  # type: ignore[operator]
         assert {"fw", "uptime_s", "buffered"} <= set(after[-1]) and "rssi" not in after[-1]  # no radio on a PC
+        # ...and the daemon kept it as the node's device health, which the node page shows.
+        health = wait_for_health(ingest, lambda row: row.dropped == dropped)
+        assert (health.fw, health.dropped, health.rssi) == (after[-1]["fw"], dropped, None)
     finally:
         watch.close()
+
+
+def wait_for_health(ingest: IngestProcess, ready: Callable[[NodeHealth], bool], timeout: float = 20.0) -> NodeHealth:
+    """The node's device-health row once ready(row) holds (the daemon records it after storing the batch)."""
+    engine = make_engine(ingest.users_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            with make_session_factory(engine)() as session:
+                row = session.scalars(select(NodeHealth).join(Node, Node.id == NodeHealth.node_pk)
+                                      .where(Node.node_id == NODE)).one_or_none()
+            if row is not None and ready(row):
+                return row
+            assert time.monotonic() < deadline, f"device health not recorded as expected: {row and vars(row)}"
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
 
 
 def test_readings_taken_before_the_clock_is_set_keep_the_time_they_were_taken(
