@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from enertrack.cli.certs import certs
 from enertrack.cli.common import EnerTrackGroup
 from enertrack.cli.demo import demo
 from enertrack.cli.export import export_energy, export_readings
@@ -21,7 +22,7 @@ def main() -> None:
     """EnerTrack: energy monitoring for ESP32 smart meters."""
 
 
-for command in (serve, demo, db, user, node, ingest, simulate, export_energy, export_readings, influx):
+for command in (serve, demo, db, user, node, ingest, simulate, export_energy, export_readings, influx, certs):
     main.add_command(command)
 
 
