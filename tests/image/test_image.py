@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 from dotenv import dotenv_values
@@ -70,6 +71,9 @@ def test_default_command_serves_the_app_as_a_non_root_user(image: Image, volume:
     assert answer.status_code == 200 and answer.json() == {"status": "ok"}
     assert requests.get(f"http://127.0.0.1:{port}/enertrack/login", timeout=10).status_code == 200
     assert _uid(process.pid) == image.uid != 0
+    # One gunicorn worker with threads (ENERTRACK_WEB_WORKERS=1): the login limits hold as configured.
+    assert image.env["ENERTRACK_WEB_WORKERS"] == "1"
+    assert len(psutil.Process(process.pid).children()) == 1
     assert (volume / "enertrack.sqlite3").is_file()  # the users database went to the volume
 
 

@@ -374,6 +374,16 @@ class SQLiteStore:
             sid = self._series_ids[node_id] = int(rows[0][0])
         return sid
 
+    def reading_counts(self, after: Mapping[str, int] | None = None) -> dict[str, int]:
+        """Readings per node id (only those with ts > after[node] when given): what a copy will move."""
+        rows = self._read("SELECT node_id, id FROM series ORDER BY node_id")
+        counts: dict[str, int] = {}
+        for node_id, sid in rows:
+            low = (after or {}).get(node_id, -(2**62))
+            counts[node_id] = int(self._read("SELECT count(*) FROM readings WHERE series = ? AND ts > ?",
+                                             (sid, low))[0][0])
+        return counts
+
     # -- writing -----------------------------------------------------------------------------
 
     def write(
