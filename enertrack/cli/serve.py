@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from enertrack.cli.common import fail, settings_or_exit
+from enertrack.cli.db_copy import db_copy
 
 
 @click.command()
@@ -54,3 +55,6 @@ def db_upgrade(revision: str) -> None:
     finally:
         engine.dispose()
     click.echo(f"database at revision {revision}")
+
+
+db.add_command(db_copy)
