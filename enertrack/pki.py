@@ -23,7 +23,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 CA_DAYS = 3650
 SERVER_DAYS = 825  # the longest validity browsers and Apple's TLS stack accept for a server certificate
 # A DNS name: labels of letters, digits and '-', separated by dots (a leading "*." for a wildcard).
-_DNS = re.compile(r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DNS = re.compile(rf"^(\*\.)?{_LABEL}(\.{_LABEL})*$")
 
 
 class PkiError(ValueError):
