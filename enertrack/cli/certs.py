@@ -23,7 +23,7 @@ def certs() -> None:
 @click.option("--force", is_flag=True, help="Replace an existing server certificate (the CA is kept).")
 def certs_init(directory: Path, sans: tuple[str, ...], force: bool) -> None:
     """Create a private CA (once) and a server certificate for DOMINIO and every --san."""
-    from enertrack.pki import CA_DAYS, SERVER_DAYS, PkiError, init_pki
+    from enertrack.cli.pki import CA_DAYS, SERVER_DAYS, PkiError, init_pki
 
     settings = settings_or_exit()
     try:
