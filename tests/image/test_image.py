@@ -133,3 +133,13 @@ def test_ingest_daemon_in_the_image_stores_a_reading_from_the_broker(image: Imag
             assert _stop(daemon) == 0, log.read_text()[-3000:]
     finally:
         broker.stop()
+
+
+def test_the_build_context_left_out_secrets_and_local_state(image: Image) -> None:
+    app = image.root / "app"
+    assert (app / "enertrack").is_dir() and (app / "pages").is_dir()  # the checkout the app runs from
+    for left_out in (".env", ".venv", "data", "certs", "firmware", ".git"):
+        assert not (app / left_out).exists(), left_out
+    assert not list(app.rglob("*.key"))
+    # The code belongs to root: the app's user can write only /data and /tmp.
+    assert (app / "enertrack").stat().st_uid == 0
