@@ -40,9 +40,12 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: f
     while time.monotonic() < deadline:
         assert process.poll() is None, f"exited {process.returncode}:\n{log.read_text()[-3000:]}"
         try:
-            return requests.get(url, timeout=2)
+            answer = requests.get(url, timeout=2)
+            if answer.status_code == 200:
+                return answer
         except (requests.ConnectionError, requests.Timeout):  # listening before the worker is ready
-            time.sleep(0.5)
+            pass
+        time.sleep(0.5)
     raise AssertionError(f"{url} did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
 
 
