@@ -180,6 +180,10 @@ class Settings(BaseSettings):
     login_limit_user_total: RateLimit = Field("50 per hour", alias="ENERTRACK_LOGIN_LIMIT_USER_TOTAL")
     register_limit_ip: RateLimit = Field("10 per hour", alias="ENERTRACK_REGISTER_LIMIT_IP")
     trusted_proxies: Count = Field(0, alias="ENERTRACK_TRUSTED_PROXIES")
+    # One worker with threads by default: login limits are counted in the worker's memory unless
+    # RATELIMIT_STORAGE_URI names a shared store (web_problems refuses more workers without one).
+    web_workers: PositiveInt = Field(1, alias="ENERTRACK_WEB_WORKERS")
+    web_threads: PositiveInt = Field(8, alias="ENERTRACK_WEB_THREADS")
 
     # Users and nodes: DATABASE_URL, else the original MYSQL_* names, else SQLite in data_dir.
     database_url: Annotated[str | None, BeforeValidator(_database_url)] = Field(None, alias="DATABASE_URL")
@@ -275,6 +279,16 @@ class Settings(BaseSettings):
         if bool(self.mqtt_cert_file) != bool(self.mqtt_key_file):
             found.append("MQTT_CERT_FILE and MQTT_KEY_FILE must be set together for a client certificate")
         return found
+
+    def web_problems(self, workers: int | None = None) -> list[str]:
+        """Why the web server cannot run with this many gunicorn workers (default ENERTRACK_WEB_WORKERS)."""
+        workers = self.web_workers if workers is None else workers
+        if workers > 1 and urlsplit(self.ratelimit_storage_uri).scheme == "memory":
+            return [f"{workers} web workers need a shared rate-limit store: set RATELIMIT_STORAGE_URI="
+                    f"redis://HOST:6379 (with memory:// each worker counts login attempts apart, so every "
+                    f"login limit would be multiplied by {workers}), or run 1 worker with more "
+                    "ENERTRACK_WEB_THREADS"]
+        return []
 
     def secret_key_value(self) -> str:
         """FLASK_SECRET_KEY, or (development only) one generated once and kept in the data directory."""

@@ -1,4 +1,4 @@
-"""`enertrack ingest`: run the daemon; `enertrack ingest errors`: print the dead-letter list."""
+"""`enertrack ingest`: run the daemon; `errors`: print the dead-letter list; `health`: is it connected?"""
 
 from __future__ import annotations
 
@@ -47,3 +47,17 @@ def errors(node_id: str | None, limit: int) -> None:
         click.echo(f"{row.received_at:%Y-%m-%dT%H:%M:%SZ}  {node}  {printable(row.reason, 40)}  {printable(row.topic)}")
         click.echo(f"    {printable(row.message, 400)}")
         click.echo(f"    payload: {printable(row.excerpt)}")
+
+
+@ingest.command("health")
+def health() -> None:
+    """Exit 0 when a connection to the broker (DOMINIO:PUERTO_MQTTS) is established: the container health check."""
+    from enertrack.cli.common import settings_or_exit
+    from enertrack.ingest.health import established_to, read_tables
+
+    port = settings_or_exit().mqtt_port
+    if established_to(port, read_tables()):
+        click.echo(f"connected to the broker on port {port}")
+        return
+    click.echo(f"not connected to the broker on port {port}: see the daemon's log", err=True)
+    sys.exit(1)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 
+from enertrack.cli.certs import certs
 from enertrack.cli.common import EnerTrackGroup
 from enertrack.cli.demo import demo
 from enertrack.cli.export import export_energy, export_readings
 from enertrack.cli.influx import influx
 from enertrack.cli.ingest import ingest
+from enertrack.cli.migrate_store import migrate_store
 from enertrack.cli.node import node
 from enertrack.cli.serve import db, serve
 from enertrack.cli.simulate import simulate
@@ -21,7 +23,8 @@ def main() -> None:
     """EnerTrack: energy monitoring for ESP32 smart meters."""
 
 
-for command in (serve, demo, db, user, node, ingest, simulate, export_energy, export_readings, influx):
+for command in (serve, demo, db, user, node, ingest, simulate, export_energy, export_readings, influx, certs,
+                migrate_store):
     main.add_command(command)
 
 

@@ -27,13 +27,13 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return create_app(self._settings)
 
 
-def run_gunicorn(settings: Settings, *, host: str, port: int, workers: int = 2,
+def run_gunicorn(settings: Settings, *, host: str, port: int, workers: int = 1, threads: int = 8,
                  extra: dict[str, Any] | None = None) -> None:
     """Serve until stopped (SIGTERM/SIGINT)."""
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "threads": 4,
+        "threads": threads,
         "worker_class": "gthread",
         "timeout": 60,
         "graceful_timeout": 10,

@@ -70,7 +70,7 @@ def test_gunicorn_serves_wsgi_server(tmp_path: Path) -> None:
             try:
                 response = requests.get(f"http://127.0.0.1:{port}/enertrack/healthz", timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # listening before the worker is ready
                 assert time.monotonic() < deadline, "gunicorn did not answer within 60 s"
                 time.sleep(0.2)
         assert (response.status_code, response.json()) == (200, {"status": "ok"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -169,6 +169,16 @@ class Reads(Connections):
             bounds[np.array([row[1] for row in rows], dtype=np.int64)],
             np.array([row[2] for row in rows], dtype=np.float64),
         )
+
+    def reading_counts(self, after: Mapping[str, int] | None = None) -> dict[str, int]:
+        """Readings per node id (only those with ts > after[node] when given): what a copy will move."""
+        rows = self._read("SELECT node_id, id FROM series ORDER BY node_id")
+        counts: dict[str, int] = {}
+        for node_id, sid in rows:
+            low = (after or {}).get(node_id, -(2**62))
+            counts[node_id] = int(self._read("SELECT count(*) FROM readings WHERE series = ? AND ts > ?",
+                                             (sid, low))[0][0])
+        return counts
 
     def readings(
         self, node_id: str, start: int | None = None, end: int | None = None
