@@ -73,16 +73,21 @@ def _source(start: int, stop: int, predicates: Sequence[str]) -> str:
     )
 
 
-def series_query(
-    bucket: str, node_id: str, magnitude: str, start: int, end: int, width_s: int
-) -> FluxQuery:
-    """min, max, mean and count per window of width_s (epoch-aligned), one yield each."""
+def _one_magnitude(bucket: str, node_id: str, magnitude: str, start: int, end: int) -> tuple[str, dict[str, object]]:
+    """The source of one node's one magnitude over [start, end), with its parameters."""
     params = _base_params(bucket)
     predicates = [
         _node_predicate([node_id], params),
         _field_predicate([check_magnitude(magnitude)], params),
     ]
-    head = _source(start, end, predicates)
+    return _source(start, end, predicates), params
+
+
+def series_query(
+    bucket: str, node_id: str, magnitude: str, start: int, end: int, width_s: int
+) -> FluxQuery:
+    """min, max, mean and count per window of width_s (epoch-aligned), one yield each."""
+    head, params = _one_magnitude(bucket, node_id, magnitude, start, end)
     parts = [
         head
         + f"  |> aggregateWindow(every: {int(width_s):d}s, fn: {fn}, "
@@ -96,12 +101,7 @@ def series_query(
 
 def summary_query(bucket: str, node_id: str, magnitude: str, start: int, end: int) -> FluxQuery:
     """The minimum and maximum rows (with their time) and the last row, one yield each."""
-    params = _base_params(bucket)
-    predicates = [
-        _node_predicate([node_id], params),
-        _field_predicate([check_magnitude(magnitude)], params),
-    ]
-    head = _source(start, end, predicates)
+    head, params = _one_magnitude(bucket, node_id, magnitude, start, end)
     parts = [
         head
         + f"  |> {fn}()\n"
