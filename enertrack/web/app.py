@@ -19,6 +19,7 @@ from enertrack.store.factory import open_store
 from enertrack.web.auth import ANON_CALLBACKS, UPDATE_COMPONENT, init_auth
 from enertrack.web.context import EXTENSION, AppServices
 from enertrack.web.downloads import init_downloads
+from enertrack.web.static import VersionedSuites, asset_url, init_static
 from enertrack.web.ui import ids, session, shell, theme
 from enertrack.web.ui.errors import callback_failed
 
@@ -31,7 +32,7 @@ VENDOR_CSS = (
 )
 
 
-class EnerTrackDash(Dash):
+class EnerTrackDash(VersionedSuites):
     """Dash with the theme set in <head> before the first paint (no flash of the wrong theme)."""
 
     def __init__(self, *args: object, head_script: str = "", **kwargs: object) -> None:
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
         pages_folder=str(PAGES),
         assets_folder=str(ASSETS),
         assets_ignore=r"^(theme-init\.js|bootstrap\.min\.css|bootstrap-icons\.min\.css)$",
-        external_stylesheets=[URL_PREFIX + path for path in VENDOR_CSS],
+        external_stylesheets=[asset_url(path) for path in VENDOR_CSS],
         title="EnerTrack",
         update_title=None,
         routing_callback_inputs={"lang": Input(ids.LANG, "data")},
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     theme.register(dash_app)
     init_auth(server)
     init_downloads(server)
+    init_static(server)
 
     # Dash collects callbacks and builds the pages router on the first request; do that now
     # so the guard knows every callback before anyone calls one.
