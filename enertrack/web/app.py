@@ -19,7 +19,7 @@ from enertrack.store.factory import open_store
 from enertrack.web.auth import ANON_CALLBACKS, UPDATE_COMPONENT, init_auth
 from enertrack.web.context import EXTENSION, AppServices
 from enertrack.web.downloads import init_downloads
-from enertrack.web.static import VersionedSuites, asset_url, init_static
+from enertrack.web.static import PLOTLY_ASSETS, VersionedSuites, asset_url, init_static, plotly_scripts
 from enertrack.web.ui import ids, session, shell, theme
 from enertrack.web.ui.errors import callback_failed
 
@@ -104,8 +104,9 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
         use_pages=True,
         pages_folder=str(PAGES),
         assets_folder=str(ASSETS),
-        assets_ignore=r"^(theme-init\.js|bootstrap\.min\.css|bootstrap-icons\.min\.css)$",
+        assets_ignore=r"^(theme-init\.js|bootstrap\.min\.css|bootstrap-icons\.min\.css)$|" + PLOTLY_ASSETS,
         external_stylesheets=[asset_url(path) for path in VENDOR_CSS],
+        external_scripts=plotly_scripts(),
         title="EnerTrack",
         update_title=None,
         routing_callback_inputs={"lang": Input(ids.LANG, "data")},

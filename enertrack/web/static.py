@@ -32,6 +32,12 @@ from flask_compress import Compress
 from enertrack.checkout import ROOT
 from enertrack.config import URL_PREFIX
 
+# dcc.Graph loads plotly.js on first use: our "basic" bundle instead of the full one (see
+# assets/plotly-lazy.js), then Plotly's Spanish words and our Spanish dates, in this order.
+PLOTLY_JS = "assets/vendor/plotly/plotly-basic.min.js"
+PLOTLY_LOCALES = ("assets/vendor/plotly/plotly-locale-es.js", "assets/plotly-dates-es.js")
+PLOTLY_LAZY = "assets/plotly-lazy.js"
+PLOTLY_ASSETS = r"^(plotly-basic\.min\.js|plotly-lazy\.js|plotly-locale-es\.js|plotly-dates-es\.js)$"
 SUITES = URL_PREFIX + "_dash-component-suites/"
 ASSETS = URL_PREFIX + "assets/"
 FAVICON = URL_PREFIX + "_favicon.ico"
@@ -109,6 +115,12 @@ def asset_version(relative: str) -> str:
 def asset_url(relative: str) -> str:
     """/enertrack/assets/...?v=<content hash>: cacheable for a year, new URL when the file changes."""
     return f"{URL_PREFIX}{relative}?v={asset_version(relative)}"
+
+
+def plotly_scripts() -> list[dict[str, str]]:
+    """Dash external_scripts: the lazy-loading pointer to the Plotly bundle, then the locales."""
+    return [{"src": asset_url(PLOTLY_LAZY), "data-plotly": asset_url(PLOTLY_JS)},
+            *({"src": asset_url(path)} for path in PLOTLY_LOCALES)]
 
 
 def _serve_versioned_suite() -> Response | None:

@@ -37,9 +37,10 @@ def decoded(resp: Any) -> bytes:
 
 
 def page_urls(client: FlaskClient) -> tuple[list[str], list[str]]:
-    """The script and stylesheet URLs of the login page."""
+    """The script URLs of the login page (with the Plotly bundle loaded on first use), its stylesheets."""
     html = client.get("/enertrack/login").get_data(as_text=True)
-    return re.findall(r'<script src="([^"]+)"', html), re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    scripts = re.findall(r'<script src="([^"]+)"', html) + re.findall(r'data-plotly="([^"]+)"', html)
+    return scripts, re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ def test_callbacks_and_downloads_are_compressed_and_never_cached(client: FlaskCl
 
 def test_static_files_cached_for_a_year_pages_never(client: FlaskClient, dash: DashClient, owner: str) -> None:
     scripts, styles = page_urls(client)
-    assert scripts and styles
+    assert styles and [url for url in scripts if "/plotly-basic.min.js?v=" in url]
     for url in [*scripts, *styles, "/enertrack/_favicon.ico?v=1"]:
         resp = client.get(url, headers=BR)
         assert resp.headers["Cache-Control"] == YEAR, url
