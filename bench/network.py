@@ -165,8 +165,10 @@ def load(driver: Any, url: str, page: str, timeout: float = 120) -> Load:
     deadline = time.monotonic() + timeout
     settled = None
     while settled is None:
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{url} did not settle in {timeout} s")
+        if time.monotonic() > deadline:  # e.g. dcc.Graph gives up on plotly.js after 30 s
+            print(f"{url} did not settle in {timeout} s", flush=True)
+            settled = float("inf")
+            break
         time.sleep(0.01)
         settled = driver.execute_script(SETTLED_JS, selector, charts)
     traffic = driver.execute_script(TRAFFIC_JS)
@@ -217,13 +219,17 @@ def run_profile(driver: Any, base: str, name: str, runs: int) -> list[str]:
     return rows
 
 
+def _ms(value: float) -> str:
+    return "did not settle" if value == float("inf") else f"{value:,.0f} ms"
+
+
 def row(profile: str, page: str, kind: str, loads: list[Load]) -> str:
     """A markdown table row: median time and bytes, requests, static files not taken from the cache."""
     fetched = sorted({name for one in loads for name in one.static_fetched})
     static = statistics.median(len(one.static_fetched) for one in loads)
     listed = ", ".join(fetched[:4]) + (" …" if len(fetched) > 4 else "")
-    return (f"| {profile} | {page} | {kind} | {statistics.median(one.ms for one in loads):,.0f} ms"
-            f" | {max(one.ms for one in loads):,.0f} ms | {statistics.median(one.bytes for one in loads) / 1e3:,.1f} kB"
+    return (f"| {profile} | {page} | {kind} | {_ms(statistics.median(one.ms for one in loads))}"
+            f" | {_ms(max(one.ms for one in loads))} | {statistics.median(one.bytes for one in loads) / 1e3:,.1f} kB"
             f" | {statistics.median(one.requests for one in loads):.0f} | {static:.0f} {listed} |")
 
 

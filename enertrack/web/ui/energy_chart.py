@@ -25,6 +25,9 @@ HOUR_LABEL = "%Y-%m-%d %H:%M"
 TOTAL_COLOR = "#f5a524"
 PALETTE = qualitative.Plotly
 MARKERS_UP_TO = 60  # periods: beyond this the total line's markers only add noise
+# The legend (one entry per node) goes under the chart: above it, on a phone's width it wraps
+# into the top-right corner, where plotly's mode bar covers it.
+LEGEND_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.12, "yanchor": "top"}
 
 
 def _wall_clock(index: pd.Index) -> np.ndarray:
@@ -81,6 +84,7 @@ def energy_figure(table: pd.DataFrame, period: str, theme: Any, total_label: str
         "separators": separators(lang),
         "barmode": "stack",
         "bargap": 0.15,
+        "legend": LEGEND_BELOW,
         "xaxis": {**base.get("xaxis", {}), **axis},
         "yaxis": {**base.get("yaxis", {}), "title": {"text": "kWh"}},
     }
