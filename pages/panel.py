@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, Patch, State, callback, ctx, dcc, html, no_update
 
 from enertrack.config import URL_PREFIX
 from enertrack.core.magnitudes import BY_NAME
@@ -15,7 +15,8 @@ from enertrack.core.status import NodeStatus
 from enertrack.i18n import N_, translator
 from enertrack.web.context import services
 from enertrack.web.services.panel import KPI_NAMES, NodeLive, Overview, overview
-from enertrack.web.ui import fmt
+from enertrack.web.services.panel_today import BUCKET_S, today_view
+from enertrack.web.ui import fmt, ids, panel_chart, plot_theme
 from enertrack.web.ui.user import user_id, user_lang, user_timezone
 
 dash.register_page(__name__, path="/", title="EnerTrack")
@@ -26,6 +27,8 @@ KPIS = "panel-kpis"
 TBODY = "panel-nodes-body"
 TABLE = "panel-nodes"
 EMPTY = "panel-empty"
+TODAY = "panel-today"
+TODAY_STATE = "panel-today-state"  # {"day", "last", "nodes"}: what the chart shows, to patch it
 CELL = "panel-cell"  # pattern-matching type of the row cells a tick updates: {"type", "node", "cell"}
 REFRESH_MS = 5000
 STATUS_LABEL = {NodeStatus.ACTIVE: N_("Active"), NodeStatus.DISCONNECTED: N_("Disconnected"),
@@ -100,6 +103,12 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
             html.P(_("Averages over your active nodes, total power and energy used today."),
                    className="text-body-secondary small mb-2"),
             dbc.Row([_card(spec, _) for spec in CARDS], id=KPIS, class_name="g-3 mb-4"),
+            dbc.Card(dbc.CardBody([
+                html.Div(_("Today"), className="kpi-label mb-1"),
+                dcc.Graph(id=TODAY, figure=panel_chart.BLANK, config=plot_theme.graph_config(lang, responsive=True),
+                          style={"height": f"{panel_chart.HEIGHT_PX}px"}),
+            ], class_name="p-2"), class_name="shadow-sm mb-4"),
+            dcc.Store(id=TODAY_STATE),
             dbc.Alert(
                 [_("You have no nodes yet."), " ",
                  dcc.Link(_("Add your first node"), href=URL_PREFIX + "nodes", className="alert-link")],
@@ -191,3 +200,29 @@ def refresh(_tick: Any) -> tuple[Any, ...]:
     ]
     return (updated, *(values[spec.name][0] for spec in CARDS), values["total_power"][1], tbody,
             not ids, {"display": "none"} if not ids else {}, *row_values)
+
+
+@callback(Output(TODAY, "figure"), Output(TODAY_STATE, "data"), Input(TICK, "n_intervals"),
+          State(TODAY_STATE, "data"), State(ids.THEME_RESOLVED, "data"))
+def today_chart(_tick: Any, state: Any, theme: Any) -> tuple[Any, Any]:
+    """Today's power and energy by hour: drawn once, then each tick patches the newest buckets."""
+    lang = user_lang()
+    _ = translator(lang)
+    tz, now, app = user_timezone(), time.time(), services()
+    with app.read() as db:
+        data = today_view(db, app.store, user_id(), tz, now, state)
+    drawn = {"day": data.marks[0], "last": int(data.power.ts[-1]), "nodes": data.nodes}
+    if data.resumed is None:
+        words = {"total": _("Total"), "energy": _("Energy")}
+        return panel_chart.today_figure(data.power, data.energy, tz, theme, lang, words), drawn
+    points = (data.resumed - data.marks[0]) // BUCKET_S + 1  # what the chart holds: midnight to resumed
+    return panel_chart.patch_today(data.power, data.energy, tz, points), drawn
+
+
+@callback(Output(TODAY, "figure", allow_duplicate=True), Input(ids.THEME_RESOLVED, "data"),
+          prevent_initial_call=True)
+def retheme_today(theme: Any) -> Patch:
+    """Light or dark chart when the theme changes: the layout is patched, the data stays."""
+    patch = Patch()
+    panel_chart.retheme_today(patch, theme)
+    return patch

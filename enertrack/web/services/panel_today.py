@@ -9,8 +9,11 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from enertrack.core.calendar import boundaries, today
+from enertrack.models import Node
 from enertrack.store.base import TimeseriesStore
 
 BUCKET_S = 300  # five minutes: 288 points per node for a whole day
@@ -31,6 +34,41 @@ class EnergyToday:
 
     hours: list[int]  # N + 1 marks: the local hours of today (23 to 25 of them) and midnight after
     kwh: np.ndarray  # N values
+
+
+@dataclass(frozen=True, slots=True)
+class Today:
+    """What the panel's chart shows: whose nodes, today's hours, their power and energy."""
+
+    nodes: list[str]
+    marks: list[int]
+    power: PowerToday  # from midnight, or from `resumed` on
+    energy: EnergyToday
+    resumed: int | None  # the bucket the browser's chart ends with, when it can be patched
+
+
+def today_view(db: Session, store: TimeseriesStore, user_id: int, tz: str, now: float,
+               state: object = None) -> Today:
+    """Today for user_id's nodes: the whole day, or from the last bucket a browser drew (state)."""
+    node_ids = list(db.scalars(select(Node.node_id).where(Node.owner_id == user_id).order_by(Node.node_id)))
+    marks = day_marks(tz, now)
+    resumed = resumable(state, node_ids, marks[0], now)
+    return Today(node_ids, marks, power_today(store, node_ids, marks[0] if resumed is None else resumed, now),
+                 energy_today(store, node_ids, marks, now), resumed)
+
+
+def resumable(state: object, node_ids: list[str], day: int, now: float) -> int | None:
+    """The last bucket a browser says it drew, when its chart can be patched (else None: redraw).
+
+    The state comes from the browser: only a bucket of today's grid, no later than now's, for the
+    same nodes in the same order, is taken.
+    """
+    if not isinstance(state, dict) or state.get("nodes") != node_ids or state.get("day") != day:
+        return None
+    last = state.get("last")
+    if not isinstance(last, int) or isinstance(last, bool) or (last - day) % BUCKET_S:
+        return None
+    return last if day <= last <= math.floor(now) // BUCKET_S * BUCKET_S else None
 
 
 def day_marks(tz: str, now: float) -> list[int]:

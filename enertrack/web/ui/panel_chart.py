@@ -21,6 +21,9 @@ HEIGHT_PX = 300
 TOTAL_COLOR = "#f5a524"
 PALETTE = qualitative.Plotly
 TOTAL, FIRST_NODE = 0, 1  # trace order: total power, each node's power, then the energy bars
+# Nothing drawn yet: transparent, so dark mode never flashes white.
+BLANK = {"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+                                "xaxis": {"visible": False}, "yaxis": {"visible": False}, "height": HEIGHT_PX}}
 
 
 def _x(ts: np.ndarray, tz: str) -> list[float]:
