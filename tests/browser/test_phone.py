@@ -1,0 +1,49 @@
+"""On a phone's screen: the analysis legend is not under the mode bar; "hace 7 s" does not wrap."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from enertrack.simulation.fleet import make_fleet
+from enertrack.simulation.publisher import backfill, register_nodes
+from tests.browser.conftest import log_in, url, wait
+from tests.conftest import PASSWORD, create_user
+
+pytestmark = pytest.mark.browser
+PHONE = (390, 844)  # CSS pixels of a common phone
+NODES = [f"casa-{i:02d}" for i in range(1, 6)]
+RECTS = """
+var gd = document.querySelector(arguments[0] + ' .js-plotly-plot');
+if (!gd || !gd._fullLayout || !gd.data.length) return null;
+function box(el) { if (!el) return null; var r = el.getBoundingClientRect();
+                   return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; }
+return {modebar: box(gd.querySelector('.modebar')), legend: box(gd.querySelector('.legend'))};
+"""
+
+
+def seed(duo: Any) -> None:
+    """Three days of five simulated nodes of ana's (Spanish)."""
+    services = duo.flask_app.extensions["enertrack"]
+    create_user(duo.flask_app, "ana", timezone="Europe/Madrid")
+    specs = make_fleet(5, NODES, timezone="Europe/Madrid")
+    register_nodes(services.settings, "ana", specs, 300)
+    now = int(time.time())
+    backfill(services.store, specs, 300, now - 3 * 86400, now)
+
+
+def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+def test_mode_bar_leaves_the_analysis_legend_visible_on_a_phone(live: Any) -> None:
+    duo = live
+    seed(duo)
+    log_in(duo, "ana", PASSWORD)
+    duo.driver.set_window_size(*PHONE)
+    duo.driver.get(url(duo, "analysis"))
+    rects = wait(duo, lambda _d: duo.driver.execute_script(RECTS, "#analysis-chart"), timeout=30)
+    assert rects["modebar"] and rects["legend"], rects
+    assert not overlap(rects["modebar"], rects["legend"]), rects
