@@ -53,7 +53,7 @@ PROFILES: dict[str, dict[str, float] | None] = {
 }
 PAGES = {"login": "login", "panel": "", "node": f"nodes/{NODE}", "analysis": "analysis"}
 # What each page shows once settled, besides "no callback pending": an element, charts drawn.
-READY = {"login": ("#login-submit", 0), "panel": ("#panel-updated", 0), "node": ("#node-chart-power", 6),
+READY = {"login": ("#login-submit", 0), "panel": ("#panel-today", 1), "node": ("#node-chart-power", 6),
          "analysis": ("#analysis-chart", 1)}
 PANEL_CHARTS_KEY = "panel"
 

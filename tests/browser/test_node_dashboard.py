@@ -23,9 +23,12 @@ STEP = 60
 
 
 def plot(duo: Any, name: str, expression: str) -> Any:
-    """Evaluate a JS expression on the plotly graph div of a magnitude's chart (`gd`)."""
+    """Evaluate a JS expression on the plotly graph div of a magnitude's chart (`gd`); `x(i)` is trace
+    i's x as plotly decoded it (a fixed range sends a typed array, which gd.data keeps encoded)."""
     return duo.driver.execute_script(
-        f"var gd = document.querySelector('#node-chart-{name} .js-plotly-plot'); return gd ? ({expression}) : null;")
+        f"var gd = document.querySelector('#node-chart-{name} .js-plotly-plot');"
+        " var x = function (i) { return gd._fullData && gd._fullData[i] ? gd._fullData[i].x : gd.data[i].x; };"
+        f" return gd ? ({expression}) : null;")
 
 
 def choose(duo: Any, preset: str) -> None:
@@ -35,7 +38,7 @@ def choose(duo: Any, preset: str) -> None:
 
 def mean_step(duo: Any, name: str) -> Any:
     """Seconds between the first two points of the mean line."""
-    return plot(duo, name, "gd.data[2].x.length > 1 ? (new Date(gd.data[2].x[1]) - new Date(gd.data[2].x[0])) / 1000 : null")
+    return plot(duo, name, "x(2).length > 1 ? (new Date(x(2)[1]) - new Date(x(2)[0])) / 1000 : null")
 
 
 def store_data(duo: Any, ident: str) -> Any:
@@ -68,7 +71,7 @@ def test_node_dashboard_in_a_browser(live: Any) -> None:
     duo.driver.get(url(duo, "nodes/casa-01"))
     wait(duo, EC.text_to_be_present_in_element((By.ID, "node-title"), "casa-01"))
     for name in NAMES:  # six charts, each with its band and mean line drawn
-        wait(duo, lambda _d, n=name: plot(duo, n, "gd.data.length === 3 && gd.data[2].x.length > 1000"))
+        wait(duo, lambda _d, n=name: plot(duo, n, "gd.data.length === 3 && x(2).length > 1000"))
         assert duo.driver.find_elements(By.CSS_SELECTOR, f"#node-chart-{name} .main-svg")
     assert mean_step(duo, "power") == 60  # 24 h: one-minute buckets
     # Plotly speaks Spanish too (its locale is served from assets/vendor): the modebar's tips.
@@ -100,12 +103,12 @@ def test_node_dashboard_in_a_browser(live: Any) -> None:
     assert late and late["generation"] == store_data(duo, "node-state")["generation"]
     choose(duo, "7d")
     wait(duo, lambda _d: mean_step(duo, "power") == 900)
-    before = plot(duo, "voltage", "[gd.data[2].x.length, gd.data[2].x[gd.data[2].x.length - 1]]")
+    before = plot(duo, "voltage", "[x(2).length, x(2)[x(2).length - 1]]")
     href = duo.find_element("#node-download").get_attribute("href")
     duo.driver.execute_script("window.dash_clientside.set_props('node-live', {data: arguments[0]});", late)
     wait(duo, lambda _d: store_data(duo, "node-live") == late)  # delivered to the page
     time.sleep(1)  # what the gate lets through is applied in the same turn; give it ample time
-    assert plot(duo, "voltage", "[gd.data[2].x.length, gd.data[2].x[gd.data[2].x.length - 1]]") == before
+    assert plot(duo, "voltage", "[x(2).length, x(2)[x(2).length - 1]]") == before
     assert mean_step(duo, "power") == 900 and store_data(duo, "node-state") is None
     assert duo.find_element("#node-download").get_attribute("href") == href and "end=" in href
 

@@ -8,7 +8,7 @@ import io
 import json
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from enertrack.web.services import nodes
 from enertrack.web.services.exports import HEADER, csv_rows, iso_utc
 from enertrack.web.services.node_dashboard import LIVE_DELAY_S
 from enertrack.web.ui import fmt
+from enertrack.web.ui.compact import untyped
 from enertrack.web.ui.live import Drawn, LiveState
 from tests.conftest import create_user, login
 from tests.dash_client import UPDATE, DashClient
@@ -108,9 +109,20 @@ def seeded(app: Flask, client: FlaskClient, dash: DashClient) -> Seeded:
     return data
 
 
-def seconds(x: str) -> int:
-    """A chart x value (local wall-clock in TZ) as epoch seconds."""
-    return int(datetime.fromisoformat(x).replace(tzinfo=ZoneInfo(TZ)).timestamp())
+def seconds(x: float) -> int:
+    """A chart x value (local wall-clock in TZ, in ms as plotly reads numbers) as epoch seconds."""
+    wall = datetime.fromtimestamp(x / 1000, UTC).replace(tzinfo=ZoneInfo(TZ))
+    return int(wall.timestamp())
+
+
+def xs(trace: dict[str, Any]) -> list[float]:
+    """A trace's x values, whether a list (live charts) or a typed array (fixed ranges)."""
+    return [float(x) for x in untyped(trace["x"])]
+
+
+def wall_ms(iso: str) -> float:
+    """The x value of a local wall-clock time."""
+    return datetime.fromisoformat(iso + "+00:00").timestamp() * 1000
 
 
 def test_owner_sees_six_charts_and_the_exact_extremes(seeded: Seeded, dash: DashClient) -> None:
@@ -141,11 +153,11 @@ def test_the_hour_has_its_own_extremes_earliest_on_ties(seeded: Seeded, dash: Da
 
 @pytest.mark.parametrize(("preset", "width"), [("24h", 60), ("7d", 900), ("30d", 1800), ("1y", 21600)])
 def test_presets_switch_bucket_widths(seeded: Seeded, dash: DashClient, preset: str, width: int) -> None:
-    xs = [seconds(x) for x in draw(dash, "n1", preset)["node-chart-power"]["figure"]["data"][2]["x"]]
-    steps = {b - a for a, b in zip(xs, xs[1:], strict=False)}
+    drawn = [seconds(x) for x in xs(draw(dash, "n1", preset)["node-chart-power"]["figure"]["data"][2])]
+    steps = {b - a for a, b in zip(drawn, drawn[1:], strict=False)}
     assert steps == {width}, steps
     # Up to the newest data (live charts stop LIVE_DELAY_S short of now, on a bucket edge).
-    assert xs[-1] >= seeded.base - STEP - LIVE_DELAY_S - 2 * width
+    assert drawn[-1] >= seeded.base - STEP - LIVE_DELAY_S - 2 * width
 
 
 def test_live_presets_start_ticking_and_others_stop(seeded: Seeded, dash: DashClient) -> None:
@@ -165,11 +177,13 @@ def test_custom_range_draws_exactly_that_range(seeded: Seeded, dash: DashClient)
     first = datetime.fromtimestamp(seeded.base - 86400, ZoneInfo(TZ)).date()
     last = first + timedelta(days=1)
     out = draw(dash, "n1", "custom", first.isoformat(), first.isoformat(), triggered=3)  # that day, whole
-    xs = out["node-chart-voltage"]["figure"]["data"][2]["x"]
+    voltage = out["node-chart-voltage"]["figure"]["data"][2]
+    assert isinstance(voltage["x"], dict) and voltage["x"]["dtype"] == "f8"  # a fixed range: a typed array
+    drawn = xs(voltage)
     midnight = int(datetime.combine(first, datetime.min.time(), ZoneInfo(TZ)).timestamp())
     next_midnight = int(datetime.combine(last, datetime.min.time(), ZoneInfo(TZ)).timestamp())
-    assert xs[0] == f"{first.isoformat()}T00:00:00" and xs[-1] == f"{first.isoformat()}T23:59:00"
-    assert len(xs) == (next_midnight - midnight) // STEP
+    assert drawn[0] == wall_ms(f"{first.isoformat()}T00:00:00") and drawn[-1] == wall_ms(f"{first.isoformat()}T23:59:00")
+    assert len(drawn) == (next_midnight - midnight) // STEP
     assert out["node-message"]["is_open"] is False and out["node-tick"]["disabled"] is True
 
 
@@ -248,11 +262,10 @@ def test_live_tick_appends_only_the_new_buckets(seeded: Seeded, dash: DashClient
         assert {op["operation"] for op in ops} <= {"Extend", "Delete", "Assign"}
         assert not any(op["location"] in (["data"], [], ["layout"]) for op in ops)  # never a redraw
         extends = {tuple(op["location"]): op["params"]["value"] for op in ops if op["operation"] == "Extend"}
-        xs = extends[("data", 2, "x")]
-        assert [seconds(x) for x in xs] == [r.ts for r in new]
+        assert [seconds(x) for x in extends[("data", 2, "x")]] == [r.ts for r in new]
         assert extends[("data", 2, "y")] == [round(getattr(r, name), BY_NAME[name].decimals + 1) for r in new]
     assert state.drawn["power"].total == old.drawn["power"].total + len(new) - sum(
-        op["operation"] == "Delete" for op in out["node-chart-power"]["figure"]["operations"]) // 7
+        op["operation"] == "Delete" for op in out["node-chart-power"]["figure"]["operations"]) // 6
     # The numbers are fresh too.
     assert by_class(out["node-stats-voltage"]["children"], "node-stat-current") == ["230.0 V"]
     # A second tick right after has nothing new to append.
@@ -270,8 +283,8 @@ def test_live_tick_drops_buckets_that_left_the_window(seeded: Seeded, dash: Dash
     assert after is not None
     for name in NAMES:
         deletes = [op for op in out[f"node-chart-{name}"]["figure"]["operations"] if op["operation"] == "Delete"]
-        assert len(deletes) % 7 == 0 and all(op["location"][-1] == 0 for op in deletes)
-        dropped = len(deletes) // 7  # x and y of three traces, and the mean's customdata
+        assert len(deletes) % 6 == 0 and all(op["location"][-1] == 0 for op in deletes)
+        dropped = len(deletes) // 6  # x and y of three traces
         assert 7 <= dropped <= 8  # the stale ones, and the oldest real one if it has just left too
         assert after.drawn[name].total == old.drawn[name].total + 7 - dropped
 
@@ -538,7 +551,7 @@ def test_the_autumn_day_is_drawn_in_time_order(app: Flask, client: FlaskClient, 
     autumn(app, client, dash)
     figure = draw(dash, "n1", "custom", "2026-10-25", "2026-10-25", triggered=3)["node-chart-power"]["figure"]
     mean = figure["data"][2]
-    instants = [int(datetime.fromisoformat(x + "+00:00").timestamp()) for x in mean["x"]]
+    instants = [int(x / 1000) for x in xs(mean)]
     assert instants == list(range(AUTUMN_START, AUTUMN_START + 25 * 3600, STEP))  # every minute once, in order
     ticks = dict(zip(figure["layout"]["xaxis"]["tickvals"], figure["layout"]["xaxis"]["ticktext"], strict=True))
     assert ticks["2026-10-24T22:00:00"] == "00:00<br>2026-10-25" and ticks["2026-10-25T11:00:00"] == "12:00"
@@ -562,12 +575,12 @@ def test_a_live_chart_is_redrawn_on_instants_when_clocks_go_back(app: Flask, cli
     drawn = draw(dash, "n1", "1h")
     state = LiveState.from_json(drawn["node-state"]["data"])
     assert state is not None and not state.instants  # the last hour moved forward: the wall clock
-    assert drawn["node-chart-voltage"]["figure"]["data"][2]["x"][-1] == "2026-10-25T02:39:00"  # wall clock
+    assert drawn["node-chart-voltage"]["figure"]["data"][2]["x"][-1] == wall_ms("2026-10-25T02:39:00")  # wall clock
     page_clock(app, monkeypatch, change + 10 * 60 + 0.5)  # 02:10 CET, after 02:59 CEST
     out = answer(tick(dash, "n1", drawn["node-state"]["data"]))
     figure = out["node-chart-voltage"]["figure"]
     assert "operations" not in figure  # redrawn whole, once
-    x = [int(datetime.fromisoformat(v + "+00:00").timestamp()) for v in figure["data"][2]["x"]]
+    x = [int(v / 1000) for v in xs(figure["data"][2])]
     assert x == sorted(x) and len(set(x)) == len(x) and x[-1] > change  # in time order across the change
     assert figure["data"][2]["text"][-1].endswith("+01") and figure["data"][2]["text"][0].endswith("+02")
     after = LiveState.from_json(out["node-state"]["data"])

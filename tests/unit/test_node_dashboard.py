@@ -23,6 +23,7 @@ from enertrack.web.services.node_dashboard import (
     resolve_range,
 )
 from enertrack.web.ui import charts, plot_theme
+from enertrack.web.ui.compact import untyped
 from enertrack.web.ui.live import SLOTS, Drawn, LiveState
 
 NOW = 1_767_225_600.4  # 2026-01-01T00:00:00.4Z
@@ -140,6 +141,15 @@ def test_points_keep_min_max_and_break_at_gaps() -> None:
     assert len(charts.points(None, BY_NAME["voltage"], 90)) == 0
 
 
+def test_a_gaps_closing_entries_sit_one_ms_inside_it() -> None:
+    """So the unified hover over the point beside a gap shows that point's band, not the closing one."""
+    t0 = 1_767_225_600
+    data = charts.points(frame([(t0, 1, 3, 2), (t0 + 60, 1, 3, 2), (t0 + 3600, 5, 7, 6)]), BY_NAME["voltage"], 90)
+    axis = wall()
+    assert (charts.x_values(data, axis) - axis.x_ms(data.at)).tolist() == [0, 0, 1, -1, 0]
+    assert axis.x_ms(data.at)[0] == t0 * 1000  # UTC's wall clock is the instant
+
+
 def test_local_times_follow_dst() -> None:
     summer, winter = epoch("2026-07-01T12:00:00+00:00"), epoch("2026-12-01T12:00:00+00:00")
     data = charts.points(frame([(summer, 1, 1, 1), (winter, 1, 1, 1)]), BY_NAME["power"], 10**9)
@@ -164,12 +174,13 @@ def test_each_magnitude_has_a_band_a_mean_and_its_unit(name: str) -> None:
     assert (values(high["y"]), values(low["y"]), values(mean["y"])) == ([3.0], [1.0], [2.0])
     assert low["fill"] == "tonexty" and low["fillcolor"] == charts.band_color(magnitude) and "fill" not in high
     assert mean["line"]["color"] == charts.color(magnitude) and high["line"]["width"] == 0
-    assert high["hoverinfo"] == low["hoverinfo"] == "skip"  # the mean's hover tells min and max
-    assert mean["customdata"].tolist() == [[1.0, 3.0]] and "customdata[1]" in mean["hovertemplate"]
+    # Each trace tells its own value in the unified hover: nothing of the band is copied into the mean.
+    assert "customdata" not in mean and "hoverinfo" not in high and "hoverinfo" not in low
+    assert [t["hovertemplate"].split(":")[0] for t in (high, low, mean)] == ["max", "min", "mean"]
     assert figure["layout"]["yaxis"]["title"]["text"] == magnitude.unit
     assert figure["layout"]["uirevision"] == "rev" and figure["layout"]["annotations"] == []
     assert figure["layout"]["xaxis"]["visible"] and figure["layout"]["yaxis"]["visible"]
-    assert mean["hovertemplate"].count(f"f}} {magnitude.unit}".rstrip()) == 3  # mean, max and min with the unit
+    assert all(f"f}} {magnitude.unit}".rstrip() in t["hovertemplate"] for t in (high, low, mean))  # with the unit
 
 
 def test_fixed_ranges_show_the_whole_range_and_live_ones_follow_the_data() -> None:
@@ -222,13 +233,13 @@ def test_append_extends_and_drop_deletes_from_the_front() -> None:
     charts.drop_oldest(patch, 2, wall())
     ops = operations(patch)
     extends = [(op["location"], op["params"]["value"]) for op in ops if op["operation"] == "Extend"]
-    t = ["2026-01-01T00:00:05"]
+    t = [int(datetime.fromisoformat("2026-01-01T00:00:05+00:00").timestamp() * 1000)]  # wall clock in ms
     assert extends[:5] == [(["data", 0, "x"], t), (["data", 0, "y"], [2.0]), (["data", 1, "x"], t),
                            (["data", 1, "y"], [1.0]), (["data", 2, "x"], t)]
     assert extends[5][0] == ["data", 2, "y"] and np.isnan(extends[5][1][0])  # sent as null
-    assert extends[6] == (["data", 2, "customdata"], [[1.0, 2.0]])
+    assert len(extends) == 6  # x and y of the three traces, nothing else
     deletes = [op["location"] for op in ops if op["operation"] == "Delete"]
-    assert len(deletes) == 2 * 7 and all(loc[-1] == 0 for loc in deletes)  # x, y of 3 traces + customdata
+    assert len(deletes) == 2 * 6 and all(loc[-1] == 0 for loc in deletes)  # x, y of 3 traces
     empty = Patch()
     charts.append(empty, charts.Points(), wall())
     charts.retick(empty, wall())
@@ -327,9 +338,9 @@ def test_the_autumn_day_is_drawn_on_real_instants_with_local_labels() -> None:
     axis = charts.time_axis("Europe/Madrid", start, end, 60, fixed=True)
     figure = figure_of(data, axis=axis)
     mean = figure["data"][2]
-    x = mean["x"].astype(np.int64)
+    x = untyped(mean["x"]).astype(np.int64) // 1000  # a fixed range: a typed array of ms
     assert len(x) == 25 * 60 and (np.diff(x) > 0).all()  # 1500 minutes, each after the one before
-    assert mean["x"][0] == np.datetime64("2026-10-24T22:00:00")  # UTC instants
+    assert x[0] == epoch("2026-10-24T22:00:00+00:00")  # UTC instants
     xaxis = figure["layout"]["xaxis"]
     assert xaxis["range"] == ["2026-10-24T22:00:00", "2026-10-25T23:00:00"]
     assert xaxis["tickmode"] == "array" and xaxis["hoverformat"].endswith("UTC")
@@ -337,9 +348,9 @@ def test_the_autumn_day_is_drawn_on_real_instants_with_local_labels() -> None:
     assert ticks["2026-10-24T22:00:00"] == "00:00<br>2026-10-25"  # local midnight, CEST
     assert ticks["2026-10-25T05:00:00"] == "06:00"  # after the change, CET
     assert ticks["2026-10-25T23:00:00"] == "00:00<br>2026-10-26"
-    hover = dict(zip(mean["x"].astype(str).tolist(), mean["text"].tolist(), strict=True))
-    assert hover["2026-10-25T00:30:00"] == "2026-10-25 02:30:00 +02"  # the first 02:30
-    assert hover["2026-10-25T01:30:00"] == "2026-10-25 02:30:00 +01"  # the second one
+    hover = dict(zip(x.tolist(), mean["text"].tolist(), strict=True))
+    assert hover[epoch("2026-10-25T00:30:00+00:00")] == "2026-10-25 02:30:00 +02"  # the first 02:30
+    assert hover[epoch("2026-10-25T01:30:00+00:00")] == "2026-10-25 02:30:00 +01"  # the second one
     assert mean["hovertemplate"].startswith("%{text}<br>")
     ordinary = figure_of(data, axis=wall("Europe/Madrid", start, end, fixed=True))
     assert "text" not in ordinary["data"][2] and "tickvals" not in ordinary["layout"]["xaxis"]
@@ -380,7 +391,7 @@ def test_live_patches_on_instants_carry_the_local_hover_and_new_ticks() -> None:
     charts.drop_oldest(patch, 1, axis)
     charts.retick(patch, axis)
     ops = {(op["operation"], tuple(op["location"])): op["params"].get("value") for op in operations(patch)}
-    assert ops["Extend", ("data", 2, "x")] == ["2026-10-25T01:29:00"]
+    assert ops["Extend", ("data", 2, "x")] == [t * 1000]  # a real instant, in ms
     assert ops["Extend", ("data", 2, "text")] == ["2026-10-25 02:29:00 +01"]
     assert ("Delete", ("data", 2, "text", 0)) in ops
     assert ops["Assign", ("layout", "xaxis", "ticktext")][-1] == "02:30 +01"

@@ -19,6 +19,7 @@ from enertrack.core.magnitudes import MAGNITUDES, Magnitude
 from enertrack.core.status import active_window
 from enertrack.numerals import separators
 from enertrack.web.ui import fmt
+from enertrack.web.ui.compact import typed, wall_ms
 from enertrack.web.ui.plot_theme import themed_layout
 
 TRACE_MAX, TRACE_MIN, TRACE_MEAN = 0, 1, 2  # the band is drawn from max down to min, then the mean
@@ -134,6 +135,10 @@ class TimeAxis:
         """x values of epoch seconds."""
         return at.astype("datetime64[s]") if self.instants else local_times(at, self.tz)
 
+    def x_ms(self, at: np.ndarray) -> np.ndarray:
+        """x values as plotly's date axis reads numbers: milliseconds, shown as they are (compact.py)."""
+        return at.astype(np.float64) * 1000 if self.instants else wall_ms(at, self.tz)
+
     def x_text(self, at: np.ndarray) -> list[str]:
         """x values as the ISO strings the browser receives."""
         return np.datetime_as_string(self.x(at), unit="s").tolist()
@@ -236,9 +241,16 @@ def empty_annotation(text: str) -> dict[str, Any]:
             "showarrow": False, "font": {"size": 13}, "opacity": 0.7}
 
 
-def _range_of(data: Points) -> np.ndarray:
-    """[min, max] per entry: what the mean line's hover shows beside the mean."""
-    return np.column_stack([data.low, data.high])
+def x_values(data: Points, axis: TimeAxis) -> np.ndarray:
+    """x of every entry in ms; a gap's closing entries sit 1 ms inside the gap, so hovering over
+    the point beside it finds that point's band, not the closing one at the same time."""
+    x = axis.x_ms(data.at)
+    if x.size > 1:
+        same_as_next = np.r_[data.at[:-1] == data.at[1:], False]
+        same_as_previous = np.r_[False, data.at[1:] == data.at[:-1]]
+        closing = np.isnan(data.mean)
+        x = x + np.where(closing & same_as_previous, 1.0, 0.0) - np.where(closing & same_as_next, 1.0, 0.0)
+    return x
 
 
 def magnitude_figure(data: Points, magnitude: Magnitude, labels: Labels, theme: Any, uirevision: str,
@@ -250,20 +262,25 @@ def magnitude_figure(data: Points, magnitude: Magnitude, labels: Labels, theme: 
     """
     unit = f" {magnitude.unit}" if magnitude.unit else ""
     number = f":,.{magnitude.decimals + 1}f}}{unit}"
-    hover = (f"{labels.mean}: %{{y{number}<br>{labels.maximum}: %{{customdata[1]{number}"
-             f"<br>{labels.minimum}: %{{customdata[0]{number}<extra></extra>")
-    x = axis.x(data.at)
+    # Each trace tells its own value in the unified hover: no copy of the band in the mean's data.
+    hover = {name: f"{word}: %{{y{number}<extra></extra>"
+             for name, word in (("max", labels.maximum), ("min", labels.minimum), ("mean", labels.mean))}
+    x: Any = x_values(data, axis)
+    # Nothing is appended to a fixed range: its x travels as a typed array. Dash's Patch cannot
+    # extend one, so a live chart's x is a plain list of whole milliseconds.
+    x = typed(x) if axis.fixed else x.astype(np.int64)
     mean_extra: dict[str, Any] = {}
     if axis.instants:  # the hover title is UTC there: each point tells its local time
-        hover = "%{text}<br>" + hover
+        hover["mean"] = "%{text}<br>" + hover["mean"]
         mean_extra["text"] = axis.hover_text(data.at)
     line = color(magnitude)
-    band = {"line": {"width": 0, "color": line}, "hoverinfo": "skip"}
+    band = {"line": {"width": 0, "color": line}}
     traces = [
-        _trace(labels.maximum, x, data.high, **band),
-        _trace(labels.minimum, x, data.low, fill="tonexty", fillcolor=band_color(magnitude), **band),
-        _trace(labels.mean, x, data.mean, line={"width": 1.5, "color": line}, hovertemplate=hover,
-               customdata=_range_of(data), **mean_extra),
+        _trace(labels.maximum, x, data.high, hovertemplate=hover["max"], **band),
+        _trace(labels.minimum, x, data.low, fill="tonexty", fillcolor=band_color(magnitude),
+               hovertemplate=hover["min"], **band),
+        _trace(labels.mean, x, data.mean, line={"width": 1.5, "color": line}, hovertemplate=hover["mean"],
+               **mean_extra),
     ]
     base = themed_layout(theme)
     empty = not len(data)
@@ -292,11 +309,10 @@ def append(patch: Patch, data: Points, axis: TimeAxis) -> None:
     """Add new points at the end of the three traces (what a live tick sends)."""
     if not data:
         return
-    x = axis.x_text(data.at)
+    x = x_values(data, axis).astype(np.int64).tolist()
     for trace, values in ((TRACE_MAX, data.high), (TRACE_MIN, data.low), (TRACE_MEAN, data.mean)):
         patch["data"][trace]["x"].extend(x)
         patch["data"][trace]["y"].extend(values.tolist())  # NaN travels as null
-    patch["data"][TRACE_MEAN]["customdata"].extend(_range_of(data).tolist())
     if axis.instants:
         patch["data"][TRACE_MEAN]["text"].extend(axis.hover_text(data.at).tolist())
 
@@ -307,7 +323,6 @@ def drop_oldest(patch: Patch, count: int, axis: TimeAxis) -> None:
         for trace in TRACES:
             del patch["data"][trace]["x"][0]
             del patch["data"][trace]["y"][0]
-        del patch["data"][TRACE_MEAN]["customdata"][0]
         if axis.instants:
             del patch["data"][TRACE_MEAN]["text"][0]
 
