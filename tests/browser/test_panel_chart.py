@@ -27,10 +27,12 @@ def test_today_chart_is_patched_by_each_tick(live: Any) -> None:
     wait(duo, lambda _d: total(duo, "gd.data[0].y.filter(function (v) { return v !== null; }).length") or None)
     assert total(duo, "gd.data.length") == 3  # total, casa-01, energy by hour
     points = total(duo, "gd.data[0].x.length")
-    now = int(time.time())
-    duo.flask_app.extensions["enertrack"].store.write([Reading("casa-01", now, power=98765.0)])
-    # The next tick (5 s) patches the bucket still filling: its mean now includes the spike.
-    wait(duo, lambda _d: total(duo, "Math.max.apply(null, gd.data[1].y.slice(-2))") > 5000, timeout=20)
+    before = total(duo, "gd.data[0].y[gd.data[0].y.length - 1]")
+    store = duo.flask_app.extensions["enertrack"].store
+    latest = store.latest(["casa-01"])["casa-01"]
+    # 50 Wh more within the quarter still filling: its mean power rises by at least 200 W.
+    store.write([Reading("casa-01", int(time.time()), power=3000.0, energy=latest.energy + 0.05)])
+    wait(duo, lambda _d: total(duo, "gd.data[0].y[gd.data[0].y.length - 1]") > before + 150, timeout=20)
     assert total(duo, "gd.data[0].x.length") in (points, points + 1)
     assert total(duo, "gd.data[2].y.length") in (23, 24, 25)
     assert not console_errors(duo)
