@@ -12,7 +12,8 @@ from selenium.webdriver.support import expected_conditions as EC
 
 from enertrack.core.magnitudes import NAMES
 from enertrack.simulation.fleet import make_fleet
-from enertrack.simulation.publisher import backfill, register_nodes
+from enertrack.cli.simulate import register_nodes
+from enertrack.simulation.backfill import backfill
 from tests.browser.conftest import console_errors, log_in, url, wait
 from tests.conftest import PASSWORD, create_user
 
@@ -26,7 +27,7 @@ def seed(duo: Any, language: str = "es") -> None:
     services = duo.flask_app.extensions["enertrack"]
     create_user(duo.flask_app, "ana", timezone="Europe/Madrid", language=language)
     specs = make_fleet(11, ["casa-01"], timezone="Europe/Madrid")
-    register_nodes(services.settings, "ana", specs, STEP)
+    register_nodes(services.settings, "ana", specs, STEP, services.store)
     now = int(time.time())
     backfill(services.store, specs, STEP, now - 2 * 86400, now)
 

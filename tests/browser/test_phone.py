@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from enertrack.simulation.fleet import make_fleet
-from enertrack.simulation.publisher import backfill, register_nodes
+from enertrack.cli.simulate import register_nodes
+from enertrack.simulation.backfill import backfill
 from tests.browser.conftest import log_in, url, wait
 from tests.conftest import PASSWORD, create_user
 
@@ -29,7 +30,7 @@ def seed(duo: Any) -> None:
     services = duo.flask_app.extensions["enertrack"]
     create_user(duo.flask_app, "ana", timezone="Europe/Madrid")
     specs = make_fleet(5, NODES, timezone="Europe/Madrid")
-    register_nodes(services.settings, "ana", specs, 300)
+    register_nodes(services.settings, "ana", specs, 300, services.store)
     now = int(time.time())
     backfill(services.store, specs, 300, now - 3 * 86400, now)
 
@@ -47,3 +48,25 @@ def test_mode_bar_leaves_the_analysis_legend_visible_on_a_phone(live: Any) -> No
     rects = wait(duo, lambda _d: duo.driver.execute_script(RECTS, "#analysis-chart"), timeout=30)
     assert rects["modebar"] and rects["legend"], rects
     assert not overlap(rects["modebar"], rects["legend"]), rects
+
+
+AGE = """
+var box = document.querySelector('#node-stats-power .node-stat-when-now');
+if (!box) return null;
+var age = box.querySelector('.node-stat-age').getBoundingClientRect(), all = box.getBoundingClientRect();
+var line = parseFloat(getComputedStyle(box).lineHeight);
+return {height: all.height, line: line, ageRight: age.right, boxRight: all.right, text: box.textContent};
+"""
+
+
+@pytest.mark.parametrize("size", [PHONE, (1280, 1000)])
+def test_the_age_of_the_current_value_stays_on_one_line(live: Any, size: tuple[int, int]) -> None:
+    duo = live
+    seed(duo)
+    log_in(duo, "ana", PASSWORD)
+    duo.driver.set_window_size(*size)
+    duo.driver.get(url(duo, "nodes/casa-01"))
+    shown = wait(duo, lambda _d: duo.driver.execute_script(AGE), timeout=30)
+    assert "hace" in shown["text"], shown
+    assert shown["height"] <= 1.5 * shown["line"], shown  # one line
+    assert shown["ageRight"] <= shown["boxRight"] + 0.5, shown  # "hace 7 s" whole, the time cut if need be

@@ -136,7 +136,8 @@ def test_owner_sees_six_charts_and_the_exact_extremes(seeded: Seeded, dash: Dash
     assert by_class(stats, "node-stat-max") == ["251.3 V"] and by_class(stats, "node-stat-min") == ["205.7 V"]
     assert by_class(stats, "node-stat-current") == ["230.0 V"]
     assert by_class(stats, "node-stat-when")[1:] == [local(seeded.v_max_24h), local(seeded.v_min)]
-    assert by_class(stats, "node-stat-when")[0].startswith(local(seeded.base - STEP))  # last update
+    assert by_class(stats, "node-stat-at") == [local(seeded.base - STEP)]  # last update, after its age
+    assert by_class(stats, "node-stat-age")[0].endswith(" ago")
     # The spike is in the chart's max band, the dip in its min band, at their local times.
     voltage = out["node-chart-voltage"]["figure"]["data"]
     assert 251.3 in voltage[0]["y"] and 205.7 in voltage[1]["y"]

@@ -27,13 +27,20 @@ class Drawing:
     axis: charts.TimeAxis
 
 
-def _stat(label: str, value: str, when: str, kind: str) -> dbc.Col:
+def _stat(label: str, value: str, when: Any, kind: str) -> dbc.Col:
     return dbc.Col(
         [html.Div(label, className="kpi-label"),
          html.Div(value, className=f"node-stat-value node-stat-{kind}"),
-         html.Small(when, className="text-body-secondary node-stat-when")],
+         when if not isinstance(when, str) else html.Small(when, className="text-body-secondary node-stat-when")],
         xs=4,
     )
+
+
+def _updated(at: str, age: str) -> html.Small:
+    """'hace 7 s · 2026-12-02 10:15:30' on one line: the age first, so a narrow column cuts the time
+    (shown whole on hover), never the age (enertrack.css: .node-stat-when-now)."""
+    return html.Small([html.Span(age, className="node-stat-age"), " · ", html.Span(at, className="node-stat-at")],
+                      className="text-body-secondary node-stat-when node-stat-when-now", title=f"{at} · {age}")
 
 
 def stats_view(magnitude: Magnitude, summary: RangeSummary, current: Extreme | None, now: float,
@@ -48,7 +55,7 @@ def stats_view(magnitude: Magnitude, summary: RangeSummary, current: Extreme | N
     def when(extreme: Extreme | None) -> str:
         return "" if extreme is None else fmt.local_time(extreme.ts, tz)
 
-    updated = _("never") if current is None else f"{when(current)} · {fmt.age(lang, now - current.ts)}"
+    updated = _("never") if current is None else _updated(when(current), fmt.age(lang, now - current.ts))
     return dbc.Row(
         [
             _stat(_("Now"), value(current), updated, "current"),
