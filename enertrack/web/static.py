@@ -241,7 +241,7 @@ def _static_headers(response: Response) -> Response:
     response.headers.pop("Accept-Ranges", None)  # byte ranges of the file, not of this encoding
     etag, weak = response.get_etag()
     if etag:
-        response.set_etag(f"{etag}:{encoding}", weak=weak)
+        response.set_etag(f"{etag}:{encoding}", weak=bool(weak))
     return response
 
 

@@ -10,10 +10,10 @@ from plotly.offline import get_plotlyjs_version
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 
-from enertrack.core.magnitudes import NAMES
-from enertrack.simulation.fleet import make_fleet
 from enertrack.cli.simulate import register_nodes
+from enertrack.core.magnitudes import NAMES
 from enertrack.simulation.backfill import backfill
+from enertrack.simulation.fleet import make_fleet
 from tests.browser.conftest import console_errors, log_in, url, wait
 from tests.conftest import PASSWORD, create_user
 

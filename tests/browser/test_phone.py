@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from enertrack.simulation.fleet import make_fleet
 from enertrack.cli.simulate import register_nodes
 from enertrack.simulation.backfill import backfill
+from enertrack.simulation.fleet import make_fleet
 from tests.browser.conftest import log_in, url, wait
 from tests.conftest import PASSWORD, create_user
 
