@@ -35,7 +35,13 @@ def alerts_run(once: bool) -> None:
     """Judge every rule each ENERTRACK_ALERTS_POLL_S seconds and send notifications (SIGTERM stops it)."""
     from enertrack.alerts.service import run
 
-    settings = settings_or_exit(check=True)
+    settings = settings_or_exit()
+    # As the ingest daemon: every problem but the web app's secret key stops it.
+    problems = [p for p in settings.problems() if not p.startswith("FLASK_SECRET_KEY")]
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        raise SystemExit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
