@@ -196,3 +196,8 @@ def delivery_log(db: Session, user_id: int, limit: int = 50) -> list[Delivery]:
     """The user's newest deliveries (e-mail and webhook), newest first."""
     return list(db.scalars(select(Delivery).where(Delivery.user_id == user_id)
                            .order_by(Delivery.id.desc()).limit(limit)))
+
+
+def get_notify(db: Session, user_id: int) -> NotifySettings | None:
+    """The user's notification settings, if they saved any."""
+    return db.get(NotifySettings, user_id)

@@ -176,7 +176,8 @@ def _band(nominal_v: float, low: float, high: float, f_nominal: float, f_tol: fl
 # EN 50160: 230 V +-10 %, 50 Hz +-1 %. ANSI C84.1 range A at the service entrance: 120 V -5 %/+5 %
 # (114-126 V); the standard sets no frequency band, so the common +-0.5 % of 60 Hz is used.
 PRESETS: dict[str, Preset] = {
-    "en50160": Preset("en50160", N_("EN 50160 (230 V, 50 Hz)"), _band(230.0, 0.90, 1.10, 50.0, 0.01)),
+    # The EN 50160 label reads the same in every language: not a catalogue entry.
+    "en50160": Preset("en50160", "EN 50160 (230 V, 50 Hz)", _band(230.0, 0.90, 1.10, 50.0, 0.01)),
     "ansi-c84.1": Preset("ansi-c84.1", N_("ANSI C84.1 range A (120 V, 60 Hz)"),
                          _band(120.0, 0.95, 1.05, 60.0, 0.005)),
 }

@@ -19,7 +19,7 @@ from enertrack.store.factory import open_store
 from enertrack.web.auth import ANON_CALLBACKS, UPDATE_COMPONENT, init_auth
 from enertrack.web.context import EXTENSION, AppServices
 from enertrack.web.downloads import init_downloads
-from enertrack.web.ui import ids, session, shell, theme
+from enertrack.web.ui import bell, ids, session, shell, theme
 from enertrack.web.ui.errors import callback_failed
 
 ASSETS = ROOT / "assets"
@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     dash_app.layout = shell.layout
     public = session.register(dash_app)
     theme.register(dash_app)
+    bell.register(dash_app)
     init_auth(server)
     init_downloads(server)
 
