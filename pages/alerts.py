@@ -162,9 +162,8 @@ def save_rule(_save: Any, _cancel: Any, editing: Any, node: Any, kind: Any, thre
             else:
                 manage.add_rule(db, user_id(), node, spec, int(time.time()))
     except RuleError as exc:
-        # The rule checks speak English (the CLI shares them); the toast says which field to fix.
-        return [toast(_("The rule was not saved: {reason}", reason=str(exc)), "danger")], no_update, no_update, \
-            no_update
+        return [toast(_("The rule was not saved: {reason}", reason=_(exc.msgid, **exc.values)), "danger")], \
+            no_update, no_update, no_update
     return [toast(_("Rule saved."), "success")], _bump(refresh), None, _("New rule")
 
 
@@ -196,7 +195,7 @@ def rule_action(_clicks: Any, refresh: Any) -> tuple[Any, ...]:
             if action == "edit":
                 found = next((r for r in manage.list_rules(db, user_id()) if r.id == rule), None)
                 if found is None:
-                    raise RuleError("no such rule")
+                    raise RuleError("no such rule")  # answered with its own message below
                 return (no_update, no_update, rule, _("Edit rule"), found.node_id or ALL_NODES, found.kind,
                         found.threshold, found.minimum, found.maximum, duration_text(found.for_s))
             if action == "delete":
@@ -279,7 +278,7 @@ def save_notify(clicks: Any, email: Any, webhook: Any, secret: Any, quiet: Any) 
                                                   webhook_secret=secret or "", quiet=quiet or "",
                                                   allow_private=allow)
     except RuleError as exc:
-        return [toast(_("Not saved: {reason}", reason=str(exc)), "danger")], no_update
+        return [toast(_("Not saved: {reason}", reason=_(exc.msgid, **exc.values)), "danger")], no_update
     if generated:
         return [toast(_("Saved. Copy the webhook secret now: it is not shown again."), "success")], generated
     return [toast(_("Saved."), "success")], ""

@@ -69,20 +69,23 @@ def _energy_days(store: TimeseriesStore, spec_track: Track, node_id: str, tz_nam
 def _inputs(store: TimeseriesStore, rule: AlertRule, spec: RuleSpec, track: Track, target: Target,
             tz_name: str, now: int) -> tuple[Track, dict[str, object]]:
     """What judge() needs for this kind, read from the store (readings after the track's cursor)."""
-    start = rule.active_since if track.last_ts is None else track.last_ts + 1
     if spec.kind is Kind.ENERGY_DAY_ABOVE:
         return track, {"days": _energy_days(store, track, target.node_id, tz_name, rule.active_since, now)}
+    window = active_window(target.interval_s)
+    if spec.kind is Kind.OFFLINE and track.last_ts is None:
+        # A node already silent when the rule began counts as disconnected from then at the
+        # earliest: an outage before the rule existed is not the rule's to report.
+        latest = store.latest([target.node_id]).get(target.node_id)
+        if latest is not None and latest.ts < rule.active_since:
+            track = replace(track, last_ts=max(latest.ts, rule.active_since - window))
+    start = rule.active_since if track.last_ts is None else track.last_ts + 1
     readings = list(store.readings(target.node_id, start, now + 1))
     if spec.kind is Kind.OFFLINE:
-        if track.last_ts is None:  # a node already silent when the rule began counts from its last reading
-            latest = store.latest([target.node_id]).get(target.node_id)
-            if latest is not None and latest.ts < rule.active_since:
-                track = replace(track, last_ts=latest.ts)
-        return track, {"reading_ts": [r.ts for r in readings], "now": now,
-                       "window_s": active_window(target.interval_s), "offline_at": target.offline_at}
+        return track, {"reading_ts": [r.ts for r in readings], "now": now, "window_s": window,
+                       "offline_at": target.offline_at}
     magnitude = MAGNITUDE[spec.kind]
     samples = [(r.ts, v) for r in readings if (v := getattr(r, magnitude)) is not None]
-    return track, {"samples": samples, "gap_s": active_window(target.interval_s)}
+    return track, {"samples": samples, "gap_s": window}
 
 
 def _channels(db: Session, user_id: int, email_ready: bool) -> list[str]:

@@ -23,7 +23,7 @@ class Track:
     """One rule on one node between two evaluations (persisted, so a restart resumes it)."""
 
     state: str = OK
-    since: int | None = None  # when the current pending/recovering run began (a reading's ts)
+    since: int | None = None  # when the current pending/recovering run began; offline: when it fired
     last_ts: int | None = None  # the newest reading judged: the next cycle starts after it
     day: int | None = None  # energy-day: the local day (its start) a firing belongs to
 
@@ -86,13 +86,14 @@ def judge_offline(spec: RuleSpec, track: Track, reading_ts: Sequence[int], now: 
                   offline_at: int | None = None) -> tuple[Track, list[Event]]:
     """Offline episodes from reading timestamps (gaps included, so downtime of the service is caught up)."""
     events: list[Event] = []
-    state, last = track.state, track.last_ts
+    state, last, fired = track.state, track.last_ts, track.since
     for ts in reading_ts:
         if last is not None and ts <= last:
             continue
         if state == FIRING:
-            events.append(Event("resolved", ts))
-            state = OK
+            # A reading stored late may predate the firing: the episode still ends after it began.
+            events.append(Event("resolved", max(ts, fired or ts)))
+            state, fired = OK, None
         elif last is not None:
             start = _down_since(last, window_s, offline_at, ts)
             if ts - start >= spec.for_s and ts > start:  # a whole outage between two readings
@@ -101,9 +102,10 @@ def judge_offline(spec: RuleSpec, track: Track, reading_ts: Sequence[int], now: 
     if state == OK and last is not None:
         start = _down_since(last, window_s, offline_at, None)
         if now - start >= spec.for_s and now > start:
-            events.append(Event("firing", start + spec.for_s))
+            fired = start + spec.for_s
+            events.append(Event("firing", fired))
             state = FIRING
-    return replace(track, state=state, since=None, last_ts=last), events
+    return replace(track, state=state, since=fired, last_ts=last), events
 
 
 def judge_energy_days(spec: RuleSpec, track: Track,

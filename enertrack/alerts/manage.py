@@ -18,6 +18,7 @@ from enertrack.alerts.outbox import event_view
 from enertrack.alerts.quiet import parse_hhmm
 from enertrack.alerts.rules import PRESETS, Kind, RuleError, RuleSpec
 from enertrack.alerts.webhook import url_problem
+from enertrack.i18n_markers import N_
 from enertrack.models import (
     WEBHOOK_URL_MAX, AlertEvent, AlertRule, AlertTrack, Delivery, Node, NotifySettings, utcnow,
 )
@@ -53,14 +54,14 @@ def _own_node(db: Session, user_id: int, node_id: Any) -> str | None:
         return None
     found = db.scalar(select(Node.node_id).where(Node.node_id == text(node_id), Node.owner_id == user_id))
     if found is None:
-        raise RuleError(f"you have no node {text(node_id)[:64]!r}")
+        raise RuleError(N_("you have no node {node}"), node=repr(text(node_id)[:64]))
     return found
 
 
 def _own_rule(db: Session, user_id: int, rule_id: Any) -> AlertRule:
     rule = db.get(AlertRule, rule_id) if isinstance(rule_id, int) and not isinstance(rule_id, bool) else None
     if rule is None or rule.owner_id != user_id:
-        raise RuleError(f"you have no alert rule {rule_id!r}")
+        raise RuleError(N_("you have no alert rule {rule}"), rule=repr(rule_id))
     return rule
 
 
@@ -114,10 +115,10 @@ def apply_preset(db: Session, user_id: int, node_id: Any, key: Any, now: int) ->
     """The preset's rules on one node, skipping any the node already has exactly."""
     preset = PRESETS.get(key) if isinstance(key, str) else None
     if preset is None:
-        raise RuleError(f"unknown preset {key!r}; use one of {', '.join(PRESETS)}")
+        raise RuleError(N_("unknown preset {preset}; use one of {presets}"), preset=repr(key), presets=", ".join(PRESETS))
     node = _own_node(db, user_id, node_id)
     if node is None:
-        raise RuleError("a preset applies to one node: give its id")
+        raise RuleError(N_("a preset applies to one node: give its id"))
     have = {(v.kind, v.threshold, v.minimum, v.maximum) for v in list_rules(db, user_id) if v.node_id == node}
     return [add_rule(db, user_id, node, s, now) for s in preset.specs
             if (s.kind.value, s.threshold, s.minimum, s.maximum) not in have]
@@ -132,19 +133,19 @@ def set_notify(db: Session, user_id: int, *, email: Any = KEEP, webhook_url: Any
     if email is not KEEP:
         address = normalize_email(email) if text(email) else None
         if text(email) and address is None:
-            raise RuleError(f"{text(email)[:80]!r} is not an e-mail address")
+            raise RuleError(N_("{email} is not an e-mail address"), email=repr(text(email)[:80]))
         notify.email = address
     if webhook_url is not KEEP:
         url = text(webhook_url) or None
         if url is not None:
             problem = "the webhook URL is too long" if len(url) > WEBHOOK_URL_MAX else url_problem(url, allow_private)
             if problem:
-                raise RuleError(problem)
+                raise RuleError(N_("webhook not saved: {problem}"), problem=problem)
         notify.webhook_url = url
     generated = None
     if webhook_secret is not KEEP and text(webhook_secret):
         if len(text(webhook_secret)) < SECRET_MIN or len(text(webhook_secret)) > 128:
-            raise RuleError(f"the webhook secret needs {SECRET_MIN} to 128 characters")
+            raise RuleError(N_("the webhook secret needs {low} to {high} characters"), low=SECRET_MIN, high=128)
         notify.webhook_secret = text(webhook_secret)
     if notify.webhook_url and not notify.webhook_secret:
         notify.webhook_secret = generated = secrets.token_hex(24)
@@ -160,7 +161,8 @@ def parse_quiet(value: Any) -> tuple[str | None, str | None]:
         return None, None
     start, sep, end = raw.partition("-")
     if not sep or parse_hhmm(start.strip()) is None or parse_hhmm(end.strip()) is None:
-        raise RuleError(f"quiet hours {raw[:20]!r} must look like 22:00-07:00 (24-hour, your timezone)")
+        raise RuleError(N_("quiet hours {value} must look like 22:00-07:00 (24-hour, your timezone)"),
+                        value=repr(raw[:20]))
     return start.strip(), end.strip()
 
 

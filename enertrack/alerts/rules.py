@@ -57,7 +57,16 @@ FOR_MAX_S = 7 * 86_400
 
 
 class RuleError(ValueError):
-    """A rule that cannot be judged; the message says what to change."""
+    """Input that makes no rule or setting; the message says what to change.
+
+    msgid is a catalogue entry with {placeholders} filled from values, so the CLI prints it in
+    English and the web page translates it.
+    """
+
+    def __init__(self, msgid: str, **values: object) -> None:
+        super().__init__(msgid.format(**values))
+        self.msgid = msgid
+        self.values = values
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +114,10 @@ def parse_duration(value: object) -> int:
     """Seconds from '90', '90s', '10m', '1h' or '1d'; RuleError otherwise."""
     match = _DURATION.match(str(value)) if value is not None else None
     if match is None:
-        raise RuleError(f"duration {value!r} must be a whole number with s, m, h or d, e.g. 10m")
+        raise RuleError(N_("duration {value} must be a whole number with s, m, h or d, e.g. 10m"), value=repr(value))
     seconds = int(match.group(1)) * _UNIT_S[(match.group(2) or "s").lower()]
     if seconds > FOR_MAX_S:
-        raise RuleError(f"duration {value!r} is longer than 7 days")
+        raise RuleError(N_("duration {value} is longer than 7 days"), value=repr(value))
     return seconds
 
 
@@ -118,9 +127,9 @@ def _number(name: str, value: object) -> float | None:
     try:
         number = float(str(value).strip().replace(",", "."))
     except ValueError:
-        raise RuleError(f"{name} {value!r} is not a number") from None
+        raise RuleError(N_("{name} {value} is not a number"), name=name, value=repr(value)) from None
     if not math.isfinite(number):
-        raise RuleError(f"{name} {value!r} is not a finite number")
+        raise RuleError(N_("{name} {value} is not a finite number"), name=name, value=repr(value))
     return number
 
 
@@ -128,27 +137,28 @@ def make_spec(kind: object, for_s: object, threshold: object = None, minimum: ob
               maximum: object = None) -> RuleSpec:
     """A checked RuleSpec from untrusted input; RuleError says what is wrong and what to give."""
     if kind not in KINDS:
-        raise RuleError(f"rule {kind!r} is unknown; use one of {', '.join(KINDS)}")
+        raise RuleError(N_("rule {kind} is unknown; use one of {kinds}"), kind=repr(kind), kinds=", ".join(KINDS))
     k = Kind(kind)
     seconds = for_s if isinstance(for_s, int) and not isinstance(for_s, bool) else parse_duration(for_s)
     if not 0 <= seconds <= FOR_MAX_S:
-        raise RuleError("the duration must be between 0 s and 7 days")
+        raise RuleError(N_("the duration must be between 0 s and 7 days"))
     t, lo, hi = _number("threshold", threshold), _number("min", minimum), _number("max", maximum)
     if k is Kind.OFFLINE:
         if t is not None or lo is not None or hi is not None:
-            raise RuleError("the offline rule takes no threshold: only a duration (--for)")
+            raise RuleError(N_("the offline rule takes no threshold, only a duration"))
         return RuleSpec(k, seconds)
     low, high = LIMITS[k]
     if k is Kind.FREQUENCY:
         if lo is None or hi is None or t is not None:
-            raise RuleError("the frequency rule needs --min and --max (e.g. --min 49.5 --max 50.5), no threshold")
+            raise RuleError(N_("the frequency rule needs a minimum and a maximum (e.g. 49.5 and 50.5), no threshold"))
         if not (low <= lo < hi <= high):
-            raise RuleError(f"frequency band must satisfy {low:g} <= min < max <= {high:g} Hz")
+            raise RuleError(N_("the frequency band must satisfy {low} <= minimum < maximum <= {high} Hz"), low=f"{low:g}", high=f"{high:g}")
         return RuleSpec(k, seconds, minimum=lo, maximum=hi)
     if t is None or lo is not None or hi is not None:
-        raise RuleError(f"the {k.value} rule needs a threshold (--threshold) and no --min/--max")
+        raise RuleError(N_("the {rule} rule needs a threshold and no minimum or maximum"), rule=k.value)
     if not low <= t <= high:
-        raise RuleError(f"the {k.value} threshold must be between {low:g} and {high:g} {UNITS[k]}".rstrip())
+        raise RuleError(N_("the {rule} threshold must be between {low} and {high} {unit}"), rule=k.value, low=f"{low:g}",
+                        high=f"{high:g}", unit=UNITS[k])
     return RuleSpec(k, seconds, threshold=t)
 
 

@@ -14,7 +14,7 @@ from enertrack.cli.ingest import ingest
 from enertrack.cli.migrate_store import migrate_store
 from enertrack.cli.node import node
 from enertrack.cli.serve import db, serve
-from enertrack.cli.simulate import simulate
+from enertrack.cli.simulate import simulate, simulate_fault
 from enertrack.cli.user import user
 
 
@@ -25,7 +25,7 @@ def main() -> None:
 
 
 for command in (serve, demo, db, user, node, ingest, simulate, export_energy, export_readings, influx, certs,
-                migrate_store, alerts, alert, notify):
+                migrate_store, alerts, alert, notify, simulate_fault):
     main.add_command(command)
 
 

@@ -102,6 +102,15 @@ def test_offline_is_judged_on_the_injected_clock_and_resolved_by_the_next_readin
     assert world.events() == [("casa", "firing", T0 + 170), ("casa", "resolved", T0 + 500)]
 
 
+def test_a_node_silent_before_the_rule_counts_from_the_rules_start(world: World) -> None:
+    world.write("casa", T0 - 86_400, [230])  # a day of silence before the rule
+    world.rule("casa", "offline", "2m", now=T0)
+    evaluate(world.factory, world.store, T0 + 119, email_ready=False)
+    assert world.events() == []
+    evaluate(world.factory, world.store, T0 + 120, email_ready=False)
+    assert world.events() == [("casa", "firing", T0 + 120)]
+
+
 def test_state_lives_in_the_database_so_a_new_engine_neither_repeats_nor_misses(world: World,
                                                                                 settings: Settings) -> None:
     world.rule("casa", "voltage-low", "60s", "207")

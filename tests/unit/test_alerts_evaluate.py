@@ -92,7 +92,7 @@ WINDOW = 30
     # A Last Will older than the last reading means nothing.
     (Track(), [1000, 1020], 1100, 1005, [], OK),
     # Firing, then a reading: resolved at the reading's own time.
-    (Track(state=FIRING, last_ts=1020), [1500, 1510], 1515, None, [Event("resolved", 1500)], OK),
+    (Track(state=FIRING, since=1170, last_ts=1020), [1500, 1510], 1515, None, [Event("resolved", 1500)], OK),
     # A whole outage that happened while the service was down: caught up from the gap.
     (Track(state=OK, last_ts=1000), [1400, 1410], 1415, None,
      [Event("firing", 1150), Event("resolved", 1400)], OK),
@@ -105,6 +105,13 @@ def test_offline(track: Track, reading_ts: list[int], now: int, offline_at: int 
                  expected: list[Event], state: str) -> None:
     after, events = judge_offline(OFF, track, reading_ts, now, WINDOW, offline_at)
     assert events == expected and after.state == state
+
+
+def test_a_late_reading_never_resolves_before_the_firing() -> None:
+    track, events = judge_offline(OFF, Track(), [1000], 1200, WINDOW)
+    assert events == [Event("firing", 1150)]
+    _, events = judge_offline(OFF, track, [1100], 1205, WINDOW)  # stored late, older than the firing
+    assert events == [Event("resolved", 1150)]
 
 
 def test_offline_fires_once_however_often_the_clock_ticks() -> None:

@@ -35,8 +35,8 @@ def test_make_spec(args: tuple[object, ...], expected: RuleSpec) -> None:
     (("voltage-low", "1m", "abc"), "not a number"),
     (("voltage-low", "1m", "nan"), "not a finite number"),
     (("voltage-low", "1m", "400"), "between 0 and 300 V"),
-    (("frequency", "1m", "50"), "needs --min and --max"),
-    (("frequency", "1m", None, "51", "49"), "min < max"),
+    (("frequency", "1m", "50"), "needs a minimum and a maximum"),
+    (("frequency", "1m", None, "51", "49"), "minimum < maximum"),
     (("offline", "1m", "3"), "takes no threshold"),
 ])
 def test_bad_rules_say_what_to_change(args: tuple[object, ...], message: str) -> None:
