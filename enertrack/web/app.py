@@ -123,6 +123,9 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     # so the guard knows every callback before anyone calls one.
     with server.test_request_context(URL_PREFIX):
         server.preprocess_request()
+    # The bell is rendered only into a logged-in user's navbar: Dash's renderer checks callback
+    # outputs against the validation layout (every page's layout and the shell), so add it there.
+    dash_app.validation_layout.children.append(bell.bell(str))
     server.extensions[ANON_CALLBACKS] = _anonymous_callbacks(dash_app, public)
     assert URL_PREFIX + UPDATE_COMPONENT in server.view_functions
     return server

@@ -259,9 +259,11 @@ def test_demo_turns_an_injected_dip_into_a_notification(tmp_path: Path, stopper:
     cli("simulate-fault", "--faults", str(tmp_path / "data" / "simulator-faults.jsonl"), "--node", "demo-03",
         "--kind", "dip", "--for", "5m")
     web = demo_login(port)
-    bell = {"output": "..nav-bell-count.children...nav-bell-count.class_name...nav-bell-seen.data...toasts.children..",
-            "outputs": [{"id": "nav-bell-count", "property": p} for p in ("children", "class_name")]
-            + [{"id": "nav-bell-seen", "property": "data"}, {"id": "toasts", "property": "children"}],
+    from tests.dash_client import parse_outputs
+
+    deps = web.get(f"http://127.0.0.1:{port}/enertrack/_dash-dependencies", timeout=10).json()
+    key = next(d["output"] for d in deps if "nav-bell-count.children" in d["output"])
+    bell = {"output": key, "outputs": parse_outputs(key),
             "inputs": [{"id": "nav-bell-tick", "property": "n_intervals", "value": 1}],
             "state": [{"id": "nav-bell-seen", "property": "data", "value": None}],
             "changedPropIds": ["nav-bell-tick.n_intervals"]}
