@@ -16,7 +16,13 @@ from enertrack.web.context import services
 from enertrack.web.services.nodes import list_nodes
 from enertrack.web.ui import ids
 from enertrack.web.ui.alert_tables import (
-    PRESET, READ, RULE_ACTION, deliveries_table, duration_text, events_list, rules_table,
+    PRESET,
+    READ,
+    RULE_ACTION,
+    deliveries_table,
+    duration_text,
+    events_list,
+    rules_table,
 )
 from enertrack.web.ui.forms import field
 from enertrack.web.ui.toast import toast

@@ -20,7 +20,14 @@ from enertrack.alerts.rules import PRESETS, Kind, RuleError, RuleSpec
 from enertrack.alerts.webhook import url_problem
 from enertrack.i18n_markers import N_
 from enertrack.models import (
-    WEBHOOK_URL_MAX, AlertEvent, AlertRule, AlertTrack, Delivery, Node, NotifySettings, utcnow,
+    WEBHOOK_URL_MAX,
+    AlertEvent,
+    AlertRule,
+    AlertTrack,
+    Delivery,
+    Node,
+    NotifySettings,
+    utcnow,
 )
 from enertrack.validation import normalize_email, text
 
@@ -115,7 +122,8 @@ def apply_preset(db: Session, user_id: int, node_id: Any, key: Any, now: int) ->
     """The preset's rules on one node, skipping any the node already has exactly."""
     preset = PRESETS.get(key) if isinstance(key, str) else None
     if preset is None:
-        raise RuleError(N_("unknown preset {preset}; use one of {presets}"), preset=repr(key), presets=", ".join(PRESETS))
+        raise RuleError(N_("unknown preset {preset}; use one of {presets}"), preset=repr(key),
+                        presets=", ".join(PRESETS))
     node = _own_node(db, user_id, node_id)
     if node is None:
         raise RuleError(N_("a preset applies to one node: give its id"))

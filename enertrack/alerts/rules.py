@@ -152,13 +152,14 @@ def make_spec(kind: object, for_s: object, threshold: object = None, minimum: ob
         if lo is None or hi is None or t is not None:
             raise RuleError(N_("the frequency rule needs a minimum and a maximum (e.g. 49.5 and 50.5), no threshold"))
         if not (low <= lo < hi <= high):
-            raise RuleError(N_("the frequency band must satisfy {low} <= minimum < maximum <= {high} Hz"), low=f"{low:g}", high=f"{high:g}")
+            raise RuleError(N_("the frequency band must satisfy {low} <= minimum < maximum <= {high} Hz"),
+                            low=f"{low:g}", high=f"{high:g}")
         return RuleSpec(k, seconds, minimum=lo, maximum=hi)
     if t is None or lo is not None or hi is not None:
         raise RuleError(N_("the {rule} rule needs a threshold and no minimum or maximum"), rule=k.value)
     if not low <= t <= high:
-        raise RuleError(N_("the {rule} threshold must be between {low} and {high} {unit}"), rule=k.value, low=f"{low:g}",
-                        high=f"{high:g}", unit=UNITS[k])
+        raise RuleError(N_("the {rule} threshold must be between {low} and {high} {unit}"), rule=k.value,
+                        low=f"{low:g}", high=f"{high:g}", unit=UNITS[k])
     return RuleSpec(k, seconds, threshold=t)
 
 

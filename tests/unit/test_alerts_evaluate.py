@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from enertrack.alerts.evaluate import FIRING, OK, PENDING, RECOVERING, Event, Track, judge_energy_days, \
-    judge_offline, judge_readings
+from enertrack.alerts.evaluate import (
+    FIRING,
+    OK,
+    PENDING,
+    RECOVERING,
+    Event,
+    Track,
+    judge_energy_days,
+    judge_offline,
+    judge_readings,
+)
 from enertrack.alerts.rules import Kind, RuleSpec
 
 LOW = RuleSpec(Kind.VOLTAGE_LOW, 60, threshold=207.0)  # hysteresis 2.07 V
