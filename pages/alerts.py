@@ -9,10 +9,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from enertrack.alerts import manage
-from enertrack.alerts.rules import KINDS, LABELS, PRESETS, Kind, RuleError, make_spec
 from enertrack.i18n import translator
 from enertrack.web.context import services
+from enertrack.web.services import alerts as service
+from enertrack.web.services.alerts import KINDS, LABELS, PRESETS, Kind, RuleError
 from enertrack.web.services.nodes import list_nodes
 from enertrack.web.ui import ids
 from enertrack.web.ui.alert_tables import (
@@ -117,9 +117,9 @@ def render(_refresh: Any, picked: Any) -> tuple[Any, ...]:
     """The logged-in user's rules, notifications, deliveries and nodes."""
     _, uid, lang, tz = user_translator(), user_id(), user_lang(), user_timezone()
     with services().read() as db:
-        rules = manage.list_rules(db, uid)
-        events = manage.notifications(db, uid)
-        deliveries = manage.delivery_log(db, uid)
+        rules = service.list_rules(db, uid)
+        events = service.notifications(db, uid)
+        deliveries = service.delivery_log(db, uid)
         nodes = [n.node_id for n in list_nodes(db, uid)]
     options = [{"label": _("All nodes"), "value": ALL_NODES}] + [{"label": n, "value": n} for n in nodes]
     preset_value = picked if picked in nodes else (nodes[0] if nodes else None)
@@ -133,15 +133,6 @@ def preset_slot(node: Any) -> Any:
     from enertrack.web.ui.alert_tables import preset_buttons
 
     return preset_buttons(user_translator(), node) if isinstance(node, str) and node else None
-
-
-def _spec(kind: Any, threshold: Any, minimum: Any, maximum: Any, duration: Any) -> Any:
-    """Only the fields the kind uses count: a stale threshold left in the form is not an error."""
-    if kind == Kind.FREQUENCY.value:
-        return make_spec(kind, duration, None, minimum, maximum)
-    if kind == Kind.OFFLINE.value:
-        return make_spec(kind, duration)
-    return make_spec(kind, duration, threshold)
 
 
 @callback(
@@ -161,12 +152,9 @@ def save_rule(_save: Any, _cancel: Any, editing: Any, node: Any, kind: Any, thre
     if ctx.triggered_id == CANCEL:
         return no_update, no_update, None, _("New rule")
     try:
-        spec = _spec(kind, threshold, minimum, maximum, duration)
         with services().transaction() as db:
-            if isinstance(editing, int):
-                manage.edit_rule(db, user_id(), editing, node, spec, int(time.time()))
-            else:
-                manage.add_rule(db, user_id(), node, spec, int(time.time()))
+            service.save_rule(db, user_id(), editing, node, kind, threshold, minimum, maximum, duration,
+                              int(time.time()))
     except RuleError as exc:
         return [toast(_("The rule was not saved: {reason}", reason=_(exc.msgid, **exc.values)), "danger")], \
             no_update, no_update, no_update
@@ -199,16 +187,10 @@ def rule_action(_clicks: Any, refresh: Any) -> tuple[Any, ...]:
     try:
         with services().transaction() as db:
             if action == "edit":
-                found = next((r for r in manage.list_rules(db, user_id()) if r.id == rule), None)
-                if found is None:
-                    raise RuleError("no such rule")  # answered with its own message below
+                found = service.find_rule(db, user_id(), rule)
                 return (no_update, no_update, rule, _("Edit rule"), found.node_id or ALL_NODES, found.kind,
                         found.threshold, found.minimum, found.maximum, duration_text(found.for_s))
-            if action == "delete":
-                manage.delete_rule(db, user_id(), rule)
-            elif action in ("pause", "resume"):
-                manage.set_paused(db, user_id(), rule, action == "pause", int(time.time()))
-            else:
+            if not service.act(db, user_id(), rule, action, int(time.time())):
                 return (no_update,) * 4 + unchanged
     except RuleError:
         return ([toast(_("That rule no longer exists."), "warning")], _bump(refresh), None, no_update) + unchanged
@@ -230,7 +212,7 @@ def apply_preset(_clicks: Any, refresh: Any) -> tuple[Any, Any]:
     _ = user_translator()
     try:
         with services().transaction() as db:
-            added = manage.apply_preset(db, user_id(), button.get("node"), button.get("preset"), int(time.time()))
+            added = service.apply_preset(db, user_id(), button.get("node"), button.get("preset"), int(time.time()))
     except RuleError:
         return [toast(_("That preset cannot be applied to this node."), "danger")], no_update
     label = _(PRESETS[button["preset"]].label)
@@ -250,7 +232,7 @@ def mark_read(_one: Any, _all: Any, refresh: Any) -> Any:
         return no_update
     wanted = None if button == MARK_ALL else [button.get("event")] if isinstance(button, dict) else []
     with services().transaction() as db:
-        manage.mark_read(db, user_id(), wanted)
+        service.mark_read(db, user_id(), wanted)
     return _bump(refresh)
 
 
@@ -258,7 +240,7 @@ def mark_read(_one: Any, _all: Any, refresh: Any) -> Any:
 def load_notify(_load: Any) -> tuple[str, str, str]:
     """The user's current e-mail, webhook and quiet hours (never the secret)."""
     with services().read() as db:
-        found = manage.get_notify(db, user_id())
+        found = service.get_notify(db, user_id())
     if found is None:
         return "", "", ""
     quiet = f"{found.quiet_start}-{found.quiet_end}" if found.quiet_start else ""
@@ -280,7 +262,7 @@ def save_notify(clicks: Any, email: Any, webhook: Any, secret: Any, quiet: Any) 
     allow = services().settings.webhook_allow_private
     try:
         with services().transaction() as db:
-            _found, generated = manage.set_notify(db, user_id(), email=email or "", webhook_url=webhook or "",
+            _found, generated = service.set_notify(db, user_id(), email=email or "", webhook_url=webhook or "",
                                                   webhook_secret=secret or "", quiet=quiet or "",
                                                   allow_private=allow)
     except RuleError as exc:
