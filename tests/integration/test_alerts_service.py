@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from enertrack.db import make_engine, make_session_factory
-from enertrack.models import AlertEvent
+from enertrack.models import AlertEvent, Delivery
 from tests.alert_receivers import Hooks, Mailbox, http_receiver, smtp_server
 from tests.ingest_process import IngestProcess, make_users_db
 from tests.mqtt_broker import INGEST_PASSWORD, INGEST_USER, ROOT, Broker, broker_fixture, publish_all
@@ -75,6 +75,21 @@ def events(url: str) -> list[str]:
         engine.dispose()
 
 
+def wait_sent(url: str, count: int, timeout: float = 20.0) -> None:
+    """Until count deliveries are recorded as sent (a kill before that may send one twice: at least once)."""
+    engine = make_engine(url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with make_session_factory(engine)() as db:
+                if len(db.scalars(select(Delivery).where(Delivery.status == "sent")).all()) >= count:
+                    return
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
+    raise AssertionError(f"fewer than {count} deliveries recorded as sent")
+
+
 def test_one_episode_one_firing_one_resolved_across_a_kill(broker: Broker, tmp_path: Path) -> None:
     ingest = IngestProcess(tmp_path, broker, extra_env={"MQTT_CLIENT_ID": "ingest-alerts"})
     make_users_db(ingest.users_url, ["n1"], interval_s=1)
@@ -92,6 +107,7 @@ def test_one_episode_one_firing_one_resolved_across_a_kill(broker: Broker, tmp_p
             publish(broker, [230, 230] + [195] * 7)
             mail = box.wait(1)[0]
             assert "activa" in mail["Subject"] and hooks.wait(1)
+            wait_sent(ingest.users_url, 2)
             service.kill()  # mid-episode: firing sent, not yet resolved
             publish(broker, [195, 195] + [231] * 7)  # it recovers while the service is down
             ingest.wait_stored(["n1"], 18)
