@@ -170,6 +170,7 @@ class Preset:
     key: str
     label: str
     specs: tuple[RuleSpec, ...]
+    short: str = ""  # the button's text: the standard's name, the same in every language
 
 
 PRESET_FOR_S = 60  # a minute outside the band: long enough to skip switching transients
@@ -188,7 +189,7 @@ def _band(nominal_v: float, low: float, high: float, f_nominal: float, f_tol: fl
 # (114-126 V); the standard sets no frequency band, so the common +-0.5 % of 60 Hz is used.
 PRESETS: dict[str, Preset] = {
     # The EN 50160 label reads the same in every language: not a catalogue entry.
-    "en50160": Preset("en50160", "EN 50160 (230 V, 50 Hz)", _band(230.0, 0.90, 1.10, 50.0, 0.01)),
+    "en50160": Preset("en50160", "EN 50160 (230 V, 50 Hz)", _band(230.0, 0.90, 1.10, 50.0, 0.01), "EN 50160"),
     "ansi-c84.1": Preset("ansi-c84.1", N_("ANSI C84.1 range A (120 V, 60 Hz)"),
-                         _band(120.0, 0.95, 1.05, 60.0, 0.005)),
+                         _band(120.0, 0.95, 1.05, 60.0, 0.005), "ANSI C84.1 A"),
 }

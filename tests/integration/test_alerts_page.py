@@ -148,3 +148,17 @@ def test_notify_settings_refuse_loopback_webhooks_and_generate_a_secret(app: Fla
 def test_the_page_and_its_callbacks_need_a_login(client: FlaskClient, dash: DashClient) -> None:
     assert dash.call(BELL, [0], [None]).status_code == 401
     assert dash.call(SAVE, [1, 0], [None, "", "offline", None, None, None, "1m", 0]).status_code == 401
+
+
+def test_the_node_page_offers_the_presets_in_one_click(app: Flask, client: FlaskClient, dash: DashClient) -> None:
+    import dash as dash_module
+
+    uid = setup_user(app, client, dash)
+    node_page = next(p for p in dash_module.page_registry.values() if p["path_template"] == "/nodes/<node_id>")
+    page = str(node_page["layout"](node_id="ana-casa", lang="es").to_plotly_json())
+    assert "'type': 'alert-preset', 'node': 'ana-casa', 'preset': 'en50160'" in page
+    assert "children='ANSI C84.1 A'" in page
+    button = {"type": "alert-preset", "node": "ana-casa", "preset": "ansi-c84.1"}
+    response(dash.call('in:"type":"alert-preset"', [[1]], [0], pattern_ids={0: [button]}))
+    assert [(r[1], r[2]) for r in rules(app, uid)] == [("voltage-low", 114.0), ("voltage-high", 126.0),
+                                                       ("frequency", None)]

@@ -97,7 +97,8 @@ def preset_buttons(_: Any, node_id: str) -> html.Div:
     return html.Div([
         html.Span(_("Alert presets:"), className="text-body-secondary me-2"),
         dbc.ButtonGroup([
-            dbc.Button(_(p.label), id={"type": PRESET, "node": node_id, "preset": p.key}, size="sm",
+            # The standard's short name: the page around it holds no numbers before the node is checked.
+            dbc.Button(p.short, id={"type": PRESET, "node": node_id, "preset": p.key}, size="sm",
                        color="secondary", outline=True, n_clicks=0)
             for p in PRESETS.values()
         ]),
