@@ -1,7 +1,7 @@
 """alerts: rules, their per-node state, events, notification settings and deliveries
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-02
 
 The evaluation service keeps its state here (alert_tracks) so a restart neither re-sends nor
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = '0008'
-down_revision = '0004'
+down_revision = '0007'  # was 0004; 0007 (node health) reached main first
 branch_labels = None
 depends_on = None
 
