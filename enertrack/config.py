@@ -97,6 +97,17 @@ def _database_url(value: Any) -> str | None:
     return str(value).strip()
 
 
+def _smtp_url(value: Any) -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise _invalid("smtp", "must look like smtp://user:password@host:587?starttls=true or smtps://host:465",
+                       text.split("@")[-1])  # never echo a password
+    return text
+
+
 def _optional_text(value: Any) -> str | None:
     if value is None:
         return None
@@ -226,6 +237,17 @@ class Settings(BaseSettings):
     # the broker is meant to lend a manual-ack subscriber no more unacknowledged messages, so no
     # batch is made larger (Mosquitto 2.0 overshoots once acks flow: docs/operations.md section 4).
     mqtt_max_inflight: PositiveInt = Field(1000, alias="MQTT_MAX_INFLIGHT")
+
+    # Alerts (docs/alerts.md): the evaluation service's poll interval, e-mail and webhooks.
+    alerts_poll_s: PositiveInt = Field(15, alias="ENERTRACK_ALERTS_POLL_S")
+    # Outgoing mail: smtp://[user:password@]host[:port] (add ?starttls=true) or smtps://... for TLS
+    # from the first byte. Empty: no alert e-mail (the app and webhooks still work).
+    smtp_url: Annotated[str | None, BeforeValidator(_smtp_url)] = Field(None, alias="ENERTRACK_SMTP_URL")
+    smtp_from: str = Field("EnerTrack <enertrack@localhost>", alias="ENERTRACK_SMTP_FROM", min_length=3)
+    webhook_allow_private: Flag = Field(False, alias="ENERTRACK_WEBHOOK_ALLOW_PRIVATE")
+    webhook_attempts: PositiveInt = Field(4, alias="ENERTRACK_WEBHOOK_ATTEMPTS")
+    webhook_backoff_s: float = Field(2.0, alias="ENERTRACK_WEBHOOK_BACKOFF_S", ge=0, le=300)
+    webhook_timeout_s: PositiveInt = Field(10, alias="ENERTRACK_WEBHOOK_TIMEOUT_S")
 
     @property
     def is_production(self) -> bool:

@@ -6,7 +6,9 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, MetaData, Numeric, String, func
+from sqlalchemy import (
+    BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, Numeric, String, UniqueConstraint, func,
+)
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -134,3 +136,97 @@ class NodeHealth(Base):
     uptime_s: Mapped[int | None] = mapped_column(Integer, default=None)
     dropped: Mapped[int | None] = mapped_column(Integer, default=None)
     buffered: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+# --- Alerts (migration 0008, docs/alerts.md) ----------------------------------------------------
+
+RULE_KIND_MAX = 24
+WEBHOOK_URL_MAX = 500
+
+
+class AlertRule(Base):
+    """A user's rule on one node (node_id) or on every node they own (node_id None)."""
+
+    __tablename__ = "alert_rules"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    node_id: Mapped[str | None] = mapped_column(
+        NodeIdType, ForeignKey("nodes.node_id", ondelete="CASCADE"), default=None, index=True)
+    kind: Mapped[str] = mapped_column(String(RULE_KIND_MAX))
+    threshold: Mapped[float | None] = mapped_column(Float, default=None)
+    minimum: Mapped[float | None] = mapped_column(Float, default=None)
+    maximum: Mapped[float | None] = mapped_column(Float, default=None)
+    for_s: Mapped[int] = mapped_column(Integer, default=0)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, server_default=func.now())
+    # Readings from this instant on are judged (reset when the rule is edited or resumed).
+    active_since: Mapped[int] = mapped_column(BigInteger)
+
+
+class AlertTrack(Base):
+    """A rule's state on one node between evaluations: what makes a restart resume, not repeat."""
+
+    __tablename__ = "alert_tracks"
+    __table_args__ = (UniqueConstraint("rule_id", "node_id"), MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"))
+    node_id: Mapped[str] = mapped_column(NodeIdType)
+    state: Mapped[str] = mapped_column(String(12), default="ok")
+    since: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    last_ts: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    day: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class AlertEvent(Base):
+    """One edge of an episode (firing or resolved): the history and the in-app notification."""
+
+    __tablename__ = "alert_events"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rules.id", ondelete="SET NULL"), index=True)
+    node_id: Mapped[str] = mapped_column(NodeIdType)
+    kind: Mapped[str] = mapped_column(String(RULE_KIND_MAX))
+    state: Mapped[str] = mapped_column(String(8))
+    ts: Mapped[int] = mapped_column(BigInteger)  # when it happened: a reading's own timestamp
+    value: Mapped[float | None] = mapped_column(Float, default=None)
+    # The rule's limit at the time, as text ("< 207 V"), so history survives edits and deletion.
+    limit_text: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+class NotifySettings(Base):
+    """Where a user's alerts go besides the app: e-mail, webhook, and quiet hours for both."""
+
+    __tablename__ = "notify_settings"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), default=None)
+    webhook_url: Mapped[str | None] = mapped_column(String(WEBHOOK_URL_MAX), default=None)
+    webhook_secret: Mapped[str | None] = mapped_column(String(128), default=None)
+    quiet_start: Mapped[str | None] = mapped_column(String(5), default=None)  # "22:00", user's timezone
+    quiet_end: Mapped[str | None] = mapped_column(String(5), default=None)
+
+
+class Delivery(Base):
+    """One message to send on one channel (the outbox) and what came of it (the delivery log)."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("alert_events.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))  # email | webhook
+    status: Mapped[str] = mapped_column(String(8), default="pending", index=True)  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    summary_of: Mapped[int] = mapped_column(Integer, default=1)  # events in the message (quiet hours: >1)
+    detail: Mapped[str] = mapped_column(String(400), default="")  # the last answer or error
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

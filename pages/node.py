@@ -28,6 +28,7 @@ from enertrack.web.services.node_dashboard import (
 from enertrack.web.services.node_health import node_health
 from enertrack.web.services.nodes import NodeNotFound, NodeView, node_rejections, owned
 from enertrack.web.ui import charts, ids, plot_theme
+from enertrack.web.ui.alert_tables import preset_buttons
 from enertrack.web.ui.forms import date_range
 from enertrack.web.ui.health import health_card
 from enertrack.web.ui.live import LiveState
@@ -115,6 +116,7 @@ def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
                         ],
                         className="d-flex justify-content-between align-items-start mb-3",
                     ),
+                    preset_buttons(_, node_id) if isinstance(node_id, str) else None,  # handled in pages/alerts
                     dbc.Row(
                         [
                             dbc.Col(dbc.RadioItems(

@@ -47,7 +47,9 @@ class DashClient:
         """The one server callback whose output key contains fragment (or, with 'in:', an input id)."""
         if fragment.startswith("in:"):
             wanted = fragment[3:]
-            found = [c for c in self.server_callbacks() if any(d["id"] == wanted for d in c["inputs"])]
+            # A pattern input matches by a fragment of its JSON id, e.g. 'in:"type":"node-edit"'.
+            found = [c for c in self.server_callbacks() if any(
+                d["id"] == wanted or (d["id"].startswith("{") and wanted in d["id"]) for d in c["inputs"])]
         else:
             found = [c for c in self.server_callbacks() if fragment in c["output"]]
         assert len(found) == 1, f"{len(found)} callbacks match {fragment!r}"

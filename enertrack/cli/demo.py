@@ -176,6 +176,38 @@ def ensure_demo_user(settings: Settings) -> None:
                                                          settings.default_timezone, "es"))
 
 
+DEMO_FAULTS = "simulator-faults.jsonl"
+# What the demo shows on its own: a voltage dip and an outage soon after it starts (seconds from start).
+DEMO_DIP = ("demo-01", 120, 150)  # node, starts after, lasts
+DEMO_OUTAGE = ("demo-02", 300, 480)  # silent 8 min: offline from 30 s after, fires 3 min later
+DEMO_RULES = (("voltage-low", "1m", "207", None, None), ("voltage-high", "1m", "253", None, None),
+              ("frequency", "1m", None, "49.5", "50.5"), ("offline", "3m", None, None, None))
+
+
+def ensure_demo_alerts(settings: Settings, now: int) -> None:
+    """EN 50160's rules and an offline rule on all the demo user's nodes, once."""
+    from enertrack.alerts import manage
+    from enertrack.alerts.rules import make_spec
+    from enertrack.cli.common import sessions
+    from enertrack.web.services import accounts
+
+    with sessions(settings).begin() as db:
+        user = accounts.find_user(db, DEMO_USER)
+        if user is None or manage.list_rules(db, user.id):
+            return
+        for kind, duration, threshold, low, high in DEMO_RULES:
+            manage.add_rule(db, user.id, None, make_spec(kind, duration, threshold, low, high), now)
+
+
+def schedule_demo_faults(path: Path, now: int) -> None:
+    """The dip and the outage the demo injects into its simulated nodes."""
+    from enertrack.simulation.faults import FaultFile, fault
+
+    faults = FaultFile(path)
+    for kind, (node, after, lasts) in (("dip", DEMO_DIP), ("outage", DEMO_OUTAGE)):
+        faults.add(fault(kind, node, now + after, lasts))
+
+
 def _die_with_parent() -> None:
     """In the child: get SIGTERM when the demo process dies, even by SIGKILL (Linux)."""
     try:
@@ -226,23 +258,28 @@ def _prepare(settings: Settings, data_dir: Path) -> tuple[Settings, dict[str, st
     upgrade(engine)
     engine.dispose()
     ensure_demo_user(settings)
+    started = int(time.time())
+    ensure_demo_alerts(settings, started)
+    schedule_demo_faults(data_dir / DEMO_FAULTS, started)
     settings.secret_key_value()  # generated once, kept in the data directory
     return settings, stores_env
 
 
 def _start(settings: Settings, env: dict[str, str], port: int, broker: Broker) -> list[subprocess.Popen[Any]]:
-    """The web app first, then the ingest daemon (with a broker) and the simulator."""
+    """The web app first, then the ingest daemon (with a broker), the simulator and the alert service."""
     processes: list[subprocess.Popen[Any]] = [broker.process] if broker.process else []
     # The demo's password is printed for all to see: listen on this machine only, unless told otherwise.
     host = settings.host if "host" in settings.model_fields_set else "127.0.0.1"
     processes.append(_spawn(["serve", "--host", host, "--port", str(port), "--workers", "1", "--no-access-log"], env))
     simulate = ["simulate", "--register-user", DEMO_USER, "--nodes", str(DEMO_NODES),
-                "--interval", str(DEMO_INTERVAL_S), "--backfill", str(DEMO_HISTORY_DAYS)]
+                "--interval", str(DEMO_INTERVAL_S), "--backfill", str(DEMO_HISTORY_DAYS),
+                "--faults", str(settings.data_dir / DEMO_FAULTS)]
     if broker.available:
         processes.append(_spawn(["ingest"], env))
     else:
         simulate.append("--no-broker")
     processes.append(_spawn(simulate, env))
+    processes.append(_spawn(["alerts", "run"], {**env, "ENERTRACK_ALERTS_POLL_S": "5"}))
     return processes
 
 
@@ -310,6 +347,9 @@ def run_demo(settings: Settings, *, port: int, data_dir: Path = Path("data"), br
         f"  Demo login: user '{DEMO_USER}', password '{DEMO_PASSWORD}'\n"
         f"  Broker: {broker.description}\n"
         f"  Data: {data_dir} (90 days of history are being written for {DEMO_NODES} demo nodes)\n"
+        f"  Alerts: a voltage dip on {DEMO_DIP[0]} in {DEMO_DIP[1] // 60} min and an outage of {DEMO_OUTAGE[0]} in"
+        f" {DEMO_OUTAGE[1] // 60} min (the bell shows them); inject more with\n"
+        f"    enertrack simulate-fault --faults {data_dir / DEMO_FAULTS} --node demo-03 --kind dip --for 2m\n"
         "  Stop with Ctrl-C.\n"
     )
     return _supervise(processes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from enertrack.cli.alerts import alert, alerts, notify
 from enertrack.cli.certs import certs
 from enertrack.cli.common import EnerTrackGroup
 from enertrack.cli.demo import demo
@@ -13,7 +14,7 @@ from enertrack.cli.ingest import ingest
 from enertrack.cli.migrate_store import migrate_store
 from enertrack.cli.node import node
 from enertrack.cli.serve import db, serve
-from enertrack.cli.simulate import simulate
+from enertrack.cli.simulate import simulate, simulate_fault
 from enertrack.cli.user import user
 
 
@@ -24,7 +25,7 @@ def main() -> None:
 
 
 for command in (serve, demo, db, user, node, ingest, simulate, export_energy, export_readings, influx, certs,
-                migrate_store):
+                migrate_store, alerts, alert, notify, simulate_fault):
     main.add_command(command)
 
 

@@ -75,10 +75,13 @@ def _overrides(**options: Any) -> dict[str, Any]:
               help="Seconds to wait for every node to connect.")
 @click.option("--drain-timeout", default=30.0, show_default=True, type=click.FloatRange(min=0),
               help="On exit, seconds to wait for the broker to acknowledge what was sent.")
+@click.option("--faults", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Follow this file for injected dips and outages (`enertrack simulate-fault` writes it).")
 def simulate(
     nodes: int, interval: int, node_prefix: str, grid: str, seed: int, timezone: str | None,
     reset_probability: float, backfill_days: float | None, register_user: str | None, count: int | None,
-    rate: float | None, no_broker: bool, connect_timeout: float, drain_timeout: float, **broker: Any,
+    rate: float | None, no_broker: bool, connect_timeout: float, drain_timeout: float, faults: Path | None,
+    **broker: Any,
 ) -> None:
     """Simulate ESP32 meter nodes: publish realistic readings over MQTT(S) exactly as the firmware does.
 
@@ -125,8 +128,8 @@ def simulate(
     if count == 0:
         return
     if no_broker:
-        sys.exit(_write_live(settings, sims, count))
-    sys.exit(_publish(settings, sims, count, rate, connect_timeout, drain_timeout))
+        sys.exit(_write_live(settings, sims, count, faults))
+    sys.exit(_publish(settings, sims, count, rate, connect_timeout, drain_timeout, faults))
 
 
 @contextmanager
@@ -141,7 +144,16 @@ def _stop_on_signals(stop: threading.Event | None = None) -> Iterator[threading.
             signal.signal(number, handler)
 
 
-def _write_live(settings: Any, sims: list[Any], count: int | None) -> int:
+def _with_faults(sink: Any, faults: Path | None) -> Any:
+    """The sink, passing readings through the injected faults when a fault file is followed."""
+    if faults is None:
+        return sink
+    from enertrack.simulation.faults import FaultFile, FaultySink
+
+    return FaultySink(sink, FaultFile(faults))
+
+
+def _write_live(settings: Any, sims: list[Any], count: int | None, faults: Path | None = None) -> int:
     """Live readings straight into the store until done or told to stop; the exit code."""
     from enertrack.cli.common import fail
     from enertrack.core.energy import EnergyParams
@@ -158,7 +170,7 @@ def _write_live(settings: Any, sims: list[Any], count: int | None) -> int:
                "Ctrl-C to stop", err=True)
     try:
         with _stop_on_signals() as stop:
-            sent = run_live(sims, sink, stop, count)
+            sent = run_live(sims, _with_faults(sink, faults), stop, count)
     except StoreUnavailable as exc:
         fail(f"the store stopped taking readings: {exc}")
     finally:
@@ -271,7 +283,7 @@ def _backfill(settings: Any, specs: list[Any], interval: int, days: float, end: 
 
 
 def _publish(settings: Any, sims: list[Any], count: int | None, rate: float | None,
-             connect_timeout: float, drain_timeout: float) -> int:
+             connect_timeout: float, drain_timeout: float, faults: Path | None = None) -> int:
     """Connect every node, publish until done or told to stop, say offline, disconnect; the exit code."""
     from enertrack.cli.common import fail
     from enertrack.simulation.publisher import NodePublisher, SimulatorError, run_burst, run_live
@@ -292,7 +304,7 @@ def _publish(settings: Any, sims: list[Any], count: int | None, rate: float | No
         else:
             click.echo(f"publishing {len(sims)} nodes every {sims[0].interval_s} s to {where}; Ctrl-C to stop",
                        err=True)
-            sent = run_live(sims, publisher, stop, count)
+            sent = run_live(sims, _with_faults(publisher, faults), stop, count)
     lost = publisher.close(drain_timeout)
     if lost:
         click.echo(f"error: {lost:,} of {sent:,} messages were not acknowledged by the broker within "
@@ -300,3 +312,27 @@ def _publish(settings: Any, sims: list[Any], count: int | None, rate: float | No
         return 1
     click.echo(f"sent {sent:,} readings, every one acknowledged by the broker")
     return 0
+
+
+@click.command("simulate-fault")
+@click.option("--faults", type=click.Path(dir_okay=False, path_type=Path), default=Path("data/simulator-faults.jsonl"),
+              show_default=True, help="The file the simulator follows (the demo's, by default).")
+@click.option("--node", "node_id", required=True, help="The simulated node, e.g. demo-01.")
+@click.option("--kind", type=click.Choice(["dip", "outage"]), required=True,
+              help="dip: voltage at 80 %; outage: the node sends nothing.")
+@click.option("--for", "duration", default="2m", show_default=True, help="How long: 90s, 2m, 1h.")
+@click.option("--in", "delay", default="0s", show_default=True, help="Starting after: 0s, 1m.")
+def simulate_fault(faults: Path, node_id: str, kind: str, duration: str, delay: str) -> None:
+    """Inject a voltage dip or an outage into a running simulator (`enertrack simulate --faults`, the demo)."""
+    from enertrack.alerts.rules import RuleError, parse_duration
+    from enertrack.cli.common import fail
+    from enertrack.simulation.faults import FaultFile, fault
+
+    try:
+        seconds, wait = parse_duration(duration), parse_duration(delay)
+        found = fault(kind, node_id, int(time.time()) + wait, seconds)
+    except (RuleError, ValueError) as exc:
+        fail(str(exc))
+    FaultFile(faults).add(found)
+    click.echo(f"{kind} on {node_id} from {time.strftime('%H:%M:%S', time.localtime(found.start))} "
+               f"for {seconds} s (written to {faults})")

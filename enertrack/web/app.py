@@ -20,7 +20,7 @@ from enertrack.web.auth import ANON_CALLBACKS, UPDATE_COMPONENT, init_auth
 from enertrack.web.context import EXTENSION, AppServices
 from enertrack.web.downloads import init_downloads
 from enertrack.web.static import PLOTLY_ASSETS, VersionedSuites, asset_url, init_static, plotly_scripts
-from enertrack.web.ui import ids, session, shell, theme
+from enertrack.web.ui import bell, ids, session, shell, theme
 from enertrack.web.ui.errors import callback_failed
 
 ASSETS = ROOT / "assets"
@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     dash_app.layout = shell.layout
     public = session.register(dash_app)
     theme.register(dash_app)
+    bell.register(dash_app)
     init_auth(server)
     init_downloads(server)
     init_static(server)
@@ -125,6 +126,9 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     # so the guard knows every callback before anyone calls one.
     with server.test_request_context(URL_PREFIX):
         server.preprocess_request()
+    # The bell is rendered only into a logged-in user's navbar: Dash's renderer checks callback
+    # outputs against the validation layout (every page's layout and the shell), so add it there.
+    dash_app.validation_layout.children.append(bell.bell(str))
     server.extensions[ANON_CALLBACKS] = _anonymous_callbacks(dash_app, public)
     assert URL_PREFIX + UPDATE_COMPONENT in server.view_functions
     return server

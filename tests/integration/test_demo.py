@@ -234,3 +234,47 @@ def test_demo_on_the_configured_broker_keeps_to_its_own_session_and_topics(
     assert "as enertrack-ingest-demo-" in broker.log_file.read_text()
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=40) == 0
+
+
+def test_demo_turns_an_injected_dip_into_a_notification(tmp_path: Path, stopper: list[subprocess.Popen[str]]) -> None:
+    """Simulator fault -> broker -> ingest -> `alerts run` -> the bell of the demo user, within seconds."""
+    process, port = start_demo(tmp_path)
+    stopper.append(process)
+    lines = wait_banner(process, tmp_path / "demo.log")
+    assert any("enertrack simulate-fault" in line for line in lines)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'enertrack.sqlite3'}",
+           "ENERTRACK_ENV": "development"}
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "enertrack.cli.main", *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    listed = cli("alert", "list", "--user", "demo")
+    assert "*\tvoltage-low\t< 207 V\t60\tactive" in listed and "*\toffline" in listed
+    assert wait_live(tmp_path), "no live reading arrived after the history"
+    cli("alert", "add", "--user", "demo", "--node", "demo-03", "--rule", "voltage-low", "--threshold", "207",
+        "--for", "0s")
+    cli("simulate-fault", "--faults", str(tmp_path / "data" / "simulator-faults.jsonl"), "--node", "demo-03",
+        "--kind", "dip", "--for", "5m")
+    web = demo_login(port)
+    from tests.dash_client import parse_outputs
+
+    deps = web.get(f"http://127.0.0.1:{port}/enertrack/_dash-dependencies", timeout=10).json()
+    key = next(d["output"] for d in deps if "nav-bell-count.children" in d["output"])
+    bell = {"output": key, "outputs": parse_outputs(key),
+            "inputs": [{"id": "nav-bell-tick", "property": "n_intervals", "value": 1}],
+            "state": [{"id": "nav-bell-seen", "property": "data", "value": None}],
+            "changedPropIds": ["nav-bell-tick.n_intervals"]}
+    deadline = time.monotonic() + 60
+    count = "0"
+    while time.monotonic() < deadline and count == "0":
+        answer = web.post(f"http://127.0.0.1:{port}{UPDATE}", json=bell, timeout=10)
+        assert answer.status_code == 200, answer.text[:300]
+        count = answer.json()["response"]["nav-bell-count"]["children"]
+        time.sleep(1)
+    assert count != "0", "no notification within 60 s of the dip"
+    with sqlite3.connect(tmp_path / "data" / "enertrack.sqlite3", timeout=10) as conn:
+        fired = conn.execute("SELECT node_id, kind, state, value FROM alert_events WHERE node_id = 'demo-03'").fetchall()
+    assert fired[0][:3] == ("demo-03", "voltage-low", "firing") and fired[0][3] < 207

@@ -13,3 +13,7 @@ NAV_PUBLIC = "nav-public"
 LANG_PICK_ES = "lang-pick-es"
 LANG_PICK_EN = "lang-pick-en"
 CSRF = "csrf"  # pattern-matching type: {"type": CSRF, "form": <name>}
+BELL = "nav-bell"  # the notification bell (logged-in users only)
+BELL_COUNT = "nav-bell-count"
+BELL_TICK = "nav-bell-tick"  # dcc.Interval inside the bell
+BELL_SEEN = "nav-bell-seen"  # dcc.Store(memory) in the shell: {"user": id, "id": newest event id seen}

@@ -19,6 +19,7 @@ from enertrack.i18n import LANGUAGES, language, translator
 from enertrack.models import User
 from enertrack.web.context import services
 from enertrack.web.ui import ids
+from enertrack.web.ui.bell import bell
 from enertrack.web.ui.toast import toast
 
 LANGUAGES_LIST = tuple(LANGUAGES)
@@ -50,6 +51,7 @@ def nav_links(_: Any) -> list[dbc.NavItem]:
         _nav_item("bi-speedometer2", _("Panel"), URL_PREFIX, "exact"),
         _nav_item("bi-cpu", _("Nodes"), URL_PREFIX + "nodes", "partial"),
         _nav_item("bi-bar-chart-line", _("Analysis"), URL_PREFIX + "analysis", "partial"),
+        _nav_item("bi-bell", _("Alerts"), URL_PREFIX + "alerts", "partial"),
     ]
 
 
@@ -159,7 +161,7 @@ def register(app: Dash) -> set[str]:
         flashed = [toast(str(message), kind if kind in ("success", "danger", "warning", "info") else "info")
                    for kind, message in get_flashed_messages(with_categories=True)]
         if current_user.is_authenticated:
-            links, public, menu = nav_links(_), [], user_menu(_, str(current_user.username))
+            links, public, menu = nav_links(_), [], [bell(_), user_menu(_, str(current_user.username))]
         else:
             links, public, menu = [], public_links(_), None
         return (links, public, menu, effective if effective != stored else no_update,
