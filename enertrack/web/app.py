@@ -7,7 +7,6 @@ from datetime import timedelta
 import dash_bootstrap_components  # noqa: F401 - registers the component suite before pages import it
 import plotly.io as pio
 from dash import Dash, Input
-from dash.dash import _ID_CONTENT, _ID_STORE
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -17,6 +16,7 @@ from enertrack.db import make_engine, make_session_factory
 from enertrack.store.base import TimeseriesStore
 from enertrack.store.factory import open_store
 from enertrack.web.auth import ANON_CALLBACKS, UPDATE_COMPONENT, init_auth
+from enertrack.web.callback_body import ROUTER_KEY
 from enertrack.web.context import EXTENSION, AppServices
 from enertrack.web.downloads import init_downloads
 from enertrack.web.static import PLOTLY_ASSETS, VersionedSuites, asset_url, init_static, plotly_scripts
@@ -72,9 +72,6 @@ def _flask(settings: Settings) -> Flask:
             x_host=settings.trusted_proxies,
         )
     return server
-
-
-ROUTER_KEY = f"..{_ID_CONTENT}.children...{_ID_STORE}.data.."  # Dash's pages router
 
 
 def _anonymous_callbacks(dash_app: Dash, public: set[str]) -> dict[str, bool]:

@@ -19,6 +19,7 @@ from enertrack.config import URL_PREFIX
 from enertrack.i18n import language, tr
 from enertrack.models import User
 from enertrack.validation import timezone_error
+from enertrack.web.callback_body import ROUTER_KEY, BadBody, check_body, read_body
 from enertrack.web.context import services
 from enertrack.web.services import accounts
 from enertrack.web.ui.user import user_lang
@@ -65,6 +66,8 @@ def safe_next(target: Any) -> str:
     """A local path under the app to go to after login; the panel for anything else."""
     if not isinstance(target, str) or not target.startswith(URL_PREFIX):
         return URL_PREFIX
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return URL_PREFIX  # CR/LF would split the Location header (and nothing legitimate has them)
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or "\\" in target or target.startswith("//"):
         return URL_PREFIX
@@ -126,17 +129,24 @@ def guard() -> Response | None:
     if not path.startswith(URL_PREFIX) and path != URL_PREFIX.rstrip("/"):
         return None
     rel = _rel(path)
-    if rel == UPDATE_COMPONENT:
+    body: Any = None
+    if rel == UPDATE_COMPONENT and request.method == "POST":
         if not _same_origin():
             return Response("cross-origin callback refused", status=403)
-        if _bad_router_request(request.get_json(silent=True)):
+        try:
+            body = read_body(request)
+            check_body(body, current_app.extensions["dash_app"].callback_map, ROUTER_KEY)
+        except BadBody as exc:
+            log.warning("refused a callback request from %s: %s", get_remote_address(), exc)
+            return jsonify(error=str(exc)), 400  # type: ignore[return-value]
+        if _bad_router_request(body):
             return jsonify(error="unknown page address"), 400  # type: ignore[return-value]
     if current_user.is_authenticated:
         return None
     if rel in PUBLIC_PAGES or rel == "healthz" or rel in PUBLIC_DASH or rel.startswith(PUBLIC_PREFIXES):
         return None
     if rel == UPDATE_COMPONENT and request.method == "POST":
-        if _anonymous_callback_allowed(request.get_json(silent=True)):
+        if _anonymous_callback_allowed(body):
             return None
         return jsonify(error="login required", login=page_url("login")), 401  # type: ignore[return-value]
     if rel == "logout":
