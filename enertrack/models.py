@@ -28,7 +28,10 @@ PRICE_MAX = 100
 INTERVAL_MIN_S = 1
 INTERVAL_MAX_S = 86_400
 NODE_STATUSES = ("online", "offline")
-REJECTED_KEEP = 1000  # the dead-letter list keeps the newest this many messages overall
+# The dead-letter list keeps the newest this many per registered node, so one node's flood cannot
+# erase another user's history; messages from unregistered ids (strangers) share one pool.
+REJECTED_KEEP_PER_NODE = 200
+REJECTED_KEEP_STRANGERS = 1000
 REJECTED_TEXT_MAX = 200
 FW_MAX = 32  # characters of a firmware version in a node's device-health report
 
