@@ -84,6 +84,26 @@ class User(Base):
     nodes: Mapped[list[Node]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
     )
+    sessions: Mapped[list[UserSession]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+TOKEN_HASH_LEN = 64  # hex SHA-256 of a random token: what the database keeps instead of the token
+
+
+class UserSession(Base):
+    """One login on one browser: its session cookie and remember cookie hold the token, we keep its hash.
+
+    Deleting the row ends that login at once (logout); deleting a user's rows ends all of them.
+    """
+
+    __tablename__ = "user_sessions"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_LEN), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
 class Node(Base):

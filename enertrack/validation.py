@@ -12,6 +12,7 @@ from babel.numbers import list_currencies
 from email_validator import EmailNotValidError, validate_email
 
 from enertrack.i18n_markers import N_
+from enertrack.password_policy import MAX_LENGTH, MIN_LENGTH, new_password_problem
 from enertrack.models import (
     DEFAULT_INTERVAL_S,  # noqa: F401 - the node form starts from it
     DESCRIPTION_MAX,
@@ -26,8 +27,8 @@ from enertrack.models import (
     USERNAME_RE,
 )
 
-PASSWORD_MIN = 12
-PASSWORD_MAX = 128
+PASSWORD_MIN = MIN_LENGTH
+PASSWORD_MAX = MAX_LENGTH
 
 # Error code -> catalogue msgid. Codes travel in URLs and callbacks; messages never do.
 MESSAGES: dict[str, str] = {
@@ -38,7 +39,9 @@ MESSAGES: dict[str, str] = {
     "password_short": N_("The password needs at least 12 characters."),
     "password_long": N_("The password can have at most 128 characters."),
     "password_mismatch": N_("The two passwords do not match."),
-    "password_is_username": N_("The password must not be your username."),
+    "password_personal": N_("The password must not contain your username or email address."),
+    "password_weak": N_("This password is too easy to guess. Add a few uncommon words, or make it longer."),
+    "password_wrong": N_("That is not your current password."),
     "timezone": N_("Choose a timezone from the list."),
     "language": N_("Choose Spanish or English."),
     "node_id_format": N_("Use 1 to 64 letters, digits, hyphens or underscores (no spaces)."),
@@ -70,18 +73,14 @@ def normalize_email(value: Any) -> str | None:
         return None
 
 
-def password_errors(password: Any, confirm: Any, username: Any = "") -> list[str]:
-    """Error codes for a new password (length, confirmation, not the username)."""
+def password_errors(password: Any, confirm: Any, username: Any = "", email: Any = "") -> list[str]:
+    """Error codes for a new password (the policy in password_policy, then the confirmation)."""
     pw = password if isinstance(password, str) else ""
     errors: list[str] = []
-    if len(pw) < PASSWORD_MIN:
-        errors.append("password_short")
-    elif len(pw) > PASSWORD_MAX:
-        errors.append("password_long")
+    if problem := new_password_problem(pw, text(username), text(email)):
+        errors.append(problem)
     if pw != (confirm if isinstance(confirm, str) else ""):
         errors.append("password_mismatch")
-    if pw and pw.lower() == text(username).lower():
-        errors.append("password_is_username")
     return errors
 
 

@@ -21,7 +21,7 @@ from enertrack.models import User
 from enertrack.validation import timezone_error
 from enertrack.web.callback_body import ROUTER_KEY, BadBody, check_body, read_body
 from enertrack.web.context import services
-from enertrack.web.services import accounts
+from enertrack.web.services import accounts, login_sessions
 from enertrack.web.ui.user import user_lang
 
 log = logging.getLogger("enertrack.web")
@@ -42,18 +42,38 @@ class AuthUser:
     username: str
     timezone: str
     language: str
+    token: str  # this login's token (login_sessions): what the session and remember cookies carry
     is_authenticated: bool = True
     is_active: bool = True
     is_anonymous: bool = False
 
     def get_id(self) -> str:
-        """Flask-Login's session key."""
-        return str(self.id)
+        """Flask-Login's session key: the login's token, so ending the login ends both cookies."""
+        return self.token
 
 
-def auth_user(user: User) -> AuthUser:
-    """Detach a User into an AuthUser."""
-    return AuthUser(user.id, user.username, user.timezone, user.language)
+def auth_user(user: User, token: str) -> AuthUser:
+    """Detach a User into an AuthUser for the login token."""
+    return AuthUser(user.id, user.username, user.timezone, user.language, token)
+
+
+def start_login(user: User, *, remember: bool) -> AuthUser:
+    """A new server-side login for user, and Flask-Login told about it (a fresh session: no fixation)."""
+    with services().transaction() as db:
+        found = auth_user(user, login_sessions.start(db, user.id, remember=remember))
+    session.clear()
+    login_user(found, remember=remember)
+    return found
+
+
+def end_login() -> None:
+    """End this browser's login: its row, its session cookie and its remember cookie."""
+    token = getattr(current_user, "token", None)
+    if token:
+        with services().transaction() as db:
+            login_sessions.end(db, token)
+    session.clear()
+    logout_user()  # after clear(): it leaves the marker that deletes the remember cookie
 
 
 def page_url(page: str, **query: str) -> str:
@@ -195,12 +215,10 @@ def init_auth(server: Flask) -> Limiter:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> AuthUser | None:
-        if not user_id.isdigit():
-            return None
+    def load_user(token: str) -> AuthUser | None:
         with server.extensions["enertrack"].read() as db:
-            user = db.get(User, int(user_id))
-            return auth_user(user) if user is not None else None
+            user = login_sessions.user_for(db, token)
+            return auth_user(user, token) if user is not None else None
 
     csrf = CSRFProtect(server)
     limiter = Limiter(get_remote_address, app=server, storage_uri=settings.ratelimit_storage_uri,
@@ -220,14 +238,12 @@ def init_auth(server: Flask) -> Limiter:
         target = safe_next(form.get("next"))
         with services().read() as db:
             user = accounts.authenticate(db, form.get("username"), form.get("password"))
-            found = auth_user(user) if user is not None else None
-        if found is None:
+        if user is None:
             g.auth_failed = True
             flash(tr(lang, "Wrong username or password."), "danger")
             # Not the username: a password typed into the wrong field would end up in URLs and logs.
             return redirect(page_url("login", next=str(form.get("next", ""))[:512]), code=303)
-        session.clear()  # a fresh session at login: nothing from before survives (fixation)
-        login_user(found, remember=form.get("remember") in ("on", "true", "1", "y"))
+        found = start_login(user, remember=form.get("remember") in ("on", "true", "1", "y"))
         flash(tr(found.language, "Welcome, {name}.", name=found.username), "success")
         return redirect(target, code=303)
 
@@ -257,8 +273,7 @@ def init_auth(server: Flask) -> Limiter:
     @bp.post("/logout")
     def logout() -> Response:
         lang = user_lang()
-        logout_user()
-        session.clear()
+        end_login()
         flash(tr(lang, "You have logged out. See you soon!"), "success")
         return redirect(page_url("login"), code=303)
 
@@ -290,4 +305,7 @@ def init_auth(server: Flask) -> Limiter:
     # Dash's callbacks are JSON POSTs: SameSite=Lax cookies and the Origin check protect them.
     endpoint = URL_PREFIX + UPDATE_COMPONENT
     csrf.exempt(server.view_functions[endpoint])
+    from enertrack.web.account_routes import init_account_routes  # it imports this module
+
+    init_account_routes(server, limiter)
     return limiter
