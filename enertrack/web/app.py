@@ -19,6 +19,7 @@ from enertrack.web.auth import ANON_CALLBACKS, UPDATE_COMPONENT, init_auth
 from enertrack.web.callback_body import ROUTER_KEY
 from enertrack.web.context import EXTENSION, AppServices
 from enertrack.web.downloads import init_downloads
+from enertrack.web.headers import init_headers
 from enertrack.web.static import PLOTLY_ASSETS, VersionedSuites, asset_url, init_static, plotly_scripts
 from enertrack.web.ui import bell, ids, session, shell, theme
 from enertrack.web.ui.errors import callback_failed
@@ -127,5 +128,6 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     # outputs against the validation layout (every page's layout and the shell), so add it there.
     dash_app.validation_layout.children.append(bell.bell(str))
     server.extensions[ANON_CALLBACKS] = _anonymous_callbacks(dash_app, public)
+    init_headers(server, dash_app, https=settings.https, inline_scripts=[(ASSETS / THEME_INIT).read_text()])
     assert URL_PREFIX + UPDATE_COMPONENT in server.view_functions
     return server
