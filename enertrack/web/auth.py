@@ -19,6 +19,7 @@ from enertrack.config import URL_PREFIX
 from enertrack.i18n import language, tr
 from enertrack.models import User
 from enertrack.validation import timezone_error
+from enertrack.web import device_cookie
 from enertrack.web.callback_body import ROUTER_KEY, BadBody, check_body, read_body
 from enertrack.web.context import services
 from enertrack.web.services import accounts, login_sessions
@@ -195,7 +196,7 @@ def _failed() -> bool:
 
 
 def _username(form_value: Any) -> str:
-    return str(form_value or "").strip().lower()[:64]
+    return device_cookie.normalize(form_value)
 
 
 def _username_key() -> str:
@@ -206,6 +207,16 @@ def _username_key() -> str:
 def _username_total_key() -> str:
     """Rate-limit key for a username whatever the address (a slow distributed guess)."""
     return f"user-total:{_username(request.form.get('username'))}"
+
+
+def _trusted_device() -> bool:
+    """The browser logged in as this username before (device_cookie): it has its own allowance."""
+    return device_cookie.nonce_for(request.form.get("username")) is not None
+
+
+def _device_key() -> str:
+    """Rate-limit key of a trusted device: its cookie's nonce (locking it out locks out only it)."""
+    return f"device:{device_cookie.nonce_for(request.form.get('username'))}"
 
 
 def init_auth(server: Flask) -> Limiter:
@@ -231,7 +242,9 @@ def init_auth(server: Flask) -> Limiter:
     @limiter.limit(lambda: settings.login_limit_ip, deduct_when=lambda _r: _failed())
     @limiter.limit(lambda: settings.login_limit_user, key_func=_username_key, deduct_when=lambda _r: _failed())
     @limiter.limit(lambda: settings.login_limit_user_total, key_func=_username_total_key,
-                   deduct_when=lambda _r: _failed())
+                   deduct_when=lambda _r: _failed(), exempt_when=_trusted_device)
+    @limiter.limit(lambda: settings.login_limit_user, key_func=_device_key,
+                   deduct_when=lambda _r: _failed(), exempt_when=lambda: not _trusted_device())
     def login() -> Response:
         form = request.form
         lang = language(form.get("lang"))
@@ -245,7 +258,9 @@ def init_auth(server: Flask) -> Limiter:
             return redirect(page_url("login", next=str(form.get("next", ""))[:512]), code=303)
         found = start_login(user, remember=form.get("remember") in ("on", "true", "1", "y"))
         flash(tr(found.language, "Welcome, {name}.", name=found.username), "success")
-        return redirect(target, code=303)
+        response = redirect(target, code=303)
+        device_cookie.issue(response, found.username, https=settings.https)
+        return response
 
     @bp.post("/register")
     @limiter.limit(lambda: settings.register_limit_ip)
