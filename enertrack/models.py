@@ -85,6 +85,7 @@ class User(Base):
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
     )
     sessions: Mapped[list[UserSession]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    resets: Mapped[list[PasswordReset]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
 
 TOKEN_HASH_LEN = 64  # hex SHA-256 of a random token: what the database keeps instead of the token
@@ -104,6 +105,19 @@ class UserSession(Base):
     token_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_LEN), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class PasswordReset(Base):
+    """A password-reset link sent by e-mail: single use, short-lived, only its token's hash kept."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_LEN), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Node(Base):

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from enertrack.cli.common import sessions, settings_or_exit
+from enertrack.cli.common import fail, sessions, settings_or_exit
 
 
 @click.group()
@@ -37,3 +37,27 @@ def user_create(username: str, email: str, password: str, timezone: str | None, 
             click.echo(f"error: {name}: {tr('en', MESSAGES.get(code, code))}", err=True)
         sys.exit(2)
     click.echo(f"user {username} created")
+
+
+@user.command("set-password")
+@click.option("--username", required=True, help="Whose password.")
+@click.option("--password", prompt="New password", hide_input=True, confirmation_prompt=True,
+              help="The new password (prompted when omitted; the same policy as the web forms).")
+def user_set_password(username: str, password: str) -> None:
+    """Set a user's password (when they forgot it and no e-mail can be sent); ends their logins."""
+    from enertrack.i18n import tr
+    from enertrack.validation import MESSAGES
+    from enertrack.web.services import accounts
+
+    settings = settings_or_exit()
+    try:
+        with sessions(settings).begin() as db:
+            found = accounts.find_user(db, username)
+            if found is None:
+                fail(f"no user called {username!r}")
+            accounts.set_password(db, found, password, password)
+    except accounts.AccountError as exc:
+        for name, code in exc.errors.items():
+            click.echo(f"error: {name}: {tr('en', MESSAGES.get(code, code))}", err=True)
+        sys.exit(2)
+    click.echo(f"password of {username} changed; every login of theirs has ended")

@@ -27,7 +27,7 @@ from enertrack.web.ui.user import user_lang
 
 log = logging.getLogger("enertrack.web")
 
-PUBLIC_PAGES = ("login", "register")
+PUBLIC_PAGES = ("login", "register", "forgot", "reset")
 # Dash internals every page (the public ones included) needs: the same for everyone, no user data.
 PUBLIC_DASH = ("_dash-layout", "_dash-dependencies", "_favicon.ico", "_reload-hash")
 PUBLIC_PREFIXES = ("assets/", "_dash-component-suites/")
@@ -323,4 +323,7 @@ def init_auth(server: Flask) -> Limiter:
     from enertrack.web.account_routes import init_account_routes  # it imports this module
 
     init_account_routes(server, limiter)
+    from enertrack.web.reset_routes import init_reset_routes
+
+    init_reset_routes(server, limiter)
     return limiter
