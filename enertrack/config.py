@@ -240,6 +240,11 @@ class Settings(BaseSettings):
     # Links in e-mail use this, never the request's Host header (which a client chooses).
     public_url: Annotated[str | None, BeforeValidator(_http_url)] = Field(None, alias="ENERTRACK_PUBLIC_URL")
 
+    # Per-user quotas: what one account may own (nodes now; alert rules and webhooks when they come).
+    quota_nodes: PositiveInt = Field(100, alias="ENERTRACK_QUOTA_NODES")
+    quota_alert_rules: PositiveInt = Field(50, alias="ENERTRACK_QUOTA_ALERT_RULES")
+    quota_webhooks: PositiveInt = Field(10, alias="ENERTRACK_QUOTA_WEBHOOKS")
+
     # Ingest daemon knobs (Telegraf's, see docs/operations.md).
     ingest_batch_size: PositiveInt = Field(500, alias="INGEST_BATCH_SIZE")
     ingest_batch_ms: PositiveInt = Field(200, alias="INGEST_BATCH_MS")
