@@ -240,6 +240,9 @@ class Settings(BaseSettings):
     # Links in e-mail use this, never the request's Host header (which a client chooses).
     public_url: Annotated[str | None, BeforeValidator(_http_url)] = Field(None, alias="ENERTRACK_PUBLIC_URL")
 
+    # Who may sign up: anyone (open), nobody (closed: `enertrack user create`), or whoever holds
+    # a single-use link from `enertrack user invite` (invite).
+    registration: Literal["open", "closed", "invite"] = Field("open", alias="ENERTRACK_REGISTRATION")
     # Per-user quotas: what one account may own (nodes now; alert rules and webhooks when they come).
     quota_nodes: PositiveInt = Field(100, alias="ENERTRACK_QUOTA_NODES")
     quota_alert_rules: PositiveInt = Field(50, alias="ENERTRACK_QUOTA_ALERT_RULES")

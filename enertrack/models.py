@@ -120,6 +120,18 @@ class PasswordReset(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class Invite(Base):
+    """A single-use sign-up link made by `enertrack user invite` (ENERTRACK_REGISTRATION=invite)."""
+
+    __tablename__ = "invites"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_LEN), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Node(Base):
     """A measurement device; node_id is its MQTT identity, unique in the installation."""
 

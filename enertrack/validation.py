@@ -42,6 +42,7 @@ MESSAGES: dict[str, str] = {
     "password_personal": N_("The password must not contain your username or email address."),
     "password_weak": N_("This password is too easy to guess. Add a few uncommon words, or make it longer."),
     "password_wrong": N_("That is not your current password."),
+    "invite_invalid": N_("That invitation has expired or was already used. Ask for a new one."),
     "reset_invalid": N_("That link has expired or was already used. Ask for a new one."),
     "timezone": N_("Choose a timezone from the list."),
     "language": N_("Choose Spanish or English."),

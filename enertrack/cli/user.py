@@ -61,3 +61,22 @@ def user_set_password(username: str, password: str) -> None:
             click.echo(f"error: {name}: {tr('en', MESSAGES.get(code, code))}", err=True)
         sys.exit(2)
     click.echo(f"password of {username} changed; every login of theirs has ended")
+
+
+@user.command("invite")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 90), help="How long the link works.")
+def user_invite(days: int) -> None:
+    """Print a single-use sign-up link (for ENERTRACK_REGISTRATION=invite)."""
+    from datetime import timedelta
+    from urllib.parse import urlencode
+
+    from enertrack.config import URL_PREFIX
+    from enertrack.web.services import invites
+
+    settings = settings_or_exit()
+    with sessions(settings).begin() as db:
+        token = invites.create(db, timedelta(days=days))
+    click.echo(f"{settings.public_url or ''}{URL_PREFIX}register?{urlencode({'invite': token})}")
+    if settings.registration != "invite":
+        click.echo(f"note: ENERTRACK_REGISTRATION is {settings.registration!r}; links are asked for only "
+                   "with ENERTRACK_REGISTRATION=invite", err=True)

@@ -22,7 +22,7 @@ from enertrack.validation import timezone_error
 from enertrack.web import device_cookie
 from enertrack.web.callback_body import ROUTER_KEY, BadBody, check_body, read_body
 from enertrack.web.context import services
-from enertrack.web.services import accounts, login_sessions
+from enertrack.web.services import accounts, invites, login_sessions
 from enertrack.web.ui.user import user_lang
 
 log = logging.getLogger("enertrack.web")
@@ -219,6 +219,12 @@ def _device_key() -> str:
     return f"device:{device_cookie.nonce_for(request.form.get('username'))}"
 
 
+def _invited(token: str) -> bool:
+    """The sign-up form carries a valid, unused invitation."""
+    with services().read() as db:
+        return invites.valid(db, token) is not None
+
+
 def init_auth(server: Flask) -> Limiter:
     """Wire Flask-Login, CSRF, rate limits, the guard and the account routes into server."""
     settings = server.extensions["enertrack"].settings
@@ -273,14 +279,21 @@ def init_auth(server: Flask) -> Limiter:
             password=str(form.get("password", "")), confirm=str(form.get("confirm", "")),
             timezone=_browser_timezone(form.get("timezone"), settings.default_timezone), language=lang,
         )
+        invite = str(form.get("invite", ""))[:64]
+        if settings.registration != "open" and not (settings.registration == "invite" and _invited(invite)):
+            flash(tr(lang, "Sign-up on this installation needs an invitation link from its administrator."),
+                  "warning")
+            return redirect(page_url("login"), code=303)
         try:
             with services().transaction() as db:
                 user = accounts.create_user(db, new)
                 name = user.username
+                if settings.registration == "invite" and not invites.redeem(db, invite):
+                    raise accounts.AccountError({"invite": "invite_invalid"})  # used by someone else meanwhile
         except accounts.AccountError as exc:
             # The username goes back to prefill the form; the email address does not (URLs get logged).
             keep = new.username[:32] if "username" not in exc.errors else ""
-            return redirect(page_url("register", username=keep, next=target,
+            return redirect(page_url("register", username=keep, next=target, invite=invite,
                                      errors=",".join(f"{k}:{v}" for k, v in exc.errors.items())), code=303)
         flash(tr(lang, "Your account is ready. Log in to start, {name}.", name=name), "success")
         return redirect(page_url("login", username=name, next=target), code=303)

@@ -1,4 +1,4 @@
-"""accounts: server-side login sessions, password resets
+"""accounts: server-side login sessions, password resets, invites
 
 Revision ID: 0005
 Revises: 0004
@@ -49,8 +49,19 @@ def upgrade() -> None:
     with op.batch_alter_table('password_resets', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_password_resets_user_id'), ['user_id'], unique=False)
 
+    op.create_table('invites',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invites')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_invites_token_hash')),
+    **UTF8MB4,
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('invites')
     with op.batch_alter_table('password_resets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_password_resets_user_id'))
     op.drop_table('password_resets')
