@@ -12,7 +12,6 @@ from babel.numbers import list_currencies
 from email_validator import EmailNotValidError, validate_email
 
 from enertrack.i18n_markers import N_
-from enertrack.password_policy import MAX_LENGTH, MIN_LENGTH, new_password_problem
 from enertrack.models import (
     DEFAULT_INTERVAL_S,  # noqa: F401 - the node form starts from it
     DESCRIPTION_MAX,
@@ -26,6 +25,7 @@ from enertrack.models import (
     PRICE_MAX,
     USERNAME_RE,
 )
+from enertrack.password_policy import MAX_LENGTH, MIN_LENGTH, new_password_problem
 
 PASSWORD_MIN = MIN_LENGTH
 PASSWORD_MAX = MAX_LENGTH

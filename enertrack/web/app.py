@@ -15,11 +15,13 @@ from enertrack.config import URL_PREFIX, Settings, load_settings
 from enertrack.db import make_engine, make_session_factory
 from enertrack.store.base import TimeseriesStore
 from enertrack.store.factory import open_store
+from enertrack.web.account_routes import init_account_routes
 from enertrack.web.auth import ANON_CALLBACKS, UPDATE_COMPONENT, init_auth
 from enertrack.web.callback_body import ROUTER_KEY
 from enertrack.web.context import EXTENSION, AppServices
 from enertrack.web.downloads import init_downloads
 from enertrack.web.headers import init_headers
+from enertrack.web.reset_routes import init_reset_routes
 from enertrack.web.static import PLOTLY_ASSETS, VersionedSuites, asset_url, init_static, plotly_scripts
 from enertrack.web.ui import bell, ids, session, shell, theme
 from enertrack.web.ui.errors import callback_failed
@@ -116,7 +118,9 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     public = session.register(dash_app)
     theme.register(dash_app)
     bell.register(dash_app)
-    init_auth(server)
+    limiter = init_auth(server)
+    init_account_routes(server, limiter)
+    init_reset_routes(server, limiter)
     init_downloads(server)
     init_static(server)
 

@@ -333,10 +333,4 @@ def init_auth(server: Flask) -> Limiter:
     # Dash's callbacks are JSON POSTs: SameSite=Lax cookies and the Origin check protect them.
     endpoint = URL_PREFIX + UPDATE_COMPONENT
     csrf.exempt(server.view_functions[endpoint])
-    from enertrack.web.account_routes import init_account_routes  # it imports this module
-
-    init_account_routes(server, limiter)
-    from enertrack.web.reset_routes import init_reset_routes
-
-    init_reset_routes(server, limiter)
     return limiter
