@@ -132,6 +132,23 @@ class Invite(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class PendingSignup(Base):
+    """A sign-up waiting for its e-mail address to be confirmed (when SMTP is configured)."""
+
+    __tablename__ = "pending_signups"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_LEN), unique=True)
+    username: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Node(Base):
     """A measurement device; node_id is its MQTT identity, unique in the installation."""
 

@@ -22,6 +22,7 @@ from enertrack.web.context import EXTENSION, AppServices
 from enertrack.web.downloads import init_downloads
 from enertrack.web.headers import init_headers
 from enertrack.web.reset_routes import init_reset_routes
+from enertrack.web.signup_routes import init_signup_routes
 from enertrack.web.static import PLOTLY_ASSETS, VersionedSuites, asset_url, init_static, plotly_scripts
 from enertrack.web.ui import bell, ids, session, shell, theme
 from enertrack.web.ui.errors import callback_failed
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     limiter = init_auth(server)
     init_account_routes(server, limiter)
     init_reset_routes(server, limiter)
+    init_signup_routes(server)
     init_downloads(server)
     init_static(server)
 

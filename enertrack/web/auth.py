@@ -17,17 +17,19 @@ from werkzeug.exceptions import TooManyRequests
 
 from enertrack.config import URL_PREFIX
 from enertrack.i18n import language, tr
+from enertrack.mail import smtp_config
 from enertrack.models import User
 from enertrack.validation import timezone_error
 from enertrack.web import device_cookie
 from enertrack.web.callback_body import ROUTER_KEY, BadBody, check_body, read_body
 from enertrack.web.context import services
 from enertrack.web.services import accounts, invites, login_sessions
+from enertrack.web.signup_routes import sign_up_by_mail
 from enertrack.web.ui.user import user_lang
 
 log = logging.getLogger("enertrack.web")
 
-PUBLIC_PAGES = ("login", "register", "forgot", "reset")
+PUBLIC_PAGES = ("login", "register", "forgot", "reset", "confirm")
 # Dash internals every page (the public ones included) needs: the same for everyone, no user data.
 PUBLIC_DASH = ("_dash-layout", "_dash-dependencies", "_favicon.ico", "_reload-hash")
 PUBLIC_PREFIXES = ("assets/", "_dash-component-suites/")
@@ -284,7 +286,16 @@ def init_auth(server: Flask) -> Limiter:
             flash(tr(lang, "Sign-up on this installation needs an invitation link from its administrator."),
                   "warning")
             return redirect(page_url("login"), code=303)
+        config = smtp_config(settings)
         try:
+            if config is not None:  # the account exists once the address is confirmed
+                sign_up_by_mail(config, new)
+                if settings.registration == "invite":
+                    with services().transaction() as db:
+                        invites.redeem(db, invite)
+                flash(tr(lang, "Check your e-mail: we have sent a link to finish creating your account."),
+                      "success")
+                return redirect(page_url("login"), code=303)
             with services().transaction() as db:
                 user = accounts.create_user(db, new)
                 name = user.username

@@ -1,4 +1,4 @@
-"""accounts: server-side login sessions, password resets, invites
+"""accounts: server-side login sessions, password resets, invites, pending sign-ups
 
 Revision ID: 0005
 Revises: 0004
@@ -59,8 +59,24 @@ def upgrade() -> None:
     **UTF8MB4,
     )
 
+    op.create_table('pending_signups',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('username', sa.String(length=32), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
+    sa.Column('language', sa.String(length=5), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pending_signups')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_pending_signups_token_hash')),
+    **UTF8MB4,
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('pending_signups')
     op.drop_table('invites')
     with op.batch_alter_table('password_resets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_password_resets_user_id'))
