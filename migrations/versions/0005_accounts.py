@@ -76,12 +76,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table('pending_signups')
-    op.drop_table('invites')
-    with op.batch_alter_table('password_resets', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_password_resets_user_id'))
-    op.drop_table('password_resets')
-    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
-        batch_op.drop_index(batch_op.f('ix_user_sessions_expires_at'))
-    op.drop_table('user_sessions')
+    # Dropping a table drops its indexes; MariaDB refuses to drop an index a foreign key needs first.
+    for table in ('pending_signups', 'invites', 'password_resets', 'user_sessions'):
+        op.drop_table(table)
