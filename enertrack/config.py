@@ -230,13 +230,12 @@ class Settings(BaseSettings):
     mqtt_client_id: str = Field("enertrack-ingest", alias="MQTT_CLIENT_ID", min_length=1, max_length=64)
 
     # Outgoing e-mail (password reset; alerts later): enertrack/mail.py, docs/security.md.
-    smtp_url: OptSecret = Field(None, alias="ENERTRACK_SMTP_URL")
+    # ENERTRACK_SMTP_URL and ENERTRACK_SMTP_FROM are defined with the alerts' settings below.
     smtp_host: OptText = Field(None, alias="ENERTRACK_SMTP_HOST")
     smtp_port: Port = Field(587, alias="ENERTRACK_SMTP_PORT")
     smtp_user: OptText = Field(None, alias="ENERTRACK_SMTP_USER")
     smtp_password: OptSecret = Field(None, alias="ENERTRACK_SMTP_PASSWORD")
     smtp_starttls: Flag = Field(True, alias="ENERTRACK_SMTP_STARTTLS")
-    smtp_from: OptText = Field(None, alias="ENERTRACK_SMTP_FROM")
     # Links in e-mail use this, never the request's Host header (which a client chooses).
     public_url: Annotated[str | None, BeforeValidator(_http_url)] = Field(None, alias="ENERTRACK_PUBLIC_URL")
 

@@ -1,9 +1,9 @@
 """Sending e-mail over SMTP (the standard library's smtplib), configured from the settings.
 
 Password reset uses it now; alerts will send through the same send(). Settings:
-ENERTRACK_SMTP_URL (smtp://user:password@host:587, or smtps://... for TLS from the first byte),
-or ENERTRACK_SMTP_HOST/_PORT/_USER/_PASSWORD, ENERTRACK_SMTP_STARTTLS (true: upgrade a smtp://
-connection with STARTTLS before logging in) and ENERTRACK_SMTP_FROM.
+ENERTRACK_SMTP_URL (smtp://user:password@host:587?starttls=true, or smtps://... for TLS from the
+first byte; the alerts read the same URL), or ENERTRACK_SMTP_HOST/_PORT/_USER/_PASSWORD with
+ENERTRACK_SMTP_STARTTLS (true: STARTTLS before logging in), and ENERTRACK_SMTP_FROM.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from enertrack.config import Settings
 
@@ -43,10 +43,13 @@ def smtp_config(settings: Settings) -> SmtpConfig | None:
     sender = settings.smtp_from or ""
     starttls: Literal["starttls", "none"] = "starttls" if settings.smtp_starttls else "none"
     if settings.smtp_url is not None:
-        url = urlsplit(settings.smtp_url.get_secret_value())
+        url = urlsplit(settings.smtp_url)
         if url.scheme not in ("smtp", "smtps") or not url.hostname:
             raise MailError("ENERTRACK_SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465")
-        security: Literal["starttls", "tls", "none"] = "tls" if url.scheme == "smtps" else starttls
+        # As the alerts' mailer reads the URL: STARTTLS with ?starttls=true.
+        wants = parse_qs(url.query).get("starttls", ["false"])[0].lower() in ("1", "true", "yes", "on")
+        security: Literal["starttls", "tls", "none"] = "tls" if url.scheme == "smtps" else (
+            "starttls" if wants else "none")
         return SmtpConfig(url.hostname, url.port or (465 if security == "tls" else 587),
                           unquote(url.username) if url.username else None,
                           unquote(url.password) if url.password else None, security, sender)
