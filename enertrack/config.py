@@ -229,6 +229,24 @@ class Settings(BaseSettings):
                                    pattern=rf"^[A-Za-z0-9_\-/]{{1,{TOPIC_PREFIX_MAX}}}$")
     mqtt_client_id: str = Field("enertrack-ingest", alias="MQTT_CLIENT_ID", min_length=1, max_length=64)
 
+    # Outgoing e-mail (password reset; alerts later): enertrack/mail.py, docs/security.md.
+    # ENERTRACK_SMTP_URL and ENERTRACK_SMTP_FROM are defined with the alerts' settings below.
+    smtp_host: OptText = Field(None, alias="ENERTRACK_SMTP_HOST")
+    smtp_port: Port = Field(587, alias="ENERTRACK_SMTP_PORT")
+    smtp_user: OptText = Field(None, alias="ENERTRACK_SMTP_USER")
+    smtp_password: OptSecret = Field(None, alias="ENERTRACK_SMTP_PASSWORD")
+    smtp_starttls: Flag = Field(True, alias="ENERTRACK_SMTP_STARTTLS")
+    # Links in e-mail use this, never the request's Host header (which a client chooses).
+    public_url: Annotated[str | None, BeforeValidator(_http_url)] = Field(None, alias="ENERTRACK_PUBLIC_URL")
+
+    # Who may sign up: anyone (open), nobody (closed: `enertrack user create`), or whoever holds
+    # a single-use link from `enertrack user invite` (invite).
+    registration: Literal["open", "closed", "invite"] = Field("open", alias="ENERTRACK_REGISTRATION")
+    # Per-user quotas: what one account may own (nodes now; alert rules and webhooks when they come).
+    quota_nodes: PositiveInt = Field(100, alias="ENERTRACK_QUOTA_NODES")
+    quota_alert_rules: PositiveInt = Field(50, alias="ENERTRACK_QUOTA_ALERT_RULES")
+    quota_webhooks: PositiveInt = Field(10, alias="ENERTRACK_QUOTA_WEBHOOKS")
+
     # Ingest daemon knobs (Telegraf's, see docs/operations.md).
     ingest_batch_size: PositiveInt = Field(500, alias="INGEST_BATCH_SIZE")
     ingest_batch_ms: PositiveInt = Field(200, alias="INGEST_BATCH_MS")
@@ -248,6 +266,11 @@ class Settings(BaseSettings):
     webhook_attempts: PositiveInt = Field(4, alias="ENERTRACK_WEBHOOK_ATTEMPTS")
     webhook_backoff_s: float = Field(2.0, alias="ENERTRACK_WEBHOOK_BACKOFF_S", ge=0, le=300)
     webhook_timeout_s: PositiveInt = Field(10, alias="ENERTRACK_WEBHOOK_TIMEOUT_S")
+
+    @property
+    def mail_configured(self) -> bool:
+        """True when EnerTrack can send e-mail (ENERTRACK_SMTP_URL or ENERTRACK_SMTP_HOST)."""
+        return bool(self.smtp_url or self.smtp_host)
 
     @property
     def is_production(self) -> bool:
@@ -298,6 +321,9 @@ class Settings(BaseSettings):
                                 ("INFLUX_ORG", self.influx_org), ("INFLUX_BUCKET", self.influx_bucket)):
                 if not value:
                     found.append(f"{name} is required when the InfluxDB store is used")
+        if (self.smtp_url or self.smtp_host) and not (self.smtp_from and self.public_url):
+            found.append("ENERTRACK_SMTP_FROM (the sender address) and ENERTRACK_PUBLIC_URL (the address of "
+                         "this site, for links in e-mail) are required when SMTP is configured")
         if bool(self.mqtt_cert_file) != bool(self.mqtt_key_file):
             found.append("MQTT_CERT_FILE and MQTT_KEY_FILE must be set together for a client certificate")
         return found

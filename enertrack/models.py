@@ -28,7 +28,10 @@ PRICE_MAX = 100
 INTERVAL_MIN_S = 1
 INTERVAL_MAX_S = 86_400
 NODE_STATUSES = ("online", "offline")
-REJECTED_KEEP = 1000  # the dead-letter list keeps the newest this many messages overall
+# The dead-letter list keeps the newest this many per registered node, so one node's flood cannot
+# erase another user's history; messages from unregistered ids (strangers) share one pool.
+REJECTED_KEEP_PER_NODE = 200
+REJECTED_KEEP_STRANGERS = 1000
 REJECTED_TEXT_MAX = 200
 FW_MAX = 32  # characters of a firmware version in a node's device-health report
 
@@ -81,6 +84,69 @@ class User(Base):
     nodes: Mapped[list[Node]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
     )
+    sessions: Mapped[list[UserSession]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    resets: Mapped[list[PasswordReset]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+TOKEN_HASH_LEN = 64  # hex SHA-256 of a random token: what the database keeps instead of the token
+
+
+class UserSession(Base):
+    """One login on one browser: its session cookie and remember cookie hold the token, we keep its hash.
+
+    Deleting the row ends that login at once (logout); deleting a user's rows ends all of them.
+    """
+
+    __tablename__ = "user_sessions"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_LEN), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class PasswordReset(Base):
+    """A password-reset link sent by e-mail: single use, short-lived, only its token's hash kept."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_LEN), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Invite(Base):
+    """A single-use sign-up link made by `enertrack user invite` (ENERTRACK_REGISTRATION=invite)."""
+
+    __tablename__ = "invites"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_LEN), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PendingSignup(Base):
+    """A sign-up waiting for its e-mail address to be confirmed (when SMTP is configured)."""
+
+    __tablename__ = "pending_signups"
+    __table_args__ = MYSQL_TABLE_ARGS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_LEN), unique=True)
+    username: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Node(Base):

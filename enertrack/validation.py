@@ -25,9 +25,10 @@ from enertrack.models import (
     PRICE_MAX,
     USERNAME_RE,
 )
+from enertrack.password_policy import MAX_LENGTH, MIN_LENGTH, new_password_problem
 
-PASSWORD_MIN = 12
-PASSWORD_MAX = 128
+PASSWORD_MIN = MIN_LENGTH
+PASSWORD_MAX = MAX_LENGTH
 
 # Error code -> catalogue msgid. Codes travel in URLs and callbacks; messages never do.
 MESSAGES: dict[str, str] = {
@@ -38,11 +39,17 @@ MESSAGES: dict[str, str] = {
     "password_short": N_("The password needs at least 12 characters."),
     "password_long": N_("The password can have at most 128 characters."),
     "password_mismatch": N_("The two passwords do not match."),
-    "password_is_username": N_("The password must not be your username."),
+    "password_personal": N_("The password must not contain your username or email address."),
+    "password_weak": N_("This password is too easy to guess. Add a few uncommon words, or make it longer."),
+    "password_wrong": N_("That is not your current password."),
+    "invite_invalid": N_("That invitation has expired or was already used. Ask for a new one."),
+    "reset_invalid": N_("That link has expired or was already used. Ask for a new one."),
     "timezone": N_("Choose a timezone from the list."),
     "language": N_("Choose Spanish or English."),
     "node_id_format": N_("Use 1 to 64 letters, digits, hyphens or underscores (no spaces)."),
     "node_id_taken": N_("That node ID already exists. Each device needs its own ID."),
+    "node_quota": N_("You have as many nodes as this installation allows. Delete one, or ask its "
+                     "administrator to raise ENERTRACK_QUOTA_NODES."),
     "description_long": N_("The description can have at most 200 characters."),
     "location_long": N_("The location can have at most 120 characters."),
     "interval_range": N_("The interval must be a whole number of seconds between 1 and 86400."),
@@ -70,18 +77,14 @@ def normalize_email(value: Any) -> str | None:
         return None
 
 
-def password_errors(password: Any, confirm: Any, username: Any = "") -> list[str]:
-    """Error codes for a new password (length, confirmation, not the username)."""
+def password_errors(password: Any, confirm: Any, username: Any = "", email: Any = "") -> list[str]:
+    """Error codes for a new password (the policy in password_policy, then the confirmation)."""
     pw = password if isinstance(password, str) else ""
     errors: list[str] = []
-    if len(pw) < PASSWORD_MIN:
-        errors.append("password_short")
-    elif len(pw) > PASSWORD_MAX:
-        errors.append("password_long")
+    if problem := new_password_problem(pw, text(username), text(email)):
+        errors.append(problem)
     if pw != (confirm if isinstance(confirm, str) else ""):
         errors.append("password_mismatch")
-    if pw and pw.lower() == text(username).lower():
-        errors.append("password_is_username")
     return errors
 
 

@@ -44,6 +44,8 @@ def layout(lang: Any = None, next: Any = None, username: Any = None, **_kwargs: 
                     method="POST",
                     prevent_default_on_submit=False,
                 ),
+                html.P(dcc.Link(_("Forgot your password?"), href=page_url("forgot"), id="login-to-forgot"),
+                       className="mt-3 mb-0 text-center"),
                 html.P(
                     [_("No account yet?"), " ",
                      dcc.Link(_("Sign up"), href=page_url("register", next=next_param(next)),

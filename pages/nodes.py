@@ -250,7 +250,8 @@ def _save_form(_: Any, mode: Any, fields: dict[str, Any], refresh: Any) -> tuple
                 saved = node_service.update_node(db, user_id(), mode.get("node"), fields)
                 message = _("Node {node} saved.", node=saved.node_id)
             else:
-                saved = node_service.create_node(db, user_id(), fields, services().store)
+                saved = node_service.create_node(db, user_id(), fields, services().store,
+                                                 quota=services().settings.quota_nodes)
                 message = _("Node {node} added. Point your device at its topic to see data.", node=saved.node_id)
     except node_service.NodeError as exc:
         first = next(iter(exc.errors.values()))

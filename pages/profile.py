@@ -1,4 +1,4 @@
-"""Profile: timezone and language of the logged-in user."""
+"""Profile: timezone, language and tariff; password change, log out everywhere, account deletion."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from enertrack.validation import MESSAGES, currencies, timezones
 from enertrack.web.context import services
 from enertrack.web.services import accounts
 from enertrack.web.ui import ids
-from enertrack.web.ui.forms import field
+from enertrack.web.ui.account_forms import account_section
+from enertrack.web.ui.forms import field, parse_errors
 from enertrack.web.ui.toast import toast
 from enertrack.web.ui.user import user_id, user_translator
 
@@ -30,9 +31,10 @@ SAVE = "profile-save"
 CHECK_FORM = N_("Check the form.")
 
 
-def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
+def layout(lang: Any = None, errors: Any = None, **_kwargs: Any) -> html.Div:
     """Profile form; current values arrive through a callback (layouts never read the session)."""
     _ = translator(lang)
+    problems = parse_errors(errors)
     return html.Div(
         [
             html.H1(_("Profile"), className="h3 mb-3"),
@@ -65,6 +67,7 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
                 class_name="shadow-sm",
                 style={"maxWidth": "40rem"},
             ),
+            account_section(_, problems),
         ]
     )
 

@@ -12,6 +12,7 @@ from enertrack.config import URL_PREFIX
 from enertrack.i18n import language, translator
 from enertrack.validation import MESSAGES, PASSWORD_MIN
 from enertrack.web.auth import next_param, page_url
+from enertrack.web.context import services
 from enertrack.web.ui.forms import csrf_input, field, hidden, parse_errors, text_param
 
 dash.register_page(__name__, path="/register", title="EnerTrack")
@@ -19,10 +20,31 @@ dash.register_page(__name__, path="/register", title="EnerTrack")
 USERNAME_PATTERN = r"[A-Za-z0-9_.\-]{3,32}"
 
 
+def _registration() -> str:
+    """ENERTRACK_REGISTRATION (configuration, the same for everyone; 'open' outside the app)."""
+    try:
+        return str(services().settings.registration)
+    except (RuntimeError, KeyError):  # Dash's validation layout
+        return "open"
+
+
+def closed_card(_: Any) -> dbc.Card:
+    """What sign-up says when it needs an invitation (or is closed)."""
+    return dbc.Card(dbc.CardBody([
+        html.H1(_("Create your account"), className="h3 mb-3"),
+        html.P(_("Sign-up on this installation needs an invitation link from its administrator."),
+               id="register-closed"),
+        html.P(dcc.Link(_("Log in"), href=page_url("login")), className="mb-0 text-center"),
+    ]), class_name="auth-card shadow-sm")
+
+
 def layout(lang: Any = None, username: Any = None, email: Any = None, errors: Any = None,
-           next: Any = None, **_kwargs: Any) -> dbc.Card:  # noqa: A002 - the query parameter is called next
-    """The sign-up card (pure: errors and values come from the query string)."""
+           next: Any = None, invite: Any = None, **_kwargs: Any) -> dbc.Card:  # noqa: A002 - the query parameter is called next
+    """The sign-up card (errors and values come from the query string)."""
     _ = translator(lang)
+    mode, token = _registration(), text_param(invite, 64)
+    if mode == "closed" or (mode == "invite" and not token):
+        return closed_card(_)
     problems = parse_errors(errors)
     target = next_param(next)  # the page login was asked for: it follows sign-up back to login
 
@@ -38,6 +60,7 @@ def layout(lang: Any = None, username: Any = None, email: Any = None, errors: An
                         csrf_input("register"),
                         hidden("language", language(lang)),
                         hidden("next", target),
+                        hidden("invite", token),
                         dcc.Input(type="hidden", name="timezone", id="register-timezone", value=""),
                         field(_("Username"), dbc.Input(
                             id="register-username", name="username", value=text_param(username, 32),

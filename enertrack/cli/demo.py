@@ -35,7 +35,7 @@ from enertrack.ports import free_port, port_open
 
 PR_SET_PDEATHSIG = 1  # prctl option: signal a child when its parent dies
 DEMO_USER = "demo"
-DEMO_PASSWORD = "enertrack-demo"
+DEMO_PASSWORD = "watts and volts"  # printed for all to see; it still meets the password policy
 DEMO_EMAIL = "demo@example.com"
 DEMO_NODES = 5
 DEMO_INTERVAL_S = 10

@@ -37,7 +37,7 @@ def node_add(username: str, node_id: str, description: str, location: str, inter
     store = open_store(settings)
     try:
         with sessions(settings).begin() as db:
-            nodes.create_node(db, owner_id(db, username), fields, store)
+            nodes.create_node(db, owner_id(db, username), fields, store, quota=settings.quota_nodes)
     except nodes.NodeError as exc:
         for name, code in exc.errors.items():
             click.echo(f"error: {name}: {tr('en', MESSAGES.get(code, code))}", err=True)

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from enertrack.cli.common import sessions, settings_or_exit
+from enertrack.cli.common import fail, sessions, settings_or_exit
 
 
 @click.group()
@@ -37,3 +37,46 @@ def user_create(username: str, email: str, password: str, timezone: str | None, 
             click.echo(f"error: {name}: {tr('en', MESSAGES.get(code, code))}", err=True)
         sys.exit(2)
     click.echo(f"user {username} created")
+
+
+@user.command("set-password")
+@click.option("--username", required=True, help="Whose password.")
+@click.option("--password", prompt="New password", hide_input=True, confirmation_prompt=True,
+              help="The new password (prompted when omitted; the same policy as the web forms).")
+def user_set_password(username: str, password: str) -> None:
+    """Set a user's password (when they forgot it and no e-mail can be sent); ends their logins."""
+    from enertrack.i18n import tr
+    from enertrack.validation import MESSAGES
+    from enertrack.web.services import accounts
+
+    settings = settings_or_exit()
+    try:
+        with sessions(settings).begin() as db:
+            found = accounts.find_user(db, username)
+            if found is None:
+                fail(f"no user called {username!r}")
+            accounts.set_password(db, found, password, password)
+    except accounts.AccountError as exc:
+        for name, code in exc.errors.items():
+            click.echo(f"error: {name}: {tr('en', MESSAGES.get(code, code))}", err=True)
+        sys.exit(2)
+    click.echo(f"password of {username} changed; every login of theirs has ended")
+
+
+@user.command("invite")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 90), help="How long the link works.")
+def user_invite(days: int) -> None:
+    """Print a single-use sign-up link (for ENERTRACK_REGISTRATION=invite)."""
+    from datetime import timedelta
+    from urllib.parse import urlencode
+
+    from enertrack.config import URL_PREFIX
+    from enertrack.web.services import invites
+
+    settings = settings_or_exit()
+    with sessions(settings).begin() as db:
+        token = invites.create(db, timedelta(days=days))
+    click.echo(f"{settings.public_url or ''}{URL_PREFIX}register?{urlencode({'invite': token})}")
+    if settings.registration != "invite":
+        click.echo(f"note: ENERTRACK_REGISTRATION is {settings.registration!r}; links are asked for only "
+                   "with ENERTRACK_REGISTRATION=invite", err=True)

@@ -31,7 +31,7 @@ from enertrack.ingest.batcher import (
 from enertrack.ingest.directory import NodeDirectory
 from enertrack.ingest.isolate import write_isolating
 from enertrack.ingest.payload import StatusUpdate, printable
-from enertrack.ingest.stats import IngestStats, Throttle
+from enertrack.ingest.stats import IngestStats, Throttle, rejection_key
 from enertrack.store.base import StoreUnavailable, TimeseriesStore
 
 log = logging.getLogger("enertrack.ingest.daemon")  # the daemon's logger: operators grep one name
@@ -249,9 +249,9 @@ class Committer:
         now = self.clock()
         for letter in plan.dead_letters:
             r = letter.rejection
-            allowed, held = self.throttle.allow(f"reject:{r.node_id}:{r.reason}", now)
+            allowed, held = self.throttle.allow(rejection_key(r.reason), now)
             if allowed:
-                more = f" (+{held} more like it since the last line)" if held else ""
+                more = f" (+{held} more rejected for this reason since the last line)" if held else ""
                 # Node id, message and excerpt came from the network: no raw control characters.
                 log.warning("rejected %s from node %s on %s: %s; payload: %s%s", r.reason,
                             printable(r.node_id or "-", 70), printable(letter.topic, 120),

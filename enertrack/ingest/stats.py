@@ -8,6 +8,15 @@ from dataclasses import dataclass, field
 MAX_KEYS = 10_000  # a throttle forgets keys quiet for an interval once it holds more than this
 
 
+def rejection_key(reason: str) -> str:
+    """The throttle key of a rejection's log line: its reason alone.
+
+    Node ids come from the network: with a key per node id, 20,000 messages to distinct
+    unknown ids wrote 20,000 warnings. Per reason, a flood writes one line a minute.
+    """
+    return f"reject:{reason}"
+
+
 class Throttle:
     """Allows one event per key per interval and counts the ones it held back."""
 

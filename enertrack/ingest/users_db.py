@@ -1,17 +1,17 @@
 """What the ingest daemon reads and writes in the users-and-nodes database.
 
 The node directory (which nodes exist, their reporting interval), node status
-announcements, each node's latest device-health report, and the bounded dead-letter list
-of rejected messages.
+announcements, each node's latest device-health report, and the dead-letter list of
+rejected messages (bounded per node).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, inspect, select, text
+from sqlalchemy import ColumnElement, Engine, delete, inspect, or_, select, text
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +19,14 @@ from enertrack.core.energy import DEFAULT_MAX_POWER_W, EnergyParams
 from enertrack.db import transaction
 from enertrack.ingest.batcher import DeadLetter, HealthReport, merged
 from enertrack.ingest.payload import Health, StatusUpdate
-from enertrack.models import REJECTED_KEEP, REJECTED_TEXT_MAX, Node, NodeHealth, RejectedMessage
+from enertrack.models import (
+    REJECTED_KEEP_PER_NODE,
+    REJECTED_KEEP_STRANGERS,
+    REJECTED_TEXT_MAX,
+    Node,
+    NodeHealth,
+    RejectedMessage,
+)
 
 HEALTH_FIELDS = tuple(f.name for f in fields(Health))
 SideRecord = DeadLetter | StatusUpdate | HealthReport
@@ -133,14 +140,47 @@ def _apply_health(session: Session, reports: Mapping[str, HealthReport]) -> None
             setattr(row, name, getattr(now.health, name))
 
 
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """How many dead letters to keep: the newest per registered node, and for unregistered ids together."""
+
+    per_node: int = REJECTED_KEEP_PER_NODE
+    strangers: int = REJECTED_KEEP_STRANGERS
+
+
+def _prune(session: Session, where: ColumnElement[bool], keep: int) -> None:
+    """Delete the dead letters matching where beyond the newest keep."""
+    # Two statements, not a subquery: MariaDB refuses a DELETE that selects from its own table.
+    oldest_kept = session.scalar(
+        select(RejectedMessage.id).where(where).order_by(RejectedMessage.id.desc()).offset(keep - 1).limit(1)
+    )
+    if oldest_kept is not None:
+        session.execute(delete(RejectedMessage).where(where, RejectedMessage.id < oldest_kept),
+                        execution_options={"synchronize_session": False})
+
+
+def _prune_touched(session: Session, dead_letters: Sequence[DeadLetter], keep: Keep) -> None:
+    """Bound the history of every node the new dead letters came from, and the strangers' pool."""
+    named = {letter.rejection.node_id for letter in dead_letters} - {None}
+    registered = set(session.scalars(select(Node.node_id).where(Node.node_id.in_(named)))) if named else set()
+    for node_id in sorted(registered):
+        _prune(session, RejectedMessage.node_id == node_id, keep.per_node)
+    if any(letter.rejection.node_id not in registered for letter in dead_letters):
+        strangers = or_(RejectedMessage.node_id.is_(None), RejectedMessage.node_id.not_in(select(Node.node_id)))
+        _prune(session, strangers, keep.strangers)
+
+
 def record(
     factory: sessionmaker[Session],
     dead_letters: Sequence[DeadLetter],
     statuses: Sequence[StatusUpdate],
-    keep: int = REJECTED_KEEP,
+    keep: Keep = Keep(),
     health: Mapping[str, HealthReport] | None = None,
 ) -> None:
-    """Store dead letters (pruned to the newest keep), status updates and health reports in one transaction."""
+    """Store dead letters, status updates and health reports in one transaction.
+
+    Each registered node keeps its newest keep.per_node dead letters; unregistered ids share keep.strangers.
+    """
     if not dead_letters and not statuses and not health:
         return
     with transaction(factory) as session:
@@ -160,19 +200,14 @@ def record(
             _apply_status(session, update)
         if dead_letters:
             session.flush()
-            # Two statements, not a subquery: MariaDB refuses a DELETE that selects from its own table.
-            oldest_kept = session.scalar(
-                select(RejectedMessage.id).order_by(RejectedMessage.id.desc()).offset(keep - 1).limit(1)
-            )
-            if oldest_kept is not None:
-                session.execute(delete(RejectedMessage).where(RejectedMessage.id < oldest_kept))
+            _prune_touched(session, dead_letters, keep)
 
 
 def record_each(
     factory: sessionmaker[Session],
     dead_letters: Sequence[DeadLetter],
     statuses: Sequence[StatusUpdate],
-    keep: int = REJECTED_KEEP,
+    keep: Keep = Keep(),
     health: Mapping[str, HealthReport] | None = None,
 ) -> list[tuple[SideRecord, SQLAlchemyError]]:
     """record() one item per transaction, so one the database refuses does not take the rest along.

@@ -7,7 +7,6 @@ from datetime import timedelta
 import dash_bootstrap_components  # noqa: F401 - registers the component suite before pages import it
 import plotly.io as pio
 from dash import Dash, Input
-from dash.dash import _ID_CONTENT, _ID_STORE
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -16,9 +15,14 @@ from enertrack.config import URL_PREFIX, Settings, load_settings
 from enertrack.db import make_engine, make_session_factory
 from enertrack.store.base import TimeseriesStore
 from enertrack.store.factory import open_store
+from enertrack.web.account_routes import init_account_routes
 from enertrack.web.auth import ANON_CALLBACKS, UPDATE_COMPONENT, init_auth
+from enertrack.web.callback_body import ROUTER_KEY
 from enertrack.web.context import EXTENSION, AppServices
 from enertrack.web.downloads import init_downloads
+from enertrack.web.headers import init_headers
+from enertrack.web.reset_routes import init_reset_routes
+from enertrack.web.signup_routes import init_signup_routes
 from enertrack.web.static import PLOTLY_ASSETS, VersionedSuites, asset_url, init_static, plotly_scripts
 from enertrack.web.ui import bell, ids, session, shell, theme
 from enertrack.web.ui.errors import callback_failed
@@ -74,9 +78,6 @@ def _flask(settings: Settings) -> Flask:
     return server
 
 
-ROUTER_KEY = f"..{_ID_CONTENT}.children...{_ID_STORE}.data.."  # Dash's pages router
-
-
 def _anonymous_callbacks(dash_app: Dash, public: set[str]) -> dict[str, bool]:
     """Exact output keys of the callbacks anonymous visitors may run -> whether it is the router."""
     missing = ({ROUTER_KEY} | public) - set(dash_app.callback_map)
@@ -118,7 +119,10 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     public = session.register(dash_app)
     theme.register(dash_app)
     bell.register(dash_app)
-    init_auth(server)
+    limiter = init_auth(server)
+    init_account_routes(server, limiter)
+    init_reset_routes(server, limiter)
+    init_signup_routes(server)
     init_downloads(server)
     init_static(server)
 
@@ -130,5 +134,6 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     # outputs against the validation layout (every page's layout and the shell), so add it there.
     dash_app.validation_layout.children.append(bell.bell(str))
     server.extensions[ANON_CALLBACKS] = _anonymous_callbacks(dash_app, public)
+    init_headers(server, dash_app, https=settings.https, inline_scripts=[(ASSETS / THEME_INIT).read_text()])
     assert URL_PREFIX + UPDATE_COMPONENT in server.view_functions
     return server

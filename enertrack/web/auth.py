@@ -17,15 +17,19 @@ from werkzeug.exceptions import TooManyRequests
 
 from enertrack.config import URL_PREFIX
 from enertrack.i18n import language, tr
+from enertrack.mail import smtp_config
 from enertrack.models import User
 from enertrack.validation import timezone_error
+from enertrack.web import device_cookie
+from enertrack.web.callback_body import ROUTER_KEY, BadBody, check_body, read_body
 from enertrack.web.context import services
-from enertrack.web.services import accounts
+from enertrack.web.services import accounts, invites, login_sessions
+from enertrack.web.signup_routes import sign_up_by_mail
 from enertrack.web.ui.user import user_lang
 
 log = logging.getLogger("enertrack.web")
 
-PUBLIC_PAGES = ("login", "register")
+PUBLIC_PAGES = ("login", "register", "forgot", "reset", "confirm")
 # Dash internals every page (the public ones included) needs: the same for everyone, no user data.
 PUBLIC_DASH = ("_dash-layout", "_dash-dependencies", "_favicon.ico", "_reload-hash")
 PUBLIC_PREFIXES = ("assets/", "_dash-component-suites/")
@@ -41,18 +45,38 @@ class AuthUser:
     username: str
     timezone: str
     language: str
+    token: str  # this login's token (login_sessions): what the session and remember cookies carry
     is_authenticated: bool = True
     is_active: bool = True
     is_anonymous: bool = False
 
     def get_id(self) -> str:
-        """Flask-Login's session key."""
-        return str(self.id)
+        """Flask-Login's session key: the login's token, so ending the login ends both cookies."""
+        return self.token
 
 
-def auth_user(user: User) -> AuthUser:
-    """Detach a User into an AuthUser."""
-    return AuthUser(user.id, user.username, user.timezone, user.language)
+def auth_user(user: User, token: str) -> AuthUser:
+    """Detach a User into an AuthUser for the login token."""
+    return AuthUser(user.id, user.username, user.timezone, user.language, token)
+
+
+def start_login(user: User, *, remember: bool) -> AuthUser:
+    """A new server-side login for user, and Flask-Login told about it (a fresh session: no fixation)."""
+    with services().transaction() as db:
+        found = auth_user(user, login_sessions.start(db, user.id, remember=remember))
+    session.clear()
+    login_user(found, remember=remember)
+    return found
+
+
+def end_login() -> None:
+    """End this browser's login: its row, its session cookie and its remember cookie."""
+    token = getattr(current_user, "token", None)
+    if token:
+        with services().transaction() as db:
+            login_sessions.end(db, token)
+    session.clear()
+    logout_user()  # after clear(): it leaves the marker that deletes the remember cookie
 
 
 def page_url(page: str, **query: str) -> str:
@@ -65,6 +89,8 @@ def safe_next(target: Any) -> str:
     """A local path under the app to go to after login; the panel for anything else."""
     if not isinstance(target, str) or not target.startswith(URL_PREFIX):
         return URL_PREFIX
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return URL_PREFIX  # CR/LF would split the Location header (and nothing legitimate has them)
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or "\\" in target or target.startswith("//"):
         return URL_PREFIX
@@ -126,17 +152,24 @@ def guard() -> Response | None:
     if not path.startswith(URL_PREFIX) and path != URL_PREFIX.rstrip("/"):
         return None
     rel = _rel(path)
-    if rel == UPDATE_COMPONENT:
+    body: Any = None
+    if rel == UPDATE_COMPONENT and request.method == "POST":
         if not _same_origin():
             return Response("cross-origin callback refused", status=403)
-        if _bad_router_request(request.get_json(silent=True)):
+        try:
+            body = read_body(request)
+            check_body(body, current_app.extensions["dash_app"].callback_map, ROUTER_KEY)
+        except BadBody as exc:
+            log.warning("refused a callback request from %s: %s", get_remote_address(), exc)
+            return jsonify(error=str(exc)), 400  # type: ignore[return-value]
+        if _bad_router_request(body):
             return jsonify(error="unknown page address"), 400  # type: ignore[return-value]
     if current_user.is_authenticated:
         return None
     if rel in PUBLIC_PAGES or rel == "healthz" or rel in PUBLIC_DASH or rel.startswith(PUBLIC_PREFIXES):
         return None
     if rel == UPDATE_COMPONENT and request.method == "POST":
-        if _anonymous_callback_allowed(request.get_json(silent=True)):
+        if _anonymous_callback_allowed(body):
             return None
         return jsonify(error="login required", login=page_url("login")), 401  # type: ignore[return-value]
     if rel == "logout":
@@ -165,7 +198,7 @@ def _failed() -> bool:
 
 
 def _username(form_value: Any) -> str:
-    return str(form_value or "").strip().lower()[:64]
+    return device_cookie.normalize(form_value)
 
 
 def _username_key() -> str:
@@ -178,6 +211,22 @@ def _username_total_key() -> str:
     return f"user-total:{_username(request.form.get('username'))}"
 
 
+def _trusted_device() -> bool:
+    """The browser logged in as this username before (device_cookie): it has its own allowance."""
+    return device_cookie.nonce_for(request.form.get("username")) is not None
+
+
+def _device_key() -> str:
+    """Rate-limit key of a trusted device: its cookie's nonce (locking it out locks out only it)."""
+    return f"device:{device_cookie.nonce_for(request.form.get('username'))}"
+
+
+def _invited(token: str) -> bool:
+    """The sign-up form carries a valid, unused invitation."""
+    with services().read() as db:
+        return invites.valid(db, token) is not None
+
+
 def init_auth(server: Flask) -> Limiter:
     """Wire Flask-Login, CSRF, rate limits, the guard and the account routes into server."""
     settings = server.extensions["enertrack"].settings
@@ -185,12 +234,10 @@ def init_auth(server: Flask) -> Limiter:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> AuthUser | None:
-        if not user_id.isdigit():
-            return None
+    def load_user(token: str) -> AuthUser | None:
         with server.extensions["enertrack"].read() as db:
-            user = db.get(User, int(user_id))
-            return auth_user(user) if user is not None else None
+            user = login_sessions.user_for(db, token)
+            return auth_user(user, token) if user is not None else None
 
     csrf = CSRFProtect(server)
     limiter = Limiter(get_remote_address, app=server, storage_uri=settings.ratelimit_storage_uri,
@@ -203,23 +250,25 @@ def init_auth(server: Flask) -> Limiter:
     @limiter.limit(lambda: settings.login_limit_ip, deduct_when=lambda _r: _failed())
     @limiter.limit(lambda: settings.login_limit_user, key_func=_username_key, deduct_when=lambda _r: _failed())
     @limiter.limit(lambda: settings.login_limit_user_total, key_func=_username_total_key,
-                   deduct_when=lambda _r: _failed())
+                   deduct_when=lambda _r: _failed(), exempt_when=_trusted_device)
+    @limiter.limit(lambda: settings.login_limit_user, key_func=_device_key,
+                   deduct_when=lambda _r: _failed(), exempt_when=lambda: not _trusted_device())
     def login() -> Response:
         form = request.form
         lang = language(form.get("lang"))
         target = safe_next(form.get("next"))
         with services().read() as db:
             user = accounts.authenticate(db, form.get("username"), form.get("password"))
-            found = auth_user(user) if user is not None else None
-        if found is None:
+        if user is None:
             g.auth_failed = True
             flash(tr(lang, "Wrong username or password."), "danger")
             # Not the username: a password typed into the wrong field would end up in URLs and logs.
             return redirect(page_url("login", next=str(form.get("next", ""))[:512]), code=303)
-        session.clear()  # a fresh session at login: nothing from before survives (fixation)
-        login_user(found, remember=form.get("remember") in ("on", "true", "1", "y"))
+        found = start_login(user, remember=form.get("remember") in ("on", "true", "1", "y"))
         flash(tr(found.language, "Welcome, {name}.", name=found.username), "success")
-        return redirect(target, code=303)
+        response = redirect(target, code=303)
+        device_cookie.issue(response, found.username, https=settings.https)
+        return response
 
     @bp.post("/register")
     @limiter.limit(lambda: settings.register_limit_ip)
@@ -232,14 +281,30 @@ def init_auth(server: Flask) -> Limiter:
             password=str(form.get("password", "")), confirm=str(form.get("confirm", "")),
             timezone=_browser_timezone(form.get("timezone"), settings.default_timezone), language=lang,
         )
+        invite = str(form.get("invite", ""))[:64]
+        if settings.registration != "open" and not (settings.registration == "invite" and _invited(invite)):
+            flash(tr(lang, "Sign-up on this installation needs an invitation link from its administrator."),
+                  "warning")
+            return redirect(page_url("login"), code=303)
+        config = smtp_config(settings)
         try:
+            if config is not None:  # the account exists once the address is confirmed
+                sign_up_by_mail(config, new)
+                if settings.registration == "invite":
+                    with services().transaction() as db:
+                        invites.redeem(db, invite)
+                flash(tr(lang, "Check your e-mail: we have sent a link to finish creating your account."),
+                      "success")
+                return redirect(page_url("login"), code=303)
             with services().transaction() as db:
                 user = accounts.create_user(db, new)
                 name = user.username
+                if settings.registration == "invite" and not invites.redeem(db, invite):
+                    raise accounts.AccountError({"invite": "invite_invalid"})  # used by someone else meanwhile
         except accounts.AccountError as exc:
             # The username goes back to prefill the form; the email address does not (URLs get logged).
             keep = new.username[:32] if "username" not in exc.errors else ""
-            return redirect(page_url("register", username=keep, next=target,
+            return redirect(page_url("register", username=keep, next=target, invite=invite,
                                      errors=",".join(f"{k}:{v}" for k, v in exc.errors.items())), code=303)
         flash(tr(lang, "Your account is ready. Log in to start, {name}.", name=name), "success")
         return redirect(page_url("login", username=name, next=target), code=303)
@@ -247,8 +312,7 @@ def init_auth(server: Flask) -> Limiter:
     @bp.post("/logout")
     def logout() -> Response:
         lang = user_lang()
-        logout_user()
-        session.clear()
+        end_login()
         flash(tr(lang, "You have logged out. See you soon!"), "success")
         return redirect(page_url("login"), code=303)
 

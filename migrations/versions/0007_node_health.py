@@ -1,7 +1,7 @@
 """node health: each node's latest device-health report
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02
 
 The diagnostic keys of the telemetry payload (fw, rssi, uptime_s, dropped, buffered; see
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007'
-down_revision = '0004'
+down_revision = '0005'  # after 0005 accounts (decisions.md order; was 0004 before issue 9)
 branch_labels = None
 depends_on = None
 

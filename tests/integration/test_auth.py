@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from enertrack.web.app import create_app
+from enertrack.web.services import login_sessions
 from tests.conftest import PASSWORD, create_user, login, make_settings
 from tests.dash_client import DashClient
 
@@ -284,8 +285,11 @@ def test_login_starts_a_new_session(client: FlaskClient, dash: DashClient, app: 
     login(client, dash, "ana")
     with client.session_transaction("/enertrack/") as after:
         assert "planted" not in after
-        assert after.get("_user_id") == "1"
+        token = after.get("_user_id")
         assert after.get("csrf_token") != old_token
+    with app.extensions["enertrack"].read() as db:  # the session holds this login's token, not the user id
+        user = login_sessions.user_for(db, token)
+        assert user is not None and user.username == "ana"
 
 
 def test_healthz_is_public(client: FlaskClient) -> None:

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from tests.conftest import create_user, login
 from tests.dash_client import UPDATE, DashClient
 
-PUBLIC = {"/login", "/register"}
+PUBLIC = {"/login", "/register", "/forgot", "/reset", "/confirm"}
 
 
 def protected_paths() -> list[str]:

@@ -524,11 +524,11 @@ def test_a_side_record_the_database_refuses_for_good_is_dropped_and_the_rest_rec
     committer, ack, engine = make_committer(url, store)
     real_record = users_db.record
 
-    def refuse_one_excerpt(factory: object, letters: list[DeadLetter], statuses: list[object], keep: int = 1000,
+    def refuse_one_excerpt(factory: object, letters: list[DeadLetter], statuses: list[object], keep: users_db.Keep | None = None,
                            health: object = None) -> None:
         if any("refuse-me" in d.rejection.excerpt for d in letters):
             raise operational(1366, "Incorrect string value: '\\xE4\\xB8\\xAD' for column `excerpt`")
-        real_record(factory, letters, statuses, keep, health)  # type: ignore[arg-type]
+        real_record(factory, letters, statuses, keep or users_db.Keep(), health)  # type: ignore[arg-type]
 
     monkeypatch.setattr(users_db, "record", refuse_one_excerpt)
     committer.commit([msg(1, {"ts": 1_749_999_000, "p": 1}), msg(2, b'"refuse-me"'), msg(3, b"[1]")])

@@ -10,6 +10,7 @@ from enertrack.db import make_engine, make_session_factory
 from enertrack.ingest.batcher import DeadLetter, HealthReport
 from enertrack.ingest.payload import Health, Reason, Rejection, StatusUpdate
 from enertrack.ingest.users_db import (
+    Keep,
     bmp_only,
     current_revision,
     load_node_params,
@@ -36,14 +37,43 @@ def test_dead_letters_are_kept_newest_first_bounded_and_truncated(tmp_path: Path
     sessions = make_session_factory(engine)
     assert current_revision(engine) == script_revisions()[0]
     assert load_node_params(sessions) == {"n1": EnergyParams(20), "n2": EnergyParams(20)}
-    record(sessions, [letter(i) for i in range(8)], [], keep=5)
-    record(sessions, [letter(8, None), letter(9, "n2")], [], keep=5)
+    record(sessions, [letter(i) for i in range(8)], [], keep=Keep(5))
+    record(sessions, [letter(8, None), letter(9, "n2")], [], keep=Keep(5))
     rows = recent_rejections(sessions, limit=100)
-    assert [r.message.split()[1] for r in rows] == ["9", "8", "7", "6", "5"]
+    assert [r.message.split()[1] for r in rows] == ["9", "8", "7", "6", "5", "4", "3"]
     assert len(rows[0].excerpt) == 200 and len(rows[0].topic) == 200 and len(rows[0].message) == 400
     assert [r.node_id for r in recent_rejections(sessions, "n2")] == ["n2"]
     assert len(recent_rejections(sessions, limit=2)) == 2
     engine.dispose()
+
+
+def history_survives_a_flood(url: str) -> None:
+    """n2's history and the strangers' pool are bounded apart: a flood from one touches only its own."""
+    sessions = make_session_factory(engine := make_engine(url))
+    try:
+        record(sessions, [letter(i, "n1") for i in range(3)], [], keep=Keep(5, 4))
+        record(sessions, [letter(100 + i, "n2") for i in range(50)], [], keep=Keep(5, 4))
+        record(sessions, [letter(200 + i, f"stranger-{i}") for i in range(30)] + [letter(300, None)], [],
+               keep=Keep(5, 4))
+        assert [r.message.split()[1] for r in recent_rejections(sessions, "n1")] == ["2", "1", "0"]
+        assert [r.message.split()[1] for r in recent_rejections(sessions, "n2")] == [
+            "149", "148", "147", "146", "145"]
+        everything = recent_rejections(sessions, limit=1000)
+        assert [r.message.split()[1] for r in everything if r.node_id not in ("n1", "n2")] == [
+            "300", "229", "228", "227"]
+    finally:
+        engine.dispose()
+
+
+def test_one_nodes_flood_does_not_erase_another_nodes_history(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'u.sqlite3'}"
+    make_users_db(url, ["n1", "n2"])
+    history_survives_a_flood(url)
+
+
+def test_one_nodes_flood_does_not_erase_another_nodes_history_on_mariadb(mysql_url: str) -> None:
+    make_users_db(mysql_url, ["n1", "n2"])
+    history_survives_a_flood(mysql_url)
 
 
 def test_status_updates_and_a_repeated_retained_status_keeps_its_time(tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ def account_errors(session: Session, form: NewAccount) -> dict[str, str]:
     email = validation.normalize_email(form.email)
     if email is None:
         errors["email"] = "email_format"
-    pw_errors = validation.password_errors(form.password, form.confirm, form.username)
+    pw_errors = validation.password_errors(form.password, form.confirm, form.username, form.email)
     if pw_errors:
         errors["password"] = pw_errors[0]
     if code := validation.timezone_error(form.timezone):
@@ -152,3 +152,33 @@ def tariff(session: Session, user_id: int) -> tuple[float | None, str]:
     if user is None or user.price_per_kwh is None:
         return None, user.currency if user is not None else "EUR"
     return float(user.price_per_kwh), user.currency
+
+
+def check_password(session: Session, user_id: int, password: Any) -> User | None:
+    """The user when password is theirs; None otherwise (also for a missing user, in the same time)."""
+    user = session.get(User, user_id)
+    secret = password if isinstance(password, str) else ""
+    if user is None:
+        check_password_hash(_DUMMY_HASH, secret)
+        return None
+    return user if check_password_hash(user.password_hash, secret) else None
+
+
+def set_password(session: Session, user: User, password: Any, confirm: Any) -> None:
+    """Give user a new password (the policy applies) and end every login they have; AccountError else."""
+    from enertrack.web.services import login_sessions
+
+    problems = validation.password_errors(password, confirm, user.username, user.email)
+    if problems:
+        raise AccountError({"password": problems[0]})
+    user.password_hash = hash_password(str(password))
+    login_sessions.end_all(session, user.id)  # whoever knew the old password is logged out everywhere
+
+
+def change_password(session: Session, user_id: int, current: Any, password: Any, confirm: Any) -> User:
+    """The logged-in user's password change: the current one is required; every login ends."""
+    user = check_password(session, user_id, current)
+    if user is None:
+        raise AccountError({"current_password": "password_wrong"})
+    set_password(session, user, password, confirm)
+    return user

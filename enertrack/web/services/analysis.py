@@ -16,6 +16,7 @@ import pandas as pd
 
 from enertrack.core.calendar import day_start, local_iso, picked_days
 from enertrack.core.energy import QUARTER_S
+from enertrack.csv_cells import safe_row
 from enertrack.store.base import TimeseriesStore
 
 KWH_DECIMALS = 3  # watt-hour resolution, the PZEM-004T's own
@@ -177,7 +178,7 @@ def export_csv(table: pd.DataFrame, tz: str) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(EXPORT_HEADER)
-    writer.writerows(export_rows(table, tz))
+    writer.writerows(safe_row(row) for row in export_rows(table, tz))  # node ids may look like formulas
     return buffer.getvalue()
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from enertrack.core.magnitudes import NAMES
 from enertrack.core.reading import Reading
+from enertrack.csv_cells import safe_row
 
 HEADER = ["ts", "node_id", *NAMES]
 
@@ -25,6 +26,6 @@ def iso_utc(ts: int) -> str:
 
 
 def csv_rows(readings: Iterable[Reading]) -> Iterable[list[object]]:
-    """One CSV row per reading; a magnitude the reading did not carry is an empty field."""
+    """One CSV row per reading (text cells neutralised); a magnitude the reading did not carry is empty."""
     for reading in readings:
-        yield [iso_utc(reading.ts), reading.node_id, *(getattr(reading, name) for name in NAMES)]
+        yield safe_row([iso_utc(reading.ts), reading.node_id, *(getattr(reading, name) for name in NAMES)])

@@ -95,8 +95,13 @@ def forget_node_data(session: Session, store: TimeseriesStore | None, node_id: s
 
 
 def create_node(session: Session, user_id: int, fields: Mapping[str, Any],
-                store: TimeseriesStore | None = None) -> NodeView:
-    """Add a node for the user, with no data from any earlier use of its id (the caller commits)."""
+                store: TimeseriesStore | None = None, *, quota: int | None = None) -> NodeView:
+    """Add a node for the user, with no data from any earlier use of its id (the caller commits).
+
+    quota: how many nodes the user may have (ENERTRACK_QUOTA_NODES); None: no limit.
+    """
+    if quota is not None and len(list_nodes(session, user_id)) >= quota:
+        raise NodeError({"node_id": "node_quota"})
     errors = form_errors(session, fields, new=True)
     if errors:
         raise NodeError(errors)
