@@ -70,7 +70,7 @@ def demo_login(port: int) -> requests.Session:
     body = {"output": '{"form":["ALL"],"type":"csrf"}.value', "outputs": [{"id": form, "property": "value"}],
             "inputs": [[{"id": form, "property": "id", "value": form}]], "state": [], "changedPropIds": []}
     token = next(iter(web.post(base + UPDATE, json=body, timeout=10).json()["response"].values()))["value"]
-    response = web.post(base + "/enertrack/login", data={"username": "demo", "password": "watts and volts",
+    response = web.post(base + "/enertrack/login", data={"username": "demo", "password": "enertrack-demo",
                                                          "csrf_token": token}, allow_redirects=False, timeout=10)
     assert response.status_code == 303 and response.headers["Location"] == "/enertrack/"
     assert web.get(base + "/enertrack/nodes", allow_redirects=False, timeout=10).status_code == 200
