@@ -1,0 +1,1 @@
+"""What energy costs: tariff bands over time, cost per band, fixed charges and the bill forecast (pure)."""
