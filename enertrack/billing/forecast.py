@@ -57,10 +57,19 @@ def week_profiles(starts: np.ndarray, kwh: np.ndarray, now_q: int, tz: str) -> l
 
 
 def projections(remaining: Sequence[int], profiles: list[dict[Key, float]], tz: str) -> list[np.ndarray]:
-    """kWh of each remaining quarter as each week with data would have it (a quarter it lacks reads 0)."""
+    """kWh of each remaining quarter as each week with data would have it.
+
+    A quarter a week lacks (a gap in the readings, or before the first one) takes the mean of
+    the weeks that have it, so an outage in the history does not pull the forecast down.
+    """
     zone = ZoneInfo(tz)
     keys = [_key(q, zone) for q in remaining]
-    return [np.array([p.get(k, 0.0) for k in keys]) for p in profiles if p]
+    weeks = [p for p in profiles if p]
+    fill = {}
+    for key in set(keys):
+        values = [p[key] for p in weeks if key in p]
+        fill[key] = sum(values) / len(values) if values else 0.0
+    return [np.array([p.get(k, fill[k]) for k in keys]) for p in weeks]
 
 
 def forecast(start: int, end: int, now: float, so_far: tuple[np.ndarray, np.ndarray],

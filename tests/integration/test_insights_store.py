@@ -110,3 +110,77 @@ def test_a_running_week_is_partial_and_a_week_without_readings_has_no_verdict(st
     assert running.windows == 144 and running.end == s.LAST
     empty = week_report(store, s.NODE, date(2026, 1, 5), s.TZ, Nominal(230.0, 50.0), s.INTERVAL, now=s.LAST)
     assert empty.verdict is Verdict.INSUFFICIENT and empty.voltage_within is None
+
+
+# -- the bill: quarters from the store, band split, comparisons, forecast ---------------------------
+
+def _energy(start: int, end: int) -> float:
+    """kWh the scenario's meter counts in [start, end) (readings every 30 s, left rectangles)."""
+    first = start + (-(start - s.FIRST)) % s.INTERVAL
+    return sum(s.power_at(t) * s.INTERVAL for t in range(first, end, s.INTERVAL)) / 3_600_000.0
+
+
+def test_band_split_of_the_dst_week_at_20td(store: SQLiteStore) -> None:
+    from enertrack.billing.tariffs import ES_20TD, TariffSpec
+    from enertrack.web.services.bill import SitePricing, band_split
+
+    td = TariffSpec(date(2026, 1, 1), ES_20TD, price_punta=0.3, price_llano=0.2, price_valle=0.1,
+                    power_price_kw_day=0.1, power_price_valle_kw_day=0.01, fixed_per_day=0.5)
+    price = SitePricing(1, "Main", [td], (4.6, 2.0), None, "EUR")
+    result = band_split(store, [s.NODE], date(2026, 3, 23), date(2026, 3, 30), s.TZ, price, now=s.LAST)
+    assert result is not None
+    split, fixed = result
+    expected = {"punta": 0.0, "llano": 0.0, "valle": 0.0}
+    for day in range(5):  # Monday to Friday; the weekend is valle all day
+        d = date(2026, 3, 23) + timedelta(days=day)
+        for first, last, band in ((0, 8, "valle"), (8, 10, "llano"), (10, 14, "punta"), (14, 18, "llano"),
+                                  (18, 22, "punta"), (22, 24, "llano")):
+            end = s.local(d.year, d.month, d.day, last) if last < 24 else s.local(d.year, d.month, d.day + 1)
+            expected[band] += _energy(s.local(d.year, d.month, d.day, first), end)
+    expected["valle"] += _energy(s.local(2026, 3, 28), s.local(2026, 3, 30))
+    for band, kwh in expected.items():
+        assert split.kwh[band] == pytest.approx(kwh, abs=0.05), band
+    assert split.total_cost == pytest.approx(expected["punta"] * 0.3 + expected["llano"] * 0.2
+                                             + expected["valle"] * 0.1, abs=0.02)
+    assert fixed == pytest.approx(7 * (0.5 + 4.6 * 0.1 + 2.0 * 0.01))
+
+
+def test_week_over_week_and_year_before(store: SQLiteStore) -> None:
+    from enertrack.web.services.bill import comparison
+
+    # The running week of 23 March, seen on Thursday 26 at 18:00 (after the meter restart at 12:00).
+    result = comparison(store, [s.NODE], date(2026, 3, 23), date(2026, 3, 30), s.TZ, s.local(2026, 3, 26, 18))
+    assert result.kwh == pytest.approx(_energy(s.local(2026, 3, 23), s.local(2026, 3, 26, 18)), abs=0.05)
+    assert result.week_before_kwh == pytest.approx(_energy(s.local(2026, 3, 16), s.local(2026, 3, 19, 18)), abs=0.05)
+    assert result.year_before_kwh == 0.0  # no readings in 2025
+
+
+def test_the_forecast_of_march_from_the_store(store: SQLiteStore) -> None:
+    from enertrack.billing.forecast import forecast
+    from enertrack.billing.tariffs import FLAT, TariffSpec
+    from enertrack.web.services.bill import days_of, quarters
+
+    now = s.local(2026, 3, 20, 12)
+    start, end = s.local(2026, 3, 1), s.local(2026, 4, 1)
+    flat = TariffSpec(date(2026, 1, 1), FLAT, price_llano=0.2, fixed_per_day=1.0)
+    result = forecast(start, end, now, quarters(store, [s.NODE], start, now),
+                      quarters(store, [s.NODE], now - 28 * 86400, now), [flat],
+                      days_of(date(2026, 3, 1), date(2026, 4, 1)), (None, None), s.TZ)
+    so_far = _energy(start, now)
+    runs = [so_far] * 4
+    for q in range(now, end, 900):
+        found: dict[int, float] = {}
+        for k in range(1, 5):  # week k before now: the same weekday and wall-clock time in it
+            wall = datetime.fromtimestamp(q, s.ZONE).replace(tzinfo=None)
+            past = q
+            while not now - k * 7 * 86400 <= past < now - (k - 1) * 7 * 86400:
+                wall -= timedelta(days=7)
+                past = int(wall.replace(tzinfo=s.ZONE).timestamp())
+            if past >= s.FIRST:  # the fourth week starts before the first reading
+                found[k] = _energy(past, past + 900)
+        mean = sum(found.values()) / len(found)
+        runs = [run + found.get(k + 1, mean) for k, run in enumerate(runs)]
+    assert result.so_far_kwh == pytest.approx(so_far, abs=0.05)
+    assert result.expected_kwh == pytest.approx(sum(runs) / 4, abs=0.1)
+    assert (result.low_kwh, result.high_kwh) == pytest.approx((min(runs), max(runs)), abs=0.1)
+    assert result.expected_cost == pytest.approx(sum(runs) / 4 * 0.2 + 31, abs=0.05)
