@@ -182,7 +182,7 @@ def test_analysis_by_day_with_statistics(app: Flask, client: FlaskClient, dash: 
     services.store.write([Reading("b", start + 86400 + 60 * i, energy=i / 20) for i in range(1440 + 1)],  # 3 kW, day 2
                          {"b": EnergyParams(60)})
     login(client, dash, "ana")
-    result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-03", None, "light"]))
+    result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-03", None, "light", "all"]))
     figure = result["analysis-chart"]["figure"]
     bars = {trace["name"]: values(trace["y"]) for trace in figure["data"] if trace["type"] == "bar"}
     assert bars["a"] == pytest.approx([24.0, 24.0, 24.0]) and bars["b"] == pytest.approx([0.0, 72.0, 0.0])
@@ -192,10 +192,10 @@ def test_analysis_by_day_with_statistics(app: Flask, client: FlaskClient, dash: 
     assert "96,00 kWh" in text and "2026-01-02" in text  # the peak day
     assert "50,0 %" in text  # each node's share
     assert result["analysis-chart"]["figure"]["layout"]["separators"] == ",."
-    only_b = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-03", ["b", "someone-elses"], "dark"]))
+    only_b = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-03", ["b", "someone-elses"], "dark", "all"]))
     assert [t["name"] for t in only_b["analysis-chart"]["figure"]["data"] if t["type"] == "bar"] == ["b"]
     assert only_b["analysis-chart"]["figure"]["layout"]["template"]["layout"]["paper_bgcolor"] is not None
-    csv = ok(dash.call("analysis-download.data", [1], ["day", "2026-01-01", "2026-01-02", ["a"]]))
+    csv = ok(dash.call("analysis-download.data", [1], ["day", "2026-01-01", "2026-01-02", ["a"], "all"]))
     assert csv["analysis-download"]["data"]["content"] == (
         "period_start,node_id,energy_kwh\n2026-01-01T00:00:00+00:00,a,24.000\n2026-01-02T00:00:00+00:00,a,24.000\n")
 
@@ -214,7 +214,7 @@ def test_analysis_statistics_in_english(app: Flask, client: FlaskClient, dash: D
     services.store.write([Reading("a", start + 60 * i, energy=i / 2) for i in range(2 * 1440 + 1)],  # 30 kW
                          {"a": EnergyParams(60)})
     login(client, dash, "ana")
-    result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-02", None, "light"]))
+    result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-02", None, "light", "all"]))
     text = stats(result)
     assert "1,440.0 kWh" in text and "720.0 kWh" in text and "288.00 EUR" in text and "100.0 %" in text
     assert result["analysis-chart"]["figure"]["layout"]["separators"] == ".,"
@@ -230,7 +230,7 @@ def test_analysis_explains_bad_ranges(app: Flask, client: FlaskClient, dash: Das
         ("day", "yesterday", None): "Elige una fecha",
     }
     for (period, start, end), message in cases.items():
-        result = ok(dash.call(ANALYSIS, [period, start, end, None, "light"]))
+        result = ok(dash.call(ANALYSIS, [period, start, end, None, "light", "all"]))
         assert result["analysis-message"]["is_open"] is True and message in result["analysis-message"]["children"]
 
 
@@ -261,7 +261,7 @@ def test_analysis_shows_costs_with_a_tariff(app: Flask, client: FlaskClient, das
     start = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
     services.store.write([Reading("a", start + 60 * i, energy=i / 60) for i in range(1440 + 1)], {"a": EnergyParams(60)})
     login(client, dash, "ana")
-    result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-01", None, "light"]))
+    result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-01", None, "light", "all"]))
     assert "4,80 EUR" in stats(result)  # 24 kWh x 0.20, in Spanish
     assert "EUR" in str(result["analysis-chart"]["figure"]["data"][0]["hovertemplate"])
     with services.read() as db:
