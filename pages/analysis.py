@@ -44,6 +44,7 @@ PERIOD = "analysis-period"
 RANGE = "analysis-range"
 NODES = "analysis-nodes"
 SITE = "analysis-site"
+WANTED = "analysis-wanted"  # the range a link asked for
 CHART = "analysis-chart"
 STATS = "analysis-stats"
 MESSAGE = "analysis-message"
@@ -61,18 +62,24 @@ ERRORS = {
 }
 
 
-def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
-    """Controls, chart, statistics and download; the data arrives through callbacks."""
+def layout(lang: Any = None, period: Any = None, start: Any = None, end: Any = None, **_kwargs: Any) -> html.Div:
+    """Controls, chart, statistics and download; the data arrives through callbacks.
+
+    ?period=&start=&end= (an insight card's link) choose what is shown first; unreadable ones are ignored.
+    """
     _ = translator(lang)
+    asked = parse_request(period, start, end)
+    wanted = None if isinstance(asked, str) else {"period": asked.period, "start": start, "end": end}
     return html.Div(
         [
             html.H1(_("Analysis"), className="h3 mb-3"),
             dcc.Store(id=LOAD, data=True),
+            dcc.Store(id=WANTED, data=wanted),
             dbc.Row(
                 [
                     dbc.Col(dbc.RadioItems(
                         id=PERIOD, options=[{"label": _(label), "value": value} for value, label in PERIODS],
-                        value="day", inline=True, class_name="btn-group", input_class_name="btn-check",
+                        value=wanted["period"] if wanted else "day", inline=True, class_name="btn-group", input_class_name="btn-check",
                         label_class_name="btn btn-outline-primary", label_checked_class_name="active"),
                         width="auto"),
                     dbc.Col(date_range(RANGE, _), width="auto"),
@@ -106,9 +113,13 @@ def node_options(_load: Any) -> tuple[list[dict[str, str]], list[dict[str, str]]
     return nodes, [{"label": _("All sites"), "value": "all"}, *sites]
 
 
-@callback(Output(RANGE, "start_date"), Output(RANGE, "end_date"), Input(PERIOD, "value"))
-def period_range(period: Any) -> tuple[str, str]:
-    """A sensible range when the granularity changes."""
+@callback(Output(RANGE, "start_date"), Output(RANGE, "end_date"), Input(PERIOD, "value"), State(WANTED, "data"))
+def period_range(period: Any, wanted: Any = None) -> tuple[str, str]:
+    """A sensible range when the granularity changes, or the one a link asked for at that granularity."""
+    if isinstance(wanted, dict) and wanted.get("period") == period:
+        asked = parse_request(period, wanted.get("start"), wanted.get("end"))
+        if not isinstance(asked, str):
+            return asked.start.isoformat(), (asked.end - timedelta(days=1)).isoformat()
     first, end = default_range(period if isinstance(period, str) else "day", today(user_timezone()))
     return first.isoformat(), (end - timedelta(days=1)).isoformat()  # the picker shows the last day
 

@@ -27,6 +27,7 @@ WEEK = "node-quality-week"
 BODY = "node-quality-body"
 DOWNLOAD = "node-quality-download"
 EVENTS_SHOWN = 10
+KINDS = {"dip": N_("dip"), "swell": N_("swell")}
 VERDICTS = {
     Verdict.WITHIN: (N_("Within the limits"), "success"),
     Verdict.OUTSIDE: (N_("Outside the limits"), "danger"),
@@ -47,7 +48,7 @@ def card(_: Any) -> dbc.Card:
             dbc.CardHeader(
                 [html.Span(_("Power quality"), className="fw-semibold me-2"),
                  html.Small(_("indicative, in the spirit of EN 50160"), className="text-body-secondary"),
-                 html.A([html.I(className="bi bi-download me-1"), _("CSV")], id=DOWNLOAD, href=None,
+                 html.A([html.I(className="bi bi-download me-1"), _("Download CSV")], id=DOWNLOAD, href=None,
                         className="btn btn-sm btn-outline-secondary ms-auto")],
                 class_name="d-flex align-items-center"),
             dbc.CardBody([
@@ -64,14 +65,13 @@ def card(_: Any) -> dbc.Card:
 
 
 def duration(seconds: int, lang: str) -> str:
-    """'45 s', '12 min', '3 h 5 min'."""
-    _ = translator(lang)
+    """'45 s', '12 min', '3 h 5 min' (SI symbols: the same in every language)."""
     if seconds < 120:
-        return _("{n} s", n=seconds)
+        return f"{decimal(lang, seconds, 0)} s"
     minutes = round(seconds / 60)
     if minutes < 60:
-        return _("{n} min", n=minutes)
-    return _("{h} h {m} min", h=minutes // 60, m=minutes % 60)
+        return f"{minutes} min"
+    return f"{decimal(lang, minutes // 60, 0)} h {minutes % 60} min"
 
 
 def _percent(value: float | None, lang: str) -> str:
@@ -95,7 +95,7 @@ def body(item: NodeQuality, tz: str, lang: str) -> html.Div:
         _row(_("Readings cover"), _percent(rep.coverage, lang), _("of the 10-minute windows")),
         _row(_("Voltage within ±10 %"), _percent(rep.voltage_within, lang),
              _("of the 10-minute means (required: {p} %)", p=decimal(lang, VOLTAGE_SHARE_REQUIRED * 100, 0))),
-        _row(_("Every mean within −15 % / +10 %"), _("yes") if rep.voltage_extended_ok else _("no")),
+        _row(_("Every mean within −15 % / +10 %"), _("all within") if rep.voltage_extended_ok else _("not all within")),
         _row(_("Frequency within ±1 %"), _percent(rep.frequency_within, lang),
              _("of the 10-second means (required: {p} %)", p=decimal(lang, FREQUENCY_SHARE_REQUIRED * 100, 1))),
         _row(_("Dips (under 90 %)"), str(rep.count("dip")),
@@ -105,7 +105,7 @@ def body(item: NodeQuality, tz: str, lang: str) -> html.Div:
              _("{total} in all, longest {longest}", total=duration(rep.seconds("swell"), lang),
                longest=duration(rep.longest("swell"), lang)) if rep.count("swell") else ""),
     ]
-    events = [html.Li(f"{fmt.local_time(e.start, tz)} · {_('dip') if e.kind == 'dip' else _('swell')} · "
+    events = [html.Li(f"{fmt.local_time(e.start, tz)} · {_(KINDS[e.kind])} · "
                       f"{duration(e.duration_s, lang)} · {decimal(lang, e.extreme_v, 1)} V")
               for e in rep.events[-EVENTS_SHOWN:]]
     return html.Div([
