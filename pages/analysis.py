@@ -62,7 +62,8 @@ ERRORS = {
 }
 
 
-def layout(lang: Any = None, period: Any = None, start: Any = None, end: Any = None, **_kwargs: Any) -> html.Div:
+def layout(lang: Any = None, period: Any = None, start: Any = None, end: Any = None,
+           **_kwargs: Any) -> html.Div:
     """Controls, chart, statistics and download; the data arrives through callbacks.
 
     ?period=&start=&end= (an insight card's link) choose what is shown first; unreadable ones are ignored.
@@ -79,7 +80,8 @@ def layout(lang: Any = None, period: Any = None, start: Any = None, end: Any = N
                 [
                     dbc.Col(dbc.RadioItems(
                         id=PERIOD, options=[{"label": _(label), "value": value} for value, label in PERIODS],
-                        value=wanted["period"] if wanted else "day", inline=True, class_name="btn-group", input_class_name="btn-check",
+                        value=wanted["period"] if wanted else "day", inline=True,
+                        class_name="btn-group", input_class_name="btn-check",
                         label_class_name="btn btn-outline-primary", label_checked_class_name="active"),
                         width="auto"),
                     dbc.Col(date_range(RANGE, _), width="auto"),

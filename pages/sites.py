@@ -29,7 +29,8 @@ LABELS = {
     "name": N_("Name"), "contracted_kw": N_("Contracted power, kW (P1)"),
     "contracted_valle_kw": N_("Contracted power in valle, kW (P2, 2.0TD)"),
     "nominal_voltage": N_("Nominal voltage, V (empty: the installation's)"),
-    "nominal_frequency": N_("Nominal frequency, Hz (50 or 60)"), "billing_day": N_("Billing day (1-28, empty: calendar months)"),
+    "nominal_frequency": N_("Nominal frequency, Hz (50 or 60)"),
+    "billing_day": N_("Billing day (1-28, empty: calendar months)"),
     "valid_from": N_("Valid from (YYYY-MM-DD)"), "kind": N_("Kind"), "price_punta": N_("Price per kWh, punta"),
     "price_llano": N_("Price per kWh (flat), or llano"), "price_valle": N_("Price per kWh, valle"),
     "power_price_kw_day": N_("Power term per kW and day (P1)"),
@@ -52,7 +53,8 @@ def _input(name: str, _: Any, prefix: str) -> dbc.Col:
 def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
     """Sites with their nodes and tariffs, and the forms that change them."""
     _ = translator(lang)
-    kinds = [{"label": _("Flat price"), "value": "flat"}, {"label": "2.0TD (punta / llano / valle)", "value": "es-2.0td"}]
+    kinds = [{"label": _("Flat price"), "value": "flat"},
+             {"label": "2.0TD (punta / llano / valle)", "value": "es-2.0td"}]
     return html.Div([
         html.H1(_("Sites"), className="h3 mb-2"),
         html.P(_("A site is a supply point with its own tariff: your home, your bakery. The panel and the analysis "

@@ -7,6 +7,7 @@ import io
 import time
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -20,7 +21,6 @@ from enertrack.web.services import nodes, sites
 from enertrack.web.services.quality import week_monday
 from tests.conftest import create_user, login
 from tests.dash_client import DashClient
-from zoneinfo import ZoneInfo
 
 TZ = "Europe/Madrid"
 STEP = 60

@@ -59,7 +59,8 @@ def view(split: Any, comparison: bill.Comparison, forecast: Any, price: bill.Sit
     cards = []
     if split is not None:
         costs, fixed = split
-        rows = [html.Tr([html.Td(_(BAND_LABELS[b])), html.Td(f"{fmt.energy(lang, costs.kwh[b])} kWh", className="text-end"),
+        rows = [html.Tr([html.Td(_(BAND_LABELS[b])),
+                         html.Td(f"{fmt.energy(lang, costs.kwh[b])} kWh", className="text-end"),
                          html.Td(fmt.money(lang, costs.cost[b], cur) if price.tariffs else "", className="text-end")])
                 for b in BANDS if costs.kwh[b] > 0 or b == "llano"]
         if price.tariffs:

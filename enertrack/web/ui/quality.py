@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, callback, html
 
 from enertrack.i18n import N_, translator
 from enertrack.numerals import decimal
