@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from enertrack.insights.load import daily_kwh, load_base_load, past_days, today_so_far
 from enertrack.quality.report import Nominal, Verdict
 from enertrack.quality.week import export_csv, week_report, week_span
 from enertrack.store.sqlite.store import SQLiteStore
+from enertrack.web.services.consumption import daily_kwh, load_base_load, past_days, today_so_far
 from tests import scenario as s
 
 
@@ -121,7 +121,7 @@ def _energy(start: int, end: int) -> float:
 
 
 def test_band_split_of_the_dst_week_at_20td(store: SQLiteStore) -> None:
-    from enertrack.billing.tariffs import ES_20TD, TariffSpec
+    from enertrack.core.tariffs import ES_20TD, TariffSpec
     from enertrack.web.services.bill import SitePricing, band_split
 
     td = TariffSpec(date(2026, 1, 1), ES_20TD, price_punta=0.3, price_llano=0.2, price_valle=0.1,
@@ -156,8 +156,8 @@ def test_week_over_week_and_year_before(store: SQLiteStore) -> None:
 
 
 def test_the_forecast_of_march_from_the_store(store: SQLiteStore) -> None:
-    from enertrack.billing.forecast import forecast
-    from enertrack.billing.tariffs import FLAT, TariffSpec
+    from enertrack.core.forecast import forecast
+    from enertrack.core.tariffs import FLAT, TariffSpec
     from enertrack.web.services.bill import days_of, quarters
 
     now = s.local(2026, 3, 20, 12)

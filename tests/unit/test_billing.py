@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from enertrack.billing.forecast import billing_period, forecast
-from enertrack.billing.tariffs import ES_20TD, FLAT, TariffSpec, band_of, cost_by_band, fixed_charges, in_force
+from enertrack.core.forecast import billing_period, forecast
+from enertrack.core.tariffs import ES_20TD, FLAT, TariffSpec, band_of, cost_by_band, fixed_charges, in_force
 
 TZ = "Europe/Madrid"
 ZONE = ZoneInfo(TZ)

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy.orm import Session
 
-from enertrack.billing.forecast import WEEKS, Forecast, billing_period, forecast
-from enertrack.billing.tariffs import FLAT, BandCost, TariffSpec, cost_by_band, fixed_charges
 from enertrack.core.calendar import EARLIEST, day_start
 from enertrack.core.energy import QUARTER_S
+from enertrack.core.forecast import WEEKS, Forecast, billing_period, forecast
+from enertrack.core.tariffs import FLAT, BandCost, TariffSpec, cost_by_band, fixed_charges
 from enertrack.models import Site, User
 from enertrack.store.base import TimeseriesStore
 from enertrack.web.services.sites import ensure_site, owned_site, site_node_ids

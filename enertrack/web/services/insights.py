@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy.orm import Session
 
-from enertrack.billing.tariffs import cost_by_band
 from enertrack.config import URL_PREFIX
-from enertrack.insights.load import load_base_load, past_days, today_so_far
+from enertrack.core.tariffs import cost_by_band
 from enertrack.quality.report import Verdict
 from enertrack.quality.week import week_report
 from enertrack.store.base import TimeseriesStore
 from enertrack.web.services import bill
+from enertrack.web.services.consumption import load_base_load, past_days, today_so_far
 from enertrack.web.services.nodes import owned
 from enertrack.web.services.quality import week_monday
 from enertrack.web.services.sites import node_site, nominal_for, site_node_ids

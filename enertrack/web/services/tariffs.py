@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enertrack.billing.tariffs import ES_20TD, FLAT
 from enertrack.core.calendar import parse_day
+from enertrack.core.tariffs import ES_20TD, FLAT
 from enertrack.models import PRICE_MAX, SiteTariff
 from enertrack.web.services.sites import SiteError, owned_site
 

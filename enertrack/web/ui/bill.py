@@ -12,7 +12,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
 
-from enertrack.billing.tariffs import BANDS
+from enertrack.core.tariffs import BANDS
 from enertrack.i18n import N_, translator
 from enertrack.store.base import StoreUnavailable
 from enertrack.web.context import services

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from enertrack.billing.tariffs import TariffSpec, cost_by_band, fixed_charges
+from enertrack.core.tariffs import TariffSpec, cost_by_band, fixed_charges
 
 WEEKS = 4
 QUARTER_S = 900

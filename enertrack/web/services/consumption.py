@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from enertrack.core.baseload import BUCKET_S, BaseLoad, base_load, total_buckets
 from enertrack.core.calendar import boundaries, day_start
 from enertrack.core.energy import QUARTER_S
-from enertrack.insights.baseload import BUCKET_S, BaseLoad, base_load, total_buckets
-from enertrack.insights.unusual import WEEKS_BACK, DayCheck, check_day, check_days, reference_days
+from enertrack.core.unusual import WEEKS_BACK, DayCheck, check_day, check_days, reference_days
 from enertrack.store.base import TimeseriesStore
 
 BASE_LOAD_DAYS = 28  # four weeks of nights: a holiday week does not decide it alone

@@ -1,1 +1,0 @@
-"""What energy costs: tariff bands over time, cost per band, fixed charges and the bill forecast (pure)."""
