@@ -155,10 +155,13 @@ def save_site(session: Session, user_id: int, fields: Mapping[str, Any], site_id
 
 
 def move_node(session: Session, user_id: int, node_id: Any, site_id: Any) -> None:
-    """Put one of the user's nodes in one of their sites."""
-    from enertrack.web.services.nodes import owned  # nodes imports nothing from here; keep it one way
-
-    owned(session, user_id, node_id).site_id = owned_site(session, user_id, site_id).id
+    """Put one of the user's nodes in one of their sites; SiteNotFound for anything not theirs."""
+    site = owned_site(session, user_id, site_id)
+    node = None if validation.node_id_error(node_id) else session.scalar(
+        select(Node).where(Node.node_id == validation.text(node_id), Node.owner_id == user_id))
+    if node is None:
+        raise SiteNotFound(str(node_id)[:64])
+    node.site_id = site.id
 
 
 def delete_site(session: Session, user_id: int, site_id: Any) -> None:
