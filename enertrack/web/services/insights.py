@@ -24,7 +24,7 @@ from enertrack.web.services.nodes import owned
 from enertrack.web.services.quality import week_monday
 from enertrack.web.services.sites import node_site, nominal_for, site_node_ids
 
-QUALITY_NODES_MAX = 5  # a week of raw readings per node: the panel judges at most this many
+QUALITY_NODES_MAX = 3  # a week of raw readings per node (about 1 s each at 10 s on SQLite): at most this many
 
 
 @dataclass(frozen=True, slots=True)
