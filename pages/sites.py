@@ -21,6 +21,7 @@ dash.register_page(__name__, path="/sites", title="EnerTrack")
 LIST = "sites-list"
 LOAD = "sites-load"
 SITE_MSG, MOVE_MSG, TARIFF_MSG = "sites-site-message", "sites-move-message", "sites-tariff-message"
+NOMINAL_MSG = "sites-nominal-message"
 SITE_FIELDS = ("name", "contracted_kw", "contracted_valle_kw", "nominal_voltage", "nominal_frequency", "billing_day")
 TARIFF_FIELDS = ("valid_from", "kind", "price_punta", "price_llano", "price_valle", "power_price_kw_day",
                  "power_price_valle_kw_day", "fixed_per_day")
@@ -78,6 +79,16 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
             html.Div(id=MOVE_MSG, className="small mt-2"),
         ]), class_name="mb-3 shadow-sm"),
         dbc.Card(dbc.CardBody([
+            html.H2(_("A node's own nominal supply"), className="h6"),
+            html.P(_("For power quality. Empty: the node's site's, or the installation's."),
+                   className="small text-body-secondary"),
+            dbc.Row([dbc.Col(dbc.Select(id="sites-nominal-node", size="sm"), md=4),
+                     _input("nominal_voltage", _, "sites-node"), _input("nominal_frequency", _, "sites-node"),
+                     dbc.Col(dbc.Button(_("Save"), id="sites-nominal-save", size="sm", n_clicks=0), md="auto",
+                             class_name="align-self-end")], class_name="g-2"),
+            html.Div(id=NOMINAL_MSG, className="small mt-2"),
+        ]), class_name="mb-3 shadow-sm"),
+        dbc.Card(dbc.CardBody([
             html.H2(_("Add a tariff"), className="h6"),
             html.P(_("A tariff applies from its date until the next one. 2.0TD: weekdays punta 10-14 and 18-22, "
                      "llano 8-10, 14-18 and 22-24, valle 0-8; weekends and national holidays valle."),
@@ -111,8 +122,9 @@ def _site_card(site: site_service.SiteView, tariffs: list[tariff_service.TariffV
 
 
 @callback(Output(LIST, "children"), *[Output(s, "options") for s in SITE_SELECTS],
-          Output("sites-move-node", "options"), Input(LOAD, "data"), Input(SITE_MSG, "children"),
-          Input(MOVE_MSG, "children"), Input(TARIFF_MSG, "children"))
+          Output("sites-move-node", "options"), Output("sites-nominal-node", "options"), Input(LOAD, "data"),
+          Input(SITE_MSG, "children"), Input(MOVE_MSG, "children"), Input(TARIFF_MSG, "children"),
+          Input(NOMINAL_MSG, "children"))
 def show_sites(*_changed: Any) -> tuple[Any, ...]:
     """The user's sites, and the options of every select, after any change."""
     lang = user_lang()
@@ -123,8 +135,9 @@ def show_sites(*_changed: Any) -> tuple[Any, ...]:
         cards = [_site_card(s, tariff_service.list_tariffs(db, uid, s.id), lang) for s in found]
         node_ids = [n.node_id for n in node_service.list_nodes(db, uid)]
     options = [{"label": s.name, "value": str(s.id)} for s in found]
+    node_options = [{"label": n, "value": n} for n in node_ids]
     return (dbc.Row(cards, class_name="g-3"), [{"label": _("New site"), "value": "new"}, *options], options, options,
-            [{"label": n, "value": n} for n in node_ids])
+            node_options, node_options)
 
 
 def _problems(errors: dict[str, str], lang: str) -> html.Span:
@@ -201,3 +214,24 @@ def fill_site(editing: Any) -> tuple[Any, ...]:
     except site_service.SiteNotFound:
         return ("",) * len(SITE_FIELDS)
     return tuple("" if v is None else f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+
+
+@callback(Output(NOMINAL_MSG, "children"), Input("sites-nominal-save", "n_clicks"),
+          State("sites-nominal-node", "value"), State("sites-node-nominal_voltage", "value"),
+          State("sites-node-nominal_frequency", "value"),
+          prevent_initial_call=True)
+def save_nominal(clicks: Any, node_id: Any, voltage: Any, frequency: Any) -> Any:
+    """Set or clear one of the user's nodes' own nominal supply."""
+    lang = user_lang()
+    _ = translator(lang)
+    if not clicks:
+        return dash.no_update
+    try:
+        with services().transaction() as db:
+            site_service.set_node_nominal(db, user_id(), node_id,
+                                          {"nominal_voltage": voltage, "nominal_frequency": frequency})
+    except site_service.SiteError as exc:
+        return _problems(exc.errors, lang)
+    except site_service.SiteNotFound:
+        return html.Span(_("Choose one of your nodes."), className="text-danger")
+    return html.Span(_("Nominal supply of {node} saved.", node=node_id), className="text-success")

@@ -49,7 +49,7 @@ def test_add_a_site_move_a_node_and_price_it(app: Flask, world: dict[str, int], 
         assert db.query(Node).filter_by(node_id="a1").one().site_id == bakery.id
         tariff = db.query(SiteTariff).filter_by(site_id=bakery.id).one()
         assert (tariff.kind, float(tariff.price_punta), float(tariff.price_valle)) == ("es-2.0td", 0.25, 0.08)
-    listing = str(dash.call("sites-list.children", [True, None, None, None]).get_json()["response"])
+    listing = str(dash.call("sites-list.children", [True, None, None, None, None]).get_json()["response"])
     assert "Bakery" in listing and "a1" in listing and "2026-06-01" in listing and "b1" not in listing
 
 
@@ -86,3 +86,17 @@ def test_bobs_site_and_node_are_out_of_reach(app: Flask, world: dict[str, int], 
         assert db.get(Site, world["bob_site"]).name == "Main"
         assert db.query(SiteTariff).count() == 0
         assert db.query(Node).filter_by(node_id="b1").one().site_id == world["bob_site"]
+
+
+def test_a_node_gets_a_nominal_supply_of_its_own(app: Flask, world: dict[str, int], dash: DashClient) -> None:
+    assert "Nominal supply of a1 saved." in _msg(dash, "sites-nominal-message.children", [1], ["a1", "120", "60"])
+    with app.extensions["enertrack"].read() as db:
+        node = db.query(Node).filter_by(node_id="a1").one()
+        assert (node.nominal_voltage, node.nominal_frequency) == (120.0, 60.0)
+    assert "50 or 60" in _msg(dash, "sites-nominal-message.children", [1], ["a1", "120", "55"])
+    assert "Choose one of your nodes." in _msg(dash, "sites-nominal-message.children", [1], ["b1", "", ""])
+    assert "saved" in _msg(dash, "sites-nominal-message.children", [1], ["a1", "", ""])
+    with app.extensions["enertrack"].read() as db:
+        node = db.query(Node).filter_by(node_id="a1").one()
+        assert (node.nominal_voltage, node.nominal_frequency) == (None, None)
+        assert db.query(Node).filter_by(node_id="b1").one().nominal_voltage is None

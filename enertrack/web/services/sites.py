@@ -164,6 +164,22 @@ def move_node(session: Session, user_id: int, node_id: Any, site_id: Any) -> Non
     node.site_id = site.id
 
 
+def set_node_nominal(session: Session, user_id: int, node_id: Any, fields: Mapping[str, Any]) -> None:
+    """Give one of the user's nodes a nominal supply of its own (empty fields: its site's again)."""
+    errors: dict[str, str] = {}
+    voltage = _number(fields, "nominal_voltage", *NOMINAL_VOLTAGES, errors)
+    frequency = _number(fields, "nominal_frequency", *NOMINAL_FREQUENCIES, errors)
+    if frequency not in (None, *NOMINAL_FREQUENCIES):
+        errors["nominal_frequency"] = "fifty_or_sixty"
+    if errors:
+        raise SiteError(errors)
+    node = None if validation.node_id_error(node_id) else session.scalar(
+        select(Node).where(Node.node_id == validation.text(node_id), Node.owner_id == user_id))
+    if node is None:
+        raise SiteNotFound(str(node_id)[:64])
+    node.nominal_voltage, node.nominal_frequency = voltage, frequency
+
+
 def delete_site(session: Session, user_id: int, site_id: Any) -> None:
     """Delete a site; its nodes go back to the first site, which cannot be deleted."""
     site = owned_site(session, user_id, site_id)
