@@ -120,3 +120,14 @@ def test_a_120v_60hz_installation_is_judged_on_its_own_nominal() -> None:
     assert (result.voltage_within, result.frequency_within, result.verdict) == (1.0, 1.0, Verdict.WITHIN)
     europe = report(ts, np.full(ts.size, 121.0), np.full(ts.size, 59.9), 0, 86400 * 7, GRIDS["230v50"], 60)
     assert europe.verdict is Verdict.OUTSIDE
+
+
+def test_the_installation_grid_is_a_setting(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from enertrack.config import ConfigError, load_settings
+
+    base = {"ENERTRACK_ENV": "development", "ENERTRACK_DATA_DIR": str(tmp_path), "_env_file": None}
+    assert load_settings(**base).grid == "230v50"
+    assert GRIDS[load_settings(**base, ENERTRACK_GRID="120v60").grid] == Nominal(120.0, 60.0)
+    with pytest.raises(ConfigError) as info:
+        load_settings(**base, ENERTRACK_GRID="240v50")
+    assert "ENERTRACK_GRID must be one of '230v50' or '120v60', got '240v50'" in str(info.value)
