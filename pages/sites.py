@@ -41,7 +41,7 @@ ERRORS = {
     "required": N_("{field}: required."), "too_long": N_("{field}: too long."),
     "not_a_number": N_("{field}: write a number, like 4.6."), "out_of_range": N_("{field}: out of range."),
     "fifty_or_sixty": N_("{field}: 50 or 60."), "whole_day": N_("{field}: a whole day of the month."),
-    "name_taken": N_("You already have a site with that name."), "first_site": N_("Your first site cannot be deleted."),
+    "name_taken": N_("You already have a site with that name."),
     "choose_kind": N_("{field}: choose flat or 2.0TD."), "bad_date": N_("{field}: a date like 2026-01-01."),
 }
 

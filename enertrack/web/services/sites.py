@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -178,22 +178,6 @@ def set_node_nominal(session: Session, user_id: int, node_id: Any, fields: Mappi
     if node is None:
         raise SiteNotFound(str(node_id)[:64])
     node.nominal_voltage, node.nominal_frequency = voltage, frequency
-
-
-def delete_site(session: Session, user_id: int, site_id: Any) -> None:
-    """Delete a site; its nodes go back to the first site, which cannot be deleted."""
-    site = owned_site(session, user_id, site_id)
-    first = ensure_site(session, user_id)
-    if site.id == first.id:
-        raise SiteError({"site": "first_site"})
-    for node in session.scalars(select(Node).where(Node.site_id == site.id)):
-        node.site_id = first.id
-    session.delete(site)
-
-
-def site_count(session: Session, user_id: int) -> int:
-    """How many sites the user has."""
-    return int(session.scalar(select(func.count()).select_from(Site).where(Site.owner_id == user_id)) or 0)
 
 
 def node_site(session: Session, node: Node) -> Site:

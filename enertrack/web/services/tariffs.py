@@ -95,10 +95,3 @@ def list_tariffs(db: Session, user_id: int, site_id: Any) -> list[TariffView]:
     """The site's tariffs, oldest first."""
     return [view(t) for t in owned_site(db, user_id, site_id).tariffs]
 
-
-def delete_tariff(db: Session, user_id: int, site_id: Any, tariff_id: Any) -> None:
-    """Remove one of the site's tariffs (an unknown id: nothing happens)."""
-    site = owned_site(db, user_id, site_id)
-    for row in site.tariffs:
-        if str(row.id) == str(tariff_id):
-            db.delete(row)
