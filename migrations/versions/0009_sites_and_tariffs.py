@@ -1,7 +1,7 @@
 """sites, tariffs over time and nominal supply
 
 Revision ID: 0009
-Revises: 0007 (written against 0004; main's head was 0007 when this branch was last rebased)
+Revises: 0008 (written against 0004; main's head was 0008 when this branch was last rebased)
 Create Date: 2026-12-02
 
 Every existing user gets one site holding all their nodes ("Principal", or "Main" for users who
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
