@@ -195,6 +195,8 @@ class Settings(BaseSettings):
     # RATELIMIT_STORAGE_URI names a shared store (web_problems refuses more workers without one).
     web_workers: PositiveInt = Field(1, alias="ENERTRACK_WEB_WORKERS")
     web_threads: PositiveInt = Field(8, alias="ENERTRACK_WEB_THREADS")
+    # The installation's supply (nominal voltage and frequency) unless a site or node says otherwise.
+    grid: Literal["230v50", "120v60"] = Field("230v50", alias="ENERTRACK_GRID")
 
     # Users and nodes: DATABASE_URL, else the original MYSQL_* names, else SQLite in data_dir.
     database_url: Annotated[str | None, BeforeValidator(_database_url)] = Field(None, alias="DATABASE_URL")

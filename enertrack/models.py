@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, Numeric, String, UniqueConstraint, func,
+    BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, MetaData, Numeric, String, UniqueConstraint,
+    func,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -32,6 +33,10 @@ NODE_STATUSES = ("online", "offline")
 # erase another user's history; messages from unregistered ids (strangers) share one pool.
 REJECTED_KEEP_PER_NODE = 200
 REJECTED_KEEP_STRANGERS = 1000
+SITE_NAME_MAX = 60
+NOMINAL_VOLTAGES = (100.0, 500.0)  # accepted range of a nominal voltage, V
+NOMINAL_FREQUENCIES = (50.0, 60.0)
+TARIFF_KINDS = ("flat", "es-2.0td")
 REJECTED_TEXT_MAX = 200
 FW_MAX = 32  # characters of a firmware version in a node's device-health report
 
@@ -86,6 +91,10 @@ class User(Base):
     )
     sessions: Mapped[list[UserSession]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     resets: Mapped[list[PasswordReset]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+    sites: Mapped[list[Site]] = relationship(
+        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True, order_by="Site.id"
+    )
 
 
 TOKEN_HASH_LEN = 64  # hex SHA-256 of a random token: what the database keeps instead of the token
@@ -149,6 +158,53 @@ class PendingSignup(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class Site(Base):
+    """A supply point ("home", "bakery"): its nodes share a tariff, a contracted power and a nominal supply."""
+
+    __tablename__ = "sites"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_sites_owner_name"), MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(SITE_NAME_MAX))
+    # Contracted power, kW: Spain's 2.0TD contracts two (P1 punta+llano, P2 valle); one otherwise.
+    contracted_kw: Mapped[float | None] = mapped_column(Float, default=None)
+    contracted_valle_kw: Mapped[float | None] = mapped_column(Float, default=None)
+    # Nominal supply (None: the installation's ENERTRACK_GRID); nodes may override it.
+    nominal_voltage: Mapped[float | None] = mapped_column(Float, default=None)
+    nominal_frequency: Mapped[float | None] = mapped_column(Float, default=None)
+    billing_day: Mapped[int | None] = mapped_column(Integer, default=None)  # 1-28; None: calendar months
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, server_default=func.now())
+
+    owner: Mapped[User] = relationship(back_populates="sites")
+    nodes: Mapped[list[Node]] = relationship(back_populates="site")
+    tariffs: Mapped[list[SiteTariff]] = relationship(
+        back_populates="site", cascade="all, delete-orphan", passive_deletes=True, order_by="SiteTariff.valid_from"
+    )
+
+
+class SiteTariff(Base):
+    """A site's prices from valid_from on, until its next tariff; prices in the owner's currency."""
+
+    __tablename__ = "tariffs"
+    __table_args__ = (UniqueConstraint("site_id", "valid_from", name="uq_tariffs_site_from"), MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16), default="flat")  # one of TARIFF_KINDS
+    # Energy price per kWh: flat uses price_llano for every hour; 2.0TD one per band.
+    price_punta: Mapped[Decimal | None] = mapped_column(Numeric(10, 5), default=None)
+    price_llano: Mapped[Decimal] = mapped_column(Numeric(10, 5))
+    price_valle: Mapped[Decimal | None] = mapped_column(Numeric(10, 5), default=None)
+    # Power term per kW contracted and day (P1 and, for 2.0TD, P2 valle) and a fixed charge per day.
+    power_price_kw_day: Mapped[Decimal | None] = mapped_column(Numeric(10, 6), default=None)
+    power_price_valle_kw_day: Mapped[Decimal | None] = mapped_column(Numeric(10, 6), default=None)
+    fixed_per_day: Mapped[Decimal | None] = mapped_column(Numeric(10, 5), default=None)
+
+    site: Mapped[Site] = relationship(back_populates="tariffs")
+
+
 class Node(Base):
     """A measurement device; node_id is its MQTT identity, unique in the installation."""
 
@@ -167,8 +223,14 @@ class Node(Base):
     # The node's own announcement on <prefix>/<node_id>/status (its MQTT Last Will says offline).
     last_status: Mapped[str | None] = mapped_column(String(7), default=None)
     last_status_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # Its supply point, and a nominal supply of its own (None: the site's, then the installation's).
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="SET NULL"), index=True,
+                                                default=None)
+    nominal_voltage: Mapped[float | None] = mapped_column(Float, default=None)
+    nominal_frequency: Mapped[float | None] = mapped_column(Float, default=None)
 
     owner: Mapped[User] = relationship(back_populates="nodes")
+    site: Mapped[Site | None] = relationship(back_populates="nodes")
 
 
 class RejectedMessage(Base):

@@ -16,6 +16,7 @@ from enertrack.store.base import StoreUnavailable
 from enertrack.web.context import services
 from enertrack.web.services import accounts
 from enertrack.web.services import nodes as node_service
+from enertrack.web.services import sites as site_service
 from enertrack.web.services.analysis import (
     AnalysisRequest,
     EnergyStats,
@@ -29,18 +30,21 @@ from enertrack.web.services.analysis import (
     previous_range,
     running,
 )
-from enertrack.web.ui import fmt, ids
+from enertrack.web.ui import bill, fmt, ids
 from enertrack.web.ui.energy_chart import energy_figure
 from enertrack.web.ui.forms import date_range
 from enertrack.web.ui.plot_theme import graph_config
 from enertrack.web.ui.user import user_id, user_lang, user_timezone
 
 dash.register_page(__name__, path="/analysis", title="EnerTrack")
+bill.register()  # the bill section's callback, registered with each app that runs this page
 
 LOAD = "analysis-load"
 PERIOD = "analysis-period"
 RANGE = "analysis-range"
 NODES = "analysis-nodes"
+SITE = "analysis-site"
+WANTED = "analysis-wanted"  # the range a link asked for
 CHART = "analysis-chart"
 STATS = "analysis-stats"
 MESSAGE = "analysis-message"
@@ -58,21 +62,31 @@ ERRORS = {
 }
 
 
-def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
-    """Controls, chart, statistics and download; the data arrives through callbacks."""
+def layout(lang: Any = None, period: Any = None, start: Any = None, end: Any = None,
+           **_kwargs: Any) -> html.Div:
+    """Controls, chart, statistics and download; the data arrives through callbacks.
+
+    ?period=&start=&end= (an insight card's link) choose what is shown first; unreadable ones are ignored.
+    """
     _ = translator(lang)
+    asked = parse_request(period, start, end)
+    wanted = None if isinstance(asked, str) else {"period": asked.period, "start": start, "end": end}
     return html.Div(
         [
             html.H1(_("Analysis"), className="h3 mb-3"),
             dcc.Store(id=LOAD, data=True),
+            dcc.Store(id=WANTED, data=wanted),
             dbc.Row(
                 [
                     dbc.Col(dbc.RadioItems(
                         id=PERIOD, options=[{"label": _(label), "value": value} for value, label in PERIODS],
-                        value="day", inline=True, class_name="btn-group", input_class_name="btn-check",
+                        value=wanted["period"] if wanted else "day", inline=True,
+                        class_name="btn-group", input_class_name="btn-check",
                         label_class_name="btn btn-outline-primary", label_checked_class_name="active"),
                         width="auto"),
                     dbc.Col(date_range(RANGE, _), width="auto"),
+                    dbc.Col(dbc.Select(id=SITE, value="all", options=[{"label": _("All sites"), "value": "all"}]),
+                            width="auto"),
                     dbc.Col(dcc.Dropdown(id=NODES, multi=True, placeholder=_("All nodes")), md=True),
                     dbc.Col(dbc.Button([html.I(className="bi bi-download me-1"), _("Download CSV")],
                                        id=DOWNLOAD_BUTTON, color="secondary", outline=True, n_clicks=0),
@@ -84,33 +98,42 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
             dcc.Loading(dcc.Graph(id=CHART, config=graph_config(lang), style={"height": "420px"}),
                         delay_show=300),
             html.Div(id=STATS, className="mt-3"),
+            bill.section(_),
             dcc.Download(id=DOWNLOAD),
         ]
     )
 
 
-@callback(Output(NODES, "options"), Input(LOAD, "data"))
-def node_options(_load: Any) -> list[dict[str, str]]:
-    """The user's nodes to filter by."""
+@callback(Output(NODES, "options"), Output(SITE, "options"), Input(LOAD, "data"))
+def node_options(_load: Any) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The user's nodes and sites to filter by."""
+    _ = translator(user_lang())
     with services().read() as db:
-        return [{"label": f"{n.node_id} · {n.description}" if n.description else n.node_id, "value": n.node_id}
-                for n in node_service.list_nodes(db, user_id())]
+        nodes = [{"label": f"{n.node_id} · {n.description}" if n.description else n.node_id, "value": n.node_id}
+                 for n in node_service.list_nodes(db, user_id())]
+        sites = [{"label": s.name, "value": str(s.id)} for s in site_service.list_sites(db, user_id())]
+    return nodes, [{"label": _("All sites"), "value": "all"}, *sites]
 
 
-@callback(Output(RANGE, "start_date"), Output(RANGE, "end_date"), Input(PERIOD, "value"))
-def period_range(period: Any) -> tuple[str, str]:
-    """A sensible range when the granularity changes."""
+@callback(Output(RANGE, "start_date"), Output(RANGE, "end_date"), Input(PERIOD, "value"), State(WANTED, "data"))
+def period_range(period: Any, wanted: Any = None) -> tuple[str, str]:
+    """A sensible range when the granularity changes, or the one a link asked for at that granularity."""
+    if isinstance(wanted, dict) and wanted.get("period") == period:
+        asked = parse_request(period, wanted.get("start"), wanted.get("end"))
+        if not isinstance(asked, str):
+            return asked.start.isoformat(), (asked.end - timedelta(days=1)).isoformat()
     first, end = default_range(period if isinstance(period, str) else "day", today(user_timezone()))
     return first.isoformat(), (end - timedelta(days=1)).isoformat()  # the picker shows the last day
 
 
-def _energy(request: AnalysisRequest, requested: Any) -> tuple[Any, list[str], list[int]]:
-    """Energy table of the current user's requested nodes (all of theirs when none), those nodes, the marks."""
+def _energy(request: AnalysisRequest, requested: Any, site: Any = "all") -> tuple[Any, list[str], list[int]]:
+    """Energy table of the user's requested nodes of the site (all of its nodes when none), those nodes, the marks."""
     tz = user_timezone()
     with services().read() as db:
-        mine = [n.node_id for n in node_service.list_nodes(db, user_id())]
-        node_ids = mine if not requested else node_service.owned_ids(
-            db, user_id(), requested if isinstance(requested, list) else [requested])
+        try:
+            node_ids = bill.selected_nodes(db, user_id(), site, requested)
+        except site_service.SiteNotFound:
+            node_ids = []
     marks = boundaries(request.start, request.end, request.period, tz)
     return load_energy(services().store, node_ids, marks, tz), node_ids, marks
 
@@ -175,8 +198,9 @@ def stats_view(stats: EnergyStats, period: str, _: Any, tariff: Tariff = NO_TARI
     Input(RANGE, "end_date"),
     Input(NODES, "value"),
     Input(ids.THEME_RESOLVED, "data"),
+    Input(SITE, "value"),
 )
-def analyse(period: Any, start: Any, end: Any, requested: Any, theme: Any) -> tuple[Any, ...]:
+def analyse(period: Any, start: Any, end: Any, requested: Any, theme: Any, site: Any = "all") -> tuple[Any, ...]:
     """Energy per period for the selected nodes, stacked, with its statistics."""
     lang = user_lang()
     _ = translator(lang)
@@ -185,7 +209,7 @@ def analyse(period: Any, start: Any, end: Any, requested: Any, theme: Any) -> tu
         return no_update, no_update, _(ERRORS[request]), True
     now = time.time()
     try:
-        table, node_ids, marks = _energy(request, requested)
+        table, node_ids, marks = _energy(request, requested, site)
         before = previous_range(request.period, request.start, request.end, user_timezone(), now=now)
         previous = previous_energy(services().store, node_ids, before)
     except StoreUnavailable:
@@ -204,13 +228,14 @@ def analyse(period: Any, start: Any, end: Any, requested: Any, theme: Any) -> tu
     State(RANGE, "start_date"),
     State(RANGE, "end_date"),
     State(NODES, "value"),
+    State(SITE, "value"),
     prevent_initial_call=True,
 )
-def download(clicks: Any, period: Any, start: Any, end: Any, requested: Any) -> Any:
+def download(clicks: Any, period: Any, start: Any, end: Any, requested: Any, site: Any = "all") -> Any:
     """The CSV of what is shown: period_start,node_id,energy_kwh."""
     request = parse_request(period, start, end)
     if not clicks or isinstance(request, str):
         return no_update
-    table, _nodes, _marks = _energy(request, requested)  # the CSV needs no comparison
+    table, _nodes, _marks = _energy(request, requested, site)  # the CSV needs no comparison
     name = f"enertrack-{request.period}-{request.start}-{request.end - timedelta(days=1)}.csv"  # last day shown
     return {"content": export_csv(table, user_timezone()), "filename": name, "type": "text/csv"}

@@ -16,10 +16,12 @@ from enertrack.i18n import N_, translator
 from enertrack.web.context import services
 from enertrack.web.services.panel import KPI_NAMES, NodeLive, Overview, overview
 from enertrack.web.services.panel_today import BUCKET_S, today_view
-from enertrack.web.ui import fmt, ids, panel_chart, plot_theme
+from enertrack.web.services.sites import SiteNotFound
+from enertrack.web.ui import fmt, ids, insights, panel_chart, plot_theme
 from enertrack.web.ui.user import user_id, user_lang, user_timezone
 
 dash.register_page(__name__, path="/", title="EnerTrack")
+insights.register()  # the Insights section's callbacks, registered with each app that runs this page
 
 TICK = "panel-tick"
 UPDATED = "panel-updated"
@@ -95,9 +97,9 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
     return html.Div(
         [
             html.Div(
-                [html.H1(_("Panel"), className="h3 mb-0"),
-                 html.Small(id=UPDATED, className="text-body-secondary")],
-                className="d-flex justify-content-between align-items-baseline mb-3",
+                [html.H1(_("Panel"), className="h3 mb-0"), insights.site_filter(_),
+                 html.Small(id=UPDATED, className="text-body-secondary ms-auto")],
+                className="d-flex gap-3 align-items-baseline mb-3",
             ),
             dcc.Interval(id=TICK, interval=REFRESH_MS),
             html.P(_("Averages over your active nodes, total power and energy used today."),
@@ -109,6 +111,7 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
                           style={"height": f"{panel_chart.HEIGHT_PX}px"}),
             ], class_name="p-2"), class_name="shadow-sm mb-4"),
             dcc.Store(id=TODAY_STATE),
+            insights.section(_),
             dbc.Alert(
                 [_("You have no nodes yet."), " ",
                  dcc.Link(_("Add your first node"), href=URL_PREFIX + "nodes", className="alert-link")],
@@ -172,8 +175,9 @@ def _row(node_id: str, cells: dict[tuple[str, str], str]) -> html.Tr:
     Output(TABLE, "style"),
     *[Output({"type": CELL, "node": ALL, "cell": cell}, prop) for cell, prop in ROW_OUTPUTS],
     Input(TICK, "n_intervals"),
+    Input(insights.SITE, "value"),
 )
-def refresh(_tick: Any) -> tuple[Any, ...]:
+def refresh(_tick: Any, site: Any = "all") -> tuple[Any, ...]:
     """Numbers and row cells set in place; the rows are rebuilt only when the set of nodes changes.
 
     Replacing a component, even through a Patch, makes React mount it anew; setting a text or
@@ -184,7 +188,10 @@ def refresh(_tick: Any) -> tuple[Any, ...]:
     now = time.time()
     app = services()
     with app.read() as db:
-        data = overview(db, app.store, user_id(), user_timezone(), now)
+        try:
+            data = overview(db, app.store, user_id(), user_timezone(), now, site)
+        except SiteNotFound:  # not one of theirs: the panel of all their nodes, nothing of anyone else's
+            data = overview(db, app.store, user_id(), user_timezone(), now)
     values = card_values(data, lang)
     cells = {n.node_id: row_cells(n, now, _, lang) for n in data.nodes}
     ids = list(cells)

@@ -181,10 +181,30 @@ def ensure_demo_user(settings: Settings) -> None:
     with sessions(settings).begin() as db:
         user = accounts.find_user(db, DEMO_USER)
         if user is None:
-            db.add(User(username=DEMO_USER, email=DEMO_EMAIL, password_hash=accounts.hash_password(DEMO_PASSWORD),
-                        timezone=settings.default_timezone, language="es"))
+            user = User(username=DEMO_USER, email=DEMO_EMAIL, password_hash=accounts.hash_password(DEMO_PASSWORD),
+                        timezone=settings.default_timezone, language="es")
+            db.add(user)
+            db.flush()
+            price_demo_site(db, user.id)
         elif not check_password_hash(user.password_hash, DEMO_PASSWORD):
             user.password_hash = accounts.hash_password(DEMO_PASSWORD)
+
+
+# A Spanish 2.0TD tariff of 2026 (EUR; energy per kWh, power terms per kW and day), so the demo
+# shows costs per band and a bill forecast. Illustrative prices, not a retailer's offer.
+DEMO_TARIFF = {"valid_from": "2020-01-01", "kind": "es-2.0td", "price_punta": "0.2800", "price_llano": "0.1900",
+               "price_valle": "0.1200", "power_price_kw_day": "0.0860", "power_price_valle_kw_day": "0.0027",
+               "fixed_per_day": "0.0270"}
+DEMO_CONTRACTED_KW = 4.6
+
+
+def price_demo_site(db: Any, user_id: int) -> None:
+    """Give the demo user's site a contracted power and DEMO_TARIFF."""
+    from enertrack.web.services import sites, tariffs
+
+    site = sites.ensure_site(db, user_id)
+    site.contracted_kw = site.contracted_valle_kw = DEMO_CONTRACTED_KW
+    tariffs.save_tariff(db, user_id, site.id, DEMO_TARIFF)
 
 
 DEMO_FAULTS = "simulator-faults.jsonl"
@@ -361,6 +381,7 @@ def run_demo(settings: Settings, *, port: int, data_dir: Path = Path("data"), br
         f"  Alerts: a voltage dip on {DEMO_DIP[0]} in {DEMO_DIP[1] // 60} min and an outage of {DEMO_OUTAGE[0]} in"
         f" {DEMO_OUTAGE[1] // 60} min (the bell shows them); inject more with\n"
         f"    enertrack simulate-fault --faults {data_dir / DEMO_FAULTS} --node demo-03 --kind dip --for 2m\n"
+        "  Insights on the panel, power quality on each node's page, bill forecast under Analysis.\n"
         "  Stop with Ctrl-C.\n"
     )
     return _supervise(processes)

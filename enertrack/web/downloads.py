@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from itertools import chain
@@ -22,7 +23,8 @@ from enertrack.store.base import StoreUnavailable
 from enertrack.web.context import services
 from enertrack.web.services.exports import HEADER, csv_rows, instant, iso_utc
 from enertrack.web.services.nodes import NodeNotFound, owned
-from enertrack.web.ui.user import user_id, user_lang
+from enertrack.web.services.quality import CSV_WEEKS_MAX, quality_csv
+from enertrack.web.ui.user import user_id, user_lang, user_timezone
 
 CHUNK_BYTES = 64 * 1024  # what is sent at a time; memory stays at about this much
 
@@ -95,8 +97,34 @@ def readings_csv(node_id: str) -> Response:
     )
 
 
+def quality_url(node_id: str, weeks: int = 12) -> str:
+    """Where the weekly power-quality CSV of node_id downloads from."""
+    return f"{URL_PREFIX}nodes/{node_id}/power-quality.csv?weeks={weeks}"
+
+
+def quality_csv_route(node_id: str) -> Response:
+    """GET /enertrack/nodes/<node_id>/power-quality.csv?weeks=N (1..52, default 12): one row per week."""
+    lang = user_lang()
+    text = request.args.get("weeks", "12")
+    if not (text.isdigit() and 1 <= int(text) <= CSV_WEEKS_MAX):
+        return _text(tr(lang, "Ask for 1 to {n} weeks, like weeks=12.", n=CSV_WEEKS_MAX), 400)
+    app = services()
+    try:
+        with app.read() as db:
+            node, body = quality_csv(db, app.store, user_id(), node_id, int(text), user_timezone(),
+                                     app.settings.grid, time.time())
+    except NodeNotFound:
+        return _text(tr(lang, "That node does not exist."), 404)
+    except StoreUnavailable:
+        return _text(tr(lang, "The readings are not available right now. Try again in a minute."), 503)
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="enertrack-{node}-power-quality.csv"',
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+
+
 def init_downloads(server: Flask) -> None:
     """Register the download routes on server."""
     downloads = Blueprint("downloads", __name__, url_prefix=URL_PREFIX.rstrip("/"))
     downloads.add_url_rule("/nodes/<node_id>/readings.csv", view_func=readings_csv, methods=["GET"])
+    downloads.add_url_rule("/nodes/<node_id>/power-quality.csv", view_func=quality_csv_route, methods=["GET"])
     server.register_blueprint(downloads)

@@ -56,7 +56,7 @@ def node_statuses(response: dict) -> dict[str, str]:
 
 def test_panel_averages_active_nodes_and_shows_statuses(app: Flask, client: FlaskClient, dash: DashClient) -> None:
     seed(app, client, dash)
-    first = ok(dash.call(PANEL, [0]))
+    first = ok(dash.call(PANEL, [0, "all"]))
     # Spanish numbers, the default: decimals after a comma, thousands grouped with a dot.
     assert card_value(first, "voltage") == "231,0"  # (230 + 232) / 2; the old node is left out
     assert card_value(first, "current") == "3,00"
@@ -78,7 +78,7 @@ def test_panel_ticks_set_numbers_in_place_instead_of_redrawing(app: Flask, clien
     shown = ["a-live", "b-live", "c-old", "d-new"]
     app.extensions["enertrack"].store.write([Reading("a-live", int(time.time()), voltage=230.0, current=2.0,
                                                      power=1400.0, energy=10.0, power_factor=0.9, frequency=50.0)])
-    tick = ok(dash.call(PANEL, [1], pattern_ids=dash.on_page(PANEL, "node", shown)))
+    tick = ok(dash.call(PANEL, [1, "all"], pattern_ids=dash.on_page(PANEL, "node", shown)))
     assert "panel-nodes-body" not in tick and "panel-kpis" not in tick  # no component is replaced
     assert card_value(tick, "power") == "1.100" and card_value(tick, "total_power") == "2.200"
     cells = {key: value for key, value in tick.items() if key.startswith("{")}
@@ -91,7 +91,7 @@ def test_panel_ticks_set_numbers_in_place_instead_of_redrawing(app: Flask, clien
     # Another node appears: the rows are rebuilt once, with it.
     with app.extensions["enertrack"].transaction() as db:
         nodes.create_node(db, seed_owner(app), {"node_id": "e-added", "interval_s": 10})
-    grown = ok(dash.call(PANEL, [2], pattern_ids=dash.on_page(PANEL, "node", shown)))
+    grown = ok(dash.call(PANEL, [2, "all"], pattern_ids=dash.on_page(PANEL, "node", shown)))
     assert [r["props"]["id"]["node"] for r in grown["panel-nodes-body"]["children"]] == [*shown, "e-added"]
     assert not any(key.startswith("{") for key in grown)  # the old rows' cells are left to the new rows
 
@@ -107,7 +107,7 @@ def seed_owner(app: Flask) -> int:
 
 def test_panel_numbers_in_english(app: Flask, client: FlaskClient, dash: DashClient) -> None:
     seed(app, client, dash, language="en")
-    first = ok(dash.call(PANEL, [0]))
+    first = ok(dash.call(PANEL, [0, "all"]))
     assert [card_value(first, name) for name in ("voltage", "current", "power_factor", "total_power")] == [
         "231.0", "3.00", "0.85", "1,200"]
     assert first["panel-updated"]["children"].startswith("Updated")
@@ -116,7 +116,7 @@ def test_panel_numbers_in_english(app: Flask, client: FlaskClient, dash: DashCli
 def test_panel_with_no_nodes_says_how_to_start(app: Flask, client: FlaskClient, dash: DashClient) -> None:
     create_user(app, "ana")
     login(client, dash, "ana")
-    result = ok(dash.call(PANEL, [0]))
+    result = ok(dash.call(PANEL, [0, "all"]))
     assert result["panel-empty"]["is_open"] is True and result["panel-nodes"]["style"] == {"display": "none"}
 
 
@@ -136,7 +136,7 @@ def test_panel_energy_today(app: Flask, client: FlaskClient, dash: DashClient) -
     services.store.write([Reading("n1", now - 1800 + 60 * i, power=2000.0, energy=i / 30) for i in range(30)],
                          {"n1": EnergyParams(60)})
     login(client, dash, "ana")
-    result = ok(dash.call(PANEL, [0]))
+    result = ok(dash.call(PANEL, [0, "all"]))
     assert card_value(result, "energy_today") == "0,97"  # 29 increments of 1/30 kWh, all of them today
 
 
@@ -150,11 +150,11 @@ def test_panel_offline_status_after_the_last_reading_disconnects(app: Flask, cli
     now = time.time()
     # The node's Last Will after its last reading: disconnected at once, though the reading is fresh.
     record(services.sessions, [], [StatusUpdate("a-live", "offline", now)])
-    status = node_statuses(ok(dash.call(PANEL, [0])))
+    status = node_statuses(ok(dash.call(PANEL, [0, "all"])))
     assert "node-status-disconnected" in status["a-live"] and "node-status-active" in status["b-live"]
     # A reading after the announcement makes it active again.
     services.store.write([Reading("a-live", int(now) + 1, power=400.0)])
-    assert "node-status-active" in node_statuses(ok(dash.call(PANEL, [0])))["a-live"]
+    assert "node-status-active" in node_statuses(ok(dash.call(PANEL, [0, "all"])))["a-live"]
 
 
 def values(array: object) -> list[float]:
@@ -182,7 +182,7 @@ def test_analysis_by_day_with_statistics(app: Flask, client: FlaskClient, dash: 
     services.store.write([Reading("b", start + 86400 + 60 * i, energy=i / 20) for i in range(1440 + 1)],  # 3 kW, day 2
                          {"b": EnergyParams(60)})
     login(client, dash, "ana")
-    result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-03", None, "light"]))
+    result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-03", None, "light", "all"]))
     figure = result["analysis-chart"]["figure"]
     bars = {trace["name"]: values(trace["y"]) for trace in figure["data"] if trace["type"] == "bar"}
     assert bars["a"] == pytest.approx([24.0, 24.0, 24.0]) and bars["b"] == pytest.approx([0.0, 72.0, 0.0])
@@ -192,10 +192,10 @@ def test_analysis_by_day_with_statistics(app: Flask, client: FlaskClient, dash: 
     assert "96,00 kWh" in text and "2026-01-02" in text  # the peak day
     assert "50,0 %" in text  # each node's share
     assert result["analysis-chart"]["figure"]["layout"]["separators"] == ",."
-    only_b = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-03", ["b", "someone-elses"], "dark"]))
+    only_b = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-03", ["b", "someone-elses"], "dark", "all"]))
     assert [t["name"] for t in only_b["analysis-chart"]["figure"]["data"] if t["type"] == "bar"] == ["b"]
     assert only_b["analysis-chart"]["figure"]["layout"]["template"]["layout"]["paper_bgcolor"] is not None
-    csv = ok(dash.call("analysis-download.data", [1], ["day", "2026-01-01", "2026-01-02", ["a"]]))
+    csv = ok(dash.call("analysis-download.data", [1], ["day", "2026-01-01", "2026-01-02", ["a"], "all"]))
     assert csv["analysis-download"]["data"]["content"] == (
         "period_start,node_id,energy_kwh\n2026-01-01T00:00:00+00:00,a,24.000\n2026-01-02T00:00:00+00:00,a,24.000\n")
 
@@ -214,7 +214,7 @@ def test_analysis_statistics_in_english(app: Flask, client: FlaskClient, dash: D
     services.store.write([Reading("a", start + 60 * i, energy=i / 2) for i in range(2 * 1440 + 1)],  # 30 kW
                          {"a": EnergyParams(60)})
     login(client, dash, "ana")
-    result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-02", None, "light"]))
+    result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-02", None, "light", "all"]))
     text = stats(result)
     assert "1,440.0 kWh" in text and "720.0 kWh" in text and "288.00 EUR" in text and "100.0 %" in text
     assert result["analysis-chart"]["figure"]["layout"]["separators"] == ".,"
@@ -230,7 +230,7 @@ def test_analysis_explains_bad_ranges(app: Flask, client: FlaskClient, dash: Das
         ("day", "yesterday", None): "Elige una fecha",
     }
     for (period, start, end), message in cases.items():
-        result = ok(dash.call(ANALYSIS, [period, start, end, None, "light"]))
+        result = ok(dash.call(ANALYSIS, [period, start, end, None, "light", "all"]))
         assert result["analysis-message"]["is_open"] is True and message in result["analysis-message"]["children"]
 
 
@@ -238,11 +238,11 @@ def test_period_defaults(app: Flask, client: FlaskClient, dash: DashClient) -> N
     create_user(app, "ana", timezone="Asia/Kathmandu")
     login(client, dash, "ana")
     local = today("Asia/Kathmandu")
-    month = ok(dash.call("analysis-range.start_date", ["month"]))
+    month = ok(dash.call("analysis-range.start_date", ["month"], [None]))
     # The picker shows the last day of the range, both ends included: 1 January to 31 December.
     assert month["analysis-range"] == {"start_date": date(local.year, 1, 1).isoformat(),
                                        "end_date": date(local.year, 12, 31).isoformat()}
-    day = ok(dash.call("analysis-range.start_date", ["day"]))
+    day = ok(dash.call("analysis-range.start_date", ["day"], [None]))
     assert day["analysis-range"] == {"start_date": (local - timedelta(days=29)).isoformat(),
                                      "end_date": local.isoformat()}  # 30 days, today the last
 
@@ -261,7 +261,7 @@ def test_analysis_shows_costs_with_a_tariff(app: Flask, client: FlaskClient, das
     start = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
     services.store.write([Reading("a", start + 60 * i, energy=i / 60) for i in range(1440 + 1)], {"a": EnergyParams(60)})
     login(client, dash, "ana")
-    result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-01", None, "light"]))
+    result = ok(dash.call(ANALYSIS, ["day", "2026-01-01", "2026-01-01", None, "light", "all"]))
     assert "4,80 EUR" in stats(result)  # 24 kWh x 0.20, in Spanish
     assert "EUR" in str(result["analysis-chart"]["figure"]["data"][0]["hovertemplate"])
     with services.read() as db:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,31 @@ def demo_login(port: int) -> requests.Session:
     return web
 
 
+def callback(web: requests.Session, port: int, output: str, prop: str, inputs: list[tuple[str, str, Any]],
+             more: tuple[tuple[str, str], ...] = ()) -> Any:
+    """One server callback's answer for output.prop (`more`: its other outputs), called as the browser does."""
+    outs = [(output, prop), *more]
+    key = f"{output}.{prop}" if not more else ".." + "...".join(f"{o}.{p}" for o, p in outs) + ".."
+    body = {"output": key, "outputs": [{"id": o, "property": p} for o, p in outs] if more
+            else {"id": output, "property": prop},
+            "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs], "state": [],
+            "changedPropIds": [f"{inputs[0][0]}.{inputs[0][1]}"]}
+    answer = web.post(f"http://127.0.0.1:{port}{UPDATE}", json=body, timeout=120)
+    assert answer.status_code == 200, answer.text[:500]
+    return answer.json()["response"][output][prop]
+
+
+def ids_in(tree: Any) -> list[str]:
+    """Every string id in a component tree."""
+    if isinstance(tree, list):
+        return [i for item in tree for i in ids_in(item)]
+    if isinstance(tree, dict):
+        props = tree.get("props", {})
+        own = [props["id"]] if isinstance(props.get("id"), str) else []
+        return own + ids_in(props.get("children"))
+    return []
+
+
 def readings(tmp_path: Path) -> int:
     with sqlite3.connect(tmp_path / "data" / "timeseries.sqlite3", timeout=10) as conn:
         return int(conn.execute("SELECT count(*) FROM readings").fetchone()[0])
@@ -102,9 +128,17 @@ def test_demo_serves_within_a_minute_and_goes_live(tmp_path: Path, stopper: list
     lines = wait_banner(process, tmp_path / "demo.log")
     assert time.monotonic() - started < 60
     assert any(f"http://localhost:{port}/enertrack/" in line for line in lines)
-    demo_login(port)
+    web = demo_login(port)
     # History first, then live readings through the broker and the daemon.
     assert wait_live(tmp_path), "no live reading arrived after the history"
+    # The panel's insights and a node's power-quality report, on the simulated nodes' history.
+    cards = callback(web, port, "panel-insights", "children", [("panel-site", "value", "all")])
+    assert {"insight-base_load", "insight-forecast", "insight-quality"} <= set(ids_in(cards)), str(cards)[:2000]
+    assert "EUR" in str(cards)  # the demo site's 2.0TD tariff prices the forecast
+    report = callback(web, port, "node-quality-body", "children",
+                      [("node-store", "data", "demo-01"), ("node-quality-week", "value", "1")],
+                      more=(("node-quality-download", "href"),))
+    assert "Dentro de los límites" in str(report), str(report)[:2000]  # the simulator keeps within +-3 %
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=40) == 0
 

@@ -76,10 +76,11 @@ READS: dict[str, dict[str, Any]] = {
     "node-missing.children": {"node-store.data": "{n}", "node-preset.value": "24h", "theme-resolved.data": "light"},
     "analysis-chart.figure": {"analysis-period.value": "day", "analysis-range.start_date": START,
                               "analysis-range.end_date": END, "analysis-nodes.value": ["{n}"],
-                              "theme-resolved.data": "light"},
+                              "theme-resolved.data": "light", "analysis-site.value": "all"},
     "analysis-download.data": {"analysis-download-button.n_clicks": 1, "analysis-period.value": "day",
                                "analysis-range.start_date": START, "analysis-range.end_date": END,
-                               "analysis-nodes.value": ["{n}"]},
+                               "analysis-nodes.value": ["{n}"], "analysis-site.value": "all"},
+    "node-quality-body.children": {"node-store.data": "{n}", "node-quality-week.value": "0"},
     "node-form-modal.is_open": {"node-edit": 1, "trigger": "node-edit", "nodes-refresh.data": 0},
     "node-delete-modal.is_open": {"node-delete": 1, "trigger": "node-delete", "nodes-refresh.data": 0},
 }
@@ -96,7 +97,7 @@ WRITE_CALLBACKS = {"save": "node-form-modal.is_open", "delete": "node-delete-mod
 NO_NODE = ("nav-links.children", '"type":"csrf"', "nodes-table.children", "node-form-node_id.invalid",
            "panel-updated.children", "profile-username.children", "lang-store.data@", "analysis-nodes.options",
            "analysis-range.start_date", "_pages_content.children", "nav-bell-count.children",
-           "panel-today-state.data", "panel-today.figure@")
+           "panel-today-state.data", "panel-today.figure@", "panel-site.options")
 LIVE = ("node-chart-voltage.figure", "node-live.data")  # the retheme and the live tick: checked separately
 # Callbacks that take another user's ids (rules, events, nodes) and are refused in their own page's tests.
 ELSEWHERE = {
@@ -106,6 +107,15 @@ ELSEWHERE = {
     "alerts-refresh.data": "tests/integration/test_alerts_page.py",  # presets on a node, mark read
     "notify-email.value": "tests/integration/test_alerts_page.py",
     "notify-secret.value": "tests/integration/test_alerts_page.py",
+    # Sites, the bill and the insights: another user's sites and nodes give nothing.
+    "analysis-bill.children": "tests/integration/test_bill_page.py",
+    "panel-insights.children": "tests/integration/test_insights_page.py",
+    "sites-list.children": "tests/integration/test_sites_page.py",
+    "sites-site-message": "tests/integration/test_sites_page.py",
+    "sites-move-message": "tests/integration/test_sites_page.py",
+    "sites-tariff-message": "tests/integration/test_sites_page.py",
+    "sites-nominal-message": "tests/integration/test_sites_page.py",
+    "sites-name.value": "tests/integration/test_sites_page.py",
 }
 
 
@@ -210,7 +220,7 @@ def test_callbacks_without_a_node_input_show_nothing_of_anothers(world: tuple[Ow
                   "_pages_location.pathname": "/enertrack/nodes", "lang-store.data": "es"}
         body = build(dash, spec, values, "x")
         if fragment == "panel-updated.children":
-            body = dash.body(spec, [1], pattern_ids=dash.on_page(fragment, "node", ["bob-meter"]))
+            body = dash.body(spec, [1, "all"], pattern_ids=dash.on_page(fragment, "node", ["bob-meter"]))
         assert alice.shown_in(post(client, body)) == set(), fragment
 
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from enertrack import validation
-from enertrack.models import User
+from enertrack.models import Site, User
+from enertrack.web.services.sites import default_site_name
 
 HASH_METHOD = "scrypt"
 # Checked against when the username is unknown, so both failures take the same time.
@@ -83,6 +84,7 @@ def create_user(session: Session, form: NewAccount) -> User:
     except IntegrityError:  # the same username or email registered a moment ago
         session.rollback()
         raise AccountError(account_errors(session, form) or {"username": "username_taken"}) from None
+    session.add(Site(owner_id=user.id, name=default_site_name(user.language)))  # every user starts with one
     return user
 
 

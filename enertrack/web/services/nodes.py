@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from enertrack import validation
 from enertrack.models import DEFAULT_INTERVAL_S, Node, RejectedMessage
 from enertrack.store.base import TimeseriesStore
+from enertrack.web.services.sites import ensure_site
 
 
 class NodeError(ValueError):
@@ -112,6 +113,7 @@ def create_node(session: Session, user_id: int, fields: Mapping[str, Any],
         location=validation.text(fields.get("location")),
         interval_s=validation.parse_interval(fields.get("interval_s")) or DEFAULT_INTERVAL_S,
         max_power_w=validation.parse_max_power(fields.get("max_power_w"))[0],
+        site_id=ensure_site(session, user_id).id,  # a new node joins the user's first site
     )
     forget_node_data(session, store, node.node_id)
     session.add(node)

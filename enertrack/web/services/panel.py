@@ -17,6 +17,7 @@ from enertrack.core.reading import Reading
 from enertrack.core.status import NodeStatus, node_status
 from enertrack.models import Node
 from enertrack.store.base import TimeseriesStore
+from enertrack.web.services.sites import site_node_ids
 
 KPI_NAMES: tuple[str, ...] = tuple(m.name for m in MAGNITUDES if m.kpi)
 
@@ -70,9 +71,15 @@ def _epoch(moment: object) -> int | None:
     return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
-def overview(db: Session, store: TimeseriesStore, user_id: int, tz: str, now: float) -> Overview:
-    """The panel for user_id at `now` (epoch seconds)."""
+def overview(db: Session, store: TimeseriesStore, user_id: int, tz: str, now: float, site: object = None) -> Overview:
+    """The panel for user_id at `now` (epoch seconds), over the nodes of one of their sites when given.
+
+    SiteNotFound for a site that is not theirs.
+    """
     rows: Sequence[Node] = db.scalars(select(Node).where(Node.owner_id == user_id).order_by(Node.node_id)).all()
+    if site not in (None, "", "all"):
+        members = set(site_node_ids(db, user_id, site))
+        rows = [n for n in rows if n.node_id in members]
     ids = [n.node_id for n in rows]
     latest = store.latest(ids) if ids else {}
     live: list[NodeLive] = []

@@ -52,6 +52,7 @@ def nav_links(_: Any) -> list[dbc.NavItem]:
         _nav_item("bi-cpu", _("Nodes"), URL_PREFIX + "nodes", "partial"),
         _nav_item("bi-bar-chart-line", _("Analysis"), URL_PREFIX + "analysis", "partial"),
         _nav_item("bi-bell", _("Alerts"), URL_PREFIX + "alerts", "partial"),
+        _nav_item("bi-house-gear", _("Sites"), URL_PREFIX + "sites", "partial"),
     ]
 
 
