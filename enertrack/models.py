@@ -101,6 +101,10 @@ class Node(Base):
     # The node's own announcement on <prefix>/<node_id>/status (its MQTT Last Will says offline).
     last_status: Mapped[str | None] = mapped_column(String(7), default=None)
     last_status_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # The node's broker password as a werkzeug hash (the password itself is shown once and never
+    # stored) and when it was issued; None: EnerTrack never issued credentials for this node.
+    broker_password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    broker_credentials_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
     owner: Mapped[User] = relationship(back_populates="nodes")
 
