@@ -11,6 +11,7 @@ from dash.dash import _ID_CONTENT, _ID_STORE
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from enertrack.broker import make_provisioner
 from enertrack.checkout import ROOT, require_checkout
 from enertrack.config import URL_PREFIX, Settings, load_settings
 from enertrack.db import make_engine, make_session_factory
@@ -18,6 +19,7 @@ from enertrack.store.base import TimeseriesStore
 from enertrack.store.factory import open_store
 from enertrack.web.auth import ANON_CALLBACKS, UPDATE_COMPONENT, init_auth
 from enertrack.web.context import EXTENSION, AppServices
+from enertrack.web.device_files import init_device_files
 from enertrack.web.downloads import init_downloads
 from enertrack.web.static import PLOTLY_ASSETS, VersionedSuites, asset_url, init_static, plotly_scripts
 from enertrack.web.ui import bell, ids, session, shell, theme
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     server.extensions[EXTENSION] = AppServices(
         settings=settings, engine=engine, sessions=make_session_factory(engine),
         store=store if store is not None else open_store(settings),
+        provisioner=make_provisioner(settings),
     )
     pio.json.config.default_engine = "orjson"  # figures serialized by orjson, not the json module
 
@@ -121,6 +124,7 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     init_auth(server)
     init_downloads(server)
     init_static(server)
+    init_device_files(server)
 
     # Dash collects callbacks and builds the pages router on the first request; do that now
     # so the guard knows every callback before anyone calls one.
