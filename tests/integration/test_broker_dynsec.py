@@ -248,3 +248,21 @@ def test_a_broker_without_the_plugin_is_named_as_such(tmp_path: Path) -> None:
                                  ENERTRACK_BROKER_ADMIN_PASSWORD="admin-pw")
         with pytest.raises(BrokerUnavailable, match="dynamic-security plugin|dynamic security"):
             make_provisioner(settings).issue("n-plain")
+
+
+def test_sync_rewrites_the_roles_for_a_new_topic_prefix(broker: DynsecBroker, provisioner: Any,
+                                                        db: sessionmaker[Session]) -> None:
+    password = add(db, provisioner, "alice", "n-moved")
+    moved = make_provisioner(broker.settings(MQTT_TOPIC_PREFIX="site/a"))
+    try:
+        with db.begin() as session:
+            report = nodes.sync_broker(session, moved, issue_missing=False)
+        assert {"enertrack-node-n-moved", "enertrack-ingest"} <= set(report.fixed_roles)
+        device = connected(broker, "n-moved", password)  # the same password, the new topic
+        assert device.publish("site/a/n-moved/telemetry", '{"p": 1}') == "accepted"
+        assert device.publish("enertrack/n-moved/telemetry", '{"p": 1}') == "Not authorized"
+        device.close()
+        with db.begin() as session:
+            assert nodes.sync_broker(session, moved, issue_missing=False).fixed_roles == []  # nothing left to do
+    finally:
+        provisioner.sync({}, issue_missing=False)  # back to the default prefix for the other tests
