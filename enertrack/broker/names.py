@@ -44,10 +44,14 @@ def node_acls(prefix: str, node_id: str) -> list[dict[str, object]]:
 
 
 def ingest_acls(prefix: str) -> list[dict[str, object]]:
-    """The ingest account may subscribe to and receive every node's topics, and publish nothing."""
+    """The ingest account may subscribe to exactly the daemon's two filters, and publish nothing.
+
+    Literal filters, as deploy/compose/mosquitto-init.sh makes them (receiving is allowed by default),
+    so `broker sync` and the compose stack's first start agree on the role.
+    """
     return [
-        {"acltype": "subscribePattern", "topic": f"{prefix}/#", "allow": True, "priority": 0},
-        {"acltype": "publishClientReceive", "topic": f"{prefix}/#", "allow": True, "priority": 0},
+        {"acltype": "subscribeLiteral", "topic": f"{prefix}/+/telemetry", "allow": True, "priority": 0},
+        {"acltype": "subscribeLiteral", "topic": f"{prefix}/+/status", "allow": True, "priority": 0},
     ]
 
 

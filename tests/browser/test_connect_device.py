@@ -69,15 +69,15 @@ def test_add_a_node_copy_its_password_and_regenerate_it(provisioned: Any, broker
     duo.wait_for_element("#node-form-node_id").send_keys("browser-1")
     wait(duo, lambda d: d.find_element("id", "node-form-save").is_enabled())
     duo.find_element("#node-form-save").click()
-    first = wait(duo, lambda d: d.find_element("id", "added-password").text)
+    first = wait(duo, lambda d: d.find_element("id", "added-password").text, timeout=45)
     assert connects(broker, "browser-1", first)
     assert first in duo.find_element("#added-snippet-serial").text
     duo.driver.get(url(duo, "nodes/browser-1"))
-    wait(duo, EC.text_to_be_present_in_element(("id", "connect-panel"), "browser-1/telemetry"))
+    wait(duo, EC.text_to_be_present_in_element(("id", "connect-panel"), "browser-1/telemetry"), timeout=45)
     assert first not in duo.find_element("#connect-panel").text  # shown once, on the Nodes page only
     click_when_settled(duo, "#connect-regenerate")
     wait(duo, EC.element_to_be_clickable(("id", "connect-confirm"))).click()
-    second = wait(duo, lambda d: d.find_element("id", "connect-password").text)
+    second = wait(duo, lambda d: d.find_element("id", "connect-password").text, timeout=45)
     assert second != first
     assert connects(broker, "browser-1", second) and not connects(broker, "browser-1", first)
     assert console_errors(duo) == []

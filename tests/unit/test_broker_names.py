@@ -26,8 +26,9 @@ def test_a_node_may_publish_only_under_its_own_id() -> None:
         {"acltype": "publishClientSend", "topic": "site/a/n1/#", "allow": True, "priority": 0}]
 
 
-def test_the_ingest_role_only_reads() -> None:
-    assert {acl["acltype"] for acl in names.ingest_acls("enertrack")} == {"subscribePattern", "publishClientReceive"}
+def test_the_ingest_role_only_subscribes_to_the_daemons_filters() -> None:
+    assert {(acl["acltype"], acl["topic"]) for acl in names.ingest_acls("site/a")} == {
+        ("subscribeLiteral", "site/a/+/telemetry"), ("subscribeLiteral", "site/a/+/status")}
 
 
 def test_passwords_are_long_random_and_paste_safe() -> None:
