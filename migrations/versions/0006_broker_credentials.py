@@ -1,7 +1,7 @@
 """broker credentials: each node's broker password, kept only as a hash
 
 Revision ID: 0006
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006'
-down_revision = '0007'  # chained after main's 0007 so the branch has one head; the lead re-chains at merge
+down_revision = '0008'  # chained after main's 0008 so the branch has one head; the lead re-chains at merge
 branch_labels = None
 depends_on = None
 
