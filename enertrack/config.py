@@ -46,6 +46,12 @@ def _port(value: Any) -> int:
     return int(text)
 
 
+def _optional_port(value: Any) -> int | None:
+    if value is None or str(value).strip() == "":
+        return None
+    return _port(value)
+
+
 def _positive_int(value: Any) -> int:
     text = str(value).strip()
     if not text.isdigit() or int(text) < 1:
@@ -248,6 +254,16 @@ class Settings(BaseSettings):
     quota_nodes: PositiveInt = Field(100, alias="ENERTRACK_QUOTA_NODES")
     quota_alert_rules: PositiveInt = Field(50, alias="ENERTRACK_QUOTA_ALERT_RULES")
     quota_webhooks: PositiveInt = Field(10, alias="ENERTRACK_QUOTA_WEBHOOKS")
+    # Per-node broker credentials (docs/operations.md, "Broker accounts"): off leaves the broker's
+    # accounts to its operator; dynsec has EnerTrack create them over Mosquitto's dynamic security.
+    broker_provisioning: Literal["off", "dynsec"] = Field("off", alias="ENERTRACK_BROKER_PROVISIONING")
+    broker_admin_user: OptText = Field(None, alias="ENERTRACK_BROKER_ADMIN_USER")
+    broker_admin_password: OptSecret = Field(None, alias="ENERTRACK_BROKER_ADMIN_PASSWORD")
+    # What devices use, shown on the node page: the public name, where DOMINIO may be a service name.
+    device_mqtt_host_setting: OptText = Field(None, alias="ENERTRACK_DEVICE_MQTT_HOST")
+    device_mqtt_port_setting: Annotated[int | None, BeforeValidator(_optional_port)] = Field(
+        None, alias="ENERTRACK_DEVICE_MQTT_PORT")
+    device_ca_file_setting: OptFile = Field(None, alias="ENERTRACK_DEVICE_CA_FILE")
 
     # Ingest daemon knobs (Telegraf's, see docs/operations.md).
     ingest_batch_size: PositiveInt = Field(500, alias="INGEST_BATCH_SIZE")
@@ -308,6 +324,21 @@ class Settings(BaseSettings):
         """The embedded time-series database file."""
         return (self.tsdb_path or self.data_dir / "timeseries.sqlite3").resolve()
 
+    @property
+    def device_mqtt_host(self) -> str:
+        """The broker host devices connect to: ENERTRACK_DEVICE_MQTT_HOST, else DOMINIO."""
+        return self.device_mqtt_host_setting or self.mqtt_host
+
+    @property
+    def device_mqtt_port(self) -> int:
+        """The broker port devices connect to: ENERTRACK_DEVICE_MQTT_PORT, else PUERTO_MQTTS."""
+        return self.device_mqtt_port_setting or self.mqtt_port
+
+    @property
+    def device_ca_file(self) -> Path | None:
+        """The CA certificate devices download: ENERTRACK_DEVICE_CA_FILE, else MQTT_CA_FILE."""
+        return self.device_ca_file_setting or self.mqtt_ca_file
+
     def problems(self) -> list[str]:
         """Cross-field problems, one readable line each (single fields are checked on load)."""
         found: list[str] = []
@@ -326,6 +357,12 @@ class Settings(BaseSettings):
         if (self.smtp_url or self.smtp_host) and not (self.smtp_from and self.public_url):
             found.append("ENERTRACK_SMTP_FROM (the sender address) and ENERTRACK_PUBLIC_URL (the address of "
                          "this site, for links in e-mail) are required when SMTP is configured")
+        if self.broker_provisioning == "dynsec":
+            for name, value in (("ENERTRACK_BROKER_ADMIN_USER", self.broker_admin_user),
+                                ("ENERTRACK_BROKER_ADMIN_PASSWORD", self.broker_admin_password)):
+                if not value:
+                    found.append(f"{name} is required when ENERTRACK_BROKER_PROVISIONING=dynsec "
+                                 "(the dynamic-security admin account, docs/operations.md)")
         if bool(self.mqtt_cert_file) != bool(self.mqtt_key_file):
             found.append("MQTT_CERT_FILE and MQTT_KEY_FILE must be set together for a client certificate")
         return found

@@ -228,6 +228,10 @@ class Node(Base):
                                                 default=None)
     nominal_voltage: Mapped[float | None] = mapped_column(Float, default=None)
     nominal_frequency: Mapped[float | None] = mapped_column(Float, default=None)
+    # The node's broker password as a werkzeug hash (the password itself is shown once and never
+    # stored) and when it was issued; None: EnerTrack never issued credentials for this node.
+    broker_password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    broker_credentials_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
     owner: Mapped[User] = relationship(back_populates="nodes")
     site: Mapped[Site | None] = relationship(back_populates="nodes")

@@ -50,6 +50,7 @@ MESSAGES: dict[str, str] = {
     "node_id_taken": N_("That node ID already exists. Each device needs its own ID."),
     "node_quota": N_("You have as many nodes as this installation allows. Delete one, or ask its "
                      "administrator to raise ENERTRACK_QUOTA_NODES."),
+    "node_id_reserved": N_("That name belongs to one of the broker's service accounts. Choose another ID."),
     "description_long": N_("The description can have at most 200 characters."),
     "location_long": N_("The location can have at most 120 characters."),
     "interval_range": N_("The interval must be a whole number of seconds between 1 and 86400."),

@@ -27,7 +27,7 @@ from enertrack.web.services.node_dashboard import (
 )
 from enertrack.web.services.node_health import node_health
 from enertrack.web.services.nodes import NodeNotFound, NodeView, node_rejections, owned
-from enertrack.web.ui import charts, ids, plot_theme, quality
+from enertrack.web.ui import charts, connect, ids, plot_theme, quality
 from enertrack.web.ui.alert_tables import preset_buttons
 from enertrack.web.ui.forms import date_range
 from enertrack.web.ui.health import health_card
@@ -38,6 +38,7 @@ from enertrack.web.ui.user import user_id, user_lang, user_timezone, user_transl
 
 dash.register_page(__name__, path_template="/nodes/<node_id>", title="EnerTrack")
 quality.register()  # the power-quality card's callback, registered with each app that runs this page
+connect.register()  # the "Connect a device" card's callbacks
 
 NODE = "node-store"
 STATE = "node-state"
@@ -143,6 +144,7 @@ def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
                     html.Div(id=HEALTH, className="mt-4"),
                     quality.card(_),
                     html.Div(id=REJECTIONS, className="mt-4"),
+                    html.Div(connect.section(_, node_id if isinstance(node_id, str) else None), className="mt-4"),
                 ],
                 id=FRAME,
                 style=HIDDEN,

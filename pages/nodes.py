@@ -23,7 +23,7 @@ from enertrack.validation import (
 )
 from enertrack.web.context import services
 from enertrack.web.services import nodes as node_service
-from enertrack.web.ui import ids
+from enertrack.web.ui import connect, ids
 from enertrack.web.ui.forms import field
 from enertrack.web.ui.toast import toast
 from enertrack.web.ui.user import user_id, user_translator
@@ -48,6 +48,8 @@ DELETE_TEXT = "node-delete-text"
 DELETE_PENDING = "node-delete-pending"
 DELETE_CONFIRM = "node-delete-confirm"
 DELETE_CANCEL = "node-delete-cancel"
+ADDED_MODAL = "node-added-modal"
+ADDED_BODY = "node-added-body"
 
 
 def _form_modal(_: Any) -> dbc.Modal:
@@ -126,6 +128,8 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
             dcc.Loading(html.Div(id=TABLE), delay_show=300),
             _form_modal(_),
             _delete_modal(_),
+            dbc.Modal([dbc.ModalHeader(dbc.ModalTitle(_("Connect a device"))), dbc.ModalBody(id=ADDED_BODY)],
+                      id=ADDED_MODAL, is_open=False, size="lg", scrollable=True),
         ]
     )
 
@@ -195,6 +199,8 @@ FORM = dict(
     values={name: Output(INPUT[name], "value") for name in FIELDS},
     toasts=Output(ids.TOASTS, "children", allow_duplicate=True),
     refresh=Output(REFRESH, "data", allow_duplicate=True),
+    added_open=Output(ADDED_MODAL, "is_open"),  # a new node's password, shown this once
+    added_body=Output(ADDED_BODY, "children"),
 )
 
 
@@ -235,30 +241,39 @@ def node_form(_add: Any, _edit: Any, _cancel: Any, _save: Any, mode: Any, values
                      mode={"mode": "edit", "node": node.node_id}, id_locked=True,
                      values={name: getattr(node, name) for name in FIELDS})
     if trigger == FORM_SAVE:
-        toasts, bump, close = _save_form(_, mode, values, refresh)
-        return _form(open=False if close else no_update, toasts=toasts, refresh=bump)
+        toasts, bump, close, added = _save_form(_, mode, values, refresh)
+        return _form(open=False if close else no_update, toasts=toasts, refresh=bump, **added)
     return _form()
 
 
-def _save_form(_: Any, mode: Any, fields: dict[str, Any], refresh: Any) -> tuple[Any, Any, bool]:
-    """(toasts, refresh counter, close the form?) after creating or updating the node."""
+def _save_form(_: Any, mode: Any, fields: dict[str, Any], refresh: Any) -> tuple[Any, Any, bool, dict[str, Any]]:
+    """(toasts, refresh counter, close the form?, the new node's connect panel) after creating or updating."""
     editing = isinstance(mode, dict) and mode.get("mode") == "edit"
     bump = next_refresh(refresh)
+    added = None
     try:
         with services().transaction() as db:
             if editing:
                 saved = node_service.update_node(db, user_id(), mode.get("node"), fields)
                 message = _("Node {node} saved.", node=saved.node_id)
             else:
-                saved = node_service.create_node(db, user_id(), fields, services().store,
-                                                 quota=services().settings.quota_nodes)
-                message = _("Node {node} added. Point your device at its topic to see data.", node=saved.node_id)
+                added = node_service.add_node(db, user_id(), fields, services().store, services().provisioner,
+                                              quota=services().settings.quota_nodes)
+                message = _("Node {node} added. Point your device at its topic to see data.",
+                            node=added.node.node_id)
     except node_service.NodeError as exc:
         first = next(iter(exc.errors.values()))
-        return [toast(_("Check the form: {problem}", problem=_(MESSAGES[first])), "danger")], no_update, False
+        return [toast(_("Check the form: {problem}", problem=_(MESSAGES[first])), "danger")], no_update, False, {}
     except node_service.NodeNotFound:
-        return [toast(_("That node does not exist."), "danger")], bump, True
-    return [toast(message, "success")], bump, True
+        return [toast(_("That node does not exist."), "danger")], bump, True, {}
+    except node_service.BrokerError:
+        return ([toast(_("The broker could not create the node's account, so the node was not added. "
+                         "Try again in a minute, or tell the administrator."), "danger")], no_update, False, {})
+    if added is None or added.credentials is None:
+        return [toast(message, "success")], bump, True, {}
+    # The only moment the password exists: show it with everything the device needs.
+    panel = connect.panel(_, connect.setup_for(added.node.node_id), added.credentials.password, prefix="added")
+    return [toast(message, "success")], bump, True, {"added_open": True, "added_body": panel}
 
 
 @callback(
@@ -275,7 +290,7 @@ def validate_form(values: Any, mode: Any) -> dict[str, Any]:
     values = {name: values.get(name) for name in FIELDS} if isinstance(values, dict) else dict.fromkeys(FIELDS)
     new = not (isinstance(mode, dict) and mode.get("mode") == "edit")
     with services().read() as db:
-        errors = node_service.form_errors(db, values, new=new)
+        errors = node_service.form_errors(db, values, new=new, reserved=services().provisioner.reserved)
     if new and not values["node_id"]:
         errors.pop("node_id", None)  # an empty field is not an error until the user types
         blocked = True
@@ -321,14 +336,21 @@ def delete_node(_delete: Any, _cancel: Any, _confirm: Any, pending: Any, refresh
         bump = next_refresh(refresh)
         try:
             with services().transaction() as db:
-                deleted = node_service.delete_node(db, services().store, user_id(), pending)
+                deleted = node_service.remove_node(db, services().store, user_id(), pending,
+                                                   services().provisioner)
         except node_service.NodeNotFound:
             return False, no_update, None, [toast(_("That node does not exist."), "danger")], bump
-        except StoreUnavailable:
+        except node_service.BrokerError:
             return (False, no_update, None,
-                    [toast(_("The readings could not be deleted right now. Nothing was deleted; "
-                             "try again in a minute."), "danger")],
+                    [toast(_("The broker could not revoke the node's account, so nothing was deleted. "
+                             "Try again in a minute, or tell the administrator."), "danger")],
                     no_update)
+        except StoreUnavailable:
+            # With provisioning on, the broker account went first (so a retry converges): say so.
+            text = (_("The readings could not be deleted right now, so the node was not deleted, but its broker "
+                      "account is already revoked. Try again in a minute.") if services().provisioner.enabled
+                    else _("The readings could not be deleted right now. Nothing was deleted; try again in a minute."))
+            return (False, no_update, None, [toast(text, "danger")], no_update)
         return (False, no_update, None,
                 [toast(_("Node {node} and its {count} readings were deleted.", node=pending, count=deleted),
                        "success")],

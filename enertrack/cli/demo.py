@@ -285,6 +285,11 @@ def _prepare(settings: Settings, data_dir: Path) -> tuple[Settings, dict[str, st
     if ignored:
         click.echo(f"note: the demo keeps its data in SQLite under {data_dir}; it does not touch the configured"
                    f" {', '.join(ignored)} (they may hold production data)", err=True)
+    # The demo's nodes never get broker accounts: its private broker takes them as they come, and a
+    # configured dynamic-security admin belongs to production (run_demo sets it off for its children).
+    if settings.broker_provisioning != "off":
+        click.echo("note: the demo does not provision broker accounts (ENERTRACK_BROKER_PROVISIONING is off "
+                   "for it): its nodes' page says the broker's operator issues credentials", err=True)
     engine = make_engine(settings.sqlalchemy_url)
     upgrade(engine)
     engine.dispose()
@@ -352,7 +357,7 @@ def run_demo(settings: Settings, *, port: int, data_dir: Path = Path("data"), br
         return 2
     settings, stores_env = _prepare(settings, data_dir)
     env = {**os.environ, "ENERTRACK_ENV": "development", "ENERTRACK_PORT": str(port), "PYTHONUNBUFFERED": "1",
-           **stores_env}
+           **stores_env, "ENERTRACK_BROKER_PROVISIONING": "off"}
     if broker_choice == "auto" and broker_configured:
         click.echo(f"note: the demo does not use the configured broker {settings.mqtt_host}:{settings.mqtt_port}"
                    " (DOMINIO): it may be a production broker; to use it anyway, with the demo's own client id"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from enertrack.cli.alerts import alert, alerts, notify
+from enertrack.cli.broker import broker
 from enertrack.cli.certs import certs
 from enertrack.cli.common import EnerTrackGroup
 from enertrack.cli.demo import demo
@@ -25,7 +26,7 @@ def main() -> None:
 
 
 for command in (serve, demo, db, user, node, ingest, simulate, export_energy, export_readings, influx, certs,
-                migrate_store, alerts, alert, notify, simulate_fault):
+                migrate_store, alerts, alert, notify, simulate_fault, broker):
     main.add_command(command)
 
 

@@ -10,6 +10,7 @@ from dash import Dash, Input
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from enertrack.broker import make_provisioner
 from enertrack.checkout import ROOT, require_checkout
 from enertrack.config import URL_PREFIX, Settings, load_settings
 from enertrack.db import make_engine, make_session_factory
@@ -19,6 +20,7 @@ from enertrack.web.account_routes import init_account_routes
 from enertrack.web.auth import ANON_CALLBACKS, UPDATE_COMPONENT, init_auth
 from enertrack.web.callback_body import ROUTER_KEY
 from enertrack.web.context import EXTENSION, AppServices
+from enertrack.web.device_files import init_device_files
 from enertrack.web.downloads import init_downloads
 from enertrack.web.headers import init_headers
 from enertrack.web.reset_routes import init_reset_routes
@@ -95,6 +97,7 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     server.extensions[EXTENSION] = AppServices(
         settings=settings, engine=engine, sessions=make_session_factory(engine),
         store=store if store is not None else open_store(settings),
+        provisioner=make_provisioner(settings),
     )
     pio.json.config.default_engine = "orjson"  # figures serialized by orjson, not the json module
 
@@ -125,6 +128,7 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     init_signup_routes(server)
     init_downloads(server)
     init_static(server)
+    init_device_files(server)
 
     # Dash collects callbacks and builds the pages router on the first request; do that now
     # so the guard knows every callback before anyone calls one.

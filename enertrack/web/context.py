@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from enertrack.broker import Provisioner
 from enertrack.config import Settings
 from enertrack.db import transaction
 from enertrack.store.base import TimeseriesStore
@@ -20,12 +21,13 @@ EXTENSION = "enertrack"
 
 @dataclass
 class AppServices:
-    """Settings, the users/nodes database and the time-series store of one app instance."""
+    """Settings, the users/nodes database, the time-series store and the broker's accounts of one app instance."""
 
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     store: TimeseriesStore
+    provisioner: Provisioner
     extra: dict[str, Any] = field(default_factory=dict)
 
     @contextmanager

@@ -236,3 +236,24 @@ def test_readme_quick_start_is_exactly_two_commands() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     quick = readme.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
     assert quick.split() == ["make", "run", "make", "test"]
+
+
+def test_dynsec_provisioning_needs_the_admin_account() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(**DEV, ENERTRACK_BROKER_PROVISIONING="dynsec")
+    assert any(p.startswith("ENERTRACK_BROKER_ADMIN_USER is required") for p in caught.value.problems)
+    assert any(p.startswith("ENERTRACK_BROKER_ADMIN_PASSWORD is required") for p in caught.value.problems)
+    with pytest.raises(ConfigError, match="ENERTRACK_BROKER_PROVISIONING must be one of"):
+        load_settings(**DEV, ENERTRACK_BROKER_PROVISIONING="files")
+
+
+def test_devices_use_the_broker_settings_unless_told_otherwise(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.crt"
+    ca.write_text("x")
+    plain = load_settings(**DEV, DOMINIO="mosquitto", PUERTO_MQTTS="8883", MQTT_CA_FILE=str(ca))
+    assert (plain.device_mqtt_host, plain.device_mqtt_port, plain.device_ca_file) == ("mosquitto", 8883, ca)
+    public = load_settings(**DEV, DOMINIO="mosquitto", ENERTRACK_DEVICE_MQTT_HOST="mqtt.example.org",
+                           ENERTRACK_DEVICE_MQTT_PORT="18883")
+    assert (public.device_mqtt_host, public.device_mqtt_port) == ("mqtt.example.org", 18883)
+    with pytest.raises(ConfigError, match="ENERTRACK_DEVICE_MQTT_PORT must be a port number"):
+        load_settings(**DEV, ENERTRACK_DEVICE_MQTT_PORT="0")

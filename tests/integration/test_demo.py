@@ -312,3 +312,13 @@ def test_demo_turns_an_injected_dip_into_a_notification(tmp_path: Path, stopper:
     with sqlite3.connect(tmp_path / "data" / "enertrack.sqlite3", timeout=10) as conn:
         fired = conn.execute("SELECT node_id, kind, state, value FROM alert_events WHERE node_id = 'demo-03'").fetchall()
     assert fired[0][:3] == ("demo-03", "voltage-low", "firing") and fired[0][3] < 207
+
+
+def test_demo_leaves_broker_provisioning_off(tmp_path: Path, stopper: list[subprocess.Popen[str]]) -> None:
+    # A production .env asking for dynsec (here without its admin account, which `serve` refuses)
+    # must not reach the demo's web app: its nodes get no broker accounts anywhere.
+    process, port = start_demo(tmp_path, extra_env={"ENERTRACK_BROKER_PROVISIONING": "dynsec"})
+    stopper.append(process)
+    lines = wait_banner(process, tmp_path / "demo.log")
+    assert any("does not provision broker accounts" in line for line in lines)
+    demo_login(port)

@@ -112,3 +112,25 @@ def test_esphome_config_accepts_the_yaml(tmp_path: Path) -> None:
     shown = result.stdout
     assert "topic: enertrack/meter-1/telemetry" in shown and "qos: 1" in shown
     assert re.search(r"will_message:\s+topic: enertrack/meter-1/status\s+payload: offline", shown)
+
+
+@pytest.mark.slow
+def test_the_node_pages_esphome_snippet_configures_the_package(tmp_path: Path) -> None:
+    from enertrack.web.services.device_setup import DeviceSetup, esphome, esphome_name
+
+    need(ESPHOME.exists(), f"{ESPHOME} is missing: run `make firmware` (it creates firmware/.venv-esphome)")
+    (tmp_path / "esphome").mkdir()
+    (tmp_path / "include").mkdir()
+    shutil.copy(YAML, tmp_path / "esphome" / YAML.name)
+    shutil.copy(FIRMWARE / "include" / "enertrack_json.h", tmp_path / "include")
+    shutil.copy(FIRMWARE / "esphome" / "secrets.example.yaml", tmp_path / "esphome" / "secrets.yaml")
+    setup = DeviceSetup("Casa_01", "mqtt.example.org", 18883, "site", 30, None, True, True)
+    node_file = tmp_path / "esphome" / f"{esphome_name(setup.node_id)}.yaml"
+    node_file.write_text(esphome(setup, "pw-AbC_123"))
+    result = subprocess.run([str(ESPHOME), "config", node_file.name], cwd=tmp_path / "esphome", capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    shown = re.sub(r"\x1b\[\d+m|\\033\[\d+m", "", result.stdout)  # ESPHome hides passwords behind ANSI codes
+    for line in ("broker: mqtt.example.org", "port: 18883", "username: Casa_01", "password: pw-AbC_123",
+                 "topic: site/Casa_01/telemetry", "name: enertrack-casa-01"):
+        assert line in shown, line

@@ -8,10 +8,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from enertrack.db import make_engine, make_session_factory, transaction
+from enertrack.db import make_engine, make_session_factory
 from enertrack.ingest.users_db import recent_rejections
 from enertrack.migrate import upgrade
-from enertrack.models import Node, User
 from tests.integration.test_ingest_logic import FlakyStore, make_committer, msg
 
 pytestmark = pytest.mark.mariadb
@@ -37,8 +36,11 @@ def test_on_a_latin1_database_refused_text_is_dropped_the_rest_recorded_and_0004
     with engine.begin() as connection:
         connection.execute(text(f"ALTER DATABASE `{make_url(mysql_url).database}` CHARACTER SET latin1"))
     upgrade(engine, "0003")
-    with transaction(make_session_factory(engine)) as session:
-        session.add(Node(node_id="n1", owner=User(username="owner", email="o@example.org", password_hash="x")))
+    with engine.begin() as connection:  # plain SQL: today's models have columns 0003 did not
+        connection.execute(text("INSERT INTO users (username, email, password_hash, timezone, language) "
+                                "VALUES ('owner', 'o@example.org', 'x', 'Europe/Madrid', 'es')"))
+        connection.execute(text("INSERT INTO nodes (node_id, owner_id, description, location, interval_s) "
+                                "VALUES ('n1', LAST_INSERT_ID(), '', '', 10)"))
     engine.dispose()
     assert collations(mysql_url)[("rejected_messages", "excerpt")].startswith("latin1")
 

@@ -83,6 +83,7 @@ READS: dict[str, dict[str, Any]] = {
     "node-quality-body.children": {"node-store.data": "{n}", "node-quality-week.value": "0"},
     "node-form-modal.is_open": {"node-edit": 1, "trigger": "node-edit", "nodes-refresh.data": 0},
     "node-delete-modal.is_open": {"node-delete": 1, "trigger": "node-delete", "nodes-refresh.data": 0},
+    "connect-body.children...connect-regenerate.style": {"connect-node.data": "{n}"},
 }
 # Callbacks that change a node: replayed with the other user's id only; nothing of theirs may change.
 WRITES: dict[str, dict[str, Any]] = {
@@ -91,13 +92,15 @@ WRITES: dict[str, dict[str, Any]] = {
              "node-form-location.value": "HACKED", "node-form-interval_s.value": 99, "nodes-refresh.data": 0},
     "delete": {"node-delete-confirm.n_clicks": 1, "trigger": "node-delete-confirm", "node-delete-pending.data": "{n}",
                "nodes-refresh.data": 0},
+    "regenerate": {"connect-confirm.n_clicks": 1, "trigger": "connect-confirm", "connect-node.data": "{n}"},
 }
-WRITE_CALLBACKS = {"save": "node-form-modal.is_open", "delete": "node-delete-modal.is_open"}
+WRITE_CALLBACKS = {"save": "node-form-modal.is_open", "delete": "node-delete-modal.is_open",
+                   "regenerate": "connect-body.children@"}
 # Callbacks a node id never reaches (checked for leaks with the caller's own inputs only).
 NO_NODE = ("nav-links.children", '"type":"csrf"', "nodes-table.children", "node-form-node_id.invalid",
            "panel-updated.children", "profile-username.children", "lang-store.data@", "analysis-nodes.options",
            "analysis-range.start_date", "_pages_content.children", "nav-bell-count.children",
-           "panel-today-state.data", "panel-today.figure@", "panel-site.options")
+           "panel-today-state.data", "panel-today.figure@", "panel-site.options", "connect-confirm-modal.is_open")
 LIVE = ("node-chart-voltage.figure", "node-live.data")  # the retheme and the live tick: checked separately
 # Callbacks that take another user's ids (rules, events, nodes) and are refused in their own page's tests.
 ELSEWHERE = {

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from enertrack import validation
-from enertrack.models import DEFAULT_INTERVAL_S, Node, RejectedMessage
+from enertrack.broker import BrokerError as BrokerError  # pages catch it from here
+from enertrack.broker import Provisioner, SyncReport
+from enertrack.broker.names import RESERVED_ALWAYS, hash_password, is_reserved
+from enertrack.models import DEFAULT_INTERVAL_S, Node, RejectedMessage, utcnow
 from enertrack.store.base import TimeseriesStore
 from enertrack.web.services.sites import ensure_site
+
+
+log = logging.getLogger("enertrack.nodes")
 
 
 class NodeError(ValueError):
@@ -37,11 +44,29 @@ class NodeView:
     location: str
     interval_s: int
     max_power_w: float | None = None  # the glitch bound, None for the default
+    has_credentials: bool = False  # EnerTrack issued this node's broker password
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """A node's broker account right after it was issued: the only time the password is known."""
+
+    username: str
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """A new node, and its credentials when EnerTrack provisions the broker."""
+
+    node: NodeView
+    credentials: Credentials | None
 
 
 def view(node: Node) -> NodeView:
     """Detach a node into a NodeView."""
-    return NodeView(node.node_id, node.description, node.location, node.interval_s, node.max_power_w)
+    return NodeView(node.node_id, node.description, node.location, node.interval_s, node.max_power_w,
+                    node.broker_password_hash is not None)
 
 
 def list_nodes(session: Session, user_id: int) -> list[NodeView]:
@@ -77,11 +102,16 @@ def node_id_taken(session: Session, node_id: Any) -> bool:
     return session.scalar(select(Node.id).where(Node.node_id == validation.text(node_id))) is not None
 
 
-def form_errors(session: Session, fields: Mapping[str, Any], *, new: bool) -> dict[str, str]:
-    """Field -> error code for a node form, including the duplicate-id check for new nodes."""
+def form_errors(session: Session, fields: Mapping[str, Any], *, new: bool,
+                reserved: Collection[str] = RESERVED_ALWAYS) -> dict[str, str]:
+    """Field -> error code for a node form, with the duplicate-id and service-account checks for new nodes."""
     errors = validation.node_field_errors(dict(fields), check_id=new)
-    if new and "node_id" not in errors and node_id_taken(session, fields.get("node_id")):
-        errors["node_id"] = "node_id_taken"
+    if new and "node_id" not in errors:
+        node_id = validation.text(fields.get("node_id"))
+        if is_reserved(node_id, reserved):
+            errors["node_id"] = "node_id_reserved"
+        elif node_id_taken(session, node_id):
+            errors["node_id"] = "node_id_taken"
     return errors
 
 
@@ -96,14 +126,15 @@ def forget_node_data(session: Session, store: TimeseriesStore | None, node_id: s
 
 
 def create_node(session: Session, user_id: int, fields: Mapping[str, Any],
-                store: TimeseriesStore | None = None, *, quota: int | None = None) -> NodeView:
+                store: TimeseriesStore | None = None, *, reserved: Collection[str] = RESERVED_ALWAYS,
+                quota: int | None = None) -> NodeView:
     """Add a node for the user, with no data from any earlier use of its id (the caller commits).
 
     quota: how many nodes the user may have (ENERTRACK_QUOTA_NODES); None: no limit.
     """
     if quota is not None and len(list_nodes(session, user_id)) >= quota:
         raise NodeError({"node_id": "node_quota"})
-    errors = form_errors(session, fields, new=True)
+    errors = form_errors(session, fields, new=True, reserved=reserved)
     if errors:
         raise NodeError(errors)
     node = Node(
@@ -154,3 +185,79 @@ def node_rejections(session: Session, user_id: int, node_id: Any, limit: int) ->
     query = (select(RejectedMessage).where(RejectedMessage.node_id == mine)
              .order_by(RejectedMessage.id.desc()).limit(limit))
     return list(session.scalars(query))
+
+
+def _record_password(node: Node, password: str | None) -> Credentials | None:
+    """Keep only the hash of a just-issued password; the Credentials to show once."""
+    if password is None:
+        return None
+    node.broker_password_hash = hash_password(password)
+    node.broker_credentials_at = utcnow()
+    return Credentials(node.node_id, password)
+
+
+def add_node(session: Session, user_id: int, fields: Mapping[str, Any], store: TimeseriesStore | None,
+             provisioner: Provisioner, *, quota: int | None = None) -> Added:
+    """create_node, then the node's broker account: a broker failure raises and the caller's rollback undoes all.
+
+    The broker call comes last, so nothing reaches the broker for a node the database refused; if the
+    transaction rolls back afterwards (a failing commit), the account is revoked again.
+    """
+    created = create_node(session, user_id, fields, store, reserved=provisioner.reserved, quota=quota)
+    node = owned(session, user_id, created.node_id)
+    credentials = _record_password(node, provisioner.issue(node.node_id))
+    if credentials is not None:
+        _revoke_unless_committed(session, provisioner, node.node_id)
+    session.flush()
+    return Added(view(node), credentials)
+
+
+def _revoke_unless_committed(session: Session, provisioner: Provisioner, node_id: str) -> None:
+    """If the transaction that added node_id rolls back (a failing commit, a later error), revoke its account."""
+
+    def rolled_back(_session: Session) -> None:
+        event.remove(session, "after_commit", committed)
+        try:
+            provisioner.revoke(node_id)
+        except BrokerError as exc:  # the broker went away meanwhile: `enertrack broker sync` removes it
+            log.warning("node %s was not added, and its broker account could not be revoked: %s", node_id, exc)
+
+    def committed(_session: Session) -> None:
+        event.remove(session, "after_rollback", rolled_back)
+
+    event.listen(session, "after_rollback", rolled_back, once=True)
+    event.listen(session, "after_commit", committed, once=True)
+
+
+def regenerate_credentials(session: Session, user_id: int, node_id: Any, provisioner: Provisioner) -> Credentials:
+    """A new broker password for the user's node; the old one stops working and its device is disconnected."""
+    node = owned(session, user_id, node_id)
+    if not provisioner.enabled:
+        raise ProvisioningOff()
+    credentials = _record_password(node, provisioner.issue(node.node_id))
+    assert credentials is not None  # an enabled provisioner always issues a password
+    session.flush()
+    return credentials
+
+
+def remove_node(session: Session, store: TimeseriesStore | None, user_id: int, node_id: Any,
+                provisioner: Provisioner) -> int:
+    """Revoke the node's broker account first (a broker failure changes nothing), then delete_node."""
+    node = owned(session, user_id, node_id)
+    provisioner.revoke(node.node_id)  # idempotent: a retry after a later failure converges
+    return delete_node(session, store, user_id, node.node_id)
+
+
+class ProvisioningOff(RuntimeError):
+    """EnerTrack does not issue broker credentials here (ENERTRACK_BROKER_PROVISIONING=off)."""
+
+
+def sync_broker(session: Session, provisioner: Provisioner, *, issue_missing: bool) -> SyncReport:
+    """Make the broker match every node in the database; keep the hashes of passwords it issued."""
+    found = {n.node_id: n for n in session.scalars(select(Node))}
+    report = provisioner.sync({k: n.broker_password_hash is not None for k, n in found.items()},
+                              issue_missing=issue_missing)
+    for node_id, password in report.issued.items():
+        _record_password(found[node_id], password)
+    session.flush()
+    return report
