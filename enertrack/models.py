@@ -7,7 +7,17 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, MetaData, Numeric, String, UniqueConstraint,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects import mysql

@@ -19,7 +19,6 @@ from enertrack.models import DEFAULT_INTERVAL_S, Node, RejectedMessage, utcnow
 from enertrack.store.base import TimeseriesStore
 from enertrack.web.services.sites import ensure_site
 
-
 log = logging.getLogger("enertrack.nodes")
 
 
