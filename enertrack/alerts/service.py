@@ -13,17 +13,19 @@ from enertrack.alerts.mailer import SmtpMailer
 from enertrack.alerts.outbox import deliver
 from enertrack.alerts.webhook import WebhookSender
 from enertrack.config import Settings
+from enertrack.mail import smtp_config
 
 log = logging.getLogger("enertrack.alerts")
 
 
 def channels_from(settings: Settings) -> dict[str, Channel]:
-    """The outgoing channels this installation has (e-mail only with ENERTRACK_SMTP_URL)."""
+    """The outgoing channels this installation has (e-mail only when SMTP is configured)."""
     found: dict[str, Channel] = {"webhook": WebhookSender(
         settings.webhook_allow_private, settings.webhook_attempts, settings.webhook_backoff_s,
         settings.webhook_timeout_s)}
-    if settings.smtp_url:
-        found["email"] = SmtpMailer(settings.smtp_url, settings.smtp_from)
+    config = smtp_config(settings)
+    if config is not None:
+        found["email"] = SmtpMailer(config)
     return found
 
 

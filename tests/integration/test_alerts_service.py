@@ -34,6 +34,7 @@ class Service:
     def __init__(self, ingest: IngestProcess, box: Mailbox, hooks: Hooks) -> None:
         self.env = {**ingest.env, "ENERTRACK_ALERTS_POLL_S": "1", "ENERTRACK_SMTP_URL": box.url,
                     "ENERTRACK_SMTP_FROM": "EnerTrack <alerts@example.org>",
+                    "ENERTRACK_PUBLIC_URL": "https://energy.example.org/enertrack/",
                     "ENERTRACK_WEBHOOK_ALLOW_PRIVATE": "true", "ENERTRACK_WEBHOOK_BACKOFF_S": "0.1"}
         self.log_path = ingest.workdir / "alerts.log"
         self.process: subprocess.Popen[bytes] | None = None
