@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import text
 from werkzeug.exceptions import TooManyRequests
 
-from enertrack.config import URL_PREFIX
+from enertrack.config import URL_PREFIX, Settings
 from enertrack.i18n import language, tr
 from enertrack.mail import smtp_config
 from enertrack.models import User
@@ -227,6 +227,80 @@ def _invited(token: str) -> bool:
         return invites.valid(db, token) is not None
 
 
+def _log_in(settings: Settings) -> Response:
+    """The login form's POST: a new login on success, the form again with a message otherwise."""
+    form = request.form
+    lang = language(form.get("lang"))
+    target = safe_next(form.get("next"))
+    with services().read() as db:
+        user = accounts.authenticate(db, form.get("username"), form.get("password"))
+    if user is None:
+        g.auth_failed = True
+        flash(tr(lang, "Wrong username or password."), "danger")
+        # Not the username: a password typed into the wrong field would end up in URLs and logs.
+        return redirect(page_url("login", next=str(form.get("next", ""))[:512]), code=303)
+    found = start_login(user, remember=form.get("remember") in ("on", "true", "1", "y"))
+    flash(tr(found.language, "Welcome, {name}.", name=found.username), "success")
+    response = redirect(target, code=303)
+    device_cookie.issue(response, found.username, https=settings.https)
+    return response
+
+
+def _sign_up(settings: Settings) -> Response:
+    """The sign-up form's POST, as ENERTRACK_REGISTRATION and SMTP allow."""
+    form = request.form
+    lang = language(form.get("language") or form.get("lang"))
+    target = next_param(form.get("next"))  # where login sends the new user, as login would
+    new = accounts.NewAccount(
+        username=str(form.get("username", "")), email=str(form.get("email", "")),
+        password=str(form.get("password", "")), confirm=str(form.get("confirm", "")),
+        timezone=_browser_timezone(form.get("timezone"), settings.default_timezone), language=lang,
+    )
+    invite = str(form.get("invite", ""))[:64]
+    if settings.registration != "open" and not (settings.registration == "invite" and _invited(invite)):
+        flash(tr(lang, "Sign-up on this installation needs an invitation link from its administrator."),
+              "warning")
+        return redirect(page_url("login"), code=303)
+    config = smtp_config(settings)
+    try:
+        if config is not None:  # the account exists once the address is confirmed
+            sign_up_by_mail(config, new)
+            if settings.registration == "invite":
+                with services().transaction() as db:
+                    invites.redeem(db, invite)
+            flash(tr(lang, "Check your e-mail: we have sent a link to finish creating your account."),
+                  "success")
+            return redirect(page_url("login"), code=303)
+        with services().transaction() as db:
+            user = accounts.create_user(db, new)
+            name = user.username
+            if settings.registration == "invite" and not invites.redeem(db, invite):
+                raise accounts.AccountError({"invite": "invite_invalid"})  # used by someone else meanwhile
+    except accounts.AccountError as exc:
+        # The username goes back to prefill the form; the email address does not (URLs get logged).
+        keep = new.username[:32] if "username" not in exc.errors else ""
+        return redirect(page_url("register", username=keep, next=target, invite=invite,
+                                 errors=",".join(f"{k}:{v}" for k, v in exc.errors.items())), code=303)
+    flash(tr(lang, "Your account is ready. Log in to start, {name}.", name=name), "success")
+    return redirect(page_url("login", username=name, next=target), code=303)
+
+
+def _error_handlers(server: Flask) -> None:
+    """Too many attempts and expired forms: a page that says so, never a bare error."""
+
+    @server.errorhandler(TooManyRequests)
+    def too_many(_exc: TooManyRequests) -> Response:
+        return _error_page(429, tr(user_lang(), "Too many attempts. Wait a few minutes and try again."))
+
+    @server.errorhandler(CSRFError)
+    def csrf_failed(_exc: CSRFError) -> Response:
+        lang = user_lang()
+        if _rel(request.path) == "logout":
+            flash(tr(lang, "This page had expired. Try logging out again."), "danger")
+            return redirect(URL_PREFIX, code=303)
+        return _error_page(400, tr(lang, "This form had expired. Please try again."))
+
+
 def init_auth(server: Flask) -> Limiter:
     """Wire Flask-Login, CSRF, rate limits, the guard and the account routes into server."""
     settings = server.extensions["enertrack"].settings
@@ -254,60 +328,12 @@ def init_auth(server: Flask) -> Limiter:
     @limiter.limit(lambda: settings.login_limit_user, key_func=_device_key,
                    deduct_when=lambda _r: _failed(), exempt_when=lambda: not _trusted_device())
     def login() -> Response:
-        form = request.form
-        lang = language(form.get("lang"))
-        target = safe_next(form.get("next"))
-        with services().read() as db:
-            user = accounts.authenticate(db, form.get("username"), form.get("password"))
-        if user is None:
-            g.auth_failed = True
-            flash(tr(lang, "Wrong username or password."), "danger")
-            # Not the username: a password typed into the wrong field would end up in URLs and logs.
-            return redirect(page_url("login", next=str(form.get("next", ""))[:512]), code=303)
-        found = start_login(user, remember=form.get("remember") in ("on", "true", "1", "y"))
-        flash(tr(found.language, "Welcome, {name}.", name=found.username), "success")
-        response = redirect(target, code=303)
-        device_cookie.issue(response, found.username, https=settings.https)
-        return response
+        return _log_in(settings)
 
     @bp.post("/register")
     @limiter.limit(lambda: settings.register_limit_ip)
     def register() -> Response:
-        form = request.form
-        lang = language(form.get("language") or form.get("lang"))
-        target = next_param(form.get("next"))  # where login sends the new user, as login would
-        new = accounts.NewAccount(
-            username=str(form.get("username", "")), email=str(form.get("email", "")),
-            password=str(form.get("password", "")), confirm=str(form.get("confirm", "")),
-            timezone=_browser_timezone(form.get("timezone"), settings.default_timezone), language=lang,
-        )
-        invite = str(form.get("invite", ""))[:64]
-        if settings.registration != "open" and not (settings.registration == "invite" and _invited(invite)):
-            flash(tr(lang, "Sign-up on this installation needs an invitation link from its administrator."),
-                  "warning")
-            return redirect(page_url("login"), code=303)
-        config = smtp_config(settings)
-        try:
-            if config is not None:  # the account exists once the address is confirmed
-                sign_up_by_mail(config, new)
-                if settings.registration == "invite":
-                    with services().transaction() as db:
-                        invites.redeem(db, invite)
-                flash(tr(lang, "Check your e-mail: we have sent a link to finish creating your account."),
-                      "success")
-                return redirect(page_url("login"), code=303)
-            with services().transaction() as db:
-                user = accounts.create_user(db, new)
-                name = user.username
-                if settings.registration == "invite" and not invites.redeem(db, invite):
-                    raise accounts.AccountError({"invite": "invite_invalid"})  # used by someone else meanwhile
-        except accounts.AccountError as exc:
-            # The username goes back to prefill the form; the email address does not (URLs get logged).
-            keep = new.username[:32] if "username" not in exc.errors else ""
-            return redirect(page_url("register", username=keep, next=target, invite=invite,
-                                     errors=",".join(f"{k}:{v}" for k, v in exc.errors.items())), code=303)
-        flash(tr(lang, "Your account is ready. Log in to start, {name}.", name=name), "success")
-        return redirect(page_url("login", username=name, next=target), code=303)
+        return _sign_up(settings)
 
     @bp.post("/logout")
     def logout() -> Response:
@@ -329,17 +355,7 @@ def init_auth(server: Flask) -> Limiter:
 
     server.register_blueprint(bp)
 
-    @server.errorhandler(TooManyRequests)
-    def too_many(_exc: TooManyRequests) -> Response:
-        return _error_page(429, tr(user_lang(), "Too many attempts. Wait a few minutes and try again."))
-
-    @server.errorhandler(CSRFError)
-    def csrf_failed(_exc: CSRFError) -> Response:
-        lang = user_lang()
-        if _rel(request.path) == "logout":
-            flash(tr(lang, "This page had expired. Try logging out again."), "danger")
-            return redirect(URL_PREFIX, code=303)
-        return _error_page(400, tr(lang, "This form had expired. Please try again."))
+    _error_handlers(server)
 
     # Dash's callbacks are JSON POSTs: SameSite=Lax cookies and the Origin check protect them.
     endpoint = URL_PREFIX + UPDATE_COMPONENT
