@@ -30,7 +30,7 @@ from enertrack.web.ui.user import user_id, user_lang, user_timezone, user_transl
 
 dash.register_page(__name__, path="/alerts", title="EnerTrack")
 
-REFRESH = "alerts-refresh"
+REFRESH = ids.ALERTS_REFRESH
 EDITING = "alerts-editing"  # the rule id being edited, or None for a new rule
 NODE, KIND, THRESHOLD, MIN, MAX, FOR = ("alert-node", "alert-kind", "alert-threshold", "alert-min", "alert-max",
                                         "alert-for")
@@ -87,7 +87,6 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
     _ = translator(lang)
     return html.Div([
         html.H1(_("Alerts"), className="h3 mb-3"),
-        dcc.Store(id=REFRESH, data=0),
         dcc.Store(id=EDITING, data=None),
         dcc.Store(id=NOTIFY_LOAD, data=True),
         _rule_form(_),

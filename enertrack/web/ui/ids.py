@@ -17,3 +17,4 @@ BELL = "nav-bell"  # the notification bell (logged-in users only)
 BELL_COUNT = "nav-bell-count"
 BELL_TICK = "nav-bell-tick"  # dcc.Interval inside the bell
 BELL_SEEN = "nav-bell-seen"  # dcc.Store(memory) in the shell: {"user": id, "id": newest event id seen}
+ALERTS_REFRESH = "alerts-refresh"  # bumped when rules change; in the shell: the node page's presets bump it too
