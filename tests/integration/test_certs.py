@@ -7,6 +7,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,10 +40,11 @@ def tls_broker(tmp_path: Path) -> Iterator[int]:
                     + ("user root\n" if os.geteuid() == 0 else ""))
     broker = subprocess.Popen([need_binary("mosquitto", HINT), "-c", str(conf)], stderr=subprocess.PIPE)
     try:
-        for _ in range(100):
-            if port_open("127.0.0.1", port, timeout=0.1):
-                break
+        deadline = time.monotonic() + 15
+        while not port_open("127.0.0.1", port, timeout=0.1):  # a refused connect returns at once: wait between tries
             assert broker.poll() is None, broker.stderr.read() if broker.stderr else ""
+            assert time.monotonic() < deadline, "mosquitto did not start listening within 15 s"
+            time.sleep(0.05)
         yield port
     finally:
         broker.terminate()
