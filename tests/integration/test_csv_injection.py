@@ -47,7 +47,7 @@ def test_readings_download_and_analysis_csv_neutralise_the_node_id(
     assert node_column(text, 1) == {"'-cmd"}
     assert cells(text)[1][4] == "-5.0"  # a negative number stays a number
 
-    result = dash.call("analysis-download.data", [1], ["day", "2026-01-01", "2026-01-01", [NODE]])
+    result = dash.call("analysis-download.data", [1], ["day", "2026-01-01", "2026-01-01", [NODE], "all"])
     assert result.status_code == 200
     content = result.get_json()["response"]["analysis-download"]["data"]["content"]
     assert node_column(content, 1) == {"'-cmd"}

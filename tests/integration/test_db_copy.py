@@ -63,7 +63,8 @@ def test_users_and_nodes_are_copied_to_mariadb_and_a_rerun_copies_nothing(embedd
                                                                            mysql_url: str) -> None:
     first = _run(embedded, "db", "copy", "--to", mysql_url)
     assert first.exit_code == 0, first.output
-    assert "copied 6 rows" in first.output and "nodes: 3 new, 0 there already" in first.output
+    # 2 users, their 2 sites, 3 nodes and 1 dead letter
+    assert "copied 8 rows" in first.output and "nodes: 3 new, 0 there already" in first.output
     source = _dump(f"sqlite:///{embedded['ENERTRACK_DATA_DIR']}/enertrack.sqlite3")
     copied = _dump(mysql_url)
     assert copied == source
