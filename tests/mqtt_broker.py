@@ -7,7 +7,6 @@ shipped template in deploy/ so the tests exercise what operators install.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import os
 import signal
 import ssl
@@ -63,42 +62,14 @@ def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
 
 
 def make_pki(directory: Path, name: str = "test") -> Pki:
-    """A throwaway CA and a server certificate for 127.0.0.1 and localhost."""
-    directory.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.UTC)
-    ca_key = _key()
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"EnerTrack {name} CA")])
-    ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                     content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                     key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    server_key = _key()
-    server = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name).public_key(server_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([
-            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    pki = Pki(directory / f"{name}-ca.crt", directory / f"{name}-server.crt", directory / f"{name}-server.key",
-              directory / f"{name}-ca.key")
-    pki.ca_cert.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    pki.cert.write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    _write_key(server_key, pki.key)
-    _write_key(ca_key, pki.ca_key)
-    return pki
+    """A CA and a server certificate for 127.0.0.1 and localhost, made by `enertrack certs init`'s code.
+
+    So every TLS broker in the tests runs on what an installer gets from `enertrack certs init`.
+    """
+    from enertrack.cli.pki import init_pki
+
+    files, _created = init_pki(directory / name, ["localhost", "127.0.0.1"])
+    return Pki(files.ca_cert, files.server_cert, files.server_key, files.ca_key)
 
 
 def make_client_cert(pki: Pki, common_name: str) -> ClientCert:
