@@ -116,7 +116,7 @@ def test_static_files_cached_for_a_year_pages_never(client: FlaskClient, dash: D
     for url in ("/enertrack/", "/enertrack/login", f"/enertrack/nodes/{owner}", "/enertrack/_dash-layout",
                 "/enertrack/_dash-dependencies"):
         assert client.get(url).headers["Cache-Control"] == "no-store", url
-    assert dash.call("panel-updated.children", [1], pattern_ids={-1: []}).headers["Cache-Control"] == "no-store"
+    assert dash.call("panel-updated.children", [1, "all"], pattern_ids={-1: []}).headers["Cache-Control"] == "no-store"
 
 
 def test_lazily_loaded_chunks_are_versioned_like_their_bundle(client: FlaskClient) -> None:
