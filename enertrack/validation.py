@@ -60,6 +60,14 @@ MESSAGES: dict[str, str] = {
 }
 
 
+class FormErrors(ValueError):
+    """Field -> error code problems with a submitted form (each code a key of MESSAGES)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
 def text(value: Any) -> str:
     """A stripped string from untrusted input (None and non-strings become '')."""
     return value.strip() if isinstance(value, str) else ""

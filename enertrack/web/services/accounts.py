@@ -19,12 +19,8 @@ HASH_METHOD = "scrypt"
 _DUMMY_HASH = generate_password_hash("timing-equalizer-not-a-password", method=HASH_METHOD)
 
 
-class AccountError(ValueError):
+class AccountError(validation.FormErrors):
     """Field -> error code problems with an account form."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 @dataclass(frozen=True, slots=True)

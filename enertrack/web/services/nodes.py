@@ -22,12 +22,8 @@ from enertrack.web.services.sites import ensure_site
 log = logging.getLogger("enertrack.nodes")
 
 
-class NodeError(ValueError):
+class NodeError(validation.FormErrors):
     """Field -> error code problems with a node form."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 class NodeNotFound(LookupError):

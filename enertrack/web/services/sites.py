@@ -22,12 +22,8 @@ DEFAULT_SITE_NAMES = {"en": "Main"}  # any other language: "Principal" (migratio
 CONTRACTED_KW_MAX = 1000.0
 
 
-class SiteError(ValueError):
+class SiteError(validation.FormErrors):
     """Field -> error code problems with a site form."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 class SiteNotFound(LookupError):
