@@ -32,7 +32,7 @@ from enertrack.web.context import AppServices  # noqa: E402
 from enertrack.web.services import accounts  # noqa: E402
 from tests.dash_client import DashClient  # noqa: E402
 
-PASSWORD = "benchmark password 123"
+PASSWORD = "kilowatt meadow 7319"
 USERNAME = "bench"
 
 
