@@ -42,7 +42,7 @@ from harness import REPO, load_average  # repo on sys.path
 
 from enertrack.ports import free_port
 
-USER, PASSWORD = "bench", "bench network 123"
+USER, PASSWORD = "bench", "kilowatt meadow 7319"
 NODES, INTERVAL_S, DAYS = 5, 10, 90  # enertrack demo's fleet and history
 NODE = "demo-01"
 TZ = "Europe/Madrid"
@@ -112,11 +112,12 @@ def ensure_data(data_dir: Path) -> dict[str, str]:
 
 
 @contextmanager
-def served(env: dict[str, str]) -> Iterator[str]:
-    """`enertrack serve` (one worker, as the demo runs it) on a free loopback port; its base URL."""
+def served(env: dict[str, str], workers: int = 1, threads: int | None = None, log: Any = None) -> Iterator[str]:
+    """`enertrack serve` (one worker by default, as the demo runs it) on a free loopback port; its base URL."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "enertrack.cli.main", "serve", "--host", "127.0.0.1",
-                                "--port", str(port), "--workers", "1", "--no-access-log"], env=env)
+    command = [sys.executable, "-m", "enertrack.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers), "--no-access-log"]
+    process = subprocess.Popen(command + (["--threads", str(threads)] if threads else []), env=env, stderr=log)
     base = f"http://127.0.0.1:{port}/enertrack/"
     try:
         deadline = time.monotonic() + 60
@@ -131,7 +132,7 @@ def served(env: dict[str, str]) -> Iterator[str]:
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        process.wait(timeout=30)
 
 
 def chromium(lang: str) -> Any:
