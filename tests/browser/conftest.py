@@ -16,7 +16,7 @@ from enertrack.db import make_engine
 from enertrack.migrate import upgrade
 from enertrack.web.app import create_app
 from tests.conftest import make_settings
-from tests.services import need
+from tests.services import free_port, need
 
 pytestmark = pytest.mark.browser
 
@@ -78,7 +78,7 @@ def live(tmp_path: Path, dash_duo: Any) -> Iterator[Any]:
     settings = make_settings(tmp_path)
     upgrade(make_engine(settings.sqlalchemy_url))
     server = create_app(settings)
-    dash_duo.start_server(server.extensions["dash_app"], navigate=False)
+    dash_duo.start_server(server.extensions["dash_app"], navigate=False, port=free_port())
     dash_duo.flask_app = server
     dash_duo.driver.set_window_size(1280, 1000)
     yield dash_duo

@@ -16,6 +16,7 @@ from enertrack.web.app import create_app
 from tests.browser.conftest import console_errors, log_in, url, wait
 from tests.conftest import PASSWORD, create_user, make_settings
 from tests.dynsec_broker import ADMIN_PASSWORD, ADMIN_USER, Device, DynsecBroker, dynsec_fixture
+from tests.services import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +32,7 @@ def provisioned(tmp_path: Path, dash_duo: Any, broker: DynsecBroker) -> Iterator
                              ENERTRACK_BROKER_ADMIN_USER=ADMIN_USER, ENERTRACK_BROKER_ADMIN_PASSWORD=ADMIN_PASSWORD)
     upgrade(make_engine(settings.sqlalchemy_url))
     server = create_app(settings)
-    dash_duo.start_server(server.extensions["dash_app"], navigate=False)
+    dash_duo.start_server(server.extensions["dash_app"], navigate=False, port=free_port())
     dash_duo.flask_app = server
     dash_duo.driver.set_window_size(1280, 1000)
     yield dash_duo
