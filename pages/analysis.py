@@ -81,7 +81,7 @@ def layout(lang: Any = None, period: Any = None, start: Any = None, end: Any = N
                     dbc.Col(dbc.RadioItems(
                         id=PERIOD, options=[{"label": _(label), "value": value} for value, label in PERIODS],
                         value=wanted["period"] if wanted else "day", inline=True,
-                        class_name="btn-group", input_class_name="btn-check",
+                        class_name="et-choice", input_class_name="btn-check",
                         label_class_name="btn btn-outline-primary", label_checked_class_name="active"),
                         width="auto"),
                     dbc.Col(date_range(RANGE, _), width="auto"),

@@ -124,7 +124,7 @@ def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
                             dbc.Col(dbc.RadioItems(
                                 id=PRESET,
                                 options=[{"label": _(label), "value": value} for value, label in PRESET_LABELS],
-                                value=DEFAULT_PRESET, inline=True, class_name="btn-group flex-wrap",
+                                value=DEFAULT_PRESET, inline=True, class_name="et-choice",
                                 input_class_name="btn-check", label_class_name="btn btn-outline-primary",
                                 label_checked_class_name="active"), width="auto"),
                             dbc.Col(html.Div(

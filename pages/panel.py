@@ -99,7 +99,7 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
             html.Div(
                 [html.H1(_("Panel"), className="h3 mb-0"), insights.site_filter(_),
                  html.Small(id=UPDATED, className="text-body-secondary ms-auto")],
-                className="d-flex gap-3 align-items-baseline mb-3",
+                className="d-flex flex-wrap column-gap-3 row-gap-1 align-items-baseline mb-3",  # wraps on a phone
             ),
             dcc.Interval(id=TICK, interval=REFRESH_MS),
             html.P(_("Averages over your active nodes, total power and energy used today."),

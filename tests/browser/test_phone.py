@@ -1,4 +1,4 @@
-"""On a phone's screen: the analysis legend is not under the mode bar; "hace 7 s" does not wrap."""
+"""On a phone's screen: no page scrolls sideways, the analysis legend is not under the mode bar, "hace 7 s" does not wrap."""
 
 from __future__ import annotations
 
@@ -70,3 +70,29 @@ def test_the_age_of_the_current_value_stays_on_one_line(live: Any, size: tuple[i
     assert "hace" in shown["text"], shown
     assert shown["height"] <= 1.5 * shown["line"], shown  # one line
     assert shown["ageRight"] <= shown["boxRight"] + 0.5, shown  # "hace 7 s" whole, the time cut if need be
+
+
+SIDEWAYS = """
+var width = document.documentElement.clientWidth;
+var wide = [...document.querySelectorAll('body *')].filter(
+  e => e.getBoundingClientRect().right > width + 0.5 && !e.closest('.table-responsive'));  // tables scroll in their box
+return {scroll: document.documentElement.scrollWidth, width: width,
+        wide: wide.slice(0, 3).map(e => e.tagName + '#' + e.id + '.' + e.className)};
+"""
+# Each page, and the element that shows it has drawn its content.
+PAGES = {"": "#panel-nodes-body tr", "nodes/casa-01": "#node-chart-power .js-plotly-plot",
+         "analysis": "#analysis-chart .js-plotly-plot", "nodes": "#nodes-list", "alerts": "#alerts-page, h1",
+         "sites": "h1", "profile": "h1"}
+
+
+def test_no_page_scrolls_sideways_on_a_phone(live: Any) -> None:
+    duo = live
+    seed(duo)
+    log_in(duo, "ana", PASSWORD)
+    duo.driver.set_window_size(*PHONE)
+    for path, ready in PAGES.items():
+        duo.driver.get(url(duo, path))
+        duo.wait_for_element(ready, timeout=30)
+        time.sleep(0.5)  # the callbacks that fill the page's controls
+        shown = duo.driver.execute_script(SIDEWAYS)
+        assert shown["scroll"] <= shown["width"] and not shown["wide"], (path, shown)
