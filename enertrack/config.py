@@ -250,10 +250,11 @@ class Settings(BaseSettings):
     # Who may sign up: anyone (open), nobody (closed: `enertrack user create`), or whoever holds
     # a single-use link from `enertrack user invite` (invite).
     registration: Literal["open", "closed", "invite"] = Field("open", alias="ENERTRACK_REGISTRATION")
-    # Per-user quotas: what one account may own (nodes now; alert rules and webhooks when they come).
+    # Per-user quotas: what one account may own. A user has at most one webhook URL (notify
+    # settings), so the webhook quota is a switch: 0 refuses new webhook URLs, 1 or more allows one.
     quota_nodes: PositiveInt = Field(100, alias="ENERTRACK_QUOTA_NODES")
     quota_alert_rules: PositiveInt = Field(50, alias="ENERTRACK_QUOTA_ALERT_RULES")
-    quota_webhooks: PositiveInt = Field(10, alias="ENERTRACK_QUOTA_WEBHOOKS")
+    quota_webhooks: Count = Field(1, alias="ENERTRACK_QUOTA_WEBHOOKS")
     # Per-node broker credentials (docs/operations.md, "Broker accounts"): off leaves the broker's
     # accounts to its operator; dynsec has EnerTrack create them over Mosquitto's dynamic security.
     broker_provisioning: Literal["off", "dynsec"] = Field("off", alias="ENERTRACK_BROKER_PROVISIONING")

@@ -68,6 +68,12 @@ MYSQL_TABLE_ARGS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicod
 NodeIdType = String(NODE_ID_MAX).with_variant(mysql.VARCHAR(NODE_ID_MAX, collation="utf8mb4_bin"), "mysql", "mariadb")
 
 
+# Column.info key of a reference the database does not enforce ("nodes.node_id"): what a user's
+# account deletion must remove although no foreign key says so (tests/integration/test_account_deletion.py).
+REFERS_TO = "refers_to"
+NODE_REFERENCE = {REFERS_TO: "nodes.node_id"}
+
+
 def utcnow() -> datetime:
     """Timezone-aware now in UTC (stored naive-UTC by both backends)."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -256,7 +262,7 @@ class RejectedMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     # Not a foreign key: unknown and deleted nodes are exactly what gets rejected.
-    node_id: Mapped[str | None] = mapped_column(NodeIdType, index=True)
+    node_id: Mapped[str | None] = mapped_column(NodeIdType, index=True, info=NODE_REFERENCE)
     topic: Mapped[str] = mapped_column(String(REJECTED_TEXT_MAX))
     reason: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(String(400))
@@ -315,7 +321,7 @@ class AlertTrack(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"))
-    node_id: Mapped[str] = mapped_column(NodeIdType)
+    node_id: Mapped[str] = mapped_column(NodeIdType, info=NODE_REFERENCE)
     state: Mapped[str] = mapped_column(String(12), default="ok")
     since: Mapped[int | None] = mapped_column(BigInteger, default=None)
     last_ts: Mapped[int | None] = mapped_column(BigInteger, default=None)
@@ -331,7 +337,7 @@ class AlertEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rules.id", ondelete="SET NULL"), index=True)
-    node_id: Mapped[str] = mapped_column(NodeIdType)
+    node_id: Mapped[str] = mapped_column(NodeIdType, info=NODE_REFERENCE)  # history outlives the node
     kind: Mapped[str] = mapped_column(String(RULE_KIND_MAX))
     state: Mapped[str] = mapped_column(String(8))
     ts: Mapped[int] = mapped_column(BigInteger)  # when it happened: a reading's own timestamp

@@ -43,6 +43,10 @@ MESSAGES: dict[str, str] = {
     "password_weak": N_("This password is too easy to guess. Add a few uncommon words, or make it longer."),
     "password_wrong": N_("That is not your current password."),
     "invite_invalid": N_("That invitation has expired or was already used. Ask for a new one."),
+    "delete_broker": N_("The broker could not revoke your nodes' accounts, so nothing was deleted. Try again "
+                        "in a minute, or tell the administrator."),
+    "delete_store": N_("Your readings could not be deleted right now, so your account was kept (your nodes' "
+                       "broker accounts may be revoked already). Try again in a minute."),
     "reset_invalid": N_("That link has expired or was already used. Ask for a new one."),
     "timezone": N_("Choose a timezone from the list."),
     "language": N_("Choose Spanish or English."),

@@ -12,7 +12,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from enertrack.i18n import translator
 from enertrack.web.context import services
 from enertrack.web.services import alerts as service
-from enertrack.web.services.alerts import KINDS, LABELS, PRESETS, Kind, RuleError
+from enertrack.web.services.alerts import KINDS, LABELS, PRESETS, Kind, QuotaReached, RuleError
 from enertrack.web.services.nodes import list_nodes
 from enertrack.web.ui import ids
 from enertrack.web.ui.alert_tables import (
@@ -153,7 +153,7 @@ def save_rule(_save: Any, _cancel: Any, editing: Any, node: Any, kind: Any, thre
     try:
         with services().transaction() as db:
             service.save_rule(db, user_id(), editing, node, kind, threshold, minimum, maximum, duration,
-                              int(time.time()))
+                              int(time.time()), quota=services().settings.quota_alert_rules)
     except RuleError as exc:
         return [toast(_("The rule was not saved: {reason}", reason=_(exc.msgid, **exc.values)), "danger")], \
             no_update, no_update, no_update
@@ -211,7 +211,11 @@ def apply_preset(_clicks: Any, refresh: Any) -> tuple[Any, Any]:
     _ = user_translator()
     try:
         with services().transaction() as db:
-            added = service.apply_preset(db, user_id(), button.get("node"), button.get("preset"), int(time.time()))
+            added = service.apply_preset(db, user_id(), button.get("node"), button.get("preset"), int(time.time()),
+                                         quota=services().settings.quota_alert_rules)
+    except QuotaReached as exc:
+        return [toast(_("The preset was not applied: {reason}", reason=_(exc.msgid, **exc.values)), "danger")], \
+            no_update
     except RuleError:
         return [toast(_("That preset cannot be applied to this node."), "danger")], no_update
     label = _(PRESETS[button["preset"]].label)
@@ -258,12 +262,13 @@ def save_notify(clicks: Any, email: Any, webhook: Any, secret: Any, quiet: Any) 
     _ = user_translator()
     if not clicks:
         return no_update, no_update
-    allow = services().settings.webhook_allow_private
+    settings = services().settings
     try:
         with services().transaction() as db:
             _found, generated = service.set_notify(db, user_id(), email=email or "", webhook_url=webhook or "",
                                                   webhook_secret=secret or "", quiet=quiet or "",
-                                                  allow_private=allow)
+                                                  allow_private=settings.webhook_allow_private,
+                                                  webhook_quota=settings.quota_webhooks)
     except RuleError as exc:
         return [toast(_("Not saved: {reason}", reason=_(exc.msgid, **exc.values)), "danger")], no_update
     if generated:

@@ -27,6 +27,7 @@ from enertrack.models import (
     Delivery,
     Node,
     NotifySettings,
+    User,
     utcnow,
 )
 from enertrack.validation import normalize_email, text
@@ -72,9 +73,35 @@ def _own_rule(db: Session, user_id: int, rule_id: Any) -> AlertRule:
     return rule
 
 
-def add_rule(db: Session, user_id: int, node_id: Any, spec: RuleSpec, now: int) -> RuleView:
-    """A new active rule on one of the user's nodes (or all of them when node_id is empty)."""
-    rule = AlertRule(owner_id=user_id, node_id=_own_node(db, user_id, node_id), kind=spec.kind.value,
+class QuotaReached(RuleError):
+    """The user owns as many alert rules, or webhooks, as the installation allows."""
+
+
+def _within_rule_quota(db: Session, user_id: int, adding: int, quota: int | None) -> None:
+    """QuotaReached when the user's rules and `adding` more would pass quota (None: no limit)."""
+    if quota is None or adding == 0:
+        return
+    # The user's row locked: two requests at once cannot both take the last place (MariaDB).
+    db.execute(select(User.id).where(User.id == user_id).with_for_update())
+    have = int(db.scalar(select(func.count()).select_from(AlertRule).where(AlertRule.owner_id == user_id)) or 0)
+    if have + adding > quota:
+        raise QuotaReached(N_("you have {have} alert rules and this installation allows {quota}: delete one, or "
+                              "ask its administrator to raise ENERTRACK_QUOTA_ALERT_RULES"), have=have, quota=quota)
+
+
+def add_rule(db: Session, user_id: int, node_id: Any, spec: RuleSpec, now: int, *,
+             quota: int | None = None) -> RuleView:
+    """A new active rule on one of the user's nodes (or all of them when node_id is empty).
+
+    quota: how many rules the user may have (ENERTRACK_QUOTA_ALERT_RULES); None: no limit.
+    """
+    node = _own_node(db, user_id, node_id)
+    _within_rule_quota(db, user_id, 1, quota)
+    return _insert_rule(db, user_id, node, spec, now)
+
+
+def _insert_rule(db: Session, user_id: int, node: str | None, spec: RuleSpec, now: int) -> RuleView:
+    rule = AlertRule(owner_id=user_id, node_id=node, kind=spec.kind.value,
                      threshold=spec.threshold, minimum=spec.minimum, maximum=spec.maximum, for_s=spec.for_s,
                      paused=False, active_since=now)
     db.add(rule)
@@ -118,8 +145,9 @@ def list_rules(db: Session, user_id: int) -> list[RuleView]:
                                          .order_by(AlertRule.id))]
 
 
-def apply_preset(db: Session, user_id: int, node_id: Any, key: Any, now: int) -> list[RuleView]:
-    """The preset's rules on one node, skipping any the node already has exactly."""
+def apply_preset(db: Session, user_id: int, node_id: Any, key: Any, now: int, *,
+                 quota: int | None = None) -> list[RuleView]:
+    """The preset's rules on one node, skipping any the node already has exactly; all or none within quota."""
     preset = PRESETS.get(key) if isinstance(key, str) else None
     if preset is None:
         raise RuleError(N_("unknown preset {preset}; use one of {presets}"), preset=repr(key),
@@ -128,14 +156,19 @@ def apply_preset(db: Session, user_id: int, node_id: Any, key: Any, now: int) ->
     if node is None:
         raise RuleError(N_("a preset applies to one node: give its id"))
     have = {(v.kind, v.threshold, v.minimum, v.maximum) for v in list_rules(db, user_id) if v.node_id == node}
-    return [add_rule(db, user_id, node, s, now) for s in preset.specs
-            if (s.kind.value, s.threshold, s.minimum, s.maximum) not in have]
+    missing = [s for s in preset.specs if (s.kind.value, s.threshold, s.minimum, s.maximum) not in have]
+    _within_rule_quota(db, user_id, len(missing), quota)
+    return [_insert_rule(db, user_id, node, s, now) for s in missing]
 
 
 def set_notify(db: Session, user_id: int, *, email: Any = KEEP, webhook_url: Any = KEEP,
-               webhook_secret: Any = KEEP, quiet: Any = KEEP, allow_private: bool = False) -> tuple[NotifySettings,
-                                                                                                   str | None]:
-    """Change where alerts go ('' clears a channel); returns the settings and a secret generated now, if any."""
+               webhook_secret: Any = KEEP, quiet: Any = KEEP, allow_private: bool = False,
+               webhook_quota: int | None = None) -> tuple[NotifySettings, str | None]:
+    """Change where alerts go ('' clears a channel); returns the settings and a secret generated now, if any.
+
+    webhook_quota: ENERTRACK_QUOTA_WEBHOOKS; a user has at most one webhook URL, so 0 refuses a new
+    one and any larger number allows it (None: no limit).
+    """
     notify = db.get(NotifySettings, user_id) or NotifySettings(user_id=user_id)
     db.add(notify)
     if email is not KEEP:
@@ -145,6 +178,9 @@ def set_notify(db: Session, user_id: int, *, email: Any = KEEP, webhook_url: Any
         notify.email = address
     if webhook_url is not KEEP:
         url = text(webhook_url) or None
+        if url is not None and url != notify.webhook_url and webhook_quota is not None and webhook_quota < 1:
+            raise QuotaReached(N_("this installation allows no webhooks (ENERTRACK_QUOTA_WEBHOOKS=0): ask its "
+                                  "administrator, or use e-mail"))
         if url is not None:
             problem = "the webhook URL is too long" if len(url) > WEBHOOK_URL_MAX else url_problem(url, allow_private)
             if problem:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -11,6 +12,7 @@ from enertrack.config import Settings
 
 CLIENT_NOT_FOUND = "Client not found"
 ROLE_NOT_FOUND = "Role not found"
+REVOKE_BATCH = 50  # nodes revoked per dynsec message (two commands each): one connection, bounded messages
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class Provisioner(Protocol):
     def revoke(self, node_id: str) -> None:
         """Remove node_id's account at once (disconnecting it); no error when there is none."""
 
+    def revoke_many(self, node_ids: Sequence[str]) -> None:
+        """revoke for each of node_ids, over one admin connection (deleting an account)."""
+
     def sync(self, nodes: dict[str, bool], *, issue_missing: bool) -> SyncReport:
         """Make the broker match nodes (node id -> EnerTrack issued its credentials)."""
 
@@ -62,6 +67,9 @@ class OffProvisioner:
 
     def revoke(self, node_id: str) -> None:
         """Nothing to revoke here: the operator removes the account."""
+
+    def revoke_many(self, node_ids: Sequence[str]) -> None:
+        """Nothing to revoke here: the operator removes the accounts."""
 
     def sync(self, nodes: dict[str, bool], *, issue_missing: bool) -> SyncReport:
         """There is no broker to match: say how to turn provisioning on."""
@@ -110,11 +118,20 @@ class DynsecProvisioner:
 
     def revoke(self, node_id: str) -> None:
         """Delete node_id's client and role (the client is disconnected at once)."""
-        self._refuse_reserved(node_id)
+        self.revoke_many([node_id])
+
+    def revoke_many(self, node_ids: Sequence[str]) -> None:
+        """Delete each node's client and role over one connection; a reserved name refuses them all."""
+        for node_id in node_ids:
+            self._refuse_reserved(node_id)
+        if not node_ids:
+            return
         with self._admin() as admin:
-            admin.run([{"command": "deleteClient", "username": node_id},
-                       {"command": "deleteRole", "rolename": names.node_role(node_id)}],
-                      tolerate=(CLIENT_NOT_FOUND, ROLE_NOT_FOUND))
+            for start in range(0, len(node_ids), REVOKE_BATCH):
+                admin.run([command for node_id in node_ids[start:start + REVOKE_BATCH]
+                           for command in ({"command": "deleteClient", "username": node_id},
+                                           {"command": "deleteRole", "rolename": names.node_role(node_id)})],
+                          tolerate=(CLIENT_NOT_FOUND, ROLE_NOT_FOUND))
 
     def sync(self, nodes: dict[str, bool], *, issue_missing: bool) -> SyncReport:
         """Make the broker match nodes (node id -> EnerTrack issued its credentials); see docs/operations.md."""

@@ -73,7 +73,8 @@ def alert_add(username: str, node_id: str | None, kind: str, threshold: str | No
     try:
         spec = make_spec(kind, duration, threshold, minimum, maximum)
         with sessions(settings).begin() as db:
-            view = add_rule(db, _user_id(db, username), node_id, spec, int(time.time()))
+            view = add_rule(db, _user_id(db, username), node_id, spec, int(time.time()),
+                            quota=settings.quota_alert_rules)
     except RuleError as exc:
         fail(str(exc))
     click.echo(f"rule {view.id} added: {view.kind} {view.limit} for {view.for_s} s on {view.node_id or 'all nodes'}")
@@ -140,9 +141,11 @@ def alert_preset(username: str, node_id: str, key: str) -> None:
     from enertrack.alerts.manage import apply_preset
     from enertrack.alerts.rules import RuleError
 
+    settings = settings_or_exit()
     try:
-        with sessions(settings_or_exit()).begin() as db:
-            added = apply_preset(db, _user_id(db, username), node_id, key, int(time.time()))
+        with sessions(settings).begin() as db:
+            added = apply_preset(db, _user_id(db, username), node_id, key, int(time.time()),
+                                 quota=settings.quota_alert_rules)
     except RuleError as exc:
         fail(str(exc))
     click.echo(f"{len(added)} rules added on {node_id}")
@@ -172,6 +175,7 @@ def notify_set(username: str, email: str | None, webhook_url: str | None, webhoo
     try:
         with sessions(settings).begin() as db:
             found, generated = set_notify(db, _user_id(db, username), allow_private=settings.webhook_allow_private,
+                                          webhook_quota=settings.quota_webhooks,
                                           **{k: changes.get(k, KEEP) for k in ("email", "webhook_url",
                                                                                "webhook_secret", "quiet")})
             shown = (found.email, found.webhook_url, found.quiet_start, found.quiet_end)

@@ -80,3 +80,39 @@ def user_invite(days: int) -> None:
     if settings.registration != "invite":
         click.echo(f"note: ENERTRACK_REGISTRATION is {settings.registration!r}; links are asked for only "
                    "with ENERTRACK_REGISTRATION=invite", err=True)
+
+
+@user.command("delete")
+@click.option("--username", required=True, help="Whose account.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def user_delete(username: str, yes: bool) -> None:
+    """Delete an account and all it owns: nodes, readings, broker accounts, alert rules, webhook."""
+    from enertrack.broker import BrokerError, make_provisioner
+    from enertrack.store import StoreUnavailable
+    from enertrack.store.factory import open_store
+    from enertrack.web.services import accounts
+    from enertrack.web.services.account_deletion import delete_account
+
+    settings = settings_or_exit()
+    with sessions(settings)() as db:
+        if accounts.find_user(db, username) is None:
+            fail(f"no user called {username!r}")
+    if not yes:
+        click.confirm(f"Delete {username}, their nodes with every reading, their nodes' broker accounts, "
+                      "alert rules and notification settings?", abort=True)
+    provisioner = make_provisioner(settings)
+    store = open_store(settings)
+    try:
+        with sessions(settings).begin() as db:
+            found = accounts.find_user(db, username)
+            if found is None:  # deleted meanwhile
+                fail(f"no user called {username!r}")
+            node_ids = delete_account(db, found.id, store=store, provisioner=provisioner, settings=settings)
+    except BrokerError as exc:
+        fail(f"the nodes' broker accounts could not be revoked, nothing was deleted: {exc}", code=1)
+    except StoreUnavailable as exc:
+        fail(f"the readings could not be deleted, the account was kept (its nodes' broker accounts, if any, are "
+             f"revoked already): run the command again. {exc}", code=1)
+    finally:
+        store.close()
+    click.echo(f"user {username} deleted with {len(node_ids)} nodes")

@@ -6,16 +6,22 @@ query string, shown next to the field. Each password check is rate-limited per u
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Flask, Response, flash, g, redirect, request
 from flask_limiter import Limiter
 from flask_login import current_user
 
+from enertrack.broker import BrokerError
 from enertrack.config import URL_PREFIX
 from enertrack.i18n import tr
+from enertrack.store import StoreUnavailable
 from enertrack.web.auth import end_login, page_url, start_login, user_lang
 from enertrack.web.context import services
 from enertrack.web.services import accounts, login_sessions
 from enertrack.web.services.account_deletion import delete_account
+
+log = logging.getLogger("enertrack.accounts")
 
 
 def _user_key() -> str:
@@ -58,11 +64,19 @@ def delete() -> Response:
     """POST password: delete the account, its nodes and all their readings, then log out."""
     lang = user_lang()
     app = services()
-    with app.transaction() as db:
-        if accounts.check_password(db, int(current_user.id), request.form.get("password")) is None:
-            g.auth_failed = True
-            return _back({"delete_password": "password_wrong"}, "delete")
-        delete_account(db, int(current_user.id), store=app.store, settings=app.settings)
+    try:
+        with app.transaction() as db:
+            if accounts.check_password(db, int(current_user.id), request.form.get("password")) is None:
+                g.auth_failed = True
+                return _back({"delete_password": "password_wrong"}, "delete")
+            delete_account(db, int(current_user.id), store=app.store, provisioner=app.provisioner,
+                           settings=app.settings)
+    except BrokerError as exc:  # nothing was deleted; the account stays and a retry converges
+        log.warning("account %s was not deleted: the broker failed: %s", current_user.id, exc)
+        return _back({"delete": "delete_broker"}, "delete")
+    except StoreUnavailable as exc:
+        log.warning("account %s was not deleted: the store failed: %s", current_user.id, exc)
+        return _back({"delete": "delete_store"}, "delete")
     end_login()
     flash(tr(lang, "Your account, your nodes and their readings are deleted."), "success")
     return redirect(page_url("login"), code=303)

@@ -147,7 +147,7 @@ def test_a_registered_clean_up_runs_and_a_failing_one_keeps_the_account(
     seen: list[tuple[int, tuple[str, ...]]] = []
     monkeypatch.setattr(account_deletion, "_CLEANUPS", dict(account_deletion._CLEANUPS))
     account_deletion.register_cleanup("webhooks", lambda d: seen.append((d.user_id, d.node_ids)))
-    assert account_deletion.cleanups() == ("readings", "webhooks")
+    assert account_deletion.cleanups() == ("broker_accounts", "readings", "webhooks")
     with pytest.raises(ValueError, match="already registered"):
         account_deletion.register_cleanup("webhooks", lambda d: None)
 
@@ -156,12 +156,13 @@ def test_a_registered_clean_up_runs_and_a_failing_one_keeps_the_account(
 
     account_deletion.register_cleanup("broker", broken)
     with pytest.raises(RuntimeError), services.transaction() as db:
-        account_deletion.delete_account(db, uid, store=services.store)
+        account_deletion.delete_account(db, uid, store=services.store, provisioner=services.provisioner)
     with services.read() as db:
         assert db.get(User, uid) is not None  # rolled back: nothing half-deleted
     del account_deletion._CLEANUPS["broker"]
     with services.transaction() as db:
-        assert account_deletion.delete_account(db, uid, store=services.store) == ("a1",)
+        assert account_deletion.delete_account(db, uid, store=services.store,
+                                               provisioner=services.provisioner) == ("a1",)
     assert seen[-1] == (uid, ("a1",))
     with services.read() as db:
         assert db.get(User, uid) is None

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from enertrack.alerts import manage
 from enertrack.alerts.manage import (
+    QuotaReached,
     RuleView,
     apply_preset,
     delete_rule,
@@ -21,9 +22,9 @@ from enertrack.alerts.manage import (
 )
 from enertrack.alerts.rules import KINDS, LABELS, PRESETS, Kind, RuleError, make_spec
 
-__all__ = ["KINDS", "LABELS", "PRESETS", "Kind", "RuleError", "RuleView", "act", "apply_preset", "delete_rule",
-           "delivery_log", "get_notify", "list_rules", "mark_read", "notifications", "save_rule", "set_notify",
-           "set_paused"]
+__all__ = ["KINDS", "LABELS", "PRESETS", "Kind", "QuotaReached", "RuleError", "RuleView", "act", "apply_preset",
+           "delete_rule", "delivery_log", "get_notify", "list_rules", "mark_read", "notifications", "save_rule",
+           "set_notify", "set_paused"]
 
 
 def _spec(kind: Any, threshold: Any, minimum: Any, maximum: Any, duration: Any) -> Any:
@@ -36,12 +37,15 @@ def _spec(kind: Any, threshold: Any, minimum: Any, maximum: Any, duration: Any) 
 
 
 def save_rule(db: Session, user_id: int, editing: Any, node: Any, kind: Any, threshold: Any, minimum: Any,
-              maximum: Any, duration: Any, now: int) -> RuleView:
-    """Add a rule from the form, or change the one being edited (editing: its id); RuleError says what is wrong."""
+              maximum: Any, duration: Any, now: int, *, quota: int | None = None) -> RuleView:
+    """Add a rule from the form, or change the one being edited (editing: its id); RuleError says what is wrong.
+
+    quota: ENERTRACK_QUOTA_ALERT_RULES, checked for new rules only (an edit adds none).
+    """
     spec = _spec(kind, threshold, minimum, maximum, duration)
     if isinstance(editing, int) and not isinstance(editing, bool):
         return manage.edit_rule(db, user_id, editing, node, spec, now)
-    return manage.add_rule(db, user_id, node, spec, now)
+    return manage.add_rule(db, user_id, node, spec, now, quota=quota)
 
 
 def find_rule(db: Session, user_id: int, rule_id: Any) -> RuleView:

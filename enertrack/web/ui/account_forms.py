@@ -70,10 +70,13 @@ def sessions_card(_: Translate) -> dbc.Card:
 def delete_card(_: Translate, problems: dict[str, str]) -> dbc.Card:
     """Delete the account, after saying what goes with it; the password confirms."""
     wrong = "delete_password" in problems
+    failed = problems.get("delete")
     return dbc.Card(dbc.CardBody([
         html.H2(_("Delete account"), className="h5 text-danger", id="delete"),
-        html.P(_("This deletes your account, all your nodes and every reading they have sent. "
-                 "It cannot be undone."), className="text-body-secondary", id="delete-warning"),
+        html.P(_("This deletes your account, all your nodes and every reading they have sent, their broker "
+                 "accounts, your alert rules, notifications and webhook. It cannot be undone."),
+               className="text-body-secondary", id="delete-warning"),
+        *([dbc.Alert(_(MESSAGES[failed]), color="danger", id="delete-failed")] if failed else []),
         _form("account/delete", "delete", [
             field(_("Your password, to confirm"), _password(_, "delete-password", "password", "current-password",
                                                             problems=problems, key="delete_password"),
