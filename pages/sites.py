@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dash
@@ -148,57 +149,72 @@ def _problems(errors: dict[str, str], lang: str) -> html.Span:
     return html.Span(text, className="text-danger")
 
 
+def _attempt(clicks: Any, work: Callable[[Any, Any], str], not_found: str) -> Any:
+    """Run work(db, _) in one transaction: its success message, or what is wrong, as a form's message.
+
+    work returns its success text; a SiteError lists the form's problems; SiteNotFound (or a
+    node that is not theirs) gives not_found (a msgid), never anything about someone else's.
+    """
+    if not clicks:
+        return dash.no_update
+    lang = user_lang()
+    _ = translator(lang)
+    try:
+        with services().transaction() as db:
+            done = work(db, _)
+    except site_service.SiteError as exc:
+        return _problems(exc.errors, lang)
+    except (site_service.SiteNotFound, node_service.NodeNotFound):
+        return html.Span(_(not_found), className="text-danger")
+    return html.Span(done, className="text-success")
+
+
 @callback(Output(SITE_MSG, "children"), Input("sites-save", "n_clicks"), State("sites-edit", "value"),
           *[State(f"sites-{n}", "value") for n in SITE_FIELDS], prevent_initial_call=True)
 def save_site(clicks: Any, editing: Any, *values: Any) -> Any:
     """Create or change one of the user's sites."""
-    lang = user_lang()
-    _ = translator(lang)
-    if not clicks:
-        return dash.no_update
-    try:
-        with services().transaction() as db:
-            saved = site_service.save_site(db, user_id(), dict(zip(SITE_FIELDS, values, strict=True)),
-                                           None if editing in (None, "new") else editing)
-    except site_service.SiteError as exc:
-        return _problems(exc.errors, lang)
-    except site_service.SiteNotFound:
-        return html.Span(_("That site does not exist."), className="text-danger")
-    return html.Span(_("Site {name} saved.", name=saved.name), className="text-success")
+    def work(db: Any, _: Any) -> str:
+        saved = site_service.save_site(db, user_id(), dict(zip(SITE_FIELDS, values, strict=True)),
+                                       None if editing in (None, "new") else editing)
+        return _("Site {name} saved.", name=saved.name)
+
+    return _attempt(clicks, work, N_("That site does not exist."))
 
 
 @callback(Output(MOVE_MSG, "children"), Input("sites-move", "n_clicks"), State("sites-move-node", "value"),
           State("sites-move-site", "value"), prevent_initial_call=True)
 def move(clicks: Any, node_id: Any, site_id: Any) -> Any:
     """Put one of the user's nodes in one of their sites."""
-    lang = user_lang()
-    _ = translator(lang)
-    if not clicks:
-        return dash.no_update
-    try:
-        with services().transaction() as db:
-            site_service.move_node(db, user_id(), node_id, site_id)
-    except (site_service.SiteNotFound, node_service.NodeNotFound):
-        return html.Span(_("Choose one of your nodes and one of your sites."), className="text-danger")
-    return html.Span(_("Node moved."), className="text-success")
+    def work(db: Any, _: Any) -> str:
+        site_service.move_node(db, user_id(), node_id, site_id)
+        return _("Node moved.")
+
+    return _attempt(clicks, work, N_("Choose one of your nodes and one of your sites."))
 
 
 @callback(Output(TARIFF_MSG, "children"), Input("sites-tariff-save", "n_clicks"), State("sites-tariff-site", "value"),
           *[State(f"sites-tariff-{n}", "value") for n in TARIFF_FIELDS], prevent_initial_call=True)
 def save_tariff(clicks: Any, site_id: Any, *values: Any) -> Any:
     """Add a tariff to one of the user's sites."""
-    lang = user_lang()
-    _ = translator(lang)
-    if not clicks:
-        return dash.no_update
-    try:
-        with services().transaction() as db:
-            saved = tariff_service.save_tariff(db, user_id(), site_id, dict(zip(TARIFF_FIELDS, values, strict=True)))
-    except site_service.SiteError as exc:
-        return _problems(exc.errors, lang)
-    except site_service.SiteNotFound:
-        return html.Span(_("Choose one of your sites."), className="text-danger")
-    return html.Span(_("Tariff from {day} saved.", day=saved.valid_from.isoformat()), className="text-success")
+    def work(db: Any, _: Any) -> str:
+        saved = tariff_service.save_tariff(db, user_id(), site_id, dict(zip(TARIFF_FIELDS, values, strict=True)))
+        return _("Tariff from {day} saved.", day=saved.valid_from.isoformat())
+
+    return _attempt(clicks, work, N_("Choose one of your sites."))
+
+
+@callback(Output(NOMINAL_MSG, "children"), Input("sites-nominal-save", "n_clicks"),
+          State("sites-nominal-node", "value"), State("sites-node-nominal_voltage", "value"),
+          State("sites-node-nominal_frequency", "value"),
+          prevent_initial_call=True)
+def save_nominal(clicks: Any, node_id: Any, voltage: Any, frequency: Any) -> Any:
+    """Set or clear one of the user's nodes' own nominal supply."""
+    def work(db: Any, _: Any) -> str:
+        site_service.set_node_nominal(db, user_id(), node_id,
+                                      {"nominal_voltage": voltage, "nominal_frequency": frequency})
+        return _("Nominal supply of {node} saved.", node=node_id)
+
+    return _attempt(clicks, work, N_("Choose one of your nodes."))
 
 
 @callback(*[Output(f"sites-{n}", "value") for n in SITE_FIELDS], Input("sites-edit", "value"),
@@ -214,24 +230,3 @@ def fill_site(editing: Any) -> tuple[Any, ...]:
     except site_service.SiteNotFound:
         return ("",) * len(SITE_FIELDS)
     return tuple("" if v is None else f"{v:g}" if isinstance(v, float) else str(v) for v in values)
-
-
-@callback(Output(NOMINAL_MSG, "children"), Input("sites-nominal-save", "n_clicks"),
-          State("sites-nominal-node", "value"), State("sites-node-nominal_voltage", "value"),
-          State("sites-node-nominal_frequency", "value"),
-          prevent_initial_call=True)
-def save_nominal(clicks: Any, node_id: Any, voltage: Any, frequency: Any) -> Any:
-    """Set or clear one of the user's nodes' own nominal supply."""
-    lang = user_lang()
-    _ = translator(lang)
-    if not clicks:
-        return dash.no_update
-    try:
-        with services().transaction() as db:
-            site_service.set_node_nominal(db, user_id(), node_id,
-                                          {"nominal_voltage": voltage, "nominal_frequency": frequency})
-    except site_service.SiteError as exc:
-        return _problems(exc.errors, lang)
-    except site_service.SiteNotFound:
-        return html.Span(_("Choose one of your nodes."), className="text-danger")
-    return html.Span(_("Nominal supply of {node} saved.", node=node_id), className="text-success")
