@@ -15,12 +15,14 @@ from enertrack.i18n import N_, translator
 from enertrack.store.base import StoreUnavailable
 from enertrack.web.context import services
 from enertrack.web.services import accounts
+from enertrack.web.services import bill as bill_service
 from enertrack.web.services import nodes as node_service
 from enertrack.web.services import sites as site_service
 from enertrack.web.services.analysis import (
     AnalysisRequest,
+    CostStats,
     EnergyStats,
-    Tariff,
+    cost_stats,
     default_range,
     energy_stats,
     export_csv,
@@ -50,7 +52,6 @@ STATS = "analysis-stats"
 MESSAGE = "analysis-message"
 DOWNLOAD = "analysis-download"
 DOWNLOAD_BUTTON = "analysis-download-button"
-NO_TARIFF = Tariff(None, "EUR")
 PERIODS = (("hour", N_("Hour")), ("day", N_("Day")), ("month", N_("Month")), ("year", N_("Year")))
 ERRORS = {
     "bad_period": N_("Choose hour, day, month or year."),
@@ -147,14 +148,13 @@ def _stat(label: str, value: str, note: str = "", stat_id: str = "", cost: str =
     ]), class_name="kpi-card h-100 shadow-sm", id=stat_id or None), xs=12, sm=6, xl=3)
 
 
-def money(tariff: Tariff, kwh: float, lang: str) -> str:
-    """The cost of kwh as text, or '' without a tariff."""
-    cost = tariff.cost(kwh)
-    return "" if cost is None else fmt.money(lang, cost, tariff.currency)
+def stats_view(stats: EnergyStats, period: str, _: Any, costs: CostStats | None = None, currency: str = "", *,
+               lang: str) -> html.Div:
+    """Total, average, peak, change and each node's share, with costs when every site shown has a price."""
 
+    def money(value: float | None) -> str:
+        return "" if costs is None or value is None else fmt.money(lang, value, currency)
 
-def stats_view(stats: EnergyStats, period: str, _: Any, tariff: Tariff = NO_TARIFF, *, lang: str) -> html.Div:
-    """Total, average, peak, change and each node's share, with costs when there is a tariff."""
     peak = "—" if stats.peak_start is None else stats.peak_start.strftime(
         # An hour carries its UTC offset: on the day clocks go back, 02:00 happens twice.
         {"hour": "%Y-%m-%d %H:%M (UTC%z)", "day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}[period])
@@ -165,24 +165,24 @@ def stats_view(stats: EnergyStats, period: str, _: Any, tariff: Tariff = NO_TARI
                      else _("previous: {kwh} kWh", kwh=previous))
     shares = [
         html.Tr([html.Td(node), html.Td(f"{fmt.energy(lang, stats.node_totals[node])} kWh", className="text-end"),
-                 html.Td(money(tariff, stats.node_totals[node], lang), className="text-end"),
+                 html.Td(money(costs.nodes.get(node) if costs else None), className="text-end"),
                  html.Td(fmt.percent(lang, share), className="text-end")])
         for node, share in sorted(stats.shares.items(), key=lambda item: -item[1])
     ]
     return html.Div([
         dbc.Row([
             _stat(_("Total"), f"{fmt.energy(lang, stats.total_kwh)} kWh", stat_id="analysis-total",
-                  cost=money(tariff, stats.total_kwh, lang)),
+                  cost=money(costs and costs.total)),
             _stat(_("Average per period"), f"{fmt.energy(lang, stats.average_kwh)} kWh", stat_id="analysis-average",
-                  cost=money(tariff, stats.average_kwh, lang)),
+                  cost=money(costs and costs.average)),
             _stat(_("Peak period"), f"{fmt.energy(lang, stats.peak_kwh)} kWh", peak, stat_id="analysis-peak",
-                  cost=money(tariff, stats.peak_kwh, lang)),
+                  cost=money(costs and costs.peak)),
             _stat(_("Change vs previous period"), change,
                   previous_note, stat_id="analysis-change",
-                  cost=money(tariff, stats.previous_kwh, lang)),
+                  cost=money(costs and costs.previous)),
         ], class_name="g-3 mb-3"),
         dbc.Table([html.Thead(html.Tr([html.Th(_("Node ID")), html.Th(_("Energy"), className="text-end"),
-                                       html.Th(_("Cost") if tariff.price is not None else "", className="text-end"),
+                                       html.Th(_("Cost") if costs is not None else "", className="text-end"),
                                        html.Th(_("Share"), className="text-end")])),
                    html.Tbody(shares)], size="sm", hover=True, id="analysis-shares"),
     ])
@@ -212,13 +212,29 @@ def analyse(period: Any, start: Any, end: Any, requested: Any, theme: Any, site:
         table, node_ids, marks = _energy(request, requested, site)
         before = previous_range(request.period, request.start, request.end, user_timezone(), now=now)
         previous = previous_energy(services().store, node_ids, before)
+        costs, previous_cost, currency = _costs(requested, site, marks, before)
     except StoreUnavailable:
         return no_update, no_update, _(ERRORS["store"]), True
-    with services().read() as db:
-        tariff = Tariff(*accounts.tariff(db, user_id()))
-    figure = energy_figure(table, request.period, theme, _("Total"), tariff.price, tariff.currency, lang=lang)
     stats = energy_stats(table, previous, now, running(marks, now))
-    return figure, stats_view(stats, request.period, _, tariff, lang=lang), "", False
+    money = None if costs is None else cost_stats(costs, stats, previous_cost, now)
+    figure = energy_figure(table, request.period, theme, _("Total"), currency=currency, lang=lang, costs=costs)
+    return figure, stats_view(stats, request.period, _, money, currency, lang=lang), "", False
+
+
+def _costs(requested: Any, site: Any, marks: list[int], before: list[int]) -> tuple[Any, float | None, str]:
+    """(cost table or None, the previous range's cost, currency): each node at its own site's tariffs."""
+    tz, store = user_timezone(), services().store
+    with services().read() as db:
+        currency = accounts.tariff(db, user_id())[1]
+        try:
+            sites = bill_service.pricings(db, user_id(), site, requested)
+        except site_service.SiteNotFound:
+            sites = []
+    costs = bill_service.period_costs(store, sites, marks, tz)
+    if costs is None:
+        return None, None, currency
+    previous = bill_service.range_cost(store, sites, before[0], before[-1], tz) if before[-1] > before[0] else 0.0
+    return costs, previous, currency
 
 
 @callback(

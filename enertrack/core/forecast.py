@@ -116,3 +116,22 @@ def billing_period(today: date, billing_day: int | None) -> tuple[date, date]:
     following = date(first.year + (first.month == 12), first.month % 12 + 1, day)
     return first, following
 
+
+
+def combine(parts: Sequence[Forecast]) -> Forecast:
+    """Several sites' forecasts as one: every figure summed, the range the sum of the ranges.
+
+    Each site keeps its own billing period, so start and end span them all. A cost is None
+    when any part has none: a total that leaves a site out would look complete and is not.
+    """
+    def total(name: str) -> float | None:
+        values = [getattr(p, name) for p in parts]
+        return None if not values or any(v is None for v in values) else float(sum(values))
+
+    return Forecast(
+        start=min((p.start for p in parts), default=0), end=max((p.end for p in parts), default=0),
+        so_far_kwh=float(sum(p.so_far_kwh for p in parts)), expected_kwh=float(sum(p.expected_kwh for p in parts)),
+        low_kwh=float(sum(p.low_kwh for p in parts)), high_kwh=float(sum(p.high_kwh for p in parts)),
+        so_far_cost=total("so_far_cost"), expected_cost=total("expected_cost"), low_cost=total("low_cost"),
+        high_cost=total("high_cost"), weeks_used=max((p.weeks_used for p in parts), default=0),
+    )

@@ -112,3 +112,28 @@ def fixed_charges(days: Sequence[date], tariffs: Sequence[TariffSpec], contracte
         if tariff is not None:
             total += tariff.daily_charge(contracted_kw, contracted_valle_kw)
     return total
+
+
+def add_band_costs(parts: Sequence[BandCost]) -> BandCost:
+    """Several sites' band costs as one: kWh, cost and unpriced kWh summed band by band."""
+    return BandCost({b: sum(p.kwh[b] for p in parts) for b in BANDS},
+                    {b: sum(p.cost[b] for p in parts) for b in BANDS},
+                    sum(p.unpriced_kwh for p in parts))
+
+
+def energy_costs(starts: np.ndarray, kwh: np.ndarray, tariffs: Sequence[TariffSpec], tz: str) -> np.ndarray:
+    """The energy cost of each interval (start epochs), at its day's tariff and its band; 0 before the first tariff.
+
+    An interval is priced at the band of its start, so intervals must not cross a band edge
+    (quarters and local hours never do).
+    """
+    zone = ZoneInfo(tz)
+    prices: dict[int, float] = {}
+    out = np.zeros(len(kwh))
+    for i, (start, value) in enumerate(zip(starts.tolist(), kwh.tolist(), strict=True)):
+        if start not in prices:
+            moment = datetime.fromtimestamp(start, zone)
+            tariff = in_force(tariffs, moment.date())
+            prices[start] = 0.0 if tariff is None else tariff.price(band_of(moment, tariff.kind))
+        out[i] = value * prices[start]
+    return out

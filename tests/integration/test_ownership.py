@@ -119,6 +119,8 @@ ELSEWHERE = {
     "sites-tariff-message": "tests/integration/test_sites_page.py",
     "sites-nominal-message": "tests/integration/test_sites_page.py",
     "sites-name.value": "tests/integration/test_sites_page.py",
+    "sites-delete-text.children": "tests/integration/test_sites_page.py",  # asks to delete a site or tariff
+    "sites-refresh.data": "tests/integration/test_sites_page.py",  # deletes it
 }
 
 

@@ -109,3 +109,40 @@ def test_forecast_without_history_or_tariff() -> None:
     result = forecast(start, end, now, empty, empty, [], [], (None, None), TZ)
     assert (result.expected_kwh, result.low_kwh, result.high_kwh, result.weeks_used) == (0.0, 0.0, 0.0, 0)
     assert result.expected_cost is None and result.so_far_cost is None
+
+
+def test_band_costs_of_several_sites_add_up_band_by_band() -> None:
+    from enertrack.core.tariffs import BandCost, add_band_costs
+
+    home = BandCost({"punta": 0.0, "llano": 10.0, "valle": 0.0}, {"punta": 0.0, "llano": 2.0, "valle": 0.0}, 1.0)
+    shop = BandCost({"punta": 3.0, "llano": 2.0, "valle": 5.0}, {"punta": 0.9, "llano": 0.4, "valle": 0.5}, 0.0)
+    both = add_band_costs([home, shop])
+    assert both.kwh == {"punta": 3.0, "llano": 12.0, "valle": 5.0}
+    assert both.cost == pytest.approx({"punta": 0.9, "llano": 2.4, "valle": 0.5})
+    assert (both.unpriced_kwh, both.total_cost) == (1.0, pytest.approx(3.8))
+
+
+def test_energy_costs_price_each_interval_at_its_band_and_day() -> None:
+    from enertrack.core.tariffs import energy_costs
+
+    flat = TariffSpec(date(2026, 3, 1), FLAT, price_llano=0.15)
+    td = TariffSpec(date(2026, 3, 27), ES_20TD, price_punta=0.30, price_llano=0.20, price_valle=0.10)
+    starts = np.array([at(2026, 2, 28, 12), at(2026, 3, 26, 11), at(2026, 3, 27, 7), at(2026, 3, 27, 9),
+                       at(2026, 3, 27, 11), at(2026, 3, 28, 11)], dtype=np.int64)
+    costs = energy_costs(starts, np.full(6, 2.0), [flat, td], TZ)
+    # Before any tariff: nothing; flat Thursday; Friday valle, llano, punta; Saturday valle.
+    assert costs.tolist() == pytest.approx([0.0, 0.30, 0.20, 0.40, 0.60, 0.20])
+
+
+def test_forecasts_of_several_sites_add_up_and_a_missing_price_hides_the_total() -> None:
+    from enertrack.core.forecast import Forecast, combine
+
+    home = Forecast(100, 200, 10.0, 30.0, 25.0, 40.0, 3.0, 9.0, 7.0, 12.0, 4)
+    shop = Forecast(150, 300, 5.0, 20.0, 18.0, 21.0, 1.0, 4.0, 3.5, 4.5, 2)
+    both = combine([home, shop])
+    assert (both.start, both.end, both.weeks_used) == (100, 300, 4)
+    assert (both.so_far_kwh, both.expected_kwh, both.low_kwh, both.high_kwh) == (15.0, 50.0, 43.0, 61.0)
+    assert (both.so_far_cost, both.expected_cost, both.low_cost, both.high_cost) == (4.0, 13.0, 10.5, 16.5)
+    unpriced = Forecast(150, 300, 5.0, 20.0, 18.0, 21.0, None, None, None, None, 2)
+    assert combine([home, unpriced]).expected_cost is None
+    assert combine([home, unpriced]).expected_kwh == 50.0

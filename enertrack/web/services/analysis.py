@@ -165,6 +165,26 @@ def energy_stats(table: pd.DataFrame, previous_kwh: float, now: float | None = N
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CostStats:
+    """The money beside the chart's kWh: each node priced at its own site's tariffs (energy only)."""
+
+    total: float
+    average: float  # per begun period, as EnergyStats.average_kwh
+    peak: float  # of the period with the most kWh
+    previous: float | None
+    nodes: dict[str, float]
+
+
+def cost_stats(costs: pd.DataFrame, stats: EnergyStats, previous: float | None, now: float | None = None) -> CostStats:
+    """The cost figures of a cost table shaped as the energy table (see bill.period_costs)."""
+    per_period = costs.sum(axis=1)
+    begun = per_period if now is None else per_period[per_period.index <= pd.Timestamp(now, unit="s", tz="UTC")]
+    peak = float(per_period.loc[stats.peak_start]) if stats.peak_start is not None else 0.0
+    return CostStats(float(per_period.sum()), float(begun.mean()) if len(begun) else 0.0, peak, previous,
+                     {str(node): float(value) for node, value in costs.sum(axis=0).items()})
+
+
 def export_rows(table: pd.DataFrame, tz: str) -> Iterable[tuple[str, str, str]]:
     """One (period_start ISO with local offset, node_id, kWh) per node and period."""
     for stamp, row in table.iterrows():

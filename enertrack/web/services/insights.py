@@ -52,13 +52,33 @@ def standby_price(price: bill.SitePricing, tz: str, now: float) -> float | None:
     return split.total_cost / (7 * 24) if split.unpriced_kwh == 0 else None
 
 
-def _base_load(store: TimeseriesStore, ids: list[str], tz: str, now: float, price: float | None,
+def standby_cost(store: TimeseriesStore, sites: list[bill.SitePricing], tz: str, now: float) -> float | None:
+    """The yearly cost of the base load: each site's own base load at its own standby price, summed.
+
+    None when a site with a base load has no price: a sum that leaves it out would look complete.
+    """
+    total = 0.0
+    for site in sites:
+        found = load_base_load(store, list(site.node_ids), tz, now)
+        if found is None or found.watts <= 0:
+            continue
+        cost = found.yearly_cost(standby_price(site, tz, now))
+        if cost is None:
+            return None
+        total += cost
+    return total
+
+
+def _base_load(store: TimeseriesStore, ids: list[str], tz: str, now: float, sites: list[bill.SitePricing],
                currency: str, yesterday: date) -> Insight | None:
     found = load_base_load(store, ids, tz, now)
     if found is None or found.watts <= 0:
         return None
+    # One site: its base load at its price. Several: each site's at its own price, summed.
+    cost = found.yearly_cost(standby_price(sites[0], tz, now)) if len(sites) == 1 else standby_cost(
+        store, sites, tz, now)
     return Insight("base_load", {"watts": found.watts, "share": found.share, "yearly_kwh": found.yearly_kwh(),
-                                 "yearly_cost": found.yearly_cost(price), "currency": currency},
+                                 "yearly_cost": cost, "currency": currency},
                    analysis_url("hour", yesterday, yesterday))
 
 
@@ -82,13 +102,14 @@ def _unusual(store: TimeseriesStore, ids: list[str], tz: str, now: float) -> Ins
 
 
 def _forecast(db: Session, store: TimeseriesStore, user_id: int, site: Any, tz: str, now: float) -> Insight | None:
-    result, price, first, end = bill.bill_forecast(db, store, user_id, site, tz, now)
+    found = bill.bill_forecast(db, store, user_id, site, tz, now)
+    result = found.total
     if result.weeks_used == 0 and result.so_far_kwh == 0:
         return None
     return Insight("forecast", {"kwh": result.expected_kwh, "low_kwh": result.low_kwh, "high_kwh": result.high_kwh,
                                 "cost": result.expected_cost, "low_cost": result.low_cost,
-                                "high_cost": result.high_cost, "currency": price.currency},
-                   analysis_url("day", first, end - timedelta(days=1), "analysis-forecast"))
+                                "high_cost": result.high_cost, "currency": found.currency},
+                   analysis_url("day", found.first, found.end - timedelta(days=1), "analysis-forecast"))
 
 
 def _quality(db: Session, store: TimeseriesStore, user_id: int, ids: list[str], tz: str, grid: str,
@@ -112,15 +133,15 @@ def _quality(db: Session, store: TimeseriesStore, user_id: int, ids: list[str], 
 
 def insights(db: Session, store: TimeseriesStore, user_id: int, site: Any, tz: str, grid: str,
              now: float) -> list[Insight]:
-    """Up to five cards for the user's nodes of site ('all' or None: every node; priced as the first site)."""
+    """Up to five cards for the user's nodes of site ('all' or None: every node, each site at its own tariffs)."""
     ids = site_node_ids(db, user_id, site)
     if not ids:
         return []
-    pricing = bill.pricing(db, user_id, site)
-    price_per_kwh = standby_price(pricing, tz, now)
+    sites = [p for p in bill.pricings(db, user_id, site) if p.node_ids]
+    currency = sites[0].currency if sites else "EUR"
     today = datetime.fromtimestamp(now, ZoneInfo(tz)).date()
     found = [
-        _base_load(store, ids, tz, now, price_per_kwh, pricing.currency, today - timedelta(days=1)),
+        _base_load(store, ids, tz, now, sites, currency, today - timedelta(days=1)),
         _today(store, ids, tz, now, today),
         _unusual(store, ids, tz, now),
         _forecast(db, store, user_id, None if site in (None, "", "all") else site, tz, now),

@@ -73,11 +73,18 @@ def list_sites(session: Session, user_id: int) -> list[SiteView]:
                      s.nominal_frequency, s.billing_day, _members(s, first.id, nodes)) for s in sites]
 
 
+def row_id(value: Any) -> int | None:
+    """A database id from untrusted input (an int, or a string of digits), else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit() and len(value) < 12:
+        return int(value)
+    return None
+
+
 def owned_site(session: Session, user_id: int, site_id: Any) -> Site:
     """The user's site with this id (untrusted); SiteNotFound otherwise."""
-    number = site_id if isinstance(site_id, int) and not isinstance(site_id, bool) else None
-    if isinstance(site_id, str) and site_id.isdigit() and len(site_id) < 12:
-        number = int(site_id)
+    number = row_id(site_id)
     site = session.get(Site, number) if number is not None else None
     if site is None or site.owner_id != user_id:
         raise SiteNotFound(str(site_id)[:20])
@@ -158,6 +165,37 @@ def move_node(session: Session, user_id: int, node_id: Any, site_id: Any) -> Non
     if node is None:
         raise SiteNotFound(str(node_id)[:64])
     node.site_id = site.id
+
+
+def delete_site(session: Session, user_id: int, site_id: Any, target_id: Any = None) -> tuple[str, str, int]:
+    """Delete one of the user's sites, its nodes moved to target (default: the first remaining site).
+
+    Returns (deleted name, target name, nodes moved). SiteNotFound when the site or the target is
+    not theirs; SiteError {"site": "last_site"} for their only site, {"target": "same_site"} when
+    the target is the site being deleted. Its tariffs go with it; no reading is touched.
+    """
+    site = owned_site(session, user_id, site_id)
+    others = [s for s in session.scalars(select(Site).where(Site.owner_id == user_id).order_by(Site.id))
+              if s.id != site.id]
+    if not others:
+        raise SiteError({"site": "last_site"})
+    if target_id in (None, ""):
+        target = others[0]
+    else:
+        target = owned_site(session, user_id, target_id)
+        if target.id == site.id:
+            raise SiteError({"target": "same_site"})
+    first = ensure_site(session, user_id)
+    nodes = list(session.scalars(select(Node).where(Node.owner_id == user_id)))
+    moving = [n for n in nodes if n.site_id == site.id or (n.site_id is None and site.id == first.id)]
+    for node in moving:  # nodes without a site belong to the first one: they move only with it
+        node.site = target
+    name, target_name = site.name, target.name
+    session.flush()
+    session.expire(site, ["nodes"])  # none left: deleting must not set anything to NULL
+    session.delete(site)  # its tariffs go with it (delete-orphan, ON DELETE CASCADE)
+    session.flush()
+    return name, target_name, len(moving)
 
 
 def set_node_nominal(session: Session, user_id: int, node_id: Any, fields: Mapping[str, Any]) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from enertrack.core.calendar import parse_day
 from enertrack.core.tariffs import ES_20TD, FLAT
 from enertrack.models import PRICE_MAX, SiteTariff
-from enertrack.web.services.sites import SiteError, owned_site
+from enertrack.web.services.sites import SiteError, SiteNotFound, owned_site, row_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +95,22 @@ def list_tariffs(db: Session, user_id: int, site_id: Any) -> list[TariffView]:
     """The site's tariffs, oldest first."""
     return [view(t) for t in owned_site(db, user_id, site_id).tariffs]
 
+
+
+def delete_tariff(db: Session, user_id: int, tariff_id: Any) -> TariffView:
+    """Delete one dated tariff change of the user's site: the tariff before it then continues.
+
+    SiteNotFound for a tariff that is not theirs; SiteError {"tariff": "first_tariff"} for a
+    site's first (or only) tariff, which has nothing before it to continue.
+    """
+    number = row_id(tariff_id)
+    row = db.get(SiteTariff, number) if number is not None else None
+    if row is None:
+        raise SiteNotFound(str(tariff_id)[:20])
+    site = owned_site(db, user_id, row.site_id)  # SiteNotFound when the site is someone else's
+    if site.tariffs[0].id == row.id:
+        raise SiteError({"tariff": "first_tariff"})
+    deleted = view(row)
+    site.tariffs.remove(row)  # delete-orphan
+    db.flush()
+    return deleted

@@ -52,24 +52,48 @@ def _card(title: str, body: list[Any], card_id: str) -> dbc.Col:
                             class_name="h-100 shadow-sm", id=card_id), lg=4)
 
 
-def view(split: Any, comparison: bill.Comparison, forecast: Any, price: bill.SitePricing, lang: str) -> dbc.Row:
+def _bands(split: bill.BandSplit, cur: str, lang: str) -> dbc.Col:
+    _ = translator(lang)
+    costs = split.costs
+    rows = [html.Tr([html.Td(_(BAND_LABELS[b])),
+                     html.Td(f"{fmt.energy(lang, costs.kwh[b])} kWh", className="text-end"),
+                     html.Td(fmt.money(lang, costs.cost[b], cur) if split.priced else "", className="text-end")])
+            for b in BANDS if costs.kwh[b] > 0 or b == "llano"]
+    if split.priced:
+        rows.append(html.Tr([html.Td(_("Fixed and power charges")), html.Td(""),
+                             html.Td(fmt.money(lang, split.fixed, cur), className="text-end")]))
+    return _card(_("Cost by tariff band"), [dbc.Table(html.Tbody(rows), size="sm", class_name="mb-0")]
+                 + ([] if split.priced else [html.Small(_("Set a tariff to see costs."),
+                                                        className="text-body-secondary")]),
+                 "analysis-bands")
+
+
+def _forecast(found: bill.BillForecast, lang: str) -> dbc.Col:
+    _ = translator(lang)
+    result = found.total
+    money = (lambda v: fmt.money(lang, v, found.currency)) if result.expected_cost is not None else (lambda v: "")
+    sites = [html.Li(f"{price.name}: {fmt.energy(lang, part.expected_kwh)} kWh"
+                     + (f" · {money(part.expected_cost)}" if part.expected_cost is not None
+                        and result.expected_cost is not None else ""))
+             for price, part in found.parts] if found.name is None and len(found.parts) > 1 else []
+    return _card(_("Bill forecast: {site}, {first} – {last}", site=found.name or _("All sites"),
+                   first=found.first.isoformat(), last=(found.end - timedelta(days=1)).isoformat()), [
+        html.Div(f"{fmt.energy(lang, result.expected_kwh)} kWh", className="kpi-value"),
+        html.Div(money(result.expected_cost), className="fw-semibold"),
+        html.Small(_("between {low} and {high} kWh", low=fmt.energy(lang, result.low_kwh),
+                     high=fmt.energy(lang, result.high_kwh))
+                   + (f" ({money(result.low_cost)} – {money(result.high_cost)})" if result.expected_cost is not None
+                      else ""), className="text-body-secondary d-block"),
+        html.Small(_("so far: {kwh} kWh", kwh=fmt.energy(lang, result.so_far_kwh)), className="text-body-secondary"),
+        html.Ul(sites, className="small mb-0 mt-2 analysis-forecast-sites") if sites else None,
+    ], "analysis-forecast")
+
+
+def view(split: bill.BandSplit | None, comparison: bill.Comparison, forecast: bill.BillForecast,
+         lang: str) -> dbc.Row:
     """The three cards: bands, comparisons, forecast."""
     _ = translator(lang)
-    cur = price.currency
-    cards = []
-    if split is not None:
-        costs, fixed = split
-        rows = [html.Tr([html.Td(_(BAND_LABELS[b])),
-                         html.Td(f"{fmt.energy(lang, costs.kwh[b])} kWh", className="text-end"),
-                         html.Td(fmt.money(lang, costs.cost[b], cur) if price.tariffs else "", className="text-end")])
-                for b in BANDS if costs.kwh[b] > 0 or b == "llano"]
-        if price.tariffs:
-            rows.append(html.Tr([html.Td(_("Fixed and power charges")), html.Td(""),
-                                 html.Td(fmt.money(lang, fixed, cur), className="text-end")]))
-        cards.append(_card(_("Cost by tariff band"), [dbc.Table(html.Tbody(rows), size="sm", class_name="mb-0")]
-                           + ([] if price.tariffs else [html.Small(_("Set a tariff to see costs."),
-                                                                   className="text-body-secondary")]),
-                           "analysis-bands"))
+    cards = [] if split is None else [_bands(split, forecast.currency, lang)]
     cards.append(_card(_("Comparisons"), [dbc.Table(html.Tbody([
         html.Tr([html.Td(_("This range")), html.Td(f"{fmt.energy(lang, comparison.kwh)} kWh", className="text-end"),
                  html.Td("")]),
@@ -80,18 +104,7 @@ def view(split: Any, comparison: bill.Comparison, forecast: Any, price: bill.Sit
                                                              className="text-end"),
                  html.Td(_change(lang, comparison.kwh, comparison.year_before_kwh), className="text-end")]),
     ]), size="sm", class_name="mb-0")], "analysis-comparisons"))
-    result, first, end = forecast
-    money = (lambda v: fmt.money(lang, v, cur)) if result.expected_cost is not None else (lambda v: "")
-    cards.append(_card(_("Bill forecast: {site}, {first} – {last}", site=price.name, first=first.isoformat(),
-                         last=(end - timedelta(days=1)).isoformat()), [
-        html.Div(f"{fmt.energy(lang, result.expected_kwh)} kWh", className="kpi-value"),
-        html.Div(money(result.expected_cost), className="fw-semibold"),
-        html.Small(_("between {low} and {high} kWh", low=fmt.energy(lang, result.low_kwh),
-                     high=fmt.energy(lang, result.high_kwh))
-                   + (f" ({money(result.low_cost)} – {money(result.high_cost)})" if result.expected_cost is not None
-                      else ""), className="text-body-secondary d-block"),
-        html.Small(_("so far: {kwh} kWh", kwh=fmt.energy(lang, result.so_far_kwh)), className="text-body-secondary"),
-    ], "analysis-forecast"))
+    cards.append(_forecast(forecast, lang))
     return dbc.Row(cards, class_name="g-3")
 
 
@@ -106,15 +119,15 @@ def show_bill(period: Any, start: Any, end: Any, site: Any, requested: Any) -> A
         with app.read() as db:
             uid = user_id()
             node_ids = selected_nodes(db, uid, site, requested)
-            price = bill.pricing(db, uid, site)
-            forecast = bill.bill_forecast(db, app.store, uid, price.site_id, tz, now)
-        split = bill.band_split(app.store, node_ids, request.start, request.end, tz, price, now)
+            priced = bill.pricings(db, uid, site, requested)  # each site at its own tariffs, summed
+            forecast = bill.bill_forecast(db, app.store, uid, site, tz, now)
+        split = bill.sites_band_split(app.store, priced, request.start, request.end, tz, now)
         comparison = bill.comparison(app.store, node_ids, request.start, request.end, tz, now)
     except SiteNotFound:
         return None
     except StoreUnavailable:
         return None  # the chart's own message says so
-    return view(split, comparison, (forecast[0], forecast[2], forecast[3]), price, lang)
+    return view(split, comparison, forecast, lang)
 
 
 def register() -> None:

@@ -58,22 +58,32 @@ def _x_axis(index: pd.Index, period: str) -> tuple[Any, dict[str, Any]]:
 
 
 def energy_figure(table: pd.DataFrame, period: str, theme: Any, total_label: str,
-                  price: float | None = None, currency: str = "", *, lang: str) -> dict[str, Any]:
+                  price: float | None = None, currency: str = "", *, lang: str,
+                  costs: pd.DataFrame | None = None) -> dict[str, Any]:
     """Stacked bars per node and a total line; hover shows cost when there is a tariff.
 
+    costs (the table's shape: each node at its own site's tariffs) wins over one flat price.
     Numbers on the axis and in the hover use lang's decimal and thousands separators.
     """
     x, axis = _x_axis(table.index, period)
-    hover = "%{y:,.3f} kWh" + (f" · %{{customdata:,.2f}} {currency}" if price is not None else "")
+    shown = costs is not None or price is not None
+    hover = "%{y:,.3f} kWh" + (f" · %{{customdata:,.2f}} {currency}" if shown else "")
 
-    def cost(values: np.ndarray) -> dict[str, Any]:
+    def cost(values: np.ndarray, node: Any = None) -> dict[str, Any]:
+        if costs is not None:
+            if node is None:
+                return {"customdata": costs.to_numpy(dtype=np.float64).sum(axis=1) if len(costs.columns)
+                        else np.zeros(len(costs.index))}
+            column = costs[node] if node in costs.columns else pd.Series(0.0, index=costs.index)
+            return {"customdata": column.to_numpy(dtype=np.float64)}
         return {"customdata": values * price} if price is not None else {}
 
     traces: list[dict[str, Any]] = []
     for i, node in enumerate(table.columns):
         values = table[node].to_numpy(dtype=np.float64)
         traces.append({"type": "bar", "x": x, "y": values, "name": str(node),
-                       "marker": {"color": PALETTE[i % len(PALETTE)]}, "hovertemplate": hover, **cost(values)})
+                       "marker": {"color": PALETTE[i % len(PALETTE)]}, "hovertemplate": hover,
+                       **cost(values, node)})
     total = table.to_numpy(dtype=np.float64).sum(axis=1) if len(table.columns) else np.zeros(len(table.index))
     traces.append({"type": "scatter", "x": x, "y": total, "name": total_label,
                    "mode": "lines+markers" if len(total) <= MARKERS_UP_TO else "lines",
