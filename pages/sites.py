@@ -66,6 +66,12 @@ def _input(name: str, _: Any, prefix: str) -> dbc.Col:
                     dbc.Input(id=f"{prefix}-{name}", type="text", size="sm")], md=4)
 
 
+def _labelled(select_id: str, label: str) -> dbc.Col:
+    """A select with its label above it, in a form row's column."""
+    return dbc.Col([dbc.Label(label, html_for=select_id, class_name="small"), dbc.Select(id=select_id, size="sm")],
+                   md=4)
+
+
 def _delete_modal(_: Any) -> dbc.Modal:
     return dbc.Modal([
         dbc.ModalHeader(dbc.ModalTitle(_("Delete"))),
@@ -103,9 +109,9 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
         ]), class_name="mb-3 shadow-sm"),
         dbc.Card(dbc.CardBody([
             html.H2(_("Move a node"), className="h6"),
-            dbc.Row([dbc.Col(dbc.Select(id="sites-move-node", size="sm"), md=4),
-                     dbc.Col(dbc.Select(id="sites-move-site", size="sm"), md=4),
-                     dbc.Col(dbc.Button(_("Move"), id="sites-move", size="sm", n_clicks=0), md="auto")],
+            dbc.Row([_labelled("sites-move-node", _("Node")), _labelled("sites-move-site", _("To site")),
+                     dbc.Col(dbc.Button(_("Move"), id="sites-move", size="sm", n_clicks=0), md="auto",
+                             class_name="align-self-end")],
                     class_name="g-2"),
             html.Div(id=MOVE_MSG, className="small mt-2"),
         ]), class_name="mb-3 shadow-sm"),
@@ -113,7 +119,7 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
             html.H2(_("A node's own nominal supply"), className="h6"),
             html.P(_("For power quality. Empty: the node's site's, or the installation's."),
                    className="small text-body-secondary"),
-            dbc.Row([dbc.Col(dbc.Select(id="sites-nominal-node", size="sm"), md=4),
+            dbc.Row([_labelled("sites-nominal-node", _("Node")),
                      _input("nominal_voltage", _, "sites-node"), _input("nominal_frequency", _, "sites-node"),
                      dbc.Col(dbc.Button(_("Save"), id="sites-nominal-save", size="sm", n_clicks=0), md="auto",
                              class_name="align-self-end")], class_name="g-2"),
@@ -124,8 +130,9 @@ def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
             html.P(_("A tariff applies from its date until the next one. 2.0TD: weekdays punta 10-14 and 18-22, "
                      "llano 8-10, 14-18 and 22-24, valle 0-8; weekends and national holidays valle."),
                    className="small text-body-secondary"),
+            dbc.Label(_("Site"), html_for="sites-tariff-site", class_name="small"),
             dbc.Select(id="sites-tariff-site", size="sm", class_name="mb-2 w-auto"),
-            dbc.Row([dbc.Col([dbc.Label(_(LABELS["kind"]), class_name="small"),
+            dbc.Row([dbc.Col([dbc.Label(_(LABELS["kind"]), html_for="sites-tariff-kind", class_name="small"),
                               dbc.Select(id="sites-tariff-kind", value="flat", options=kinds, size="sm")], md=4),
                      *[_input(n, _, "sites-tariff") for n in TARIFF_FIELDS if n != "kind"]], class_name="g-2 mb-2"),
             dbc.Button(_("Save tariff"), id="sites-tariff-save", size="sm", n_clicks=0),

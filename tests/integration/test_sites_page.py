@@ -233,3 +233,23 @@ def test_deleting_speaks_spanish(app: Flask, world: dict[str, int], dash: DashCl
     spanish = DashClient(client, app.extensions["dash_app"])
     assert login(client, spanish, "ana").status_code == 303
     assert "Es tu único suministro, así que no se puede borrar" in str(_ask(spanish, "sites-delete", main)["toasts"])
+
+
+def test_every_field_of_the_page_has_a_label(app: Flask) -> None:
+    import dash_bootstrap_components as dbc
+
+    from pages import sites as page
+
+    def walk(component: Any) -> Any:
+        yield component
+        children = getattr(component, "children", None)
+        for child in children if isinstance(children, list) else [children]:
+            if child is not None and not isinstance(child, str | int | float):
+                yield from walk(child)
+
+    with app.test_request_context():
+        found = list(walk(page.layout("en")))
+    labelled = {getattr(c, "html_for", None) for c in found if isinstance(c, dbc.Label)}
+    fields = {c.id for c in found if isinstance(c, dbc.Select | dbc.Input)}
+    # The site editor's own selector is its card's title ("New site" or the site's name).
+    assert fields - labelled == {"sites-edit"}, fields - labelled
