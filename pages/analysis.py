@@ -32,7 +32,7 @@ from enertrack.web.services.analysis import (
     previous_range,
     running,
 )
-from enertrack.web.ui import bill, fmt, ids
+from enertrack.web.ui import bill, fmt, ids, unusual
 from enertrack.web.ui.energy_chart import energy_figure
 from enertrack.web.ui.forms import date_range
 from enertrack.web.ui.plot_theme import graph_config
@@ -40,6 +40,7 @@ from enertrack.web.ui.user import user_id, user_lang, user_timezone
 
 dash.register_page(__name__, path="/analysis", title="EnerTrack")
 bill.register()  # the bill section's callback, registered with each app that runs this page
+unusual.register()  # ... and the unusual days'
 
 LOAD = "analysis-load"
 PERIOD = "analysis-period"
@@ -100,6 +101,7 @@ def layout(lang: Any = None, period: Any = None, start: Any = None, end: Any = N
                         delay_show=300),
             html.Div(id=STATS, className="mt-3"),
             bill.section(_),
+            unusual.section(_),
             dcc.Download(id=DOWNLOAD),
         ]
     )

@@ -45,6 +45,7 @@ def test_insight_cards_link_to_their_charts(live: Any) -> None:
          timeout=30)
     assert duo.driver.find_element(By.CSS_SELECTOR, "#analysis-period input[value='hour']").is_selected()
     wait(duo, lambda _d: duo.driver.find_elements(By.ID, "analysis-forecast"), timeout=30)
+    wait(duo, lambda _d: duo.driver.find_elements(By.ID, "analysis-unusual-card"), timeout=30)  # its own callback
 
     duo.driver.get(url(duo, f"nodes/{NODE}"))
     wait(duo, lambda _d: duo.driver.find_elements(By.CSS_SELECTOR, "#node-quality .node-quality-verdict"), timeout=30)

@@ -112,6 +112,7 @@ ELSEWHERE = {
     "notify-secret.value": "tests/integration/test_alerts_page.py",
     # Sites, the bill and the insights: another user's sites and nodes give nothing.
     "analysis-bill.children": "tests/integration/test_bill_page.py",
+    "analysis-unusual.children": "tests/integration/test_unusual_days_page.py",
     "panel-insights.children": "tests/integration/test_insights_page.py",
     "sites-list.children": "tests/integration/test_sites_page.py",
     "sites-site-message": "tests/integration/test_sites_page.py",

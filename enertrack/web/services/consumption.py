@@ -15,6 +15,7 @@ from enertrack.core.unusual import WEEKS_BACK, DayCheck, check_day, check_days, 
 from enertrack.store.base import TimeseriesStore
 
 BASE_LOAD_DAYS = 28  # four weeks of nights: a holiday week does not decide it alone
+UNUSUAL_MAX_DAYS = 400  # the analysis page looks for unusual days in ranges up to this long (one query)
 
 
 def power_buckets(store: TimeseriesStore, node_id: str, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
@@ -89,3 +90,22 @@ def today_so_far(store: TimeseriesStore, node_ids: Sequence[str], tz: str, now: 
             history[day] = kwh
     start, end = until_same_time(today)
     return check_day(today, _kwh(store, node_ids, start, end), history)
+
+
+def unusual_in_range(store: TimeseriesStore, node_ids: Sequence[str], first: date, end: date, tz: str,
+                     now: float) -> list[DayCheck] | None:
+    """The flagged days of [first, end) up to today (today so far), oldest first; None for a range too long.
+
+    The same rule as the panel's card (past_days, today_so_far), so both name the same days.
+    """
+    if (end - first).days > UNUSUAL_MAX_DAYS:
+        return None
+    today = datetime.fromtimestamp(now, ZoneInfo(tz)).date()
+    shown = [first + timedelta(days=k) for k in range((min(end, today) - first).days)]
+    checks: list[DayCheck] = []
+    if shown and node_ids:
+        daily = daily_kwh(store, node_ids, first - timedelta(weeks=WEEKS_BACK), shown[-1] + timedelta(days=1), tz)
+        checks = check_days(shown, daily)
+    if first <= today < end and (now_check := today_so_far(store, node_ids, tz, now)) is not None:
+        checks.append(now_check)
+    return [c for c in checks if c.unusual]
