@@ -41,6 +41,12 @@ FREQ_SPAN = (local(2026, 3, 24, 12, 0), local(2026, 3, 24, 12, 30), 49.2)  # 30 
 # A busy Thursday: 4 kW more from 10:00 to 14:00 (an unusual day).
 BUSY_DAY = (local(2026, 3, 19, 10), local(2026, 3, 19, 14), 4000.0)
 BASE_W = 150.0  # always-on power
+# A separate span, Thursday 30 April and Friday 1 May 2026 (Labour Day, a fixed-date national holiday:
+# valle all day in 2.0TD), with a meter of its own: readings(*HOLIDAY, origin=HOLIDAY[0]). It has an
+# outage and a restart of its own too.
+HOLIDAY = (local(2026, 4, 30), local(2026, 5, 2))
+GAPS.append((local(2026, 5, 1, 10, 30), local(2026, 5, 1, 11, 30)))
+RESTARTS = (RESTART, local(2026, 4, 30, 20))
 
 
 def power_at(ts: int) -> float:
@@ -75,16 +81,16 @@ def in_gap(ts: int) -> bool:
     return any(start <= ts < end for start, end in GAPS)
 
 
-def readings(first: int = FIRST, last: int = LAST) -> list[Reading]:
-    """Every reading of the scenario in [first, last), energy counted by the meter itself."""
+def readings(first: int = FIRST, last: int = LAST, origin: int = FIRST) -> list[Reading]:
+    """Every reading of the scenario in [first, last), energy counted by the meter itself from origin."""
     out: list[Reading] = []
     counter = 5000.0  # kWh on the meter at the start
     previous: int | None = None
-    for ts in range(FIRST, last, INTERVAL):
+    for ts in range(origin, last, INTERVAL):
         if previous is not None:
             counter += power_at(previous) * (ts - previous) / 3_600_000.0
         previous = ts
-        if ts >= RESTART and ts - INTERVAL < RESTART:
+        if any(ts >= restart > ts - INTERVAL for restart in RESTARTS):
             counter = 0.0
         if in_gap(ts) or ts < first:
             continue
