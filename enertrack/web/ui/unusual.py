@@ -69,13 +69,13 @@ def view(flagged: list[DayCheck] | None, local_today: date, lang: str) -> dbc.Ca
                                    html.Th(_("Difference"), className="text-end"), html.Th("")]))
         body = dbc.Table([head, html.Tbody([_row(c, c.day == local_today, lang) for c in flagged])],
                          size="sm", hover=True, class_name="mb-0")
+    high, low = (decimal(lang, ratio * 100, 0) + " %" for ratio in (HIGH_RATIO, LOW_RATIO))
+    rule = _("Each day against the median of the same weekday in the four weeks before: flagged above {high} or "
+             "under {low} of it, and at least {kwh} away. Today is compared up to this time.",
+             high=high, low=low, kwh=_kwh(lang, MIN_DIFFERENCE_KWH))
     return dbc.Card([
         dbc.CardHeader(_("Unusual days"), class_name="fw-semibold"),
-        dbc.CardBody([body, html.Small(_(
-            "Each day against the median of the same weekday in the four weeks before: flagged above {high} or "
-            "under {low} of it, and at least {kwh} away. Today is compared up to this time.",
-            high=f"{decimal(lang, HIGH_RATIO * 100, 0)} %", low=f"{decimal(lang, LOW_RATIO * 100, 0)} %",
-            kwh=_kwh(lang, MIN_DIFFERENCE_KWH)), className="text-body-secondary d-block mt-2")]),
+        dbc.CardBody([body, html.Small(rule, className="text-body-secondary d-block mt-2")]),
     ], class_name="shadow-sm", id="analysis-unusual-card")
 
 
