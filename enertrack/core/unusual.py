@@ -53,6 +53,19 @@ def check_day(day: date, kwh: float, history: Mapping[date, float]) -> DayCheck:
     return DayCheck(day, kwh, usual, len(values))
 
 
-def check_days(days: list[date], daily: Mapping[date, float]) -> list[DayCheck]:
-    """check_day for each of days, whose kWh (and history) come from daily."""
-    return [check_day(d, daily.get(d, 0.0), daily) for d in days]
+def after_silence(daily: Mapping[date, float], since: date) -> set[date]:
+    """Days of daily whose day before (on or after since) had no energy: a node's first day, or an outage's last.
+
+    Such a day is likely partial (readings began in its afternoon), so it is no usual for others.
+    """
+    return {d for d in daily if d - timedelta(days=1) >= since and d - timedelta(days=1) not in daily}
+
+
+def check_days(days: list[date], daily: Mapping[date, float], since: date | None = None) -> list[DayCheck]:
+    """check_day for each of days, whose kWh (and history) come from daily, read from since on.
+
+    With since, days after a silence in daily are left out of the usuals (see after_silence).
+    """
+    partial = after_silence(daily, since) if since is not None else set()
+    history = {d: kwh for d, kwh in daily.items() if d not in partial}
+    return [check_day(d, daily.get(d, 0.0), history) for d in days]

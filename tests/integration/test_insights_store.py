@@ -80,6 +80,24 @@ def test_the_analysis_lists_the_unusual_days_of_its_range(store: SQLiteStore) ->
     assert unusual_in_range(store, [s.NODE], date(2025, 1, 1), date(2026, 3, 31), s.TZ, s.LAST) is None
 
 
+def test_a_nodes_first_partial_day_is_no_usual(tmp_path: Path) -> None:
+    from enertrack.web.services.consumption import unusual_in_range
+
+    late = SQLiteStore(tmp_path / "late.sqlite3")
+    try:  # the same node, its readings beginning on Monday 23 February at 20:00
+        late.write(s.readings(s.local(2026, 2, 23, 20), s.local(2026, 3, 21)))
+        flagged = unusual_in_range(late, [s.NODE], date(2026, 3, 2), date(2026, 3, 21), s.TZ, s.local(2026, 3, 21))
+        monday = today_so_far(late, [s.NODE], s.TZ, s.local(2026, 3, 9, 23, 50))
+    finally:
+        late.close()
+    # Monday 9 March has two same weekdays before it, 2 March and the four hours of 23 February: only the
+    # first is a usual, and one is no judgement (the median with the evening would flag a normal day high).
+    evening = _energy(s.local(2026, 2, 23, 20), s.local(2026, 2, 24))
+    assert _day_energy(date(2026, 3, 9)) > 1.5 * statistics.median([_day_energy(date(2026, 3, 2)), evening])
+    assert flagged is not None and [(c.day, c.unusual) for c in flagged] == [(date(2026, 3, 19), "high")]
+    assert monday is not None and (monday.reference_days, monday.unusual) == (1, None)
+
+
 def _part(day: date, hour: int) -> float:
     start = s.local(day.year, day.month, day.day)
     return sum(s.power_at(t) * s.INTERVAL for t in range(start, s.local(day.year, day.month, day.day, hour),

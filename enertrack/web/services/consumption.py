@@ -11,7 +11,7 @@ import numpy as np
 from enertrack.core.baseload import BUCKET_S, BaseLoad, base_load, total_buckets
 from enertrack.core.calendar import boundaries, day_start
 from enertrack.core.energy import QUARTER_S
-from enertrack.core.unusual import WEEKS_BACK, DayCheck, check_day, check_days, reference_days
+from enertrack.core.unusual import WEEKS_BACK, DayCheck, after_silence, check_day, check_days, reference_days
 from enertrack.store.base import TimeseriesStore
 
 BASE_LOAD_DAYS = 28  # four weeks of nights: a holiday week does not decide it alone
@@ -58,8 +58,8 @@ def past_days(store: TimeseriesStore, node_ids: Sequence[str], tz: str, now: flo
     """The last `days` complete local days, each against its four same weekdays before."""
     today = datetime.fromtimestamp(now, ZoneInfo(tz)).date()
     shown = [today - timedelta(days=k) for k in range(days, 0, -1)]
-    daily = daily_kwh(store, node_ids, shown[0] - timedelta(weeks=WEEKS_BACK), today, tz)
-    return check_days(shown, daily)
+    since = shown[0] - timedelta(weeks=WEEKS_BACK)
+    return check_days(shown, daily_kwh(store, node_ids, since, today, tz), since)
 
 
 def _kwh(store: TimeseriesStore, node_ids: Sequence[str], start: int, end: int) -> float:
@@ -83,10 +83,13 @@ def today_so_far(store: TimeseriesStore, node_ids: Sequence[str], tz: str, now: 
         wall = int(datetime.combine(day, moment.time(), tzinfo=zone).timestamp())
         return start, max(start, wall - wall % QUARTER_S)
 
+    references = reference_days(today)
+    since = references[-1] - timedelta(days=1)
+    partial = after_silence(daily_kwh(store, node_ids, since, today, tz), since)
     history = {}
-    for day in reference_days(today):
+    for day in references:
         start, end = until_same_time(day)
-        if (kwh := _kwh(store, node_ids, start, end)) > 0:
+        if day not in partial and (kwh := _kwh(store, node_ids, start, end)) > 0:
             history[day] = kwh
     start, end = until_same_time(today)
     return check_day(today, _kwh(store, node_ids, start, end), history)
@@ -104,8 +107,8 @@ def unusual_in_range(store: TimeseriesStore, node_ids: Sequence[str], first: dat
     shown = [first + timedelta(days=k) for k in range((min(end, today) - first).days)]
     checks: list[DayCheck] = []
     if shown and node_ids:
-        daily = daily_kwh(store, node_ids, first - timedelta(weeks=WEEKS_BACK), shown[-1] + timedelta(days=1), tz)
-        checks = check_days(shown, daily)
+        since = first - timedelta(weeks=WEEKS_BACK)
+        checks = check_days(shown, daily_kwh(store, node_ids, since, shown[-1] + timedelta(days=1), tz), since)
     if first <= today < end and (now_check := today_so_far(store, node_ids, tz, now)) is not None:
         checks.append(now_check)
     return [c for c in checks if c.unusual]
