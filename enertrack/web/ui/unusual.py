@@ -68,7 +68,7 @@ def view(flagged: list[DayCheck] | None, local_today: date, lang: str) -> dbc.Ca
                                    html.Th(_("Usual (median)"), className="text-end"),
                                    html.Th(_("Difference"), className="text-end"), html.Th("")]))
         body = dbc.Table([head, html.Tbody([_row(c, c.day == local_today, lang) for c in flagged])],
-                         size="sm", hover=True, class_name="mb-0")
+                         size="sm", hover=True, responsive=True, class_name="mb-0")
     high, low = (decimal(lang, ratio * 100, 0) + " %" for ratio in (HIGH_RATIO, LOW_RATIO))
     rule = _("Each day against the median of the same weekday in the four weeks before: flagged above {high} or "
              "under {low} of it, and at least {kwh} away. Today is compared up to this time.",
