@@ -2,8 +2,9 @@
 
 Europe/Madrid, 30-second readings from Monday 2026-02-23 to Tuesday 2026-03-31 local: the week
 of 2026-03-23 holds the spring-forward night (Sunday 29 March, 02:00 -> 03:00, a 167-hour week).
-Every special event is listed in EVENTS so tests derive their expectations from the plan, not
-from the code under test.
+A second span, HOLIDAY (30 April and 1 May 2026, Labour Day), has an outage and a restart of its
+own. Every special event is a constant below (GAPS, RESTARTS, DIPS, ...) so tests derive their
+expectations from the plan, not from the code under test.
 """
 
 from __future__ import annotations
