@@ -1,4 +1,5 @@
-"""Base load, unusual days, the weekly power-quality report and the bill read through a real SQLite store.
+"""Base load, unusual days, the weekly power-quality report and the bill read through a real SQLite store
+and through InfluxStore (the real influxdb-client against tests/fake_influx.py's model of InfluxDB).
 
 Every expectation is recomputed here in plain Python from the scenario's own plan (tests/scenario.py):
 gaps, a meter restart and the spring-forward night included.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,20 +20,29 @@ import pytest
 
 from enertrack.quality.report import Nominal, Verdict, report
 from enertrack.quality.week import export_csv, week_report, week_span
+from enertrack.store.base import TimeseriesStore
+from enertrack.store.influx.store import InfluxStore
 from enertrack.store.sqlite.store import SQLiteStore
 from enertrack.web.services.consumption import daily_kwh, load_base_load, past_days, today_so_far
 from tests import scenario as s
+from tests.fake_influx import install_model, serve
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteStore]:
-    """The whole scenario written once into a SQLite store."""
-    opened = SQLiteStore(Path(tmp_path_factory.mktemp("insights")) / "ts.sqlite3")
-    readings = s.readings()
-    for i in range(0, len(readings), 5000):
-        opened.write(readings[i:i + 5000])
-    yield opened
-    opened.close()
+@pytest.fixture(scope="module", params=["sqlite", "influx-model"])
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TimeseriesStore]:
+    """The whole scenario written once into a SQLite store, and into InfluxStore on the model of InfluxDB."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            opened: TimeseriesStore = SQLiteStore(Path(tmp_path_factory.mktemp("insights")) / "ts.sqlite3")
+        else:  # the real influxdb-client against tests/fake_influx.py's model (no server can run here)
+            fake = stack.enter_context(contextmanager(serve)())
+            install_model(fake)
+            opened = InfluxStore(fake.url, "t", "o", "b", timeout_ms=30_000, read_chunk_s=2 * 86_400)
+        stack.callback(opened.close)
+        readings = s.readings()
+        for i in range(0, len(readings), 5000):
+            opened.write(readings[i:i + 5000])
+        yield opened
 
 
 def _day_energy(day: date) -> float:
@@ -40,7 +51,7 @@ def _day_energy(day: date) -> float:
     return sum(s.power_at(t) * s.INTERVAL for t in range(start, end, s.INTERVAL)) / 3_600_000.0
 
 
-def test_daily_energy_is_right_across_the_restart_the_outage_and_the_short_day(store: SQLiteStore) -> None:
+def test_daily_energy_is_right_across_the_restart_the_outage_and_the_short_day(store: TimeseriesStore) -> None:
     daily = daily_kwh(store, [s.NODE], date(2026, 3, 24), date(2026, 3, 31), s.TZ)
     for day in (date(2026, 3, 25), date(2026, 3, 26), date(2026, 3, 29), date(2026, 3, 30)):
         assert daily[day] == pytest.approx(_day_energy(day), abs=0.02), day
@@ -48,7 +59,7 @@ def test_daily_energy_is_right_across_the_restart_the_outage_and_the_short_day(s
     assert _day_energy(date(2026, 3, 30)) - _day_energy(date(2026, 3, 29)) > 0.1
 
 
-def test_the_busy_thursday_is_the_one_unusual_day(store: SQLiteStore) -> None:
+def test_the_busy_thursday_is_the_one_unusual_day(store: TimeseriesStore) -> None:
     now = s.local(2026, 3, 31, 0, 30)
     checks = past_days(store, [s.NODE], s.TZ, now)
     assert [c.day for c in checks] == [date(2026, 3, 17) + timedelta(days=k) for k in range(14)]
@@ -60,7 +71,7 @@ def test_the_busy_thursday_is_the_one_unusual_day(store: SQLiteStore) -> None:
     assert busy.kwh == pytest.approx(_day_energy(date(2026, 3, 19)), abs=0.02)
 
 
-def test_the_analysis_lists_the_unusual_days_of_its_range(store: SQLiteStore) -> None:
+def test_the_analysis_lists_the_unusual_days_of_its_range(store: TimeseriesStore) -> None:
     from enertrack.web.services.consumption import unusual_in_range
 
     # 9 to 30 March: the outage, the restart and the 23-hour Sunday; only the busy Thursday is flagged.
@@ -104,7 +115,7 @@ def _part(day: date, hour: int) -> float:
                                                           s.INTERVAL)) / 3_600_000.0
 
 
-def test_today_is_compared_with_the_same_part_of_its_weekdays(store: SQLiteStore) -> None:
+def test_today_is_compared_with_the_same_part_of_its_weekdays(store: TimeseriesStore) -> None:
     busy = today_so_far(store, [s.NODE], s.TZ, s.local(2026, 3, 19, 13, 7))
     assert busy is not None and busy.unusual == "high"
     assert busy.kwh == pytest.approx(_part(date(2026, 3, 19), 13), abs=0.02)
@@ -124,7 +135,7 @@ def _base_load(start: int, end: int) -> tuple[float, float]:
     return statistics.quantiles(night, n=10, method="inclusive")[0], sum(means.values()) / len(means)
 
 
-def test_base_load_is_the_low_percentile_of_night_quarter_hours(store: SQLiteStore) -> None:
+def test_base_load_is_the_low_percentile_of_night_quarter_hours(store: TimeseriesStore) -> None:
     now = s.local(2026, 3, 31, 9)
     watts, mean = _base_load(s.local(2026, 3, 3), s.local(2026, 3, 31))  # the outage, restart and short night
     result = load_base_load(store, [s.NODE], s.TZ, now)
@@ -155,7 +166,7 @@ def _td(valid_from: date = date(2026, 1, 1)):  # type: ignore[no-untyped-def]
                       power_price_kw_day=0.1, power_price_valle_kw_day=0.01, fixed_per_day=0.5)
 
 
-def test_standby_cost_a_year_at_20td_over_the_clock_change(store: SQLiteStore) -> None:
+def test_standby_cost_a_year_at_20td_over_the_clock_change(store: TimeseriesStore) -> None:
     from enertrack.web.services.bill import SitePricing
     from enertrack.web.services.insights import standby_price
 
@@ -179,7 +190,7 @@ def _window_means(attr: str, width: int, start: int, end: int) -> list[float]:
     return [sum(v) / len(v) for v in groups.values()]
 
 
-def test_the_dst_week_report_through_the_store(store: SQLiteStore) -> None:
+def test_the_dst_week_report_through_the_store(store: TimeseriesStore) -> None:
     result = week_report(store, s.NODE, date(2026, 3, 26), s.TZ, Nominal(230.0, 50.0), s.INTERVAL,
                          now=s.local(2026, 4, 2))
     assert (result.start, result.end) == s.DST_WEEK == week_span(date(2026, 3, 29), s.TZ)
@@ -208,7 +219,7 @@ def test_the_dst_week_report_through_the_store(store: SQLiteStore) -> None:
     assert (row["dips"], row["dip_seconds"], row["verdict"], row["partial"]) == ("4", "10980", "within", "false")
 
 
-def test_a_running_week_is_partial_and_a_week_without_readings_has_no_verdict(store: SQLiteStore) -> None:
+def test_a_running_week_is_partial_and_a_week_without_readings_has_no_verdict(store: TimeseriesStore) -> None:
     running = week_report(store, s.NODE, date(2026, 3, 30), s.TZ, Nominal(230.0, 50.0), s.INTERVAL,
                           now=s.local(2026, 3, 31, 0, 0))
     assert running.windows == 144 and running.end == s.LAST
@@ -224,7 +235,7 @@ def _energy(start: int, end: int) -> float:
     return sum(s.power_at(t) * s.INTERVAL for t in range(first, end, s.INTERVAL)) / 3_600_000.0
 
 
-def test_band_split_of_the_dst_week_at_20td(store: SQLiteStore) -> None:
+def test_band_split_of_the_dst_week_at_20td(store: TimeseriesStore) -> None:
     from enertrack.core.tariffs import ES_20TD, TariffSpec
     from enertrack.web.services.bill import SitePricing, band_split
 
@@ -249,7 +260,7 @@ def test_band_split_of_the_dst_week_at_20td(store: SQLiteStore) -> None:
     assert fixed == pytest.approx(7 * (0.5 + 4.6 * 0.1 + 2.0 * 0.01))
 
 
-def test_week_over_week_and_year_before(store: SQLiteStore) -> None:
+def test_week_over_week_and_year_before(store: TimeseriesStore) -> None:
     from enertrack.web.services.bill import comparison
 
     # The running week of 23 March, seen on Thursday 26 at 18:00 (after the meter restart at 12:00).
@@ -259,7 +270,7 @@ def test_week_over_week_and_year_before(store: SQLiteStore) -> None:
     assert result.year_before_kwh == 0.0  # no readings in 2025
 
 
-def test_the_forecast_of_march_from_the_store(store: SQLiteStore) -> None:
+def test_the_forecast_of_march_from_the_store(store: TimeseriesStore) -> None:
     from enertrack.core.forecast import forecast
     from enertrack.core.tariffs import FLAT, TariffSpec
     from enertrack.web.services.bill import days_of, quarters
@@ -306,7 +317,7 @@ def _by_band(start: int, end: int, tariff_of: Any) -> tuple[dict[str, float], fl
     return kwh, cost
 
 
-def test_a_tariff_change_on_a_date_prices_each_day_at_its_own_tariff(store: SQLiteStore) -> None:
+def test_a_tariff_change_on_a_date_prices_each_day_at_its_own_tariff(store: TimeseriesStore) -> None:
     from enertrack.core.tariffs import FLAT, TariffSpec
     from enertrack.web.services.bill import SitePricing, band_split
 
@@ -345,7 +356,7 @@ def test_a_national_holiday_is_valle_all_day(tmp_path: Path) -> None:
     assert fixed == pytest.approx(2 * (0.5 + 4.6 * 0.1 + 4.6 * 0.01))  # P2 defaults to P1
 
 
-def test_the_same_dates_last_year(store: SQLiteStore) -> None:
+def test_the_same_dates_last_year(store: TimeseriesStore) -> None:
     from enertrack.web.services.bill import comparison
 
     # The week of 23 March 2027 (its own clock change on the 28th) against 2026's, which has every event.
@@ -358,7 +369,7 @@ def test_the_same_dates_last_year(store: SQLiteStore) -> None:
                                                     abs=0.05)
 
 
-def test_the_forecast_of_a_billing_period_across_the_outage_restart_and_clock_change(store: SQLiteStore) -> None:
+def test_the_forecast_of_a_billing_period_across_the_outage_restart_and_clock_change(store: TimeseriesStore) -> None:
     from enertrack.core.forecast import billing_period, forecast
     from enertrack.web.services.bill import days_of, quarters
 
