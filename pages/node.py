@@ -11,7 +11,7 @@ from dash import Input, Output, Patch, State, callback, clientside_callback, ctx
 from dash.exceptions import PreventUpdate
 
 from enertrack.config import URL_PREFIX
-from enertrack.core.magnitudes import BY_NAME, MAGNITUDES, NAMES, Magnitude
+from enertrack.core.magnitudes import MAGNITUDES, NAMES, Magnitude
 from enertrack.i18n import N_, translator
 from enertrack.store.base import StoreUnavailable
 from enertrack.web.context import services
@@ -20,7 +20,9 @@ from enertrack.web.services.node_dashboard import (
     CUSTOM,
     DEFAULT_PRESET,
     MAX_CUSTOM_DAYS,
-    load,
+    TimeRange,
+    load_numbers,
+    load_series,
     load_since,
     preset_range,
     resolve_range,
@@ -32,7 +34,15 @@ from enertrack.web.ui.alert_tables import preset_buttons
 from enertrack.web.ui.forms import date_range
 from enertrack.web.ui.health import health_card
 from enertrack.web.ui.live import LiveState
-from enertrack.web.ui.node_board import counted, download_url, draw_board, labels, live_patches, live_state, stats_view
+from enertrack.web.ui.node_board import (
+    chart_drawing,
+    counted,
+    download_url,
+    labels,
+    live_patches,
+    live_state,
+    numbers_view,
+)
 from enertrack.web.ui.rejections import rejections_view
 from enertrack.web.ui.user import user_id, user_lang, user_timezone, user_translator
 
@@ -177,6 +187,8 @@ def _subtitle(node: NodeView) -> str:
     return " · ".join(part for part in (node.description, node.location) if part)
 
 
+# The page's first answer: the node's name and numbers, the message, the CSV link. Its six charts
+# come from a callback of their own, so the numbers are shown without waiting for the charts.
 DRAW = dict(
     missing=Output(MISSING, "children"),
     frame=Output(FRAME, "style"),
@@ -185,62 +197,83 @@ DRAW = dict(
     message=Output(MESSAGE, "children"),
     message_open=Output(MESSAGE, "is_open"),
     download=Output(DOWNLOAD, "href"),
-    state=Output(STATE, "data"),
-    paused=Output(TICK, "disabled"),
-    figures=[Output(CHART[name], "figure") for name in NAMES],
     stats=[Output(STATS[name], "children") for name in NAMES],
 )
+CHARTS = dict(
+    figures=[Output(CHART[name], "figure") for name in NAMES],
+    state=Output(STATE, "data"),
+    paused=Output(TICK, "disabled"),
+)
+RANGE_INPUTS = dict(node_id=Input(NODE, "data"), preset=Input(PRESET, "value"),
+                    start=Input(DATES, "start_date"), end=Input(DATES, "end_date"))
 
 
-def _answer(**values: Any) -> dict[str, Any]:
-    """draw's answer: what is named changes, everything else stays as it is."""
-    unchanged = {key: [no_update] * len(NAMES) if isinstance(out, list) else no_update for key, out in DRAW.items()}
+def _answer(outputs: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """A callback's answer: what is named changes, everything else stays as it is."""
+    unchanged = {key: [no_update] * len(NAMES) if isinstance(out, list) else no_update for key, out in outputs.items()}
     return unchanged | values
 
 
 def _nothing_for(_: Any) -> dict[str, Any]:
-    """Not found: hide the frame, blank every chart and number, stop the ticks."""
-    return _answer(missing=_not_found(_), frame=HIDDEN, title="", subtitle="", message="", message_open=False,
-                   download=None, state=None, paused=True,
-                   figures=[BLANK for _n in NAMES], stats=[None for _n in NAMES])
+    """Not found: hide the frame, blank every number."""
+    return _answer(DRAW, missing=_not_found(_), frame=HIDDEN, title="", subtitle="", message="", message_open=False,
+                   download=None, stats=[None for _n in NAMES])
 
 
-def _message(text: str, *, stop: bool) -> dict[str, Any]:
-    """Keep what is drawn and say what is wrong with the request."""
-    live = {"state": None, "paused": True} if stop else {}
-    return _answer(missing=None, frame={}, message=text, message_open=True, **live)
+def _message(text: str) -> dict[str, Any]:
+    """Keep what is shown and say what is wrong with the request."""
+    return _answer(DRAW, missing=None, frame={}, message=text, message_open=True)
 
 
-@callback(
-    output=DRAW,
-    inputs=dict(node_id=Input(NODE, "data"), preset=Input(PRESET, "value"),
-                start=Input(DATES, "start_date"), end=Input(DATES, "end_date")),
-    state=dict(theme=State(ids.THEME_RESOLVED, "data")),
-)
-def draw(node_id: Any, preset: Any, start: Any, end: Any, theme: Any) -> dict[str, Any]:
-    """The user's node over the chosen range; a clean 'not found' for any other node id."""
+def _range(preset: Any, start: Any, end: Any, tz: str, now: float) -> TimeRange | str:
+    """The range asked for; PreventUpdate when only the dates changed and they do not matter."""
     if ctx.triggered_id == DATES and preset != CUSTOM:
         raise PreventUpdate  # dates only matter for a custom range
+    return resolve_range(preset, start, end, tz, now)
+
+
+@callback(output=DRAW, inputs=RANGE_INPUTS)
+def draw(node_id: Any, preset: Any, start: Any, end: Any) -> dict[str, Any]:
+    """The user's node and its numbers over the chosen range; a clean 'not found' for any other node id."""
     lang, tz, now = user_lang(), user_timezone(), time.time()
     _ = translator(lang)
+    rng = _range(preset, start, end, tz, now)
     app = services()
     try:
         with app.read() as db:
             owned(db, user_id(), node_id)
-            rng = resolve_range(preset, start, end, tz, now)
             if isinstance(rng, str):
-                return _message(_(ERRORS[rng]), stop=True)
-            board = load(db, app.store, user_id(), node_id, rng)
+                return _message(_(ERRORS[rng]))
+            node, numbers = load_numbers(db, app.store, user_id(), node_id, rng)
     except NodeNotFound:
         return _nothing_for(_)
     except StoreUnavailable:
-        return _message(_(ERRORS["store"]), stop=False)
-    drawing = draw_board(board, tz, lang, theme, now)
-    node = board.node
-    return _answer(missing=None, frame={}, title=node.node_id, subtitle=_subtitle(node), message="",
+        return _message(_(ERRORS["store"]))
+    return _answer(DRAW, missing=None, frame={}, title=node.node_id, subtitle=_subtitle(node), message="",
                    message_open=False, download=download_url(node.node_id, rng),
-                   state=live_state(board, drawing), paused=not rng.live,
-                   figures=drawing.figures, stats=drawing.numbers)
+                   stats=numbers_view(numbers, now, tz, lang))
+
+
+@callback(output=CHARTS, inputs=RANGE_INPUTS, state=dict(theme=State(ids.THEME_RESOLVED, "data")))
+def draw_charts(node_id: Any, preset: Any, start: Any, end: Any, theme: Any) -> dict[str, Any]:
+    """The six charts of the chosen range and the live state their ticks start from (draw says
+    what is wrong with a range; here a bad one only stops the ticks, and the charts stay)."""
+    lang, tz, now = user_lang(), user_timezone(), time.time()
+    rng = _range(preset, start, end, tz, now)
+    app = services()
+    try:
+        with app.read() as db:
+            owned(db, user_id(), node_id)
+            if isinstance(rng, str):
+                return _answer(CHARTS, state=None, paused=True)
+            node, series = load_series(db, app.store, user_id(), node_id, rng)
+    except NodeNotFound:  # blank charts, no ticks
+        return _answer(CHARTS, figures=[BLANK for _n in NAMES], state=None, paused=True)
+    except StoreUnavailable:
+        raise PreventUpdate from None  # draw says so; the charts stay and keep ticking
+    drawing = chart_drawing(node, rng, series, tz, lang, theme)
+    return _answer(CHARTS, figures=drawing.figures, state=live_state(node.node_id, rng, drawing),
+                   paused=not rng.live)
 
 
 def _tick_answer(state: LiveState, figures: list[Any], numbers: list[Any], after: LiveState,
@@ -279,17 +312,18 @@ def tick(_n: Any, node_id: Any, raw_state: Any, preset: Any, theme: Any) -> dict
             last = max(state.through, window_start // state.width * state.width) - state.width
             backwards = not state.instants and charts.time_axis(tz, last, update.through, state.width,
                                                                 fixed=False).instants
-            board = load(db, app.store, user_id(), node_id, preset_range(state.preset, now)) if backwards else None
+            rng = preset_range(state.preset, now)
+            redraw = load_series(db, app.store, user_id(), node_id, rng) if backwards else None
     except (NodeNotFound, StoreUnavailable):
         raise PreventUpdate from None
     href = readings_url(state.node, window_start, None)
-    if board is not None:  # clocks went back: the wall clock would step back, so draw instants
-        drawing = draw_board(board, tz, lang, theme, now)
-        after = state.ticked(board.range.chart_end, counted(drawing.points, state.preset), drawing.axis.instants)
-        return _tick_answer(state, drawing.figures, drawing.numbers, after, href)
+    numbers = numbers_view(update.numbers, now, tz, lang)
+    if redraw is not None:  # clocks went back: the wall clock would step back, so draw instants
+        drawing = chart_drawing(redraw[0], rng, redraw[1], tz, lang, theme)
+        after = state.ticked(rng.chart_end, counted(drawing.points, state.preset), drawing.axis.instants)
+        return _tick_answer(state, drawing.figures, numbers, after, href)
     axis = charts.TimeAxis(tz, window_start, update.through, fixed=False, instants=state.instants)
     patches, drawn = live_patches(state, update, axis, window_start, labels(translator(lang)).empty)
-    numbers = [stats_view(BY_NAME[name], *update.numbers[name], now, tz, lang) for name in NAMES]
     return _tick_answer(state, patches, numbers, state.ticked(update.through, drawn, state.instants), href)
 
 

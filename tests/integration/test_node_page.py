@@ -29,7 +29,8 @@ from enertrack.web.ui.live import Drawn, LiveState
 from tests.conftest import create_user, login
 from tests.dash_client import UPDATE, DashClient
 
-DRAW = "node-missing.children"
+DRAW = "node-missing.children"  # the name and numbers of a range
+CHARTS = "node-tick.disabled"  # its six charts and live state, a callback of their own
 TICK = "in:node-tick"
 TZ = "Europe/Madrid"
 STEP = 60
@@ -42,7 +43,10 @@ def response(resp: Any) -> dict[str, Any]:
 
 def draw(dash: DashClient, node: Any, preset: Any = "24h", start: Any = None, end: Any = None,
          theme: Any = "light", triggered: int = 0) -> dict[str, Any]:
-    return response(dash.call(DRAW, [node, preset, start, end], [theme], triggered=triggered))
+    """Both callbacks a range change runs, their answers together (the charts' may be 204: nothing)."""
+    out = response(dash.call(DRAW, [node, preset, start, end], triggered=triggered))
+    charts = dash.call(CHARTS, [node, preset, start, end], [theme], triggered=triggered)
+    return out | (response(charts) if charts.status_code != 204 else {})
 
 
 def by_class(tree: Any, cls: str) -> list[str]:
@@ -149,6 +153,23 @@ def test_owner_sees_six_charts_and_the_exact_extremes(seeded: Seeded, dash: Dash
     assert power == [f"{466:,} W"]
 
 
+def test_the_numbers_do_not_wait_for_the_charts(seeded: Seeded, dash: DashClient,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's first answer (name, numbers, CSV link) reads no chart data: the six charts
+    come from a callback of their own, which the browser calls at the same time."""
+    def no_charts(*_args: Any) -> Any:
+        raise AssertionError("the numbers' callback read chart data")
+
+    monkeypatch.setattr(seeded.app.extensions["enertrack"].store, "series", no_charts)
+    out = response(dash.call(DRAW, ["n1", "24h", None, None]))
+    assert out["node-title"]["children"] == "n1"
+    assert by_class(out["node-stats-voltage"]["children"], "node-stat-max") == ["251.3 V"]
+    assert not [key for key in out if key.startswith("node-chart-") or key in ("node-state", "node-tick")]
+    monkeypatch.undo()
+    charts = response(dash.call(CHARTS, ["n1", "24h", None, None], ["light"]))
+    assert set(charts) == {f"node-chart-{name}" for name in NAMES} | {"node-state", "node-tick"}
+
+
 def test_the_hour_has_its_own_extremes_earliest_on_ties(seeded: Seeded, dash: DashClient) -> None:
     stats = draw(dash, "n1", "1h")["node-stats-voltage"]["children"]
     assert by_class(stats, "node-stat-max") == ["240.2 V"]
@@ -206,8 +227,8 @@ def test_custom_range_validation(seeded: Seeded, dash: DashClient, start: Any, e
 
 
 def test_dates_do_nothing_unless_the_range_is_custom(seeded: Seeded, dash: DashClient) -> None:
-    resp = dash.call(DRAW, ["n1", "24h", "2026-01-01", "2026-01-02"], ["light"], triggered=2)
-    assert resp.status_code == 204
+    for fragment, state in ((DRAW, []), (CHARTS, ["light"])):
+        assert dash.call(fragment, ["n1", "24h", "2026-01-01", "2026-01-02"], state, triggered=2).status_code == 204
 
 
 def not_found(out: dict[str, Any]) -> None:

@@ -73,7 +73,8 @@ class Owner:
 READS: dict[str, dict[str, Any]] = {
     "node-rejections.children": {"node-store.data": "{n}"},
     "node-health.children": {"node-store.data": "{n}"},
-    "node-missing.children": {"node-store.data": "{n}", "node-preset.value": "24h", "theme-resolved.data": "light"},
+    "node-missing.children": {"node-store.data": "{n}", "node-preset.value": "24h"},
+    "node-tick.disabled": {"node-store.data": "{n}", "node-preset.value": "24h", "theme-resolved.data": "light"},
     "analysis-chart.figure": {"analysis-period.value": "day", "analysis-range.start_date": START,
                               "analysis-range.end_date": END, "analysis-nodes.value": ["{n}"],
                               "theme-resolved.data": "light", "analysis-site.value": "all"},
@@ -202,8 +203,8 @@ def test_a_callback_never_changes_anothers_node(action: str, world: tuple[Owner,
 def test_the_live_tick_and_retheme_refuse_anothers_node(world: tuple[Owner, Owner], client: FlaskClient,
                                                         dash: DashClient) -> None:
     alice, bob = world
-    drawn = client.post(UPDATE, json=build(dash, dash.spec("node-missing.children"),
-                                            fill(READS["node-missing.children"] | {"node-preset.value": "1h"},
+    drawn = client.post(UPDATE, json=build(dash, dash.spec("node-tick.disabled"),
+                                            fill(READS["node-tick.disabled"] | {"node-preset.value": "1h"},
                                                  bob.node_id), bob.node_id)).get_json()["response"]
     state = drawn.get("node-state", {}).get("data")
     assert state, "drawing bob's node should give a live state"

@@ -90,7 +90,7 @@ def test_static_bundles_are_compressed_only_as_the_browser_asks(client: FlaskCli
 def test_callbacks_and_downloads_are_compressed_and_never_cached(client: FlaskClient, dash: DashClient,
                                                                   owner: str) -> None:
     for headers, encoding in ((BR, "br"), (GZIP, "gzip"), (NONE, None)):
-        body = dash.body(dash.spec("node-missing.children"), [owner, "24h", None, None], ["light"], triggered=1)
+        body = dash.body(dash.spec("node-tick.disabled"), [owner, "24h", None, None], ["light"], triggered=1)
         drawn = client.post(UPDATE, json=body, headers=headers)
         assert drawn.status_code == 200
         assert drawn.headers.get("Content-Encoding") == encoding

@@ -119,9 +119,10 @@ def current_value(latest: Reading | None, name: str, summary: RangeSummary) -> E
     return summary.last
 
 
-def _numbers(
-    store: TimeseriesStore, node_id: str, start: int, end: int
-) -> dict[str, tuple[RangeSummary, Extreme | None]]:
+Numbers = dict[str, tuple[RangeSummary, Extreme | None]]  # per magnitude: its summary and current value
+
+
+def _numbers(store: TimeseriesStore, node_id: str, start: int, end: int) -> Numbers:
     """Summary and current value of every magnitude in [start, end)."""
     latest = store.latest([node_id]).get(node_id)
     out = {}
@@ -131,17 +132,30 @@ def _numbers(
     return out
 
 
-def load(db: Session, store: TimeseriesStore, user_id: int, node_id: object, rng: TimeRange) -> Dashboard:
-    """The user's node over rng; NodeNotFound for anyone else's node or a missing one."""
+def _series(store: TimeseriesStore, node_id: str, rng: TimeRange) -> dict[str, pd.DataFrame]:
+    """Chart buckets of every magnitude over rng."""
+    return {name: store.series(node_id, name, rng.start, rng.chart_end, rng.max_points) for name in NAMES}
+
+
+def load_numbers(db: Session, store: TimeseriesStore, user_id: int, node_id: object,
+                 rng: TimeRange) -> tuple[NodeView, Numbers]:
+    """The user's node and its numbers over rng (no chart data); NodeNotFound for anyone else's."""
     node = view(owned(db, user_id, node_id))
-    numbers = _numbers(store, node.node_id, rng.start, rng.end)
-    magnitudes = {
-        name: MagnitudeData(
-            name, store.series(node.node_id, name, rng.start, rng.chart_end, rng.max_points), *numbers[name]
-        )
-        for name in NAMES
-    }
-    return Dashboard(node, rng, magnitudes)
+    return node, _numbers(store, node.node_id, rng.start, rng.end)
+
+
+def load_series(db: Session, store: TimeseriesStore, user_id: int, node_id: object,
+                rng: TimeRange) -> tuple[NodeView, dict[str, pd.DataFrame]]:
+    """The user's node and its chart buckets over rng (no numbers); NodeNotFound for anyone else's."""
+    node = view(owned(db, user_id, node_id))
+    return node, _series(store, node.node_id, rng)
+
+
+def load(db: Session, store: TimeseriesStore, user_id: int, node_id: object, rng: TimeRange) -> Dashboard:
+    """The user's node over rng, charts and numbers; NodeNotFound for anyone else's node or a missing one."""
+    node = view(owned(db, user_id, node_id))
+    numbers, series = _numbers(store, node.node_id, rng.start, rng.end), _series(store, node.node_id, rng)
+    return Dashboard(node, rng, {name: MagnitudeData(name, series[name], *numbers[name]) for name in NAMES})
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +164,7 @@ class LiveUpdate:
 
     node: NodeView
     series: Mapping[str, pd.DataFrame]
-    numbers: Mapping[str, tuple[RangeSummary, Extreme | None]]
+    numbers: Numbers
     through: int  # the charts now hold every bucket before this second
 
 

@@ -1,28 +1,30 @@
-"""The node dashboard's drawing: six figures and their numbers from a loaded board, and live patches."""
+"""The node dashboard's drawing: six figures of a range, their numbers, and live patches."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Patch, html
 
 from enertrack.core.magnitudes import BY_NAME, NAMES, Magnitude
 from enertrack.i18n import translator
 from enertrack.store.base import Extreme, RangeSummary
 from enertrack.web.downloads import readings_url
-from enertrack.web.services.node_dashboard import Dashboard, LiveUpdate, TimeRange
+from enertrack.web.services.node_dashboard import LiveUpdate, Numbers, TimeRange
+from enertrack.web.services.nodes import NodeView
 from enertrack.web.ui import charts, fmt
 from enertrack.web.ui.live import Drawn, LiveState, new_generation
 
 
 @dataclass(frozen=True)
 class Drawing:
-    """A whole board drawn: one figure and one block of numbers per magnitude, with what they show."""
+    """The six charts of a range drawn: one figure per magnitude, with what they show."""
 
     figures: list[Any]
-    numbers: list[Any]
     points: dict[str, charts.Points]
     axis: charts.TimeAxis
 
@@ -77,12 +79,11 @@ def counted(points: dict[str, charts.Points], preset: str) -> dict[str, Drawn]:
     return {name: Drawn().add(p.owner.tolist(), slot) for name, p in points.items()}
 
 
-def live_state(board: Dashboard, drawing: Drawing) -> dict[str, Any] | None:
+def live_state(node_id: str, rng: TimeRange, drawing: Drawing) -> dict[str, Any] | None:
     """A fresh draw's live state (a new generation), or None for a range that does not tick."""
-    rng = board.range
     if not rng.live:
         return None
-    return LiveState(board.node.node_id, rng.preset, rng.width, rng.chart_end, counted(drawing.points, rng.preset),
+    return LiveState(node_id, rng.preset, rng.width, rng.chart_end, counted(drawing.points, rng.preset),
                      new_generation(), 0, drawing.axis.instants).to_json()
 
 
@@ -91,21 +92,24 @@ def download_url(node_id: str, rng: TimeRange) -> str:
     return readings_url(node_id, rng.start, None if rng.live else rng.end)
 
 
-def draw_board(board: Dashboard, tz: str, lang: str, theme: Any, now: float) -> Drawing:
-    """The six figures and their numbers for a whole board."""
-    rng, node = board.range, board.node
+def chart_drawing(node: NodeView, rng: TimeRange, series: Mapping[str, pd.DataFrame], tz: str, lang: str,
+                theme: Any) -> Drawing:
+    """The six figures of a range."""
     _ = translator(lang)
     # Fixed ranges show all of their time; live ones follow the data.
     axis = charts.time_axis(tz, rng.start, rng.chart_end, rng.width, fixed=not rng.live)
     clock = "utc" if axis.instants else "local"  # a zoom kept across a change of axis would be an hour off
     uirevision = f"{node.node_id}:{rng.preset}:{rng.start}:{rng.end if not rng.live else ''}:{clock}"
     gap = charts.gap_seconds(rng.width, node.interval_s)
-    points = {name: charts.points(data.series, BY_NAME[name], gap) for name, data in board.magnitudes.items()}
+    points = {name: charts.points(series.get(name), BY_NAME[name], gap) for name in NAMES}
     figures = [charts.magnitude_figure(points[name], BY_NAME[name], labels(_), theme, uirevision, axis, lang)
                for name in NAMES]
-    numbers = [stats_view(BY_NAME[name], data.summary, data.current, now, tz, lang)
-               for name, data in board.magnitudes.items()]
-    return Drawing(figures, numbers, points, axis)
+    return Drawing(figures, points, axis)
+
+
+def numbers_view(numbers: Numbers, now: float, tz: str, lang: str) -> list[Any]:
+    """The blocks of numbers of the six magnitudes."""
+    return [stats_view(BY_NAME[name], *numbers[name], now, tz, lang) for name in NAMES]
 
 
 def live_patches(state: LiveState, update: LiveUpdate, axis: charts.TimeAxis, window_start: int,
