@@ -16,7 +16,8 @@ it through DevTools' network emulation (Network.emulateNetworkConditions):
 For each page (login, panel, a node page at its default 24 hours, analysis) a cold load
 (browser cache cleared, session kept) and then warm loads (the same URL again, cache kept)
 are timed from navigation start until the page has settled: Dash has no callback pending or
-running, and every chart on the page has drawn its data. Bytes are what crossed the wire
+running, and every chart on the page has drawn its data. "First" is when the node page's
+numbers are there (the current voltage), whether or not its charts are drawn yet. Bytes are what crossed the wire
 (Resource Timing's transferSize, headers included); "static" counts requests for files
 (scripts, stylesheets, fonts, images) that went to the network instead of the cache.
 Not a test: the machine is shared, so each figure comes with the load average.
@@ -55,21 +56,25 @@ PAGES = {"login": "login", "panel": "", "node": f"nodes/{NODE}", "analysis": "an
 # What each page shows once settled, besides "no callback pending": an element, charts drawn.
 READY = {"login": ("#login-submit", 0), "panel": ("#panel-today", 1), "node": ("#node-chart-power", 6),
          "analysis": ("#analysis-chart", 1)}
+# What a page shows first, timed on its own: the node page's numbers (the current voltage).
+FIRST = {"node": "#node-stats-voltage .node-stat-current"}
 PANEL_CHARTS_KEY = "panel"
 
 SETTLED_JS = """
-const [selector, charts] = arguments;
-if (document.readyState !== 'complete' || !window.store || !document.querySelector(selector)) return null;
+const [selector, charts, first] = arguments;
+const now = performance.now();
+const shown = first && document.querySelector(first) ? now : null;
+if (document.readyState !== 'complete' || !window.store || !document.querySelector(selector)) return [shown, null];
 const state = window.store.getState();
-if (state.isLoading) return null;
+if (state.isLoading) return [shown, null];
 const cbs = state.callbacks || {};
 for (const key of ['requested', 'prioritized', 'blocked', 'executing', 'watched', 'executed']) {
-  if (cbs[key] && cbs[key].length) return null;
+  if (cbs[key] && cbs[key].length) return [shown, null];
 }
 const drawn = [...document.querySelectorAll('.js-plotly-plot')].filter(
-  gd => gd._fullLayout && gd.data && gd.data.some(t => (t.x && t.x.length) || (t.y && t.y.length)));
-if (drawn.length < charts) return null;
-return performance.now();
+  gd => gd._fullLayout && gd._fullData && gd._fullData.some(t => (t.x && t.x.length) || (t.y && t.y.length)));
+if (drawn.length < charts) return [shown, null];
+return [shown, now];
 """
 TRAFFIC_JS = """
 const entries = [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')];
@@ -81,12 +86,14 @@ STATIC = {"script", "link", "css", "img", "other", "font"}
 
 @dataclass
 class Load:
-    """One page load: milliseconds to settled, bytes over the wire, requests, static requests not cached."""
+    """One page load: milliseconds to settled, bytes over the wire, requests, static requests not cached,
+    and milliseconds until its FIRST element was there (None for pages without one)."""
 
     ms: float
     bytes: int
     requests: int
     static_fetched: list[str]
+    first_ms: float | None = None
 
 
 def ensure_data(data_dir: Path) -> dict[str, str]:
@@ -164,18 +171,19 @@ def load(driver: Any, url: str, page: str, timeout: float = 120) -> Load:
     driver.get("about:blank")
     driver.get(url)
     deadline = time.monotonic() + timeout
-    settled = None
+    settled = first = None
     while settled is None:
         if time.monotonic() > deadline:  # e.g. dcc.Graph gives up on plotly.js after 30 s
             print(f"{url} did not settle in {timeout} s", flush=True)
             settled = float("inf")
             break
         time.sleep(0.01)
-        settled = driver.execute_script(SETTLED_JS, selector, charts)
+        shown, settled = driver.execute_script(SETTLED_JS, selector, charts, FIRST.get(page))
+        first = first if first is not None else shown
     traffic = driver.execute_script(TRAFFIC_JS)
     fetched = [e["name"].rsplit("/", 1)[-1][:60] for e in traffic
                if e["type"] in STATIC and e["transfer"] > 0]
-    return Load(float(settled), sum(e["transfer"] for e in traffic), len(traffic), fetched)
+    return Load(float(settled), sum(e["transfer"] for e in traffic), len(traffic), fetched, first)
 
 
 def log_in(driver: Any, base: str) -> None:
@@ -229,7 +237,9 @@ def row(profile: str, page: str, kind: str, loads: list[Load]) -> str:
     fetched = sorted({name for one in loads for name in one.static_fetched})
     static = statistics.median(len(one.static_fetched) for one in loads)
     listed = ", ".join(fetched[:4]) + (" …" if len(fetched) > 4 else "")
-    return (f"| {profile} | {page} | {kind} | {_ms(statistics.median(one.ms for one in loads))}"
+    firsts = [one.first_ms for one in loads if one.first_ms is not None]
+    first = _ms(statistics.median(firsts)) if firsts else "—"
+    return (f"| {profile} | {page} | {kind} | {first} | {_ms(statistics.median(one.ms for one in loads))}"
             f" | {_ms(max(one.ms for one in loads))} | {statistics.median(one.bytes for one in loads) / 1e3:,.1f} kB"
             f" | {statistics.median(one.requests for one in loads):.0f} | {static:.0f} {listed} |")
 
@@ -252,8 +262,9 @@ def main() -> None:
         finally:
             driver.quit()
     print(f"\nload average at the end: {load_average():.2f}")
-    print("| network | page | load | p50 to settled | max | bytes (p50) | requests | static requests not cached |")
-    print("| --- | --- | --- | ---: | ---: | ---: | ---: | --- |")
+    print("| network | page | load | p50 to first | p50 to settled | max | bytes (p50) | requests"
+          " | static requests not cached |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
     print("\n".join(rows))
 
 
