@@ -327,50 +327,21 @@ def tick(_n: Any, node_id: Any, raw_state: Any, preset: Any, theme: Any) -> dict
     return _tick_answer(state, patches, numbers, state.ticked(update.through, drawn, state.instants), href)
 
 
-# Applies a tick's answer in the browser. A chart's x arrives as a typed array ({dtype, bdata},
-# charts.magnitude_figure), which Dash's Patch cannot extend (nor Plotly.extendTraces: Plotly
-# decodes it into its own copy of the data only); so before a tick's patch is applied, the
-# typed arrays still in that figure become plain lists, once, in the same patch (an Assign).
-APPLY_TICK = """function(answer, state) {
-    // A tick's answer patches the charts it was computed from: apply it only while this
-    // page still shows that draw (generation) with no other tick applied since (seq).
-    if (!answer || !state || answer.generation !== state.generation || answer.seq !== state.seq) {
-        throw window.dash_clientside.PreventUpdate;
-    }
-    var drawn = Array.prototype.slice.call(arguments, 2);
-    var types = {f8: Float64Array, f4: Float32Array, i4: Int32Array, u4: Uint32Array};
-    function plain(spec) {
-        var bytes = Uint8Array.from(atob(spec.bdata), function (c) { return c.charCodeAt(0); });
-        return Array.from(new types[spec.dtype](bytes.buffer));
-    }
-    var figures = answer.figures.map(function (update, i) {
-        var figure = drawn[i];
-        if (!update || !update.__dash_patch_update || !figure || !figure.data) {
-            return update;  // a whole figure (a redraw) replaces the old one as it is
-        }
-        var lists = [];
-        figure.data.forEach(function (trace, t) {
-            Object.keys(trace).forEach(function (key) {
-                var spec = trace[key];
-                if (spec && typeof spec.bdata === 'string' && types[spec.dtype]) {
-                    lists.push({operation: 'Assign', location: ['data', t, key], params: {value: plain(spec)}});
-                }
-            });
-        });
-        return lists.length ? Object.assign({}, update, {operations: lists.concat(update.operations)}) : update;
-    });
-    return figures.concat(answer.stats, [answer.state, answer.href]);
-}"""
-
 clientside_callback(
-    APPLY_TICK,
+    """function(answer, state) {
+        // A tick's answer patches the charts it was computed from: apply it only while this
+        // page still shows that draw (generation) with no other tick applied since (seq).
+        if (!answer || !state || answer.generation !== state.generation || answer.seq !== state.seq) {
+            throw window.dash_clientside.PreventUpdate;
+        }
+        return answer.figures.concat(answer.stats, [answer.state, answer.href]);
+    }""",
     *[Output(CHART[name], "figure", allow_duplicate=True) for name in NAMES],
     *[Output(STATS[name], "children", allow_duplicate=True) for name in NAMES],
     Output(STATE, "data", allow_duplicate=True),
     Output(DOWNLOAD, "href", allow_duplicate=True),
     Input(LIVE, "data"),
     State(STATE, "data"),
-    *[State(CHART[name], "figure") for name in NAMES],
     prevent_initial_call=True,
 )
 

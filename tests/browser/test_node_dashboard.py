@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -26,7 +24,7 @@ STEP = 60
 
 def plot(duo: Any, name: str, expression: str) -> Any:
     """Evaluate a JS expression on the plotly graph div of a magnitude's chart (`gd`); `x(i)` is trace
-    i's x as plotly decoded it (a draw sends a typed array, which gd.data keeps encoded until a tick)."""
+    i's x as plotly decoded it (a fixed range sends a typed array, which gd.data keeps encoded)."""
     return duo.driver.execute_script(
         f"var gd = document.querySelector('#node-chart-{name} .js-plotly-plot');"
         " var x = function (i) { return gd._fullData && gd._fullData[i] ? gd._fullData[i].x : gd.data[i].x; };"
@@ -41,17 +39,6 @@ def choose(duo: Any, preset: str) -> None:
 def mean_step(duo: Any, name: str) -> Any:
     """Seconds between the first two points of the mean line."""
     return plot(duo, name, "x(2).length > 1 ? (new Date(x(2)[1]) - new Date(x(2)[0])) / 1000 : null")
-
-
-def drawn_points(duo: Any, name: str) -> list[dict[str, list[Any]]]:
-    """x and y of the chart's three traces (max, min, mean) as plotly draws them."""
-    return plot(duo, name, "[0, 1, 2].map(function (i) {"
-                           " return {x: Array.from(x(i)), y: Array.from(gd._fullData[i].y)}; })")
-
-
-def epoch(wall_ms: float) -> int:
-    """The instant of a chart x value: local wall-clock time in Madrid, in ms as plotly reads numbers."""
-    return int(datetime.fromtimestamp(wall_ms / 1000, UTC).replace(tzinfo=ZoneInfo("Europe/Madrid")).timestamp())
 
 
 def store_data(duo: Any, ident: str) -> Any:
@@ -104,28 +91,11 @@ def test_node_dashboard_in_a_browser(live: Any) -> None:
 
     # Live: the hour view ticks; a new reading shows up in the numbers, then in the chart.
     choose(duo, "1h")
-    wait(duo, lambda _d: plot(duo, "voltage", "x(2).length") in range(55, 62))
-    before = drawn_points(duo, "voltage")
+    wait(duo, lambda _d: plot(duo, "voltage", "gd.data[2].x.length") in range(55, 62))
     now = int(time.time())
-    store = duo.flask_app.extensions["enertrack"].store
-    store.write([Reading("casa-01", now, voltage=239.9, power=1234.0)])
+    duo.flask_app.extensions["enertrack"].store.write([Reading("casa-01", now, voltage=239.9, power=1234.0)])
     wait(duo, EC.text_to_be_present_in_element((By.ID, "node-stats-voltage"), "239,9 V"), timeout=20)
     wait(duo, lambda _d: plot(duo, "voltage", "gd.data[0].y.includes(239.9)"), timeout=30)
-    # The draw's x came as typed arrays; a tick turned them into lists and extended them: what was
-    # drawn before is still drawn exactly (minus what left the window), the new point after it.
-    assert plot(duo, "voltage", "[0, 1, 2].every(function (i) { return Array.isArray(gd.data[i].x); })")
-    after = drawn_points(duo, "voltage")
-    gone = before[2]["x"].index(after[2]["x"][0])
-    kept = len(before[2]["x"]) - gone
-    for old, new in zip(before, after, strict=True):
-        assert new["x"][:kept] == old["x"][gone:] and new["y"][:kept] == old["y"][gone:]
-        assert len(new["x"]) == len(new["y"]) and all(x > old["x"][-1] for x in new["x"][kept:])
-    # And every point is a reading of the store, at its time (2 s buckets of minute readings).
-    width = store_data(duo, "node-state")["width"]
-    voltages = {r.ts // width * width: r.voltage for r in store.readings("casa-01", now - 7200, now + 1)}
-    means = [(epoch(x), y) for x, y in zip(after[2]["x"], after[2]["y"], strict=True) if y is not None]
-    assert len(means) > 50 and means[-1] == (now // width * width, 239.9)
-    assert all(y == round(voltages[at], 2) for at, y in means)
 
     # A tick answered after a redraw for another range must not touch the new charts: replay the
     # last applied answer of the 1 h view once the 7 d view is drawn.

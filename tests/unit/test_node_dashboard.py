@@ -218,7 +218,7 @@ def test_an_empty_chart_says_so() -> None:
     figure = figure_of(charts.Points())
     assert [a["text"] for a in figure["layout"]["annotations"]] == ["nothing here"]
     assert not figure["layout"]["xaxis"]["visible"] and not figure["layout"]["yaxis"]["visible"]
-    assert all(untyped(trace["x"]).size == 0 for trace in figure["data"])  # traces exist so live points can be appended
+    assert all(len(trace["x"]) == 0 for trace in figure["data"])  # traces exist so live points can be appended
 
 
 def operations(patch: Patch) -> list[dict[str, Any]]:

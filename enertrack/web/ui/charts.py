@@ -265,9 +265,10 @@ def magnitude_figure(data: Points, magnitude: Magnitude, labels: Labels, theme: 
     # Each trace tells its own value in the unified hover: no copy of the band in the mean's data.
     hover = {name: f"{word}: %{{y{number}<extra></extra>"
              for name, word in (("max", labels.maximum), ("min", labels.minimum), ("mean", labels.mean))}
-    # x travels as a typed array, live charts too: a Patch cannot extend one, so the browser turns
-    # it into a plain list before the first live tick extends it (pages/node.py, APPLY_TICK).
-    x = typed(x_values(data, axis))
+    x: Any = x_values(data, axis)
+    # Nothing is appended to a fixed range: its x travels as a typed array. Dash's Patch cannot
+    # extend one, so a live chart's x is a plain list of whole milliseconds.
+    x = typed(x) if axis.fixed else x.astype(np.int64)
     mean_extra: dict[str, Any] = {}
     if axis.instants:  # the hover title is UTC there: each point tells its local time
         hover["mean"] = "%{text}<br>" + hover["mean"]

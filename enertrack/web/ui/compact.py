@@ -5,8 +5,7 @@ local wall-clock time written as such a number is therefore shown exactly as the
 of that wall-clock time was (a date axis has no timezone either way), in 13 digits instead of
 a 21-character string the browser has to parse. Plotly (and Dash, which passes figures
 through) also takes {"dtype": "f8", "bdata": <base64>} for any data array: 8 bytes a value,
-no text to parse. Dash's Patch cannot extend those: the node page's live ticks turn them into
-plain lists in the browser first (pages/node.py, APPLY_TICK).
+no text to parse; Dash's Patch cannot extend those, so live charts keep plain lists.
 """
 
 from __future__ import annotations
