@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 import enertrack.web.ui.quality as quality_ui
 from enertrack.core.calendar import day_start
 from enertrack.core.reading import Reading
-from enertrack.models import Node, Site
+from enertrack.models import Node, Site, User
 from enertrack.web.services import nodes, sites
 from enertrack.web.services.quality import week_monday
 from tests.conftest import create_user, login
@@ -156,3 +156,33 @@ def test_every_new_user_starts_with_one_site(app: Flask, seeded: dict[str, Any])
     with app.extensions["enertrack"].read() as db:
         assert [(s.name, s.node_ids) for s in sites.list_sites(db, seeded["uid"])] == [("Main", ("n1",))]
         assert db.query(Site).count() == 2  # ana's and bob's
+
+
+def test_a_finished_week_is_read_once_and_the_running_week_every_time(app: Flask, seeded: dict[str, Any],
+                                                                       dash: DashClient,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    store = app.extensions["enertrack"].store
+    read = store.readings
+    starts: list[int] = []
+    monkeypatch.setattr(store, "readings",
+                        lambda node_id, start, end: starts.append(start) or read(node_id, start, end))
+    for week in ("1", "1", "0", "0"):
+        assert dash.call(BODY, ["n1", week]).status_code == 200
+    assert starts.count(seeded["start"]) == 1  # last week: kept
+    assert starts.count(seeded["end"]) == 2  # this week: judged up to now each time
+
+
+def test_a_node_id_taken_again_by_someone_else_never_gets_the_kept_report(app: Flask, seeded: dict[str, Any],
+                                                                         dash: DashClient) -> None:
+    assert texts(dash.call(BODY, ["n1", "1"]).get_json()["response"][quality_ui.BODY]["children"],
+                 "node-quality-verdict") == ["Within the limits"]  # ana's last week, now kept
+    services = app.extensions["enertrack"]
+    with services.transaction() as db:
+        nodes.delete_node(db, services.store, seeded["uid"], "n1")
+        bob = db.query(User).filter_by(username="bob").one().id
+        nodes.create_node(db, bob, {"node_id": "n1", "interval_s": STEP})
+    other = app.test_client()
+    bobs = DashClient(other, app.extensions["dash_app"])
+    assert login(other, bobs, "bob").status_code == 303
+    tree = bobs.call(BODY, ["n1", "1"]).get_json()["response"][quality_ui.BODY]["children"]
+    assert texts(tree, "node-quality-verdict") == ["Not enough readings"]

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 from enertrack.config import URL_PREFIX
 from enertrack.core.tariffs import cost_by_band
 from enertrack.quality.report import Verdict
-from enertrack.quality.week import week_report
+from enertrack.quality.week import cached_week_report
 from enertrack.store.base import TimeseriesStore
 from enertrack.web.services import bill
 from enertrack.web.services.consumption import load_base_load, past_days, today_so_far
 from enertrack.web.services.nodes import owned
-from enertrack.web.services.quality import week_monday
+from enertrack.web.services.quality import generation, week_monday
 from enertrack.web.services.sites import node_site, nominal_for, site_node_ids
 
 QUALITY_NODES_MAX = 3  # a week of raw readings per node (about 1 s each at 10 s on SQLite): at most this many
@@ -118,8 +118,8 @@ def _quality(db: Session, store: TimeseriesStore, user_id: int, ids: list[str], 
     judged = []
     for node_id in ids[:QUALITY_NODES_MAX]:
         node = owned(db, user_id, node_id)
-        report = week_report(store, node_id, monday, tz, nominal_for(node, node_site(db, node), grid),
-                             node.interval_s, now)
+        report = cached_week_report(store, node_id, generation(node), monday, tz,
+                                    nominal_for(node, node_site(db, node), grid), node.interval_s, now)
         if report.verdict is not Verdict.INSUFFICIENT:
             judged.append((node_id, report))
     if not judged:

@@ -16,6 +16,7 @@ from enertrack.broker import BrokerError as BrokerError  # pages catch it from h
 from enertrack.broker import Provisioner, SyncReport
 from enertrack.broker.names import RESERVED_ALWAYS, hash_password, is_reserved
 from enertrack.models import DEFAULT_INTERVAL_S, Node, RejectedMessage, utcnow
+from enertrack.quality.week import forget_reports
 from enertrack.store.base import TimeseriesStore
 from enertrack.web.services.sites import ensure_site
 
@@ -117,7 +118,10 @@ def forget_node_data(session: Session, store: TimeseriesStore | None, node_id: s
     deleted node's late readings, messages refused as unknown) must never reach the next owner.
     """
     session.execute(delete(RejectedMessage).where(RejectedMessage.node_id == node_id))
-    return store.delete_node(node_id) if store is not None else 0
+    if store is None:
+        return 0
+    forget_reports(store, node_id)
+    return store.delete_node(node_id)
 
 
 def create_node(session: Session, user_id: int, fields: Mapping[str, Any],

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from enertrack.core.calendar import today
 from enertrack.quality.report import Nominal, QualityReport
-from enertrack.quality.week import export_csv, monday, week_report, week_span
+from enertrack.quality.week import cached_week_report, export_csv, monday, week_span
 from enertrack.store.base import TimeseriesStore
 from enertrack.web.services.nodes import owned
 from enertrack.web.services.sites import node_site, nominal_for
@@ -39,6 +39,11 @@ def week_offset(value: Any) -> int:
     return 0
 
 
+def generation(node: Any) -> tuple[int, Any]:
+    """What tells this node apart from an earlier one with the same id (deleted, then added again)."""
+    return node.id, node.created_at
+
+
 def week_monday(offset: int, tz: str, now: float) -> date:
     """The Monday of the week `offset` weeks before this one (local)."""
     return monday(today(tz, now)) - timedelta(weeks=offset)
@@ -50,7 +55,8 @@ def node_quality(db: Session, store: TimeseriesStore, user_id: int, node_id: Any
     node = owned(db, user_id, node_id)
     nominal = nominal_for(node, node_site(db, node), grid)
     week = week_monday(week_offset(offset), tz, now)
-    report = week_report(store, node.node_id, week, tz, nominal, node.interval_s, now)
+    report = cached_week_report(store, node.node_id, generation(node), week, tz, nominal, node.interval_s,
+                                now)
     return NodeQuality(node.node_id, week, week_span(week, tz)[1], nominal, report)
 
 
@@ -62,6 +68,7 @@ def quality_csv(db: Session, store: TimeseriesStore, user_id: int, node_id: Any,
     rows = []
     for offset in range(max(1, min(weeks, CSV_WEEKS_MAX)) - 1, -1, -1):
         week = week_monday(offset, tz, now)
-        rows.append((week_report(store, node.node_id, week, tz, nominal, node.interval_s, now),
+        rows.append((cached_week_report(store, node.node_id, generation(node), week, tz, nominal, node.interval_s,
+                                        now),
                      week_span(week, tz)[1]))
     return node.node_id, export_csv(node.node_id, rows, tz)
