@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -115,3 +116,19 @@ class DashClient:
         assert response.status_code == 200, response.data
         payload = response.get_json()["response"]
         return str(next(iter(payload.values()))["value"])
+
+
+def components(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every component of a tree as a callback answers it ({'type', 'namespace', 'props'}), in document order."""
+    if isinstance(tree, list):
+        for item in tree:
+            yield from components(item)
+    elif isinstance(tree, dict) and isinstance(tree.get("props"), dict):
+        yield tree
+        for value in tree["props"].values():  # children, and components in other props (labels, headers)
+            yield from components(value)
+
+
+def has_class(props: dict[str, Any], cls: str) -> bool:
+    """Whether a component's className (or dbc's class_name) holds cls."""
+    return cls in f"{props.get('className', '')} {props.get('class_name', '')}".split()

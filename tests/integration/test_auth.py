@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from enertrack.web.app import create_app
 from enertrack.web.services import login_sessions
 from tests.conftest import PASSWORD, create_user, login, make_settings
-from tests.dash_client import DashClient
+from tests.dash_client import DashClient, components
 
 
 def register(client: FlaskClient, dash: DashClient, **fields: str):  # type: ignore[no-untyped-def]
@@ -86,20 +86,8 @@ def test_next_never_leaves_the_app(client: FlaskClient, dash: DashClient, app: F
 def page_props(dash: DashClient, path: str, **params: str) -> list[dict[str, Any]]:
     """The props of every component the pages router renders for path?params."""
     search = "?" + urlencode(params) if params else ""
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("props"), dict):
-                found.append(node["props"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(dash.call("_pages_content.children", [path, search, "es"]).get_json()["response"]["_pages_content"])
-    return found
+    answer = dash.call("_pages_content.children", [path, search, "es"]).get_json()["response"]["_pages_content"]
+    return [c["props"] for c in components(answer["children"])]
 
 
 def link(dash: DashClient, path: str, link_id: str, **params: str) -> str:

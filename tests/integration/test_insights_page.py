@@ -18,7 +18,7 @@ from enertrack.models import User
 from enertrack.web.services import nodes, sites
 from enertrack.web.services.quality import week_monday
 from tests.conftest import create_user, login
-from tests.dash_client import DashClient
+from tests.dash_client import DashClient, components
 
 TZ = "Europe/Madrid"
 ZONE = ZoneInfo(TZ)
@@ -34,20 +34,7 @@ def watts(ts: int, busy_day: Any) -> float:
 
 def collect(tree: Any, key: str) -> list[Any]:
     """Every value of a prop named key in a component tree."""
-    found: list[Any] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        elif isinstance(node, dict):
-            props = node.get("props", {})
-            if key in props:
-                found.append(props[key])
-            walk(props.get("children"))
-
-    walk(tree)
-    return found
+    return [c["props"][key] for c in components(tree) if key in c["props"]]
 
 
 @pytest.fixture

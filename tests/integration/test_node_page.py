@@ -27,7 +27,7 @@ from enertrack.web.ui import fmt
 from enertrack.web.ui.compact import untyped
 from enertrack.web.ui.live import Drawn, LiveState
 from tests.conftest import create_user, login
-from tests.dash_client import UPDATE, DashClient
+from tests.dash_client import UPDATE, DashClient, components, has_class
 
 DRAW = "node-missing.children"  # the name and numbers of a range
 CHARTS = "node-tick.disabled"  # its six charts and live state, a callback of their own
@@ -51,20 +51,7 @@ def draw(dash: DashClient, node: Any, preset: Any = "24h", start: Any = None, en
 
 def by_class(tree: Any, cls: str) -> list[str]:
     """Texts of the components whose className contains cls, in document order."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        elif isinstance(node, dict):
-            props = node.get("props", {})
-            if cls in str(props.get("className", "")).split():
-                found.append(str(props.get("children")))
-            walk(props.get("children"))
-
-    walk(tree)
-    return found
+    return [str(c["props"].get("children")) for c in components(tree) if has_class(c["props"], cls)]
 
 
 def tick(dash: DashClient, node: Any, raw: Any, preset: Any = "1h", n: int = 1) -> Any:

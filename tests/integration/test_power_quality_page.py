@@ -20,7 +20,7 @@ from enertrack.models import Node, Site, User
 from enertrack.web.services import nodes, sites
 from enertrack.web.services.quality import week_monday
 from tests.conftest import create_user, login
-from tests.dash_client import DashClient
+from tests.dash_client import DashClient, components, has_class
 
 TZ = "Europe/Madrid"
 STEP = 60
@@ -29,20 +29,7 @@ BODY = quality_ui.BODY + ".children"
 
 def texts(tree: Any, cls: str) -> list[str]:
     """Children of components whose className contains cls."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        elif isinstance(node, dict):
-            props = node.get("props", {})
-            if cls in (str(props.get("className", "")) + " " + str(props.get("class_name", ""))).split():
-                found.append(props.get("children"))
-            walk(props.get("children"))
-
-    walk(tree)
-    return found
+    return [c["props"].get("children") for c in components(tree) if has_class(c["props"], cls)]
 
 
 @pytest.fixture
