@@ -246,7 +246,7 @@ def panel(bench: Bench, args: argparse.Namespace, ids: list[str], *, first: bool
     """The panel's refresh: the first render (no rows on the page yet) or a tick with the 50 rows shown."""
     fragment = "panel-updated.children"
     rows = bench.dash.on_page(fragment, "node", [] if first else ids)
-    rebuilt = "panel-nodes-body" in bench.call(fragment, [1], pattern_ids=rows).get_json()["response"]
+    rebuilt = "panel-nodes-body" in bench.call(fragment, [1, "all"], pattern_ids=rows).get_json()["response"]
     assert rebuilt == first, "a tick with the same rows on the page must not rebuild them"
 
     def compare(answer: PanelAnswer) -> str:
@@ -258,7 +258,7 @@ def panel(bench: Bench, args: argparse.Namespace, ids: list[str], *, first: bool
         return f"{'yes' if same else 'NO'}: {shown.energy_today:,.1f} kWh today, {active} active"
 
     return measure("panel refresh, " + ("first render" if first else "tick"),
-                   lambda: bench.call(fragment, [1], pattern_ids=rows),
+                   lambda: bench.call(fragment, [1, "all"], pattern_ids=rows),
                    lambda: naive_panel(args.db, ids, TZ, time.time()), compare, args.calls, args.naive_calls)
 
 
@@ -295,7 +295,8 @@ def analysis(bench: Bench, args: argparse.Namespace, ids: list[str], period: str
     return measure(f"analysis, {label} ({first} to {last})",
                    # The page's picker names the last day shown: [first, last) ends the day before last.
                    lambda: bench.call("analysis-chart.figure", [period, first.isoformat(),
-                                                               (last - timedelta(days=1)).isoformat(), None, "light"]),
+                                                               (last - timedelta(days=1)).isoformat(), None, "light",
+                                                               "all"]),
                    lambda: naive_analysis(args.db, ids, marks, TZ, before), compare, args.calls, args.naive_calls)
 
 
