@@ -26,7 +26,7 @@ from enertrack.web.ui.alert_tables import (
 )
 from enertrack.web.ui.forms import field
 from enertrack.web.ui.toast import toast
-from enertrack.web.ui.user import user_id, user_lang, user_timezone, user_translator
+from enertrack.web.ui.user import page_lang, user_id, user_lang, user_timezone, user_translator
 
 dash.register_page(__name__, path="/alerts", title="EnerTrack")
 
@@ -84,6 +84,7 @@ def _notify_form(_: Any) -> dbc.Card:
 
 def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
     """Page frame; everything about the user arrives through callbacks."""
+    lang = page_lang(lang)  # logged in: the profile's language, whatever the browser remembered
     _ = translator(lang)
     return html.Div([
         html.H1(_("Alerts"), className="h3 mb-3"),

@@ -36,7 +36,7 @@ from enertrack.web.ui import bill, fmt, ids, unusual
 from enertrack.web.ui.energy_chart import energy_figure
 from enertrack.web.ui.forms import date_range
 from enertrack.web.ui.plot_theme import graph_config
-from enertrack.web.ui.user import user_id, user_lang, user_timezone
+from enertrack.web.ui.user import page_lang, user_id, user_lang, user_timezone
 
 dash.register_page(__name__, path="/analysis", title="EnerTrack")
 bill.register()  # the bill section's callback, registered with each app that runs this page
@@ -70,6 +70,7 @@ def layout(lang: Any = None, period: Any = None, start: Any = None, end: Any = N
 
     ?period=&start=&end= (an insight card's link) choose what is shown first; unreadable ones are ignored.
     """
+    lang = page_lang(lang)  # logged in: the profile's language, whatever the browser remembered
     _ = translator(lang)
     asked = parse_request(period, start, end)
     wanted = None if isinstance(asked, str) else {"period": asked.period, "start": start, "end": end}

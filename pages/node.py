@@ -44,7 +44,7 @@ from enertrack.web.ui.node_board import (
     numbers_view,
 )
 from enertrack.web.ui.rejections import rejections_view
-from enertrack.web.ui.user import user_id, user_lang, user_timezone, user_translator
+from enertrack.web.ui.user import page_lang, user_id, user_lang, user_timezone, user_translator
 
 dash.register_page(__name__, path_template="/nodes/<node_id>", title="EnerTrack")
 quality.register()  # the power-quality card's callback, registered with each app that runs this page
@@ -109,6 +109,7 @@ def _chart_card(magnitude: Magnitude, _: Any, lang: Any) -> dbc.Col:
 
 def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
     """The page frame; a callback checks the node is the user's before anything is shown."""
+    lang = page_lang(lang)  # logged in: the profile's language, whatever the browser remembered
     _ = translator(lang)
     return html.Div(
         [

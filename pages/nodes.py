@@ -26,7 +26,7 @@ from enertrack.web.services import nodes as node_service
 from enertrack.web.ui import connect, ids
 from enertrack.web.ui.forms import field
 from enertrack.web.ui.toast import toast
-from enertrack.web.ui.user import user_id, user_translator
+from enertrack.web.ui.user import page_lang, user_id, user_translator
 
 dash.register_page(__name__, path="/nodes", title="EnerTrack")
 
@@ -111,6 +111,7 @@ def _delete_modal(_: Any) -> dbc.Modal:
 
 def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
     """Page frame; the table is filled by a callback for the logged-in user."""
+    lang = page_lang(lang)  # logged in: the profile's language, whatever the browser remembered
     _ = translator(lang)
     return html.Div(
         [

@@ -18,7 +18,7 @@ from enertrack.web.services.panel import KPI_NAMES, NodeLive, Overview, overview
 from enertrack.web.services.panel_today import BUCKET_S, today_view
 from enertrack.web.services.sites import SiteNotFound
 from enertrack.web.ui import fmt, ids, insights, panel_chart, plot_theme
-from enertrack.web.ui.user import user_id, user_lang, user_timezone
+from enertrack.web.ui.user import page_lang, user_id, user_lang, user_timezone
 
 dash.register_page(__name__, path="/", title="EnerTrack")
 insights.register()  # the Insights section's callbacks, registered with each app that runs this page
@@ -93,6 +93,7 @@ def _card(spec: CardSpec, _: Any) -> dbc.Col:
 
 def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
     """Frame of the panel with its cards; the numbers and rows arrive from the refresh callback."""
+    lang = page_lang(lang)  # logged in: the profile's language, whatever the browser remembered
     _ = translator(lang)
     return html.Div(
         [

@@ -16,7 +16,7 @@ from enertrack.web.ui import ids
 from enertrack.web.ui.account_forms import account_section
 from enertrack.web.ui.forms import field, parse_errors
 from enertrack.web.ui.toast import toast
-from enertrack.web.ui.user import user_id, user_translator
+from enertrack.web.ui.user import page_lang, user_id, user_translator
 
 dash.register_page(__name__, path="/profile", title="EnerTrack")
 
@@ -33,6 +33,7 @@ CHECK_FORM = N_("Check the form.")
 
 def layout(lang: Any = None, errors: Any = None, **_kwargs: Any) -> html.Div:
     """Profile form; current values arrive through a callback (layouts never read the session)."""
+    lang = page_lang(lang)  # logged in: the profile's language, whatever the browser remembered
     _ = translator(lang)
     problems = parse_errors(errors)
     return html.Div(

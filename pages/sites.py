@@ -16,7 +16,7 @@ from enertrack.web.services import sites as site_service
 from enertrack.web.services import tariffs as tariff_service
 from enertrack.web.ui import fmt, ids
 from enertrack.web.ui.toast import toast
-from enertrack.web.ui.user import user_id, user_lang
+from enertrack.web.ui.user import page_lang, user_id, user_lang
 
 dash.register_page(__name__, path="/sites", title="EnerTrack")
 
@@ -87,6 +87,7 @@ def _delete_modal(_: Any) -> dbc.Modal:
 
 def layout(lang: Any = None, **_kwargs: Any) -> html.Div:
     """Sites with their nodes and tariffs, and the forms that change them."""
+    lang = page_lang(lang)  # logged in: the profile's language, whatever the browser remembered
     _ = translator(lang)
     kinds = [{"label": _("Flat price"), "value": "flat"},
              {"label": "2.0TD (punta / llano / valle)", "value": "es-2.0td"}]

@@ -45,8 +45,10 @@ class DashClient:
         return [c for c in self.dash_app._callback_list if not c.get("clientside_function")]
 
     def spec(self, fragment: str) -> dict[str, Any]:
-        """The one server callback whose output key contains fragment (or, with 'in:', an input id)."""
-        if fragment.startswith("in:"):
+        """The one server callback whose output key contains fragment (with '=', is it; with 'in:', an input id)."""
+        if fragment.startswith("="):
+            found = [c for c in self.server_callbacks() if c["output"] == fragment[1:]]
+        elif fragment.startswith("in:"):
             wanted = fragment[3:]
             # A pattern input matches by a fragment of its JSON id, e.g. 'in:"type":"node-edit"'.
             found = [c for c in self.server_callbacks() if any(

@@ -138,7 +138,7 @@ def test_one_generic_message_for_unknown_user_and_wrong_password(client: FlaskCl
     for username, password in (("ana", "wrong password!!"), ("nobody", PASSWORD)):
         response = login(client, dash, username, password)
         assert response.status_code == 303 and urlsplit(response.headers["Location"]).path == "/enertrack/login"
-        toast = dash.call("nav-user.children", ["/enertrack/login", None], ["es"]).get_data(as_text=True)
+        toast = dash.call("nav-user.children", ["/enertrack/login", "es"]).get_data(as_text=True)
         messages.append("Usuario o contraseña incorrectos." in toast)
     assert messages == [True, True]
     assert not logged_in(client)
@@ -183,7 +183,7 @@ def test_login_attempts_are_rate_limited_per_username(tmp_path: Path) -> None:
     blocked = login(client, dash, "ana")  # even the right password waits now
     assert blocked.status_code == 429
     assert "text/html" in blocked.headers["Content-Type"] and b"react-entry-point" in blocked.data
-    toast = dash.call("nav-user.children", ["/enertrack/login", None], ["es"]).get_data(as_text=True)
+    toast = dash.call("nav-user.children", ["/enertrack/login", "es"]).get_data(as_text=True)
     assert "Demasiados intentos" in toast
     other = login(client, dash, "bob", "wrong password!!")  # another username is not blocked
     assert other.status_code == 303
@@ -288,9 +288,12 @@ def test_healthz_is_public(client: FlaskClient) -> None:
 def test_profile_language_wins_over_what_the_browser_remembered(client: FlaskClient, dash: DashClient, app: Flask) -> None:
     create_user(app, "ana", language="en")
     login(client, dash, "ana")
-    # The browser still remembers the Spanish it used on the login page: the profile wins.
-    result = dash.call("nav-user.children", ["/enertrack/", None], ["es"]).get_json()["response"]
-    assert result["lang-store"]["data"] == "en"
+    # The browser still remembers the Spanish it used on the login page: the profile wins, in the
+    # navbar and in the page the router renders, with no round trip to update what it remembered.
+    navbar = dash.call("nav-user.children", ["/enertrack/", "es"]).get_json()["response"]
+    assert "Log out" in str(navbar["nav-user"]["children"])
+    page = dash.call("_pages_content.children", ["/enertrack/", "", "es"]).get_json()["response"]
+    assert "Averages over your active nodes" in str(page) and "Medias de tus nodos" not in str(page)
     from enertrack.web.services.accounts import find_user
 
     with app.extensions["enertrack"].read() as db:
@@ -300,9 +303,7 @@ def test_profile_language_wins_over_what_the_browser_remembered(client: FlaskCli
 def test_the_language_menu_changes_the_profile(client: FlaskClient, dash: DashClient, app: Flask) -> None:
     create_user(app, "ana", language="es")
     login(client, dash, "ana")
-    spec = dash.spec("nav-user.children")
-    body = dash.body(spec, ["/enertrack/", "en"], ["es"], triggered=1)
-    result = client.post("/enertrack/_dash-update-component", json=body).get_json()["response"]
+    result = dash.call("=lang-store.data", ["en"], ["es"]).get_json()["response"]
     assert result["lang-store"]["data"] == "en"
     from enertrack.web.services.accounts import find_user
 

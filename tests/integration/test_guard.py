@@ -38,12 +38,13 @@ def test_public_pages_are_served(client: FlaskClient) -> None:
         assert client.get("/enertrack" + path).status_code == 200
 
 
-def test_anonymous_visitors_may_run_exactly_three_callbacks(app: Flask) -> None:
+def test_anonymous_visitors_may_run_exactly_four_callbacks(app: Flask) -> None:
     # Written out by hand on purpose: a broader allow-list must fail here, not pass silently.
     assert app.extensions["anonymous_callbacks"] == {
         ".._pages_content.children..._pages_store.data..": True,  # the router (public paths only)
-        "..nav-links.children...nav-public.children...nav-user.children...lang-store.data...toasts.children"
-        "...theme-toggle.title..": False,  # navbar, language, flashed messages
+        "..nav-links.children...nav-public.children...nav-user.children...toasts.children"
+        "...theme-toggle.title..": False,  # navbar, flashed messages
+        "lang-store.data": False,  # the remembered language, when it changes
         '{"form":["ALL"],"type":"csrf"}.value': False,  # CSRF tokens for the forms
     }
 
@@ -69,7 +70,7 @@ def test_router_serves_only_public_pages_to_anonymous_visitors(dash: DashClient)
 
 
 def test_session_callback_gives_anonymous_visitors_public_content_only(dash: DashClient) -> None:
-    response = dash.call("nav-user.children", ["/enertrack/login", None], ["es"])
+    response = dash.call("nav-user.children", ["/enertrack/login", "es"])
     assert response.status_code == 200
     body = response.get_json()["response"]
     assert body["nav-user"]["children"] is None and body["nav-links"]["children"] == []

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 
 from enertrack.core.magnitudes import BY_NAME, NAMES
 from enertrack.core.reading import Reading
+from enertrack.models import User
 from enertrack.store.base import StoreUnavailable
 from enertrack.web.services import nodes
 from enertrack.web.services.exports import HEADER, csv_rows, iso_utc
@@ -416,12 +417,18 @@ def test_the_page_itself_holds_only_the_node_id_from_the_url(seeded: Seeded, das
 
 @pytest.mark.parametrize("path", ["/enertrack/nodes/n1", "/enertrack/analysis"])
 def test_date_pickers_speak_spanish(seeded: Seeded, dash: DashClient, path: str) -> None:
-    text = json.dumps(response(dash.call("_pages_content.children", [path, "", "es"])))
+    def shown(profile: str, remembered: str) -> str:
+        with seeded.app.extensions["enertrack"].transaction() as db:
+            db.query(User).filter_by(id=seeded.uid).one().language = profile
+        return json.dumps(response(dash.call("_pages_content.children", [path, "", remembered])))
+
+    # Logged in, the profile's language counts, not the one the browser remembered.
+    text = shown("es", "en")
     # Dash's own placeholders are English ("Start Date"): the pages pass translated ones.
     assert '"start_date_placeholder_text": "Fecha de inicio"' in text
     assert '"end_date_placeholder_text": "Fecha de fin"' in text
     assert '"locale": "es"' in text  # plotly's month names and tips in Spanish too
-    assert '"locale"' not in json.dumps(response(dash.call("_pages_content.children", [path, "", "en"])))
+    assert '"locale"' not in shown("en", "es")
 
 
 def test_the_node_page_lists_what_the_daemon_rejected(seeded: Seeded, dash: DashClient, app: Flask) -> None:

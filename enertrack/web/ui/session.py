@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 from flask import get_flashed_messages
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -95,6 +95,13 @@ def language_picker() -> dbc.DropdownMenu:
     )
 
 
+def _effective(stored: Any) -> str:
+    """The visitor's language: the profile's once logged in, else the one the browser remembered (or the default)."""
+    if current_user.is_authenticated:
+        return language(current_user.language)
+    return stored if isinstance(stored, str) and stored in LANGUAGES else language(None)
+
+
 def _save_language(user_id: int, lang: str) -> None:
     with services().transaction() as db:
         user = db.get(User, user_id)
@@ -129,44 +136,49 @@ def _register_browser_only(app: Dash) -> None:
 
 
 def register(app: Dash) -> set[str]:
-    """Register the session callbacks on app; returns the output keys of the two that run on the server."""
+    """Register the session callbacks on app; returns the output keys of the three that run on the server."""
     before = set(app.callback_map)
 
+    # The pages router takes the language store as an input, so a callback that wrote the store on
+    # every page load held the router back a round trip: the store is written only when the visitor
+    # picks a language, and a logged-in user's pages and navbar follow the profile (ui.user.page_lang).
     @app.callback(
         Output(ids.NAV_LINKS, "children"),
         Output(ids.NAV_PUBLIC, "children"),
         Output(ids.NAV_USER, "children"),
-        Output(ids.LANG, "data"),
         Output(ids.TOASTS, "children"),
         Output(ids.THEME_TOGGLE, "title"),
         Input("_pages_location", "pathname"),
-        Input(ids.LANG_PICK, "data"),
-        State(ids.LANG, "data"),
+        Input(ids.LANG, "data"),
     )
-    def session_state(_pathname: Any, picked: Any, stored: Any) -> tuple[Any, ...]:
-        """Navbar and language for this visitor: the profile's language once logged in.
-
-        Only a choice made with the language menu (LANG_PICK) changes the profile; what the
-        browser remembered from before logging in never overrides it.
-        """
-        choice = picked if ctx.triggered_id == ids.LANG_PICK and picked in LANGUAGES_LIST else None
-        remembered = stored if isinstance(stored, str) and stored in LANGUAGES else None
-        if current_user.is_authenticated:
-            effective = language(current_user.language)
-            if choice and choice != effective:
-                _save_language(int(current_user.id), choice)
-                effective = choice
-        else:
-            effective = choice or remembered or language(None)
-        _ = translator(effective)
+    def session_state(_pathname: Any, stored: Any) -> tuple[Any, ...]:
+        """Navbar for this visitor, in the profile's language once logged in (else the one remembered)."""
+        _ = translator(_effective(stored))
         flashed = [toast(str(message), kind if kind in ("success", "danger", "warning", "info") else "info")
                    for kind, message in get_flashed_messages(with_categories=True)]
         if current_user.is_authenticated:
             links, public, menu = nav_links(_), [], [bell(_), user_menu(_, str(current_user.username))]
         else:
             links, public, menu = [], public_links(_), None
-        return (links, public, menu, effective if effective != stored else no_update,
-                flashed or no_update, _("Light or dark theme"))
+        return links, public, menu, flashed or no_update, _("Light or dark theme")
+
+    @app.callback(
+        Output(ids.LANG, "data"),
+        Input(ids.LANG_PICK, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def language_store(picked: Any, stored: Any) -> Any:
+        """A choice made with the language menu: remembered by the browser, and the profile's once logged in.
+
+        Written only then, so that no page load waits for it; it re-renders the page in the new
+        language. Logged in, pages and navbar follow the profile whatever the browser remembered.
+        """
+        if picked not in LANGUAGES_LIST:
+            return no_update
+        if current_user.is_authenticated and picked != language(current_user.language):
+            _save_language(int(current_user.id), picked)
+        return picked if picked != stored else no_update
 
     @app.callback(
         Output({"type": ids.CSRF, "form": ALL}, "value"),
@@ -176,6 +188,6 @@ def register(app: Dash) -> set[str]:
         token = generate_csrf()
         return [token for _ in found]
 
-    public = set(app.callback_map) - before  # exactly these two server callbacks, nothing else
+    public = set(app.callback_map) - before  # exactly these three server callbacks, nothing else
     _register_browser_only(app)
     return public

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import request
 from flask_login import current_user
 
@@ -18,6 +20,11 @@ def user_lang() -> str:
     if getattr(current_user, "is_authenticated", False):
         return language(current_user.language)
     return language(request.form.get("lang") or request.args.get("lang") or DEFAULT_LANGUAGE)
+
+
+def page_lang(remembered: Any) -> Any:
+    """The language a page is rendered in: the profile's once logged in, else the one the browser remembered."""
+    return user_lang() if getattr(current_user, "is_authenticated", False) else remembered
 
 
 def user_translator():  # type: ignore[no-untyped-def]
