@@ -59,7 +59,7 @@ def other_browser(app: Flask, username: str, **extra: str) -> FlaskClient:
 def test_a_refused_password_change_says_why_and_changes_nothing(
         current: str, new: str, confirm: str | None, expected: str,
         app: Flask, client: FlaskClient, dash: DashClient) -> None:
-    create_user(app, "ana")
+    create_user(app, "ana", language="en")
     login(client, dash, "ana")
     phone = other_browser(app, "ana")
     assert errors(change(client, dash, current, new, confirm)) == expected
@@ -71,7 +71,7 @@ def test_a_refused_password_change_says_why_and_changes_nothing(
 
 def test_a_password_change_logs_out_every_other_device_and_keeps_this_one(
         app: Flask, client: FlaskClient, dash: DashClient) -> None:
-    create_user(app, "ana")
+    create_user(app, "ana", language="en")
     login(client, dash, "ana")
     phone = other_browser(app, "ana", remember="on")
     remembered = phone.get_cookie("enertrack_remember", path="/enertrack/")
@@ -90,7 +90,7 @@ def test_a_password_change_logs_out_every_other_device_and_keeps_this_one(
 
 
 def test_a_wrong_current_password_is_rate_limited(app: Flask, client: FlaskClient, dash: DashClient) -> None:
-    create_user(app, "ana")
+    create_user(app, "ana", language="en")
     login(client, dash, "ana")
     limit = int(app.extensions["enertrack"].settings.login_limit_user.split()[0].split("/")[0])
     for _ in range(limit):
@@ -109,7 +109,7 @@ def owned_data(app: Flask) -> tuple[int, int]:
 
 def test_deleting_the_account_needs_the_password_and_removes_nodes_readings_and_sessions(
         app: Flask, client: FlaskClient, dash: DashClient) -> None:
-    uid = create_user(app, "ana")
+    uid = create_user(app, "ana", language="en")
     bea = create_user(app, "bea")
     services = app.extensions["enertrack"]
     with services.transaction() as db:
@@ -140,7 +140,7 @@ def test_deleting_the_account_needs_the_password_and_removes_nodes_readings_and_
 
 def test_a_registered_clean_up_runs_and_a_failing_one_keeps_the_account(
         app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    uid = create_user(app, "ana")
+    uid = create_user(app, "ana", language="en")
     services = app.extensions["enertrack"]
     with services.transaction() as db:
         nodes.create_node(db, uid, {"node_id": "a1", "interval_s": 60})

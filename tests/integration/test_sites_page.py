@@ -236,9 +236,11 @@ def test_deleting_speaks_spanish(app: Flask, world: dict[str, int], dash: DashCl
 
 
 def test_every_field_of_the_page_has_a_label(app: Flask) -> None:
+    import dash
     import dash_bootstrap_components as dbc
 
-    from pages import sites as page
+    # From Dash's registry: importing pages.sites here would register the page a second time.
+    page = next(p for p in dash.page_registry.values() if p["path"] == "/sites")
 
     def walk(component: Any) -> Any:
         yield component
@@ -248,7 +250,7 @@ def test_every_field_of_the_page_has_a_label(app: Flask) -> None:
                 yield from walk(child)
 
     with app.test_request_context():
-        found = list(walk(page.layout("en")))
+        found = list(walk(page["layout"](lang="en")))
     labelled = {getattr(c, "html_for", None) for c in found if isinstance(c, dbc.Label)}
     fields = {c.id for c in found if isinstance(c, dbc.Select | dbc.Input)}
     # The site editor's own selector is its card's title ("New site" or the site's name).
