@@ -23,6 +23,8 @@ from pathlib import Path
 from harness import load_average  # repo on sys.path
 from network import NODE, chromium, ensure_data, load, log_in, served
 
+from enertrack.core.magnitudes import NAMES
+
 # Runs before the page's own scripts: wrap Plotly.react (dcc.Graph's one entry point) when the
 # lazily loaded bundle assigns window.Plotly.
 WRAP_JS = """
@@ -125,6 +127,11 @@ def main() -> None:
                     end = d.get("end") or float("nan")
                     print(f"  {d['id']:<22} start {d['start']:7.0f}  sync {d['sync'] - d['start']:5.0f} ms"
                           f"  frame after promise {end:7.0f} ({end - d['start']:5.0f} ms)")
+                data = draws[len(NAMES):]  # after each graph's first, empty, figure as it mounts
+                if data:
+                    print(f"  {len(data)} charts drawn with data: {data[0]['start']:.0f} -> "
+                          f"{max(d.get('end') or 0 for d in data):.0f} ms, "
+                          f"{sum(d['sync'] - d['start'] for d in data):.0f} ms in Plotly.react itself")
             driver.set_script_timeout(300)
             variants = driver.execute_async_script(VARIANTS_JS, args.repeat)
             print(f"\none chart drawn again, median of {args.repeat} (load {load_average():.2f}):")
