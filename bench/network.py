@@ -16,11 +16,9 @@ it through DevTools' network emulation (Network.emulateNetworkConditions):
 For each page (login, panel, a node page at its default 24 hours, analysis) a cold load
 (browser cache cleared, session kept) and then warm loads (the same URL again, cache kept)
 are timed from navigation start until the page has settled: Dash has no callback pending or
-running, and every chart in the window (1280 x 1000) has drawn its data (the node page draws a
-chart below the fold only once it is scrolled to; before that change, all six were drawn).
-"First" is when the node page's numbers are there (the current voltage), whether or not its
-charts are drawn yet. Bytes are what crossed the wire (Resource Timing's transferSize, headers
-included); "static" counts requests for files
+running, and every chart on the page has drawn its data. "First" is when the node page's
+numbers are there (the current voltage), whether or not its charts are drawn yet. Bytes are what crossed the wire
+(Resource Timing's transferSize, headers included); "static" counts requests for files
 (scripts, stylesheets, fonts, images) that went to the network instead of the cache.
 Not a test: the machine is shared, so each figure comes with the load average.
 """
@@ -55,10 +53,8 @@ PROFILES: dict[str, dict[str, float] | None] = {
     "loopback": None,
 }
 PAGES = {"login": "login", "panel": "", "node": f"nodes/{NODE}", "analysis": "analysis"}
-# What each page shows once settled, besides "no callback pending": an element, and at least this
-# many charts drawn, with every chart in the window drawn (the node page draws the charts below
-# the fold only when they are scrolled to: enertrack/web/ui/lazy_chart.py).
-READY = {"login": ("#login-submit", 0), "panel": ("#panel-today", 1), "node": ("#node-chart-power", 1),
+# What each page shows once settled, besides "no callback pending": an element, charts drawn.
+READY = {"login": ("#login-submit", 0), "panel": ("#panel-today", 1), "node": ("#node-chart-power", 6),
          "analysis": ("#analysis-chart", 1)}
 # What a page shows first, timed on its own: the node page's numbers (the current voltage).
 FIRST = {"node": "#node-stats-voltage .node-stat-current"}
@@ -75,12 +71,9 @@ const cbs = state.callbacks || {};
 for (const key of ['requested', 'prioritized', 'blocked', 'executing', 'watched', 'executed']) {
   if (cbs[key] && cbs[key].length) return [shown, null];
 }
-const plots = [...document.querySelectorAll('.js-plotly-plot')];
-const isDrawn = gd => gd._fullLayout && gd._fullData
-  && gd._fullData.some(t => (t.x && t.x.length) || (t.y && t.y.length));
-const inView = gd => { const box = gd.getBoundingClientRect();
-                       return box.width > 0 && box.height > 0 && box.bottom > 0 && box.top < window.innerHeight; };
-if (plots.filter(isDrawn).length < charts || plots.some(gd => inView(gd) && !isDrawn(gd))) return [shown, null];
+const drawn = [...document.querySelectorAll('.js-plotly-plot')].filter(
+  gd => gd._fullLayout && gd._fullData && gd._fullData.some(t => (t.x && t.x.length) || (t.y && t.y.length)));
+if (drawn.length < charts) return [shown, null];
 return [shown, now];
 """
 TRAFFIC_JS = """

@@ -29,7 +29,7 @@ from enertrack.web.services.node_dashboard import (
 )
 from enertrack.web.services.node_health import node_health
 from enertrack.web.services.nodes import NodeNotFound, NodeView, node_rejections, owned
-from enertrack.web.ui import charts, connect, ids, lazy_chart, plot_theme, quality
+from enertrack.web.ui import charts, connect, ids, plot_theme, quality
 from enertrack.web.ui.alert_tables import preset_buttons
 from enertrack.web.ui.forms import date_range
 from enertrack.web.ui.health import health_card
@@ -64,8 +64,6 @@ DATES = "node-dates"
 MESSAGE = "node-message"
 DOWNLOAD = "node-download"
 CHART = {name: f"node-chart-{name}" for name in NAMES}
-FIGURE = {name: f"node-figure-{name}" for name in NAMES}  # what a chart shows once in view (ui/lazy_chart.py)
-SEEN = "node-seen"
 STATS = {name: f"node-stats-{name}" for name in NAMES}
 REJECTIONS = "node-rejections"
 HEALTH = "node-health"
@@ -119,7 +117,6 @@ def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
             dcc.Store(id=STATE, data=None),
             dcc.Store(id=LIVE, data=None),
             dcc.Interval(id=TICK, interval=TICK_MS, disabled=True),
-            *lazy_chart.stores([FIGURE[name] for name in NAMES], SEEN),
             html.Div(id=MISSING),
             html.Div(
                 [
@@ -167,9 +164,6 @@ def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
     )
 
 
-for _name in NAMES:  # callbacks write a chart's figure in its store; it is drawn once in view
-    lazy_chart.register(CHART[_name], FIGURE[_name], SEEN)
-
 clientside_callback(
     "function(preset) { return preset === 'custom' ? {} : {display: 'none'}; }",
     Output(CUSTOM_BOX, "style"),
@@ -207,7 +201,7 @@ DRAW = dict(
     stats=[Output(STATS[name], "children") for name in NAMES],
 )
 CHARTS = dict(
-    figures=[Output(FIGURE[name], "data") for name in NAMES],
+    figures=[Output(CHART[name], "figure") for name in NAMES],
     state=Output(STATE, "data"),
     paused=Output(TICK, "disabled"),
 )
@@ -343,7 +337,7 @@ clientside_callback(
         }
         return answer.figures.concat(answer.stats, [answer.state, answer.href]);
     }""",
-    *[Output(FIGURE[name], "data", allow_duplicate=True) for name in NAMES],
+    *[Output(CHART[name], "figure", allow_duplicate=True) for name in NAMES],
     *[Output(STATS[name], "children", allow_duplicate=True) for name in NAMES],
     Output(STATE, "data", allow_duplicate=True),
     Output(DOWNLOAD, "href", allow_duplicate=True),
@@ -354,7 +348,7 @@ clientside_callback(
 
 
 @callback(
-    *[Output(FIGURE[name], "data", allow_duplicate=True) for name in NAMES],
+    *[Output(CHART[name], "figure", allow_duplicate=True) for name in NAMES],
     Input(ids.THEME_RESOLVED, "data"),
     State(NODE, "data"),
     prevent_initial_call=True,

@@ -113,13 +113,6 @@ def log_in(duo: Any, username: str, password: str) -> None:
     wait(duo, EC.url_to_be(url(duo)))
 
 
-def scroll_to(duo: Any, element_id: str) -> None:
-    """Scroll an element to the middle of the window at once (charts out of view are drawn only then)."""
-    duo.wait_for_element(f"#{element_id}")
-    duo.driver.execute_script(
-        "document.getElementById(arguments[0]).scrollIntoView({block: 'center', behavior: 'instant'});", element_id)
-
-
 def luminance(css: str) -> float:
     """0 (black) to 1 (white) from 'rgb(r, g, b)' or 'rgba(r, g, b, a)'."""
     parts = [float(p) for p in css[css.index("(") + 1:css.index(")")].split(",")[:3]]

@@ -14,7 +14,7 @@ from enertrack.cli.simulate import register_nodes
 from enertrack.core.magnitudes import NAMES
 from enertrack.simulation.backfill import backfill
 from enertrack.simulation.fleet import make_fleet
-from tests.browser.conftest import console_errors, log_in, scroll_to, url, wait
+from tests.browser.conftest import console_errors, log_in, url, wait
 from tests.conftest import PASSWORD, create_user
 
 pytestmark = pytest.mark.browser
@@ -49,8 +49,7 @@ def test_charts_load_the_basic_plotly_bundle_and_only_where_drawn(live: Any) -> 
     wait(duo, EC.presence_of_element_located((By.ID, "panel-updated")))
 
     duo.driver.get(url(duo, "nodes/casa-01"))
-    for name in NAMES:  # each drawn once scrolled to
-        scroll_to(duo, f"node-chart-{name}")
+    for name in NAMES:
         wait(duo, lambda _d, n=name: drawn(duo, n))
     fetched = duo.driver.execute_script(FETCHED)
     assert [name for name in fetched if "/plotly-basic.min.js?v=" in name], fetched

@@ -15,7 +15,7 @@ from enertrack.core.reading import Reading
 from enertrack.i18n import tr
 from enertrack.simulation.backfill import backfill
 from enertrack.simulation.fleet import make_fleet
-from tests.browser.conftest import console_errors, log_in, luminance, scroll_to, url, wait
+from tests.browser.conftest import console_errors, log_in, luminance, url, wait
 from tests.conftest import PASSWORD, create_user
 
 pytestmark = pytest.mark.browser
@@ -70,11 +70,9 @@ def test_node_dashboard_in_a_browser(live: Any) -> None:
 
     duo.driver.get(url(duo, "nodes/casa-01"))
     wait(duo, EC.text_to_be_present_in_element((By.ID, "node-title"), "casa-01"))
-    for name in NAMES:  # six charts, each with its band and mean line drawn once scrolled to
-        scroll_to(duo, f"node-chart-{name}")
+    for name in NAMES:  # six charts, each with its band and mean line drawn
         wait(duo, lambda _d, n=name: plot(duo, n, "gd.data.length === 3 && x(2).length > 1000"))
         assert duo.driver.find_elements(By.CSS_SELECTOR, f"#node-chart-{name} .main-svg")
-    duo.driver.execute_script("window.scrollTo({top: 0, behavior: 'instant'});")
     assert mean_step(duo, "power") == 60  # 24 h: one-minute buckets
     # Plotly speaks Spanish too (its locale is served from assets/vendor): the modebar's tips.
     assert plot(duo, "power", "!!gd.querySelector('.modebar-btn[data-title=\"Autoescalar\"]')")

@@ -63,7 +63,7 @@ def tick(dash: DashClient, node: Any, raw: Any, preset: Any = "1h", n: int = 1) 
 def answer(resp: Any) -> dict[str, Any]:
     """A tick's answer (what the browser applies if its state still matches), by output."""
     data = response(resp)["node-live"]["data"]
-    out: dict[str, Any] = {f"node-figure-{name}": {"data": figure} for name, figure in zip(NAMES, data["figures"],
+    out: dict[str, Any] = {f"node-chart-{name}": {"figure": figure} for name, figure in zip(NAMES, data["figures"],
                                                                                          strict=True)}
     out |= {f"node-stats-{name}": {"children": stats} for name, stats in zip(NAMES, data["stats"], strict=True)}
     return out | {"node-state": {"data": data["state"]}, "node-download": {"href": data["href"]},
@@ -122,7 +122,7 @@ def test_owner_sees_six_charts_and_the_exact_extremes(seeded: Seeded, dash: Dash
     assert out["node-missing"]["children"] is None and out["node-frame"]["style"] == {}
     assert (out["node-title"]["children"], out["node-subtitle"]["children"]) == ("n1", "Kitchen · Madrid")
     for name in NAMES:
-        traces = out[f"node-figure-{name}"]["data"]["data"]
+        traces = out[f"node-chart-{name}"]["figure"]["data"]
         assert len(traces) == 3 and len(traces[2]["x"]) > 1000
     stats = out["node-stats-voltage"]["children"]
     assert by_class(stats, "node-stat-max") == ["251.3 V"] and by_class(stats, "node-stat-min") == ["205.7 V"]
@@ -131,7 +131,7 @@ def test_owner_sees_six_charts_and_the_exact_extremes(seeded: Seeded, dash: Dash
     assert by_class(stats, "node-stat-at") == [local(seeded.base - STEP)]  # last update, after its age
     assert by_class(stats, "node-stat-age")[0].endswith(" ago")
     # The spike is in the chart's max band, the dip in its min band, at their local times.
-    voltage = out["node-figure-voltage"]["data"]["data"]
+    voltage = out["node-chart-voltage"]["figure"]["data"]
     assert 251.3 in voltage[0]["y"] and 205.7 in voltage[1]["y"]
     assert seconds(voltage[0]["x"][voltage[0]["y"].index(251.3)]) == seeded.v_max_24h
     power = by_class(out["node-stats-power"]["children"], "node-stat-max")
@@ -149,10 +149,10 @@ def test_the_numbers_do_not_wait_for_the_charts(seeded: Seeded, dash: DashClient
     out = response(dash.call(DRAW, ["n1", "24h", None, None]))
     assert out["node-title"]["children"] == "n1"
     assert by_class(out["node-stats-voltage"]["children"], "node-stat-max") == ["251.3 V"]
-    assert not [key for key in out if key.startswith("node-figure-") or key in ("node-state", "node-tick")]
+    assert not [key for key in out if key.startswith("node-chart-") or key in ("node-state", "node-tick")]
     monkeypatch.undo()
     charts = response(dash.call(CHARTS, ["n1", "24h", None, None], ["light"]))
-    assert set(charts) == {f"node-figure-{name}" for name in NAMES} | {"node-state", "node-tick"}
+    assert set(charts) == {f"node-chart-{name}" for name in NAMES} | {"node-state", "node-tick"}
 
 
 def test_the_hour_has_its_own_extremes_earliest_on_ties(seeded: Seeded, dash: DashClient) -> None:
@@ -163,7 +163,7 @@ def test_the_hour_has_its_own_extremes_earliest_on_ties(seeded: Seeded, dash: Da
 
 @pytest.mark.parametrize(("preset", "width"), [("24h", 60), ("7d", 900), ("30d", 1800), ("1y", 21600)])
 def test_presets_switch_bucket_widths(seeded: Seeded, dash: DashClient, preset: str, width: int) -> None:
-    drawn = [seconds(x) for x in xs(draw(dash, "n1", preset)["node-figure-power"]["data"]["data"][2])]
+    drawn = [seconds(x) for x in xs(draw(dash, "n1", preset)["node-chart-power"]["figure"]["data"][2])]
     steps = {b - a for a, b in zip(drawn, drawn[1:], strict=False)}
     assert steps == {width}, steps
     # Up to the newest data (live charts stop LIVE_DELAY_S short of now, on a bucket edge).
@@ -187,7 +187,7 @@ def test_custom_range_draws_exactly_that_range(seeded: Seeded, dash: DashClient)
     first = datetime.fromtimestamp(seeded.base - 86400, ZoneInfo(TZ)).date()
     last = first + timedelta(days=1)
     out = draw(dash, "n1", "custom", first.isoformat(), first.isoformat(), triggered=3)  # that day, whole
-    voltage = out["node-figure-voltage"]["data"]["data"][2]
+    voltage = out["node-chart-voltage"]["figure"]["data"][2]
     assert isinstance(voltage["x"], dict) and voltage["x"]["dtype"] == "f8"  # a fixed range: a typed array
     drawn = xs(voltage)
     midnight = int(datetime.combine(first, datetime.min.time(), ZoneInfo(TZ)).timestamp())
@@ -207,7 +207,7 @@ def test_custom_range_draws_exactly_that_range(seeded: Seeded, dash: DashClient)
 def test_custom_range_validation(seeded: Seeded, dash: DashClient, start: Any, end: Any, message: str) -> None:
     out = draw(dash, "n1", "custom", start, end, triggered=2)
     assert out["node-message"]["is_open"] is True and message in out["node-message"]["children"]
-    assert all(f"node-figure-{name}" not in out for name in NAMES)  # what is drawn stays as it was
+    assert all(f"node-chart-{name}" not in out for name in NAMES)  # what is drawn stays as it was
     assert out["node-tick"]["disabled"] is True
 
 
@@ -221,7 +221,7 @@ def not_found(out: dict[str, Any]) -> None:
     assert out["node-frame"]["style"] == {"display": "none"} and out["node-title"]["children"] == ""
     assert out["node-state"]["data"] is None and out["node-download"]["href"] is None
     for name in NAMES:
-        assert out[f"node-figure-{name}"]["data"]["data"] == []
+        assert out[f"node-chart-{name}"]["figure"]["data"] == []
         assert out[f"node-stats-{name}"]["children"] is None
 
 
@@ -268,19 +268,19 @@ def test_live_tick_appends_only_the_new_buckets(seeded: Seeded, dash: DashClient
     new = [r for r in seeded.readings if old.through <= r.ts < state.through]
     assert 8 <= len(new) <= 11
     for name in NAMES:
-        ops = out[f"node-figure-{name}"]["data"]["operations"]
+        ops = out[f"node-chart-{name}"]["figure"]["operations"]
         assert {op["operation"] for op in ops} <= {"Extend", "Delete", "Assign"}
         assert not any(op["location"] in (["data"], [], ["layout"]) for op in ops)  # never a redraw
         extends = {tuple(op["location"]): op["params"]["value"] for op in ops if op["operation"] == "Extend"}
         assert [seconds(x) for x in extends[("data", 2, "x")]] == [r.ts for r in new]
         assert extends[("data", 2, "y")] == [round(getattr(r, name), BY_NAME[name].decimals + 1) for r in new]
     assert state.drawn["power"].total == old.drawn["power"].total + len(new) - sum(
-        op["operation"] == "Delete" for op in out["node-figure-power"]["data"]["operations"]) // 6
+        op["operation"] == "Delete" for op in out["node-chart-power"]["figure"]["operations"]) // 6
     # The numbers are fresh too.
     assert by_class(out["node-stats-voltage"]["children"], "node-stat-current") == ["230.0 V"]
     # A second tick right after has nothing new to append.
     again = answer(tick(dash, "n1", out["node-state"]["data"], n=4))
-    assert not any(op["operation"] == "Extend" for op in again["node-figure-power"]["data"]["operations"])
+    assert not any(op["operation"] == "Extend" for op in again["node-chart-power"]["figure"]["operations"])
 
 
 def test_live_tick_drops_buckets_that_left_the_window(seeded: Seeded, dash: DashClient) -> None:
@@ -292,7 +292,7 @@ def test_live_tick_drops_buckets_that_left_the_window(seeded: Seeded, dash: Dash
     after = LiveState.from_json(out["node-state"]["data"])
     assert after is not None
     for name in NAMES:
-        deletes = [op for op in out[f"node-figure-{name}"]["data"]["operations"] if op["operation"] == "Delete"]
+        deletes = [op for op in out[f"node-chart-{name}"]["figure"]["operations"] if op["operation"] == "Delete"]
         assert len(deletes) % 6 == 0 and all(op["location"][-1] == 0 for op in deletes)
         dropped = len(deletes) // 6  # x and y of three traces
         assert 7 <= dropped <= 8  # the stale ones, and the oldest real one if it has just left too
@@ -317,19 +317,19 @@ def test_live_tick_refuses_other_nodes_and_forged_states(app: Flask, client: Fla
 
 def retheme(dash: DashClient, theme: Any, node: Any) -> Any:
     spec = next(c for c in dash.server_callbacks()
-                if c["inputs"][0]["id"] == "theme-resolved" and "node-figure" in c["output"])
+                if c["inputs"][0]["id"] == "theme-resolved" and "node-chart" in c["output"])
     return dash.client.post(UPDATE, json=dash.body(spec, [theme], [node]))
 
 
 def test_theme_switch_patches_layouts_only(seeded: Seeded, dash: DashClient) -> None:
     out = response(retheme(dash, "dark", "n1"))
     for name in NAMES:
-        ops = out[f"node-figure-{name}"]["data"]["operations"]
+        ops = out[f"node-chart-{name}"]["figure"]["operations"]
         assert ops and all(op["location"][0] == "layout" for op in ops)
         template = next(op for op in ops if op["location"] == ["layout", "template"])["params"]["value"]
         assert template["layout"]["paper_bgcolor"] == "rgb(17,17,17)"
     assert retheme(dash, "dark", "nobody").status_code == 204
-    dark = draw(dash, "n1", "24h", theme="dark")["node-figure-power"]["data"]["layout"]
+    dark = draw(dash, "n1", "24h", theme="dark")["node-chart-power"]["figure"]["layout"]
     assert dark["paper_bgcolor"] == "rgba(0,0,0,0)" and dark["template"]["layout"]["paper_bgcolor"] == "rgb(17,17,17)"
 
 
@@ -518,13 +518,13 @@ def test_numbers_follow_the_users_language(seeded: Seeded, dash: DashClient, app
     english = draw(dash, "n1", "24h")
     assert by_class(english["node-stats-voltage"]["children"], "node-stat-max") == ["251.3 V"]
     assert by_class(english["node-stats-power"]["children"], "node-stat-current") == ["4,321 W"]
-    assert english["node-figure-power"]["data"]["layout"]["separators"] == ".,"
+    assert english["node-chart-power"]["figure"]["layout"]["separators"] == ".,"
     set_language(app, "ana", "es")
     spanish = draw(dash, "n1", "24h")
     assert by_class(spanish["node-stats-voltage"]["children"], "node-stat-max") == ["251,3 V"]
     assert by_class(spanish["node-stats-power"]["children"], "node-stat-current") == ["4.321 W"]
     assert by_class(spanish["node-stats-frequency"]["children"], "node-stat-min") == ["50,00 Hz"]
-    assert spanish["node-figure-power"]["data"]["layout"]["separators"] == ",."
+    assert spanish["node-chart-power"]["figure"]["layout"]["separators"] == ",."
 
 
 # -- a tick answered late ------------------------------------------------------------------------
@@ -565,7 +565,7 @@ def autumn(app: Flask, client: FlaskClient, dash: DashClient) -> None:
 
 def test_the_autumn_day_is_drawn_in_time_order(app: Flask, client: FlaskClient, dash: DashClient) -> None:
     autumn(app, client, dash)
-    figure = draw(dash, "n1", "custom", "2026-10-25", "2026-10-25", triggered=3)["node-figure-power"]["data"]
+    figure = draw(dash, "n1", "custom", "2026-10-25", "2026-10-25", triggered=3)["node-chart-power"]["figure"]
     mean = figure["data"][2]
     instants = [int(x / 1000) for x in xs(mean)]
     assert instants == list(range(AUTUMN_START, AUTUMN_START + 25 * 3600, STEP))  # every minute once, in order
@@ -591,10 +591,10 @@ def test_a_live_chart_is_redrawn_on_instants_when_clocks_go_back(app: Flask, cli
     drawn = draw(dash, "n1", "1h")
     state = LiveState.from_json(drawn["node-state"]["data"])
     assert state is not None and not state.instants  # the last hour moved forward: the wall clock
-    assert drawn["node-figure-voltage"]["data"]["data"][2]["x"][-1] == wall_ms("2026-10-25T02:39:00")  # wall clock
+    assert drawn["node-chart-voltage"]["figure"]["data"][2]["x"][-1] == wall_ms("2026-10-25T02:39:00")  # wall clock
     page_clock(app, monkeypatch, change + 10 * 60 + 0.5)  # 02:10 CET, after 02:59 CEST
     out = answer(tick(dash, "n1", drawn["node-state"]["data"]))
-    figure = out["node-figure-voltage"]["data"]
+    figure = out["node-chart-voltage"]["figure"]
     assert "operations" not in figure  # redrawn whole, once
     x = [int(v / 1000) for v in xs(figure["data"][2])]
     assert x == sorted(x) and len(set(x)) == len(x) and x[-1] > change  # in time order across the change
@@ -605,6 +605,6 @@ def test_a_live_chart_is_redrawn_on_instants_when_clocks_go_back(app: Flask, cli
     page_clock(app, monkeypatch, change + 11 * 60 + 0.5)
     app.extensions["enertrack"].store.write([Reading("n1", change + 10 * 60 + s, voltage=231.0) for s in (0, 2)])
     patched = answer(tick(dash, "n1", out["node-state"]["data"]))
-    ops = {tuple(op["location"]) for op in patched["node-figure-voltage"]["data"]["operations"]
+    ops = {tuple(op["location"]) for op in patched["node-chart-voltage"]["figure"]["operations"]
            if op["operation"] == "Extend"}
     assert ("data", 2, "text") in ops and patched["expects"] == (state.generation, 1)

@@ -103,7 +103,7 @@ NO_NODE = ("nav-links.children", '"type":"csrf"', "nodes-table.children", "node-
            "analysis-range.start_date", "_pages_content.children", "nav-bell-count.children",
            "panel-today-state.data", "panel-today.figure@", "panel-site.options", "connect-confirm-modal.is_open",
            "=lang-store.data")
-LIVE = ("node-figure-voltage.data", "node-live.data")  # the retheme and the live tick: checked separately
+LIVE = ("node-chart-voltage.figure", "node-live.data")  # the retheme and the live tick: checked separately
 # Callbacks that take another user's ids (rules, events, nodes) and are refused in their own page's tests.
 ELSEWHERE = {
     "alert-rules.children": "tests/integration/test_alerts_page.py",

@@ -95,7 +95,7 @@ def test_callbacks_and_downloads_are_compressed_and_never_cached(client: FlaskCl
         assert drawn.status_code == 200
         assert drawn.headers.get("Content-Encoding") == encoding
         assert drawn.headers["Cache-Control"] == "no-store"
-        assert b'"node-figure-power"' in decoded(drawn)
+        assert b'"node-chart-power"' in decoded(drawn)
 
         csv = client.get(f"/enertrack/nodes/{owner}/readings.csv", headers=headers)
         assert csv.status_code == 200 and csv.mimetype == "text/csv"
