@@ -73,6 +73,9 @@ def test_node_dashboard_in_a_browser(live: Any) -> None:
     for name in NAMES:  # six charts, each with its band and mean line drawn
         wait(duo, lambda _d, n=name: plot(duo, n, "gd.data.length === 3 && x(2).length > 1000"))
         assert duo.driver.find_elements(By.CSS_SELECTOR, f"#node-chart-{name} .main-svg")
+        # The labels fit the margins given: Plotly needs no second layout pass to grow them.
+        assert plot(duo, name, "[gd._fullLayout._size.l, gd._fullLayout._size.b]") == \
+            plot(duo, name, "[gd.layout.margin.l, gd.layout.margin.b]"), name
     assert mean_step(duo, "power") == 60  # 24 h: one-minute buckets
     # Plotly speaks Spanish too (its locale is served from assets/vendor): the modebar's tips.
     assert plot(duo, "power", "!!gd.querySelector('.modebar-btn[data-title=\"Autoescalar\"]')")

@@ -25,6 +25,10 @@ from enertrack.web.ui.plot_theme import themed_layout
 TRACE_MAX, TRACE_MIN, TRACE_MEAN = 0, 1, 2  # the band is drawn from max down to min, then the mean
 TRACES = (TRACE_MAX, TRACE_MIN, TRACE_MEAN)
 HEIGHT_PX = 260
+# Room for the axes' labels as drawn for the demo's magnitudes: y ticks like "50,02" under the
+# unit's title, x ticks of two lines (time, then date). The template's automargin grows a margin
+# that is too small, but only with a second layout pass: that pass was 40 % of a chart's drawing.
+MARGIN = {"l": 64, "r": 12, "t": 8, "b": 40}
 # Colours suited to both themes, one per magnitude in table order.
 PALETTE = qualitative.Plotly
 
@@ -288,7 +292,7 @@ def magnitude_figure(data: Points, magnitude: Magnitude, labels: Labels, theme: 
         **base,
         "separators": separators(lang),
         "height": HEIGHT_PX,
-        "margin": {"l": 56, "r": 12, "t": 8, "b": 32},
+        "margin": {**MARGIN},
         "showlegend": False,
         "uirevision": uirevision,
         "xaxis": {**base.get("xaxis", {}), **axis.layout(), "visible": not empty},
