@@ -34,6 +34,8 @@ def decimal(lang: str, value: float | None, decimals: int, signed: bool = False)
     """value with `decimals` decimals in lang's separators; an em dash when missing or not finite."""
     if value is None or not math.isfinite(value):
         return MISSING
+    if round(value, decimals) == 0:  # a tiny negative (a float sum's last bit) is no "-0,0"
+        value = 0.0
     return format_decimal(value, format=_pattern(decimals, signed), locale=_locale(lang))
 
 

@@ -60,3 +60,9 @@ def test_local_time_tells_the_two_readings_of_a_repeated_hour_apart() -> None:
     assert fmt.local_time(second + 3600, "Europe/Madrid") == "2026-10-25 03:30:00"  # once only: no offset
     assert fmt.local_time(epoch("2026-01-01T00:00:00+05:45"), "Asia/Kathmandu", with_date=False) == "00:00:00"
     assert fmt.utc_offset("+0545") == "+05:45" and fmt.utc_offset("-0300") == "-03"
+
+
+@pytest.mark.parametrize("value", [-1e-12, -0.0, 0.0, 1e-12, -0.04])
+def test_a_change_that_rounds_to_zero_is_never_negative(value: float) -> None:
+    assert decimal("es", value, 1, signed=True) == "+0,0"
+    assert fmt.percent("en", value / 100, signed=True) == "+0.0 %"
