@@ -309,3 +309,17 @@ def test_the_language_menu_changes_the_profile(client: FlaskClient, dash: DashCl
 
     with app.extensions["enertrack"].read() as db:
         assert find_user(db, "ana").language == "en"
+
+
+def test_picking_the_language_the_browser_remembers_still_changes_the_profile_and_rerenders(
+        client: FlaskClient, dash: DashClient, app: Flask) -> None:
+    create_user(app, "ana", language="es")
+    login(client, dash, "ana")
+    # The browser remembers English from before; the profile says Spanish: picking English saves it and
+    # writes the store again, which is what re-renders the page and the navbar.
+    result = dash.call("=lang-store.data", ["en"], ["en"]).get_json()["response"]
+    assert result["lang-store"]["data"] == "en"
+    from enertrack.web.services.accounts import find_user
+
+    with app.extensions["enertrack"].read() as db:
+        assert find_user(db, "ana").language == "en"

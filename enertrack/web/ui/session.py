@@ -21,6 +21,7 @@ from enertrack.web.context import services
 from enertrack.web.ui import ids
 from enertrack.web.ui.bell import bell
 from enertrack.web.ui.toast import toast
+from enertrack.web.ui.user import page_lang
 
 LANGUAGES_LIST = tuple(LANGUAGES)
 
@@ -95,13 +96,6 @@ def language_picker() -> dbc.DropdownMenu:
     )
 
 
-def _effective(stored: Any) -> str:
-    """The visitor's language: the profile's once logged in, else the one the browser remembered (or the default)."""
-    if current_user.is_authenticated:
-        return language(current_user.language)
-    return stored if isinstance(stored, str) and stored in LANGUAGES else language(None)
-
-
 def _save_language(user_id: int, lang: str) -> None:
     with services().transaction() as db:
         user = db.get(User, user_id)
@@ -153,7 +147,7 @@ def register(app: Dash) -> set[str]:
     )
     def session_state(_pathname: Any, stored: Any) -> tuple[Any, ...]:
         """Navbar for this visitor, in the profile's language once logged in (else the one remembered)."""
-        _ = translator(_effective(stored))
+        _ = translator(page_lang(stored))  # translator falls back to the default for anything else
         flashed = [toast(str(message), kind if kind in ("success", "danger", "warning", "info") else "info")
                    for kind, message in get_flashed_messages(with_categories=True)]
         if current_user.is_authenticated:
@@ -176,9 +170,11 @@ def register(app: Dash) -> set[str]:
         """
         if picked not in LANGUAGES_LIST:
             return no_update
-        if current_user.is_authenticated and picked != language(current_user.language):
+        profile_changed = current_user.is_authenticated and picked != language(current_user.language)
+        if profile_changed:
             _save_language(int(current_user.id), picked)
-        return picked if picked != stored else no_update
+        # Written again when only the profile changed too: that is what re-renders page and navbar.
+        return picked if picked != stored or profile_changed else no_update
 
     @app.callback(
         Output({"type": ids.CSRF, "form": ALL}, "value"),
