@@ -99,7 +99,7 @@ def test_panel_shows_kpis_and_statuses_and_ticks_in_place(live: Any) -> None:
     services = duo.flask_app.extensions["enertrack"]
     services.store.write([Reading(ACTIVE, int(time.time()), voltage=230.0, current=18.8, power=4321.0,
                                   power_factor=0.97, frequency=float(unchanged.text.replace(",", ".")))])
-    wait(duo, lambda _d: card(duo, "power").text == "4.321", timeout=12)  # Spanish groups thousands with '.'
+    wait(duo, lambda _d: card(duo, "power").text == "4.321", timeout=30)  # ticks every 5 s; Spanish groups thousands with '.'
     assert card(duo, "total_power").text == "4.321" and card(duo, "current").text == "18,80"
     assert attached(unchanged) and unchanged.text == card(duo, "frequency").text
     assert "4.321 W" in rows[0].text  # the active node's row, updated where it stands
