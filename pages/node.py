@@ -29,7 +29,7 @@ from enertrack.web.services.node_dashboard import (
 )
 from enertrack.web.services.node_health import node_health
 from enertrack.web.services.nodes import NodeNotFound, NodeView, node_rejections, owned
-from enertrack.web.ui import charts, connect, ids, plot_theme, quality
+from enertrack.web.ui import charts, connect, ids, in_view, plot_theme, quality
 from enertrack.web.ui.alert_tables import preset_buttons
 from enertrack.web.ui.forms import date_range
 from enertrack.web.ui.health import health_card
@@ -67,6 +67,11 @@ CHART = {name: f"node-chart-{name}" for name in NAMES}
 STATS = {name: f"node-stats-{name}" for name in NAMES}
 REJECTIONS = "node-rejections"
 HEALTH = "node-health"
+# The four sections under the charts (health, power quality, rejected messages, connecting a
+# device) are below the fold: their callbacks take the node id from BELOW, which the browser
+# writes only when they come into view (ui/in_view), so the charts do not wait for them.
+BELOW = quality.NODE_STORE
+BELOW_BOX = "node-below-box"
 REJECTIONS_SHOWN = 20
 TICK_MS = 5000
 PRESET_LABELS = (("1h", N_("1 hour")), ("24h", N_("24 hours")), ("7d", N_("7 days")), ("30d", N_("30 days")),
@@ -94,9 +99,13 @@ def _chart_card(magnitude: Magnitude, _: Any, lang: Any) -> dbc.Col:
                 dbc.CardBody(
                     [
                         html.Div(id=STATS[magnitude.name], className="node-stats mb-2"),
-                        dcc.Graph(id=CHART[magnitude.name], figure=BLANK,
-                                  config=plot_theme.graph_config(lang, responsive=True),
-                                  style={"height": f"{charts.HEIGHT_PX}px"}),
+                        # The chart's height is held before dcc.Graph's code has loaded, so the
+                        # page below does not move up and down (and the sections under the charts
+                        # do not look in view for a moment: ui/in_view).
+                        html.Div(dcc.Graph(id=CHART[magnitude.name], figure=BLANK,
+                                           config=plot_theme.graph_config(lang, responsive=True),
+                                           style={"height": f"{charts.HEIGHT_PX}px"}),
+                                 style={"minHeight": f"{charts.HEIGHT_PX}px"}),
                     ],
                     class_name="p-2",
                 ),
@@ -152,10 +161,13 @@ def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
                     ),
                     dbc.Alert(id=MESSAGE, color="warning", is_open=False),
                     dbc.Row([_chart_card(m, _, lang) for m in MAGNITUDES], class_name="g-3"),
-                    html.Div(id=HEALTH, className="mt-4"),
-                    quality.card(_),
-                    html.Div(id=REJECTIONS, className="mt-4"),
-                    html.Div(connect.section(_, node_id if isinstance(node_id, str) else None), className="mt-4"),
+                    html.Div([
+                        dcc.Store(id=BELOW),
+                        html.Div(id=HEALTH, className="mt-4"),
+                        quality.card(_),
+                        html.Div(id=REJECTIONS, className="mt-4"),
+                        html.Div(connect.section(_, None), className="mt-4"),
+                    ], id=BELOW_BOX),
                 ],
                 id=FRAME,
                 style=HIDDEN,
@@ -368,7 +380,10 @@ def retheme(theme: Any, node_id: Any) -> tuple[Any, ...]:
     return tuple(patches)
 
 
-@callback(Output(REJECTIONS, "children"), Input(NODE, "data"))
+in_view.fill_when_seen(NODE, BELOW_BOX, [BELOW, connect.NODE])
+
+
+@callback(Output(REJECTIONS, "children"), Input(BELOW, "data"), prevent_initial_call=True)
 def rejections(node_id: Any) -> Any:
     """Dead letters of the user's node (nothing for anyone else's)."""
     _ = user_translator()
@@ -380,7 +395,7 @@ def rejections(node_id: Any) -> Any:
     return rejections_view(rows, user_timezone(), _)
 
 
-@callback(Output(HEALTH, "children"), Input(NODE, "data"))
+@callback(Output(HEALTH, "children"), Input(BELOW, "data"), prevent_initial_call=True)
 def health(node_id: Any) -> Any:
     """The user's node's latest device health (nothing for anyone else's), as the page opens."""
     lang = user_lang()

@@ -102,6 +102,12 @@ def wait(duo: Any, condition: Any, timeout: float = 15) -> Any:
     return WebDriverWait(duo.driver, timeout).until(condition)
 
 
+def scroll_to(duo: Any, selector: str) -> None:
+    """Bring an element into the window (sections under the node page's charts load only then)."""
+    element = wait(duo, lambda d: d.find_elements("css selector", selector), timeout=30)[0]
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
+
+
 def log_in(duo: Any, username: str, password: str) -> None:
     """Log in through the real form and land on the panel."""
     from selenium.webdriver.support import expected_conditions as EC

@@ -13,7 +13,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from enertrack.db import make_engine
 from enertrack.migrate import upgrade
 from enertrack.web.app import create_app
-from tests.browser.conftest import console_errors, log_in, url, wait
+from tests.browser.conftest import console_errors, log_in, scroll_to, url, wait
 from tests.conftest import PASSWORD, create_user, make_settings
 from tests.dynsec_broker import ADMIN_PASSWORD, ADMIN_USER, Device, DynsecBroker, dynsec_fixture
 from tests.services import free_port
@@ -75,6 +75,8 @@ def test_add_a_node_copy_its_password_and_regenerate_it(provisioned: Any, broker
     assert connects(broker, "browser-1", first)
     assert first in duo.find_element("#added-snippet-serial").text
     duo.driver.get(url(duo, "nodes/browser-1"))
+    wait(duo, EC.visibility_of_element_located(("id", "node-frame")), timeout=45)
+    scroll_to(duo, "#connect-body")  # filled once it comes into view
     wait(duo, EC.text_to_be_present_in_element(("id", "connect-panel"), "browser-1/telemetry"), timeout=45)
     assert first not in duo.find_element("#connect-panel").text  # shown once, on the Nodes page only
     click_when_settled(duo, "#connect-regenerate")

@@ -15,7 +15,7 @@ from enertrack.core.reading import Reading
 from enertrack.i18n import tr
 from enertrack.simulation.backfill import backfill
 from enertrack.simulation.fleet import make_fleet
-from tests.browser.conftest import console_errors, log_in, luminance, url, wait
+from tests.browser.conftest import console_errors, log_in, luminance, scroll_to, url, wait
 from tests.conftest import PASSWORD, create_user
 
 pytestmark = pytest.mark.browser
@@ -80,6 +80,17 @@ def test_node_dashboard_in_a_browser(live: Any) -> None:
     # Plotly speaks Spanish too (its locale is served from assets/vendor): the modebar's tips.
     assert plot(duo, "power", "!!gd.querySelector('.modebar-btn[data-title=\"Autoescalar\"]')")
     wait(duo, EC.text_to_be_present_in_element((By.ID, "node-stats-voltage"), now_voltage))
+
+    # The sections under the charts are out of the window (1280x1000): not asked for, until the
+    # page scrolls down to them; then each is filled.
+    time.sleep(1)
+    below = ("#node-health", "#node-quality-body", "#node-rejections", "#connect-body")
+    assert [duo.find_element(css).get_attribute("innerHTML") for css in below] == ["", "", "", ""]
+    scroll_to(duo, "#node-quality")
+    wait(duo, lambda _d: duo.driver.find_elements(By.CSS_SELECTOR, "#node-quality .node-quality-verdict"), timeout=30)
+    wait(duo, lambda _d: duo.driver.find_elements(By.CSS_SELECTOR, "#node-health .card"), timeout=30)
+    wait(duo, lambda _d: "casa-01/telemetry" in duo.find_element("#connect-body").text, timeout=30)
+    duo.driver.execute_script("window.scrollTo({top: 0, behavior: 'instant'});")  # Bootstrap scrolls smoothly
 
     # Another range: seven days in 15-minute buckets.
     choose(duo, "7d")

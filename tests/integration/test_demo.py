@@ -136,7 +136,7 @@ def test_demo_serves_within_a_minute_and_goes_live(tmp_path: Path, stopper: list
     assert {"insight-base_load", "insight-forecast", "insight-quality"} <= set(ids_in(cards)), str(cards)[:2000]
     assert "EUR" in str(cards)  # the demo site's 2.0TD tariff prices the forecast
     report = callback(web, port, "node-quality-body", "children",
-                      [("node-store", "data", "demo-01"), ("node-quality-week", "value", "1")],
+                      [("node-below", "data", "demo-01"), ("node-quality-week", "value", "1")],
                       more=(("node-quality-download", "href"),))
     assert "Dentro de los límites" in str(report), str(report)[:2000]  # the simulator keeps within +-3 %
     process.send_signal(signal.SIGINT)

@@ -71,8 +71,8 @@ class Owner:
 # Callback (a unique fragment of its output key) -> component values that reach its data path for
 # node n. Values are keyed by "component-id.property"; pattern inputs by their "type".
 READS: dict[str, dict[str, Any]] = {
-    "node-rejections.children": {"node-store.data": "{n}"},
-    "node-health.children": {"node-store.data": "{n}"},
+    "node-rejections.children": {"node-below.data": "{n}"},
+    "node-health.children": {"node-below.data": "{n}"},
     "node-missing.children": {"node-store.data": "{n}", "node-preset.value": "24h"},
     "node-tick.disabled": {"node-store.data": "{n}", "node-preset.value": "24h", "theme-resolved.data": "light"},
     "analysis-chart.figure": {"analysis-period.value": "day", "analysis-range.start_date": START,
@@ -81,7 +81,7 @@ READS: dict[str, dict[str, Any]] = {
     "analysis-download.data": {"analysis-download-button.n_clicks": 1, "analysis-period.value": "day",
                                "analysis-range.start_date": START, "analysis-range.end_date": END,
                                "analysis-nodes.value": ["{n}"], "analysis-site.value": "all"},
-    "node-quality-body.children": {"node-store.data": "{n}", "node-quality-week.value": "0"},
+    "node-quality-body.children": {"node-below.data": "{n}", "node-quality-week.value": "0"},
     "node-form-modal.is_open": {"node-edit": 1, "trigger": "node-edit", "nodes-refresh.data": 0},
     "node-delete-modal.is_open": {"node-delete": 1, "trigger": "node-delete", "nodes-refresh.data": 0},
     "connect-body.children...connect-regenerate.style": {"connect-node.data": "{n}"},

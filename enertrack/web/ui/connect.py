@@ -89,8 +89,11 @@ def panel(_: Any, setup: DeviceSetup, password: str | None, *, prefix: str = "co
     ], id=f"{prefix}-panel")
 
 
-def section(_: Any, node_id: str) -> dbc.Card:
-    """The node page's card: filled by render(), with the regenerate button and its confirmation."""
+def section(_: Any, node_id: str | None) -> dbc.Card:
+    """The node page's card: filled by render(), with the regenerate button and its confirmation.
+
+    node_id may be None: the page writes it into NODE when the card comes into view.
+    """
     return dbc.Card([
         dbc.CardHeader(html.Div([
             html.Span(_("Connect a device"), className="fw-semibold"),
@@ -115,7 +118,7 @@ def register() -> None:
     a callback declared here at import would belong to the first app only.
     """
 
-    @callback(Output(BODY, "children"), Output(REGENERATE, "style"), Input(NODE, "data"))
+    @callback(Output(BODY, "children"), Output(REGENERATE, "style"), Input(NODE, "data"), prevent_initial_call=True)
     def render(node_id: Any) -> tuple[Any, Any]:
         """The panel without a password, and the regenerate button when EnerTrack issues passwords."""
         _ = user_translator()

@@ -22,7 +22,7 @@ from enertrack.web.services.quality import WEEKS_OFFERED, NodeQuality, node_qual
 from enertrack.web.ui import fmt
 from enertrack.web.ui.user import user_id, user_lang, user_timezone
 
-NODE_STORE = "node-store"  # pages/node.py's store of the URL's node id (a test keeps them equal)
+NODE_STORE = "node-below"  # the node id, written by the browser once the card comes into view (pages/node.py)
 WEEK = "node-quality-week"
 BODY = "node-quality-body"
 DOWNLOAD = "node-quality-download"
@@ -119,8 +119,9 @@ def body(item: NodeQuality, tz: str, lang: str) -> html.Div:
 
 def register() -> None:
     """Register the card's callback; the node page calls it as Dash executes the page for each app."""
+    # Not called as the page opens: NODE_STORE gets the node id when the card comes into view.
     callback(Output(BODY, "children"), Output(DOWNLOAD, "href"), Input(NODE_STORE, "data"),
-             Input(WEEK, "value"))(show_quality)
+             Input(WEEK, "value"), prevent_initial_call=True)(show_quality)
 
 
 def show_quality(node_id: Any, week: Any) -> tuple[Any, str | None]:
