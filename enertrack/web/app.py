@@ -26,7 +26,7 @@ from enertrack.web.headers import init_headers
 from enertrack.web.reset_routes import init_reset_routes
 from enertrack.web.signup_routes import init_signup_routes
 from enertrack.web.static import PLOTLY_ASSETS, VersionedSuites, asset_url, init_static, plotly_scripts
-from enertrack.web.ui import bell, ids, session, shell, theme
+from enertrack.web.ui import anchor, bell, ids, session, shell, theme
 from enertrack.web.ui.errors import callback_failed
 
 ASSETS = ROOT / "assets"
@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None, *, store: TimeseriesStore | Non
     public = session.register(dash_app)
     theme.register(dash_app)
     bell.register(dash_app)
+    anchor.register(dash_app)
     limiter = init_auth(server)
     init_account_routes(server, limiter)
     init_reset_routes(server, limiter)

@@ -25,6 +25,14 @@ TZ = "Europe/Madrid"
 NODE = "casa-01"
 
 
+def reached(duo: Any, anchor: str) -> bool:
+    """The page scrolled down to the element `anchor`: it is in the top half of the window."""
+    return bool(duo.driver.execute_script(
+        "var el = document.getElementById(arguments[0]); if (!el) { return false; }"
+        "var top = el.getBoundingClientRect().top;"
+        "return window.scrollY > 0 && top > -5 && top < window.innerHeight / 2;", anchor))
+
+
 def test_insight_cards_link_to_their_charts(live: Any) -> None:
     duo = live
     services = duo.flask_app.extensions["enertrack"]
@@ -51,9 +59,10 @@ def test_insight_cards_link_to_their_charts(live: Any) -> None:
     # sections under the charts otherwise wait to be scrolled to: test_node_dashboard).
     duo.driver.get(url(duo, f"nodes/{NODE}#node-quality"))
     wait(duo, lambda _d: duo.driver.find_elements(By.CSS_SELECTOR, "#node-quality .node-quality-verdict"), timeout=30)
-    wait(duo, lambda _d: duo.driver.execute_script(
-        "var top = document.getElementById('node-quality').getBoundingClientRect().top;"
-        "return window.scrollY > 0 && top > -5 && top < window.innerHeight / 2;"), timeout=10)
+    wait(duo, lambda _d: reached(duo, "node-quality"), timeout=10)
+    # The forecast insight's anchor on the analysis page: its card is drawn by a later callback.
+    duo.driver.get(url(duo, "analysis#analysis-forecast"))
+    wait(duo, lambda _d: reached(duo, "analysis-forecast"), timeout=30)
 
     duo.driver.get(url(duo, "sites"))
     wait(duo, lambda _d: "Principal" in duo.driver.find_element(By.ID, "sites-list").text, timeout=30)

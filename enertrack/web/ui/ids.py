@@ -17,4 +17,5 @@ BELL = "nav-bell"  # the notification bell (logged-in users only)
 BELL_COUNT = "nav-bell-count"
 BELL_TICK = "nav-bell-tick"  # dcc.Interval inside the bell
 BELL_SEEN = "nav-bell-seen"  # dcc.Store(memory) in the shell: {"user": id, "id": newest event id seen}
+ANCHOR = "anchor-reached"  # dcc.Store(memory) in the shell: the output of ui/anchor (nothing is written)
 ALERTS_REFRESH = "alerts-refresh"  # bumped when rules change; in the shell: the node page's presets bump it too

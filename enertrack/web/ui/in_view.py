@@ -14,25 +14,20 @@ from dash import Input, Output, State, clientside_callback
 
 MARGIN = "200px 0px"  # start a little before the box scrolls in, so it is filled as it appears
 # Without IntersectionObserver (a very old browser), or when the box is never found, the
-# stores are written at once: the section is filled as it was before it waited. A link to an
-# anchor inside the box (the panel's insight "nodes/<id>#node-quality") fills it at once and
-# scrolls to the anchor as soon as it is shown: the browser's own jump to an anchor happens
-# before Dash has drawn the page, so it never finds it.
+# stores are written at once: the section is filled as it was before it waited. So is a box
+# holding the URL's anchor (the panel's insight "nodes/<id>#node-quality"): ui/anchor then
+# scrolls to it.
 _WHEN_SEEN = """
 function (value, box) {
     var dc = window.dash_clientside;
     if (typeof value !== 'string') { return dc.no_update; }
     var fill = function () { %(stores)s.forEach(function (id) { dc.set_props(id, {data: value}); }); };
-    var reveal = function (target, tries) {
-        if (target.offsetParent !== null) { target.scrollIntoView({block: 'start'}); return; }
-        if (tries > 0) { setTimeout(function () { reveal(target, tries - 1); }, 100); }
-    };
     var watch = function (tries) {
         var el = document.getElementById(box);
         if (!el) { if (tries > 0) { setTimeout(function () { watch(tries - 1); }, 100); } else { fill(); } return; }
         var hash = window.location.hash;
         var anchor = hash ? document.getElementById(decodeURIComponent(hash.slice(1))) : null;
-        if (anchor && el.contains(anchor)) { fill(); reveal(anchor, 100); return; }
+        if (anchor && el.contains(anchor)) { fill(); return; }
         if (!('IntersectionObserver' in window)) { fill(); return; }
         var seen = new IntersectionObserver(function (entries) {
             if (entries.some(function (e) { return e.isIntersecting; })) { seen.disconnect(); fill(); }

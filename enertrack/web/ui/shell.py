@@ -72,6 +72,7 @@ def layout() -> html.Div:
             dcc.Store(id=ids.THEME_RESOLVED, storage_type="memory"),
             dcc.Store(id=ids.BELL_SEEN, storage_type="memory"),  # survives page changes, not reloads
             dcc.Store(id=ids.ALERTS_REFRESH, data=0),
+            dcc.Store(id=ids.ANCHOR, storage_type="memory"),
             navbar(),
             dbc.Container(dash.page_container, fluid="xxl", class_name="pb-5", id="page"),
             html.Div(id=ids.TOASTS, className="toast-container position-fixed bottom-0 end-0 p-3"),
