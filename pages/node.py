@@ -397,7 +397,7 @@ def rejections(node_id: Any) -> Any:
 
 @callback(Output(HEALTH, "children"), Input(BELOW, "data"), prevent_initial_call=True)
 def health(node_id: Any) -> Any:
-    """The user's node's latest device health (nothing for anyone else's), as the page opens."""
+    """The user's node's latest device health (nothing for anyone else's), once its section comes into view."""
     lang = user_lang()
     try:
         with services().read() as db:
