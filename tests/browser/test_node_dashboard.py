@@ -50,6 +50,14 @@ def store_data(duo: Any, ident: str) -> Any:
     """, ident)
 
 
+def counting(callback: Any, key: str, calls: list[str]) -> Any:
+    """A Dash callback that notes `key` in calls each time the browser calls it."""
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(key)
+        return callback(*args, **kwargs)
+    return counted
+
+
 def seed(duo: Any) -> str:
     """Eight days of the demo's own simulated readings for one node; its newest voltage as the page shows it."""
     app = duo.flask_app
@@ -68,6 +76,15 @@ def test_node_dashboard_in_a_browser(live: Any) -> None:
     now_voltage = seed(duo)
     log_in(duo, "ana", PASSWORD)
 
+    # The server-side calls of the four sections under the charts, counted.
+    callbacks = duo.flask_app.extensions["dash_app"].callback_map
+    below = [key for key in callbacks if key.lstrip(".").startswith(
+        ("node-health.children", "node-rejections.children", "node-quality-body.children", "connect-body.children."))]
+    assert len(below) == 4, below
+    calls: list[str] = []
+    for key in below:
+        callbacks[key]["callback"] = counting(callbacks[key]["callback"], key, calls)
+
     duo.driver.get(url(duo, "nodes/casa-01"))
     wait(duo, EC.text_to_be_present_in_element((By.ID, "node-title"), "casa-01"))
     for name in NAMES:  # six charts, each with its band and mean line drawn
@@ -84,12 +101,12 @@ def test_node_dashboard_in_a_browser(live: Any) -> None:
     # The sections under the charts are out of the window (1280x1000): not asked for, until the
     # page scrolls down to them; then each is filled.
     time.sleep(1)
-    below = ("#node-health", "#node-quality-body", "#node-rejections", "#connect-body")
-    assert [duo.find_element(css).get_attribute("innerHTML") for css in below] == ["", "", "", ""]
+    assert calls == []  # not one request for them yet
     scroll_to(duo, "#node-quality")
     wait(duo, lambda _d: duo.driver.find_elements(By.CSS_SELECTOR, "#node-quality .node-quality-verdict"), timeout=30)
     wait(duo, lambda _d: duo.driver.find_elements(By.CSS_SELECTOR, "#node-health .card"), timeout=30)
     wait(duo, lambda _d: "casa-01/telemetry" in duo.find_element("#connect-body").text, timeout=30)
+    assert sorted(calls) == sorted(below)  # each asked for once, when it came into view
     duo.driver.execute_script("window.scrollTo({top: 0, behavior: 'instant'});")  # Bootstrap scrolls smoothly
 
     # Another range: seven days in 15-minute buckets.

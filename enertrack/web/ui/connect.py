@@ -100,7 +100,9 @@ def section(_: Any, node_id: str | None) -> dbc.Card:
             dbc.Button(_("Regenerate credentials"), id=REGENERATE, size="sm", color="secondary", outline=True,
                        style={"display": "none"}),
         ], className="d-flex justify-content-between align-items-center")),
-        dbc.CardBody([dcc.Store(id=NODE, data=node_id), html.Div(id=BODY)]),
+        # No data at all until there is a node id: a Store given None "changes" to undefined as it
+        # mounts, and that alone called render() on every page load.
+        dbc.CardBody([dcc.Store(id=NODE, **({} if node_id is None else {"data": node_id})), html.Div(id=BODY)]),
         dbc.Modal([
             dbc.ModalHeader(dbc.ModalTitle(_("Regenerate credentials?"))),
             dbc.ModalBody(_("The node gets a new password. The current one stops working at once, and a device "
