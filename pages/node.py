@@ -166,7 +166,7 @@ def layout(node_id: Any = None, lang: Any = None, **_kwargs: Any) -> html.Div:
                         html.Div(id=HEALTH, className="mt-4"),
                         quality.card(_),
                         html.Div(id=REJECTIONS, className="mt-4"),
-                        html.Div(connect.section(_, None), className="mt-4"),
+                        html.Div(connect.section(_), className="mt-4"),
                     ], id=BELOW_BOX),
                 ],
                 id=FRAME,

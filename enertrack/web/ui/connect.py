@@ -89,10 +89,10 @@ def panel(_: Any, setup: DeviceSetup, password: str | None, *, prefix: str = "co
     ], id=f"{prefix}-panel")
 
 
-def section(_: Any, node_id: str | None) -> dbc.Card:
+def section(_: Any) -> dbc.Card:
     """The node page's card: filled by render(), with the regenerate button and its confirmation.
 
-    node_id may be None: the page writes it into NODE when the card comes into view.
+    NODE starts without data: the page writes the node id into it when the card comes into view.
     """
     return dbc.Card([
         dbc.CardHeader(html.Div([
@@ -100,9 +100,9 @@ def section(_: Any, node_id: str | None) -> dbc.Card:
             dbc.Button(_("Regenerate credentials"), id=REGENERATE, size="sm", color="secondary", outline=True,
                        style={"display": "none"}),
         ], className="d-flex justify-content-between align-items-center")),
-        # No data at all until there is a node id: a Store given None "changes" to undefined as it
-        # mounts, and that alone called render() on every page load.
-        dbc.CardBody([dcc.Store(id=NODE, **({} if node_id is None else {"data": node_id})), html.Div(id=BODY)]),
+        # No data at all, not even None: a Store given None "changes" to undefined as it mounts,
+        # and that alone called render() on every page load.
+        dbc.CardBody([dcc.Store(id=NODE), html.Div(id=BODY)]),
         dbc.Modal([
             dbc.ModalHeader(dbc.ModalTitle(_("Regenerate credentials?"))),
             dbc.ModalBody(_("The node gets a new password. The current one stops working at once, and a device "
